@@ -1,0 +1,252 @@
+"""The simulated state of the lab network: one ``LabWorld`` shared by every simulator of one lab run.
+
+The SSH CLI (``lab/cli``), the SNMP agents (``lab/snmp``) and the codecs (``lab/codec``) only *read* this
+state to answer (and the CLI keeps its running configuration in ``DeviceState.cli``); faults (``lab/faults``)
+*change* it through ``LabWorld`` methods, which recompute what follows: interfaces oper-down at both ends of a
+failed link, devices without a path to the centre stop answering (``answers`` is False), counters stop.
+
+Time: ``sysUpTime`` comes from ``DeviceState.boot_time`` (wall clock); counters integrate a per-interface
+rate over the time the interface was oper-up, so they advance like real traffic and stop when it stops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from netops.inventory.models import Device, Interface, InterfaceKind, Inventory, Link, Role
+from netops.inventory.topology import Failure, Topology
+
+
+def _seed(*parts: str) -> int:
+    """A stable pseudo-random number per name, so a lab run looks the same every time."""
+    return int.from_bytes(hashlib.sha256("/".join(parts).encode()).digest()[:8], "big")
+
+
+@dataclass(slots=True)
+class InterfaceState:
+    index: int  # ifIndex, 1-based, stable
+    name: str
+    description: str  # ifAlias
+    kind: InterfaceKind
+    speed_mbps: int
+    admin_up: bool = True
+    link_up: bool = True  # the far end and the circuit are up (False when a link-down fault is on it)
+    rate_in_bps: float = 0.0  # simulated traffic while up
+    rate_out_bps: float = 0.0
+    error_rate_per_s: float = 0.0  # a fault sets this; errors accumulate while it is set
+    # accumulated values at ``since`` (HC octets, packets, errors)
+    acc_in: float = 0.0
+    acc_out: float = 0.0
+    acc_errors: float = 0.0
+    discards: int = 0
+    since: float = field(default_factory=time.time)
+    last_change: float = field(default_factory=time.time)  # ifLastChange source (wall clock)
+
+    @property
+    def oper_up(self) -> bool:
+        return self.admin_up and self.link_up
+
+    def _advance(self, now: float) -> None:
+        dt = max(0.0, now - self.since)
+        if self.oper_up:
+            self.acc_in += self.rate_in_bps / 8 * dt
+            self.acc_out += self.rate_out_bps / 8 * dt
+        self.acc_errors += self.error_rate_per_s * dt
+        self.since = now
+
+    def set_link(self, up: bool, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        if up != self.link_up:
+            self._advance(now)
+            was = self.oper_up
+            self.link_up = up
+            if was != self.oper_up:
+                self.last_change = now
+
+    def set_admin(self, up: bool, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        if up != self.admin_up:
+            self._advance(now)
+            was = self.oper_up
+            self.admin_up = up
+            if was != self.oper_up:
+                self.last_change = now
+
+    def set_error_rate(self, per_s: float, now: float | None = None) -> None:
+        self._advance(time.time() if now is None else now)
+        self.error_rate_per_s = per_s
+
+    def counters(self, now: float | None = None) -> tuple[int, int, int]:
+        """(HC in octets, HC out octets, in errors) at ``now``; 64-bit wrap applied."""
+        now = time.time() if now is None else now
+        dt = max(0.0, now - self.since)
+        cin, cout = self.acc_in, self.acc_out
+        if self.oper_up:
+            cin += self.rate_in_bps / 8 * dt
+            cout += self.rate_out_bps / 8 * dt
+        errors = self.acc_errors + self.error_rate_per_s * dt
+        return int(cin) % 2**64, int(cout) % 2**64, int(errors) % 2**32
+
+
+@dataclass(slots=True)
+class Neighbor:
+    """A routing adjacency over a link, as OSPF-MIB / BGP4-MIB and ``display ospf peer`` show it."""
+
+    protocol: str  # "ospf" or "bgp"
+    peer_device: str
+    peer_address: str  # the peer's router id (its management address; a value, never a target)
+    interface: str
+    link: str
+    up: bool = True
+
+
+@dataclass(slots=True)
+class CodecState:
+    """What a conference-room codec reports through its status API."""
+
+    registered: bool = True
+    camera_connected: bool = True
+    microphones_connected: int = 2
+    display_connected: bool = True
+    standby: bool = False
+    diagnostics: list[str] = field(default_factory=list)  # active self-diagnostic alerts
+    call_state: str = "idle"  # "idle" or "connected"
+
+
+@dataclass(frozen=True, slots=True)
+class Impairment:
+    """Path quality between a room and the MCU, applied by the probe reflector."""
+
+    delay_ms: float = 0.0
+    jitter_ms: float = 0.0
+    loss_ratio: float = 0.0
+
+
+@dataclass(slots=True)
+class DeviceState:
+    device: Device
+    boot_time: float  # wall-clock seconds; sysUpTime = now - boot_time
+    interfaces: list[InterfaceState]
+    neighbors: list[Neighbor] = field(default_factory=list)
+    cpu_percent: float = 12.0
+    memory_percent: float = 35.0
+    node_down: bool = False  # a node-down fault: powered off
+    reachable: bool = True  # has a path to the centre under the current faults
+    slow_ms: float = 0.0  # extra delay before every answer (a slow device)
+    rejected_lines: list[str] = field(default_factory=list)  # configuration lines the device refuses (regexes)
+    on_battery: bool = False  # UPS on battery (only if device.ups)
+    battery_minutes: int = 45
+    codec: CodecState | None = None
+    impairment: Impairment = Impairment()
+    cli: Any = None  # the CLI simulator keeps its running configuration and commit history here
+
+    @property
+    def answers(self) -> bool:
+        """Whether SSH, SNMP, HTTP, SIP and probes to this device get any answer at all."""
+        return self.reachable and not self.node_down
+
+    def uptime_s(self, now: float | None = None) -> float:
+        return max(0.0, (time.time() if now is None else now) - self.boot_time)
+
+    def interface(self, name: str) -> InterfaceState | None:
+        for itf in self.interfaces:
+            if itf.name == name:
+                return itf
+        return None
+
+
+def _interface_state(dev: Device, itf: Interface, index: int, links: dict[str, Link]) -> InterfaceState:
+    speed = itf.speed_mbps
+    bandwidth = speed
+    for link in links.values():
+        if any(end.device == dev.id and end.interface == itf.name for end in link.ends()):
+            bandwidth = min(speed, link.bandwidth_mbps)
+    # a steady 5-40 % load of the circuit (or 1-5 % of a LAN port), different per interface
+    seed = _seed(dev.id, itf.name)
+    share = (0.05 + (seed % 35) / 100) if itf.kind in (InterfaceKind.UPLINK, InterfaceKind.DOWNLINK) else (
+        0.01 + (seed % 5) / 100)
+    rate = bandwidth * 1_000_000 * share
+    if itf.kind in (InterfaceKind.LOOPBACK,):
+        rate = 0.0
+    return InterfaceState(
+        index=index, name=itf.name, description=itf.description, kind=itf.kind, speed_mbps=speed,
+        rate_in_bps=rate, rate_out_bps=rate * (0.6 + (seed >> 8) % 40 / 100),
+        acc_in=float(seed % 2**40), acc_out=float((seed >> 16) % 2**40),
+    )
+
+
+class LabWorld:
+    """All device states of one lab run, plus the topology that decides who still answers."""
+
+    def __init__(self, inventory: Inventory, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        self.inventory = inventory
+        self.topology = Topology(inventory)
+        self.down_links: set[str] = set()
+        self.devices: dict[str, DeviceState] = {}
+        links = dict(inventory.links)
+        for dev in inventory.devices.values():
+            itfs = [_interface_state(dev, itf, i + 1, links) for i, itf in enumerate(dev.interfaces)]
+            seed = _seed(dev.id)
+            state = DeviceState(
+                device=dev,
+                boot_time=now - 3600 * 24 * (1 + seed % 90) - seed % 3600,  # up for 1-90 days
+                interfaces=itfs,
+                cpu_percent=float(5 + seed % 20),
+                memory_percent=float(25 + (seed >> 8) % 30),
+                codec=CodecState() if dev.role is Role.CODEC else None,
+            )
+            self.devices[dev.id] = state
+        for link in inventory.links.values():
+            a, b = self.devices[link.a.device], self.devices[link.b.device]
+            protocol = "bgp" if link.medium == "internet" else "ospf"
+            a.neighbors.append(Neighbor(protocol, b.device.id, str(b.device.address), link.a.interface, link.id))
+            b.neighbors.append(Neighbor(protocol, a.device.id, str(a.device.address), link.b.interface, link.id))
+
+    def device(self, ident: str) -> DeviceState:
+        return self.devices[ident]
+
+    def failure(self) -> Failure:
+        return Failure(devices=frozenset(d for d, s in self.devices.items() if s.node_down),
+                       links=frozenset(self.down_links))
+
+    def recompute(self, now: float | None = None) -> None:
+        """Re-derive link and interface state and who answers, after any fault change."""
+        now = time.time() if now is None else now
+        failure = self.failure()
+        reachable = self.topology.reachable(failure)
+        for link in self.inventory.links.values():
+            a, b = self.devices[link.a.device], self.devices[link.b.device]
+            up = link.id not in self.down_links and not a.node_down and not b.node_down
+            for state, end in ((a, link.a), (b, link.b)):
+                itf = state.interface(end.interface)
+                if itf is not None:
+                    itf.set_link(up, now)
+            for nb in (*a.neighbors, *b.neighbors):
+                if nb.link == link.id:
+                    nb.up = up
+        for ident, state in self.devices.items():
+            state.reachable = ident in reachable
+            if state.node_down:
+                for itf in state.interfaces:
+                    itf.set_link(False, now)
+
+    def set_link_down(self, link: str, down: bool) -> None:
+        self.inventory.link(link)
+        if down:
+            self.down_links.add(link)
+        else:
+            self.down_links.discard(link)
+        self.recompute()
+
+    def set_node_down(self, device: str, down: bool) -> None:
+        state = self.devices[self.inventory.device(device).id]
+        if state.node_down and not down:
+            state.boot_time = time.time()  # it comes back from a (re)boot
+            for itf in state.interfaces:
+                itf.set_link(True)
+        state.node_down = down
+        self.recompute()
