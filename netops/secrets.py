@@ -64,8 +64,10 @@ class SecretStore:
         value = self._load_file().get(ref.name)
         if value:
             return value
-        raise SecretError(f"secret {ref.name!r} is not set: export {env_name(ref.name)} or add "
-                          f"'{ref.name}: ...' to {self.path}")
+        raise SecretError(
+            f"secret {ref.name!r} is not set: export {env_name(ref.name)} or add "
+            f"'{ref.name}: ...' to {self.path}"
+        )
 
     def has(self, ref: SecretRef) -> bool:
         return bool(os.environ.get(env_name(ref.name)) or self._load_file().get(ref.name))

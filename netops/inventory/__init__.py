@@ -16,5 +16,18 @@ from netops.inventory.models import (
 )
 from netops.inventory.topology import Topology
 
-__all__ = ["Device", "Interface", "Inventory", "Lifecycle", "Link", "LinkKind", "Platform", "Role", "Room",
-           "Site", "Tier", "Topology", "load_inventory"]
+__all__ = [
+    "Device",
+    "Interface",
+    "Inventory",
+    "Lifecycle",
+    "Link",
+    "LinkKind",
+    "Platform",
+    "Role",
+    "Room",
+    "Site",
+    "Tier",
+    "Topology",
+    "load_inventory",
+]

@@ -25,19 +25,32 @@ _ALLOWED_PARENTS = {
 _INFERRED_TIER = {Tier.REGION: Tier.PREFECTURE, Tier.PREFECTURE: Tier.COUNTY}
 
 
-def resolve_hierarchy(items: Mapping[str, _Item[SiteSpec]], broken: set[str],
-                      problems: list[Problem]) -> dict[str, Site] | None:
+def resolve_hierarchy(
+    items: Mapping[str, _Item[SiteSpec]], broken: set[str], problems: list[Problem]
+) -> dict[str, Site] | None:
     """Check parents, tiers and cycles; infer missing tiers; return the resolved sites (None: no region)."""
     regions = [it for it in items.values() if it.spec.tier is Tier.REGION]
     if not regions:
         where = next(iter(items.values()), None)
-        problems.append(Problem(where.file if where else "(inventory)", where.line if where else None, "tier",
-                                "no site has tier: region; exactly one region centre is expected"))
+        problems.append(
+            Problem(
+                where.file if where else "(inventory)",
+                where.line if where else None,
+                "tier",
+                "no site has tier: region; exactly one region centre is expected",
+            )
+        )
         return None
     for extra in regions[1:]:
-        problems.append(Problem(extra.file, extra.line, "tier",
-                                f"a second region site; the region centre is already {regions[0].spec.id!r} "
-                                f"({regions[0].file}:{regions[0].line})"))
+        problems.append(
+            Problem(
+                extra.file,
+                extra.line,
+                "tier",
+                f"a second region site; the region centre is already {regions[0].spec.id!r} "
+                f"({regions[0].file}:{regions[0].line})",
+            )
+        )
     region = regions[0].spec.id
 
     tiers: dict[str, Tier] = {region: Tier.REGION}
@@ -46,8 +59,11 @@ def resolve_hierarchy(items: Mapping[str, _Item[SiteSpec]], broken: set[str],
         s = item.spec
         if ident == region:
             if s.parent is not None:
-                problems.append(Problem(item.file, item.raw.line_of("parent"), "parent",
-                                        "the region centre has no parent"))
+                problems.append(
+                    Problem(
+                        item.file, item.raw.line_of("parent"), "parent", "the region centre has no parent"
+                    )
+                )
             continue
         if s.tier is Tier.REGION:
             bad.add(ident)
@@ -57,8 +73,14 @@ def resolve_hierarchy(items: Mapping[str, _Item[SiteSpec]], broken: set[str],
             bad.add(ident)
         elif s.parent not in items:
             if s.parent not in broken:
-                problems.append(Problem(item.file, item.raw.line_of("parent"), "parent",
-                                        f"site {ident!r} names unknown parent {s.parent!r}"))
+                problems.append(
+                    Problem(
+                        item.file,
+                        item.raw.line_of("parent"),
+                        "parent",
+                        f"site {ident!r} names unknown parent {s.parent!r}",
+                    )
+                )
             bad.add(ident)
 
     # cycles: walk up from every site; a walk that meets itself before the region is a cycle
@@ -69,10 +91,16 @@ def resolve_hierarchy(items: Mapping[str, _Item[SiteSpec]], broken: set[str],
         node = items[ident].spec.parent
         while node is not None and node != region and node not in bad:
             if node in seen:
-                cycle = seen[seen.index(node):] + [node]
+                cycle = [*seen[seen.index(node):], node]
                 item = items[ident]
-                problems.append(Problem(item.file, item.raw.line_of("parent"), "parent",
-                                        f"the hierarchy has a cycle: {' -> '.join(cycle)}"))
+                problems.append(
+                    Problem(
+                        item.file,
+                        item.raw.line_of("parent"),
+                        "parent",
+                        f"the hierarchy has a cycle: {' -> '.join(cycle)}",
+                    )
+                )
                 bad.update(cycle)
                 break
             seen.append(node)
@@ -92,15 +120,26 @@ def resolve_hierarchy(items: Mapping[str, _Item[SiteSpec]], broken: set[str],
         tier = s.tier or _INFERRED_TIER.get(parent_tier)
         item = items[ident]
         if tier is None:
-            problems.append(Problem(item.file, item.line, "tier",
-                                    f"cannot infer the tier of {ident!r} under a {parent_tier} site; set tier:"))
+            problems.append(
+                Problem(
+                    item.file,
+                    item.line,
+                    "tier",
+                    f"cannot infer the tier of {ident!r} under a {parent_tier} site; set tier:",
+                )
+            )
             bad.add(ident)
             return None
         if parent_tier not in _ALLOWED_PARENTS[tier]:
             allowed = " or ".join(str(t) for t in _ALLOWED_PARENTS[tier])
-            problems.append(Problem(item.file, item.raw.line_of("parent"), "parent",
-                                    f"a {tier} site must hang under a {allowed} site; "
-                                    f"{s.parent!r} is a {parent_tier}"))
+            problems.append(
+                Problem(
+                    item.file,
+                    item.raw.line_of("parent"),
+                    "parent",
+                    f"a {tier} site must hang under a {allowed} site; {s.parent!r} is a {parent_tier}",
+                )
+            )
             bad.add(ident)
             return None
         tiers[ident] = tier
@@ -115,14 +154,27 @@ def resolve_hierarchy(items: Mapping[str, _Item[SiteSpec]], broken: set[str],
         prefecture: str | None = None
         if tier is Tier.PREFECTURE:
             prefecture = ident
-        elif tier in (Tier.COUNTY, Tier.DEPARTMENT) and s.parent is not None and tiers.get(s.parent) is Tier.PREFECTURE:
+        elif (
+            tier in (Tier.COUNTY, Tier.DEPARTMENT)
+            and s.parent is not None
+            and tiers.get(s.parent) is Tier.PREFECTURE
+        ):
             prefecture = s.parent
         vars_: dict[str, Any] = dict(s.vars)
         sites[ident] = Site(
-            id=ident, name=s.name, tier=tier, parent=s.parent, prefecture=prefecture, status=s.status,
-            target_date=s.target_date, name_en=s.name_en,
-            contacts=tuple(Contact(name=c.name, phone=c.phone, role=c.role, email=c.email) for c in s.contacts),
-            vars=MappingProxyType(vars_), source=Source(item.file, item.line),
+            id=ident,
+            name=s.name,
+            tier=tier,
+            parent=s.parent,
+            prefecture=prefecture,
+            status=s.status,
+            target_date=s.target_date,
+            name_en=s.name_en,
+            contacts=tuple(
+                Contact(name=c.name, phone=c.phone, role=c.role, email=c.email) for c in s.contacts
+            ),
+            vars=MappingProxyType(vars_),
+            source=Source(item.file, item.line),
         )
     # a child of a site that failed its own checks is dropped silently (its parent's problem is reported)
     return sites
@@ -144,15 +196,27 @@ def check_paths_to_centre(inventory: Inventory) -> list[Problem]:
         routers = topo.site_routers(site_id)
         if not routers:
             continue  # a site without devices has nothing to reach
-        problems.append(Problem(site.source.file, site.source.line, "links",
-                                f"{site.tier} {site_id!r} has no path to the region centre: none of "
-                                f"{', '.join(routers)} is linked towards it"))
+        problems.append(
+            Problem(
+                site.source.file,
+                site.source.line,
+                "links",
+                f"{site.tier} {site_id!r} has no path to the region centre: none of "
+                f"{', '.join(routers)} is linked towards it",
+            )
+        )
     for dev in inventory.devices.values():
         if dev.id in reached or dev.site in lost_sites or dev.status is not Lifecycle.ACTIVE:
             continue
         if inventory.sites[dev.site].status is not Lifecycle.ACTIVE:
             continue
-        problems.append(Problem(dev.source.file, dev.source.line, "attached_to",
-                                f"device {dev.id!r} has no path to the region centre (no link or attachment "
-                                "to a device that has one)"))
+        problems.append(
+            Problem(
+                dev.source.file,
+                dev.source.line,
+                "attached_to",
+                f"device {dev.id!r} has no path to the region centre (no link or attachment "
+                "to a device that has one)",
+            )
+        )
     return problems

@@ -159,7 +159,9 @@ class Site:
     name: str  # display name, usually Chinese (喀什地区)
     tier: Tier
     parent: str | None  # None only for the region centre
-    prefecture: str | None  # the prefecture-level ancestor (itself for a prefecture), None for region/department
+    prefecture: (
+        str | None
+    )  # the prefecture-level ancestor (itself for a prefecture), None for region/department
     status: Lifecycle = Lifecycle.ACTIVE
     target_date: date | None = None
     name_en: str | None = None

@@ -93,8 +93,7 @@ class Topology:
             elif ident in inv.sites:
                 devices.update(d.id for d in inv.devices_at(ident))
             else:
-                raise NotFoundError("device, link or site", ident,
-                                    [*inv.devices, *inv.links, *inv.sites])
+                raise NotFoundError("device, link or site", ident, [*inv.devices, *inv.links, *inv.sites])
         return Failure(frozenset(devices), frozenset(links))
 
     # queries ------------------------------------------------------------------------------------------
@@ -157,12 +156,18 @@ class Topology:
             alive = [r for r in routers if r in paths]
             if not alive:
                 lost_sites.append(site.id)
-            elif all(paths[r][3] for r in alive) and not all(self._baseline.get(r, (0, "", None, True))[3]
-                                                             for r in routers):
+            elif all(paths[r][3] for r in alive) and not all(
+                self._baseline.get(r, (0, "", None, True))[3] for r in routers
+            ):
                 on_backup.append(site.id)
         lost_rooms = sorted(r.id for r in inv.rooms.values() if r.codec not in paths)
-        return Impact(failure=failure, lost_devices=tuple(lost_devices), lost_sites=tuple(sorted(lost_sites)),
-                      lost_rooms=tuple(lost_rooms), on_backup=tuple(sorted(on_backup)))
+        return Impact(
+            failure=failure,
+            lost_devices=tuple(lost_devices),
+            lost_sites=tuple(sorted(lost_sites)),
+            lost_rooms=tuple(lost_rooms),
+            on_backup=tuple(sorted(on_backup)),
+        )
 
     def classify_down(self, down: Iterable[str]) -> dict[str, str]:
         """For devices observed down: ``"down"`` if it is a root cause, ``"unreachable"`` if it sits behind one.
@@ -183,8 +188,11 @@ class Topology:
 
     def unreachable_sites(self) -> list[str]:
         """Sites of any tier that have no path to the centre with nothing failed (an inventory error)."""
-        return [s for s in self.inventory.sites if s != self.inventory.centre.id
-                and not any(r in self._baseline for r in self.site_routers(s))]
+        return [
+            s
+            for s in self.inventory.sites
+            if s != self.inventory.centre.id and not any(r in self._baseline for r in self.site_routers(s))
+        ]
 
 
 def prefecture_of(inventory: Inventory, site: str) -> str | None:

@@ -116,6 +116,15 @@ class CodecState:
     call_state: str = "idle"  # "idle" or "connected"
 
 
+@dataclass(slots=True)
+class McuState:
+    """What the MCU reports through its status API: port capacity and conferences in progress."""
+
+    total_ports: int = 40
+    ports_in_use: int = 0
+    active_conferences: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Impairment:
     """Path quality between a room and the MCU, applied by the probe reflector."""
@@ -136,10 +145,13 @@ class DeviceState:
     node_down: bool = False  # a node-down fault: powered off
     reachable: bool = True  # has a path to the centre under the current faults
     slow_ms: float = 0.0  # extra delay before every answer (a slow device)
-    rejected_lines: list[str] = field(default_factory=list)  # configuration lines the device refuses (regexes)
+    rejected_lines: list[str] = field(
+        default_factory=list
+    )  # configuration lines the device refuses (regexes)
     on_battery: bool = False  # UPS on battery (only if device.ups)
     battery_minutes: int = 45
     codec: CodecState | None = None
+    mcu: McuState | None = None
     impairment: Impairment = Impairment()
     cli: Any = None  # the CLI simulator keeps its running configuration and commit history here
 
@@ -166,15 +178,24 @@ def _interface_state(dev: Device, itf: Interface, index: int, links: dict[str, L
             bandwidth = min(speed, link.bandwidth_mbps)
     # a steady 5-40 % load of the circuit (or 1-5 % of a LAN port), different per interface
     seed = _seed(dev.id, itf.name)
-    share = (0.05 + (seed % 35) / 100) if itf.kind in (InterfaceKind.UPLINK, InterfaceKind.DOWNLINK) else (
-        0.01 + (seed % 5) / 100)
+    share = (
+        (0.05 + (seed % 35) / 100)
+        if itf.kind in (InterfaceKind.UPLINK, InterfaceKind.DOWNLINK)
+        else (0.01 + (seed % 5) / 100)
+    )
     rate = bandwidth * 1_000_000 * share
     if itf.kind in (InterfaceKind.LOOPBACK,):
         rate = 0.0
     return InterfaceState(
-        index=index, name=itf.name, description=itf.description, kind=itf.kind, speed_mbps=speed,
-        rate_in_bps=rate, rate_out_bps=rate * (0.6 + (seed >> 8) % 40 / 100),
-        acc_in=float(seed % 2**40), acc_out=float((seed >> 16) % 2**40),
+        index=index,
+        name=itf.name,
+        description=itf.description,
+        kind=itf.kind,
+        speed_mbps=speed,
+        rate_in_bps=rate,
+        rate_out_bps=rate * (0.6 + (seed >> 8) % 40 / 100),
+        acc_in=float(seed % 2**40),
+        acc_out=float((seed >> 16) % 2**40),
     )
 
 
@@ -198,20 +219,27 @@ class LabWorld:
                 cpu_percent=float(5 + seed % 20),
                 memory_percent=float(25 + (seed >> 8) % 30),
                 codec=CodecState() if dev.role is Role.CODEC else None,
+                mcu=McuState() if dev.role is Role.MCU else None,
             )
             self.devices[dev.id] = state
         for link in inventory.links.values():
             a, b = self.devices[link.a.device], self.devices[link.b.device]
             protocol = "bgp" if link.medium == "internet" else "ospf"
-            a.neighbors.append(Neighbor(protocol, b.device.id, str(b.device.address), link.a.interface, link.id))
-            b.neighbors.append(Neighbor(protocol, a.device.id, str(a.device.address), link.b.interface, link.id))
+            a.neighbors.append(
+                Neighbor(protocol, b.device.id, str(b.device.address), link.a.interface, link.id)
+            )
+            b.neighbors.append(
+                Neighbor(protocol, a.device.id, str(a.device.address), link.b.interface, link.id)
+            )
 
     def device(self, ident: str) -> DeviceState:
         return self.devices[ident]
 
     def failure(self) -> Failure:
-        return Failure(devices=frozenset(d for d, s in self.devices.items() if s.node_down),
-                       links=frozenset(self.down_links))
+        return Failure(
+            devices=frozenset(d for d, s in self.devices.items() if s.node_down),
+            links=frozenset(self.down_links),
+        )
 
     def recompute(self, now: float | None = None) -> None:
         """Re-derive link and interface state and who answers, after any fault change."""

@@ -1,0 +1,1 @@
+"""The HTTP API: ``create_app(settings)`` builds the FastAPI app; routers per domain; errors mapped in one place."""

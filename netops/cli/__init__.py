@@ -1,0 +1,23 @@
+"""The ``netops`` command line: thin wrappers from arguments to the same services the API calls.
+
+Commands: ``inventory`` (validate, show, tree, impact, progress), ``serve``, ``lab`` (the simulated region).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from netops.cli import inventory, serve
+
+app = typer.Typer(
+    help="netops: operations manager for the regional e-government WAN.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(inventory.app, name="inventory")
+app.command()(serve.serve)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Drivers: how netops talks to devices (SNMP, CLI, platform transactions, probes)."""

@@ -1,0 +1,84 @@
+"""The running service's state: the inventory in use, its topology, the store; reloaded when files change.
+
+One ``Runtime`` per process, built by ``netops serve`` (through ``api.app.create_app``) and handed to the
+routes, the scheduler jobs and the metric collectors. A changed inventory that fails validation is logged
+and counted; the last good one stays in use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+from netops.errors import InventoryError
+from netops.inventory.loader import inventory_files, load_inventory
+from netops.inventory.models import Inventory
+from netops.inventory.topology import Topology
+from netops.settings import Settings
+from netops.store.db import Store, open_store
+from netops.store.inventory_loads import record_load
+
+log = logging.getLogger(__name__)
+
+
+def directory_digest(directory: Path) -> str:
+    """The same digest the loader computes, without parsing: to notice a change cheaply."""
+    digest = hashlib.sha256()
+    for path in inventory_files(directory):
+        digest.update(path.relative_to(directory).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class Runtime:
+    def __init__(self, settings: Settings, inventory: Inventory, store: Store) -> None:
+        self.settings = settings
+        self.inventory = inventory
+        self.topology = Topology(inventory)
+        self.store = store
+        self.loaded_at = time.time()
+        self.reload_failures = 0
+        self.last_reload_error: str | None = None
+        self.started_at = time.time()
+
+    @classmethod
+    def start(cls, settings: Settings) -> Runtime:
+        """Load the inventory (raises ``InventoryError``), open and migrate the store, record the load."""
+        inventory = load_inventory(settings.inventory)
+        store = open_store(settings.db_url)
+        record_load(store, inventory)
+        return cls(settings, inventory, store)
+
+    def reload_if_changed(self) -> bool:
+        """Reload the inventory if its files changed. Returns True when a new inventory is in use."""
+        directory = Path(self.inventory.directory)
+        try:
+            if directory_digest(directory) == self.inventory.digest:
+                return False
+            inventory = load_inventory(directory)
+        except InventoryError as exc:
+            self.reload_failures += 1
+            self.last_reload_error = f"{len(exc.problems)} problem(s), first: {exc.problems[0]}"
+            log.error(
+                "inventory reload failed, keeping the one loaded at %s: %s",
+                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.loaded_at)),
+                exc,
+            )
+            return False
+        except OSError as exc:
+            self.reload_failures += 1
+            self.last_reload_error = f"cannot read {directory}: {exc.strerror}"
+            log.error("inventory reload failed: %s", self.last_reload_error)
+            return False
+        self.inventory = inventory
+        self.topology = Topology(inventory)
+        self.loaded_at = time.time()
+        self.last_reload_error = None
+        record_load(self.store, inventory)
+        log.info("inventory reloaded: %d sites, %d devices", len(inventory.sites), len(inventory.devices))
+        return True
+
+    def close(self) -> None:
+        self.store.close()

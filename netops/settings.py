@@ -1,0 +1,42 @@
+"""Service settings from ``NETOPS_*`` environment variables (pydantic-settings).
+
+| variable | default | meaning |
+| --- | --- | --- |
+| NETOPS_INVENTORY | ./inventory | the inventory directory |
+| NETOPS_STATE_DIR | ./.netops | where the embedded SQLite database and run files live |
+| NETOPS_DATABASE_URL | sqlite:///<state dir>/netops.db | any SQLAlchemy URL (PostgreSQL for production) |
+| NETOPS_HOST / NETOPS_PORT | 127.0.0.1 / 8600 | where ``netops serve`` listens |
+| NETOPS_SECRETS_FILE | ~/.config/netops/secrets.yaml | secrets referenced by the inventory |
+| NETOPS_LOG_LEVEL | info | log level |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PORT = 8600
+
+
+def default_inventory() -> Path:
+    return Path(os.environ.get("NETOPS_INVENTORY") or "inventory")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NETOPS_", extra="ignore", frozen=True)
+
+    inventory: Path = Field(default_factory=default_inventory)
+    state_dir: Path = Path(".netops")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    log_level: str = "info"
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.state_dir / 'netops.db').resolve()}"
