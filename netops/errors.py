@@ -18,6 +18,7 @@ Lower-level exceptions are translated once, with ``raise ... from exc``.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 
@@ -67,7 +68,7 @@ class NotFoundError(NetopsError):
         self.ident = ident
         hint = ""
         if known:
-            close = [k for k in known if ident in k or k in ident][:5]
+            close = difflib.get_close_matches(ident, known, n=5, cutoff=0.6)
             if close:
                 hint = f" (did you mean: {', '.join(close)}?)"
         super().__init__(f"no {kind} named {ident!r}{hint}")

@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from netops.api.app import create_app
 from netops.cli.common import InventoryOpt, errors_to_exit, out
 from netops.settings import DEFAULT_PORT, Settings
 
@@ -24,6 +22,10 @@ def serve(
     log_level: Annotated[str, typer.Option(envvar="NETOPS_LOG_LEVEL")] = "info",
 ) -> None:
     """Run the service: HTTP API, /metrics and the scheduler, over the inventory."""
+    import uvicorn  # the web stack is imported only by the commands that serve
+
+    from netops.api.app import create_app
+
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings(inventory=inventory, host=host, port=port, state_dir=state_dir, log_level=log_level)
     with errors_to_exit():

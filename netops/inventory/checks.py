@@ -91,7 +91,7 @@ def resolve_hierarchy(
         node = items[ident].spec.parent
         while node is not None and node != region and node not in bad:
             if node in seen:
-                cycle = [*seen[seen.index(node):], node]
+                cycle = [*seen[seen.index(node) :], node]
                 item = items[ident]
                 problems.append(
                     Problem(

@@ -144,23 +144,26 @@ class Topology:
         return routers or [d.id for d in devs]
 
     def impact(self, failure: Failure) -> Impact:
+        """What ``failure`` cuts off, compared with nothing failed: devices, sites or rooms that had no path
+        to begin with (planned nodes not yet connected) are not counted as lost."""
         inv = self.inventory
+        base = self._baseline
         paths = self._paths(failure)
-        lost_devices = sorted(d for d in inv.devices if d not in paths and d not in failure.devices)
+        lost_devices = sorted(
+            d for d in inv.devices if d in base and d not in paths and d not in failure.devices
+        )
         lost_sites: list[str] = []
         on_backup: list[str] = []
         for site in inv.sites.values():
-            routers = self.site_routers(site.id)
+            routers = [r for r in self.site_routers(site.id) if r in base]
             if not routers:
                 continue
             alive = [r for r in routers if r in paths]
             if not alive:
                 lost_sites.append(site.id)
-            elif all(paths[r][3] for r in alive) and not all(
-                self._baseline.get(r, (0, "", None, True))[3] for r in routers
-            ):
+            elif all(paths[r][3] for r in alive) and not all(base[r][3] for r in routers):
                 on_backup.append(site.id)
-        lost_rooms = sorted(r.id for r in inv.rooms.values() if r.codec not in paths)
+        lost_rooms = sorted(r.id for r in inv.rooms.values() if r.codec in base and r.codec not in paths)
         return Impact(
             failure=failure,
             lost_devices=tuple(lost_devices),

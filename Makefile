@@ -1,0 +1,47 @@
+# One entry point for people and CI. `make check` is exactly what CI runs (.ci/run calls it).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo serve check test lint typecheck format deps system-deps bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+deps: $(STAMP)
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+## the main job: the service over the shipped lab inventory
+demo: deps
+	$(BIN)/netops serve --inventory inventory
+
+serve: demo
+
+## everything CI checks: lint, format, types, tests
+check: deps system-deps lint typecheck test
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: deps
+	$(BIN)/mypy
+
+test: deps
+	$(BIN)/pytest
+
+format: deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: deps
+	$(BIN)/python bench/inventory_load.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .netops

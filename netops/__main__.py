@@ -1,0 +1,5 @@
+"""``python -m netops`` runs the CLI."""
+
+from netops.cli import main
+
+main()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian packages the tests use as independent tools: promtool (prometheus), net-snmp's client tools (snmp).
+# Installs what is missing (as root, or through sudo); says what to install otherwise.
+set -euo pipefail
+need=()
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v snmpbulkwalk >/dev/null 2>&1 || need+=(snmp)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing Debian packages: ${need[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+elif command -v sudo >/dev/null 2>&1; then
+  sudo apt-get update -qq
+  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "error: please install these Debian packages: ${need[*]}" >&2
+  exit 1
+fi
