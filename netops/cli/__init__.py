@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from netops.cli import inventory, serve
+from netops.cli import inventory, lab, serve
 
 app = typer.Typer(
     help="netops: operations manager for the regional e-government WAN.",
@@ -16,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(inventory.app, name="inventory")
+app.add_typer(lab.app, name="lab")
 app.command()(serve.serve)
 
 

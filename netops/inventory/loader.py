@@ -10,6 +10,7 @@ and every problem is reported at once, each with file, line, field and what was 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -104,7 +105,18 @@ def inventory_files(directory: Path) -> list[Path]:
 
 def load_inventory(directory: str | Path) -> Inventory:
     """Read, validate and resolve the inventory in ``directory``; raise ``InventoryError`` listing every problem."""
-    root = Path(directory)
+    # Loading creates hundreds of thousands of small long-lived objects; the cyclic collector would scan them
+    # again and again (it tripled the load time of 10,000 devices). Nothing here makes reference cycles.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(Path(directory))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(root: Path) -> Inventory:
     if not root.is_dir():
         raise InventoryError([Problem(str(root), None, "", "inventory directory does not exist")])
     files = inventory_files(root)

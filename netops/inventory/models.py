@@ -260,6 +260,31 @@ class Inventory:
     snmp_profiles: Mapping[str, SnmpProfile]
     credentials: Mapping[str, Credential]
     digest: str  # sha256 over the files read, to tell inventory versions apart
+    # indexes built once (the models are frozen, so they never go stale)
+    _by_site: Mapping[str, tuple[Device, ...]] = field(init=False, repr=False, compare=False)
+    _children: Mapping[str, tuple[Site, ...]] = field(init=False, repr=False, compare=False)
+    _rooms_by_site: Mapping[str, tuple[Room, ...]] = field(init=False, repr=False, compare=False)
+    _links_by_device: Mapping[str, tuple[Link, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_site: dict[str, list[Device]] = {}
+        for dev in self.devices.values():
+            by_site.setdefault(dev.site, []).append(dev)
+        children: dict[str, list[Site]] = {}
+        for site in self.sites.values():
+            if site.parent is not None:
+                children.setdefault(site.parent, []).append(site)
+        rooms: dict[str, list[Room]] = {}
+        for room in self.rooms.values():
+            rooms.setdefault(room.site, []).append(room)
+        links: dict[str, list[Link]] = {}
+        for link in self.links.values():
+            links.setdefault(link.a.device, []).append(link)
+            links.setdefault(link.b.device, []).append(link)
+        object.__setattr__(self, "_by_site", {k: tuple(v) for k, v in by_site.items()})
+        object.__setattr__(self, "_children", {k: tuple(v) for k, v in children.items()})
+        object.__setattr__(self, "_rooms_by_site", {k: tuple(v) for k, v in rooms.items()})
+        object.__setattr__(self, "_links_by_device", {k: tuple(v) for k, v in links.items()})
 
     # lookups -------------------------------------------------------------------------------------------
     def site(self, ident: str) -> Site:
@@ -291,16 +316,16 @@ class Inventory:
         return next(s for s in self.sites.values() if s.tier is Tier.REGION)
 
     def children(self, site: str) -> list[Site]:
-        return [s for s in self.sites.values() if s.parent == site]
+        return list(self._children.get(site, ()))
 
     def devices_at(self, site: str) -> list[Device]:
-        return [d for d in self.devices.values() if d.site == site]
+        return list(self._by_site.get(site, ()))
 
     def rooms_at(self, site: str) -> list[Room]:
-        return [r for r in self.rooms.values() if r.site == site]
+        return list(self._rooms_by_site.get(site, ()))
 
     def links_of(self, device: str) -> list[Link]:
-        return [lk for lk in self.links.values() if lk.a.device == device or lk.b.device == device]
+        return list(self._links_by_device.get(device, ()))
 
     def descendants(self, site: str) -> list[Site]:
         """Every site below ``site`` in the hierarchy, parents before children."""

@@ -1,0 +1,234 @@
+"""Faults of the lab: injected into and cleared from a running ``LabWorld``.
+
+Each fault has a kind, a target (a link, device, ``device:interface`` or room id) and parameters; applying it
+changes the simulated state through ``LabWorld`` and remembers what it changed so clearing it restores exactly
+that. ``netops lab fault ...`` and the lab's control API (``lab/control.py``) both land here.
+
+| kind | target | parameters | effect |
+| --- | --- | --- | --- |
+| link-down | link id or an end `device:interface` | - | both ends oper-down; cut-off devices stop answering |
+| node-down | device | - | the device answers nothing; its links go down; uptime restarts when cleared |
+| on-battery | device with `ups: true` | minutes (45) | UPS-MIB upsOutputSource = battery(5) |
+| high-cpu | device | percent (95) | CPU usage at the vendor OIDs and in `display cpu-usage` |
+| if-errors | `device:interface` | rate (50 per second) | ifInErrors rises |
+| codec-unregistered, camera-disconnected, standby | codec device or room | - | the codec status API says so |
+| diag-alert | codec device or room | text | a diagnostics message on the codec |
+| path-impaired | codec device or room | delay_ms, jitter_ms, loss_pct | the probe reflector applies it |
+| reject-line | device | pattern (regex) | configuration lines matching it are refused |
+| slow | device | ms (2000) | every answer is delayed |
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from netops.errors import LabError, NotFoundError
+from netops.inventory.models import Role
+from netops.lab.state import DeviceState, Impairment, LabWorld
+
+KINDS = (
+    "link-down",
+    "node-down",
+    "on-battery",
+    "high-cpu",
+    "if-errors",
+    "codec-unregistered",
+    "camera-disconnected",
+    "standby",
+    "diag-alert",
+    "path-impaired",
+    "reject-line",
+    "slow",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    id: int
+    kind: str
+    target: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "target": self.target, "params": dict(self.params)}
+
+
+def _float(params: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
+    raw = params.get(key, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise LabError(f"parameter {key}: expected a number, found {raw!r}") from None
+    if not low <= value <= high:
+        raise LabError(f"parameter {key}: expected {low} to {high}, found {value}")
+    return value
+
+
+class FaultBook:
+    """The active faults of one lab run and how to undo each."""
+
+    def __init__(self, world: LabWorld) -> None:
+        self.world = world
+        self._ids = itertools.count(1)
+        self._active: dict[int, tuple[Fault, Callable[[], None]]] = {}
+
+    def active(self) -> list[Fault]:
+        return [f for f, _ in self._active.values()]
+
+    # helpers ------------------------------------------------------------------------------------------
+    def _device(self, target: str) -> DeviceState:
+        inv = self.world.inventory
+        if target in inv.rooms:
+            target = inv.rooms[target].codec
+        return self.world.devices[inv.device(target).id]
+
+    def _codec(self, target: str) -> DeviceState:
+        state = self._device(target)
+        if state.device.role is not Role.CODEC or state.codec is None:
+            raise LabError(f"{target}: expected a codec device or a room, found role {state.device.role}")
+        return state
+
+    def _link(self, target: str) -> str:
+        inv = self.world.inventory
+        if target in inv.links:
+            return target
+        for link in inv.links.values():
+            if target in (str(link.a), str(link.b)):
+                return link.id
+        raise NotFoundError("link", target, list(inv.links))
+
+    # apply / clear ------------------------------------------------------------------------------------
+    def apply(self, kind: str, target: str, params: dict[str, Any] | None = None) -> Fault:
+        params = dict(params or {})
+        if kind not in KINDS:
+            raise LabError(f"unknown fault kind {kind!r}; known: {', '.join(KINDS)}")
+        undo = getattr(self, "_" + kind.replace("-", "_"))(target, params)
+        fault = Fault(next(self._ids), kind, target, params)
+        self._active[fault.id] = (fault, undo)
+        return fault
+
+    def clear(self, fault_id: int) -> Fault:
+        if fault_id not in self._active:
+            raise NotFoundError("active fault", str(fault_id), [str(i) for i in self._active])
+        fault, undo = self._active.pop(fault_id)
+        undo()
+        return fault
+
+    def clear_all(self) -> list[Fault]:
+        return [self.clear(i) for i in sorted(self._active, reverse=True)]
+
+    # one method per kind: apply, return the undo --------------------------------------------------------
+    def _link_down(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+        link = self._link(target)
+        self.world.set_link_down(link, True)
+        return lambda: self.world.set_link_down(link, False)
+
+    def _node_down(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+        dev = self._device(target).device.id
+        self.world.set_node_down(dev, True)
+        return lambda: self.world.set_node_down(dev, False)
+
+    def _on_battery(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
+        state = self._device(target)
+        if not state.device.ups:
+            raise LabError(f"{target}: this device has no UPS (set ups: true in the inventory)")
+        before = (state.on_battery, state.battery_minutes)
+        state.on_battery, state.battery_minutes = True, int(_float(p, "minutes", 45, 0, 1440))
+
+        def undo() -> None:
+            state.on_battery, state.battery_minutes = before
+
+        return undo
+
+    def _high_cpu(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
+        state = self._device(target)
+        before = state.cpu_percent
+        state.cpu_percent = _float(p, "percent", 95, 0, 100)
+
+        def undo() -> None:
+            state.cpu_percent = before
+
+        return undo
+
+    def _if_errors(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
+        dev, _, name = target.partition(":")
+        state = self._device(dev)
+        itf = state.interface(name)
+        if itf is None:
+            raise NotFoundError(f"interface of {dev}", name, [i.name for i in state.interfaces])
+        before = itf.error_rate_per_s
+        itf.set_error_rate(_float(p, "rate", 50, 0, 1e6))
+        return lambda: itf.set_error_rate(before)
+
+    def _codec_flag(self, target: str, attr: str, value: Any) -> Callable[[], None]:
+        codec = self._codec(target).codec
+        assert codec is not None
+        before = getattr(codec, attr)
+        setattr(codec, attr, value)
+        return lambda: setattr(codec, attr, before)
+
+    def _codec_unregistered(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+        return self._codec_flag(target, "registered", False)
+
+    def _camera_disconnected(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+        return self._codec_flag(target, "camera_connected", False)
+
+    def _standby(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+        return self._codec_flag(target, "standby", True)
+
+    def _diag_alert(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
+        codec = self._codec(target).codec
+        assert codec is not None
+        text = str(p.get("text") or "Temperature of the system is high")
+        codec.diagnostics.append(text)
+
+        def undo() -> None:
+            if text in codec.diagnostics:
+                codec.diagnostics.remove(text)
+
+        return undo
+
+    def _path_impaired(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
+        state = self._codec(target)
+        before = state.impairment
+        state.impairment = Impairment(
+            delay_ms=_float(p, "delay_ms", 0, 0, 10_000),
+            jitter_ms=_float(p, "jitter_ms", 0, 0, 10_000),
+            loss_ratio=_float(p, "loss_pct", 0, 0, 100) / 100,
+        )
+
+        def undo() -> None:
+            state.impairment = before
+
+        return undo
+
+    def _reject_line(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
+        state = self._device(target)
+        pattern = str(p.get("pattern") or "")
+        if not pattern:
+            raise LabError("reject-line needs pattern=REGEX")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise LabError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
+        state.rejected_lines.append(pattern)
+
+        def undo() -> None:
+            if pattern in state.rejected_lines:
+                state.rejected_lines.remove(pattern)
+
+        return undo
+
+    def _slow(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
+        state = self._device(target)
+        before = state.slow_ms
+        state.slow_ms = _float(p, "ms", 2000, 0, 120_000)
+
+        def undo() -> None:
+            state.slow_ms = before
+
+        return undo
