@@ -70,26 +70,29 @@ departments: [卫生厅 health, 司法厅 justice, 环境保护局 environment, 
 VRP8, VRP5, COMWARE, IOS = "huawei_vrp8", "huawei_vrp5", "h3c_comware7", "cisco_ios"
 CARRIER = "中国电信新疆分公司"  # Xinjiang Telecom, the carrier of the private network
 
-# Per prefecture: phone area code, primary uplink Mbit/s (backup: a fifth), platform of the prefecture's own
-# CE and switch, platform of its county routers (set once in the prefecture's site defaults).
+# Per prefecture: phone area code; Mbit/s of the prefecture's primary uplink (pref; backup: a fifth) and of
+# each county's (cty; backup: 2); platform of the prefecture's own CE and switch (node) and of its county
+# routers (set once in the prefecture's site defaults).
 PREFECTURES = """
-urumqi      0991  100  huawei_vrp8   huawei_vrp8
-karamay     0990   20  huawei_vrp8   huawei_vrp8
-turpan      0995   20  huawei_vrp8   huawei_vrp8
-hami        0902   20  huawei_vrp8   huawei_vrp8
-changji     0994   50  huawei_vrp8   huawei_vrp8
-bortala     0909   20  huawei_vrp8   h3c_comware7
-bayingolin  0996   50  huawei_vrp8   huawei_vrp8
-aksu        0997   50  huawei_vrp8   huawei_vrp8
-kizilsu     0908   20  huawei_vrp8   huawei_vrp5
-kashgar     0998   50  huawei_vrp8   huawei_vrp8
-hotan       0903   20  huawei_vrp8   huawei_vrp5
-ili         0999   50  h3c_comware7  h3c_comware7
-tacheng     0901   20  h3c_comware7  h3c_comware7
-altay       0906   20  huawei_vrp8   huawei_vrp5
+# slug      area  pref  cty  node          counties
+urumqi      0991  100   20  huawei_vrp8   huawei_vrp8
+karamay     0990   20   10  huawei_vrp8   huawei_vrp8
+turpan      0995   20   10  huawei_vrp8   huawei_vrp8
+hami        0902   20   10  huawei_vrp8   huawei_vrp8
+changji     0994   50   10  huawei_vrp8   huawei_vrp8
+bortala     0909   20   10  huawei_vrp8   h3c_comware7
+bayingolin  0996   50   10  huawei_vrp8   huawei_vrp8
+aksu        0997   50   10  huawei_vrp8   huawei_vrp8
+kizilsu     0908   20   10  huawei_vrp8   huawei_vrp5
+kashgar     0998   50   10  huawei_vrp8   huawei_vrp8
+hotan       0903   20   10  huawei_vrp8   huawei_vrp5
+ili         0999   50   10  h3c_comware7  h3c_comware7
+tacheng     0901   20   10  h3c_comware7  h3c_comware7
+altay       0906   20   10  huawei_vrp8   huawei_vrp5
 """
 # Sites hanging off the centre cores: phone area code, CE platform, backup link, video room, English name.
 CENTRE_NODES = """
+# slug               area  CE platform  backup  room  English name
 health               0991  huawei_vrp8  backup  -     Health Department
 justice              0991  huawei_vrp8  backup  -     Justice Department
 environment          0991  huawei_vrp8  -       -     Environmental Protection Bureau
@@ -260,7 +263,7 @@ def _named(entry: str) -> tuple[str, str]:
 
 
 def prefecture_file(p: Prefecture, downlinks: dict[str, list[Flow]]) -> dict[str, Any]:
-    area, mbps_text, node_pf, county_pf = _row(PREFECTURES, p.slug)[:4]
+    area, mbps_text, county_mbps, node_pf, county_pf = _row(PREFECTURES, p.slug)
     x, mbps, ce = 10 + p.number, int(mbps_text), f"{p.slug}-ce1"
     cores = (End("centre-core1", VRP8, 1, p.number), End("centre-core2", VRP8, 1, p.number))
     ce_ifs, links = circuits(ce, node_pf, cores, f"10.{x}.0", (mbps, mbps // 5), f"{x}-00", downlinks)
@@ -283,7 +286,7 @@ def prefecture_file(p: Prefecture, downlinks: dict[str, list[Flow]]) -> dict[str
             platform,
             up,
             f"10.{x}.{c.number}",
-            (20 if x == 11 else 10, 2),
+            (int(county_mbps), 2),
             f"{x}-{c.number:02d}",
             downlinks,
             linked=status != "planned",
@@ -416,7 +419,7 @@ def region_file(downlinks: dict[str, list[Flow]]) -> dict[str, Any]:
         other = f"centre-core{3 - n}"
         core_ifs[core] = in_port_order(
             [
-                itf(End(core, VRP8, 0, 1), "downlink", f"core interconnect to {other}", f"10.1.0.{n}/30"),
+                itf(End(core, VRP8, 0, 1), "lan", f"core interconnect to {other}", f"10.1.0.{n}/30"),
                 itf(End(core, VRP8, 0, 2), "lan", "centre LAN (centre-sw1)", f"10.101.0.{n + 1}/24"),
                 itf(End(core, VRP8, 0, 3), "downlink", "to centre-inet", f"10.1.0.{4 * n + 1}/30"),
                 *downlinks.pop(core),
