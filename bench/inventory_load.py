@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,10 +25,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
+from benchreport import machine, write_section  # noqa: E402
 from gen_inventory import write_inventory  # noqa: E402
 
-MARK_BEGIN = "<!-- bench:inventory_load -->"
-MARK_END = "<!-- /bench:inventory_load -->"
+MARKS = ("<!-- bench:inventory_load -->", "<!-- /bench:inventory_load -->")
 
 _CHILD = """
 import json, resource, sys, time
@@ -62,18 +60,6 @@ def cli_validate(directory: Path) -> float:
     return time.perf_counter() - t
 
 
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
-
-
 def measure(directory: Path, runs: int) -> dict[str, float]:
     loads = [load_in_fresh_process(directory) for _ in range(runs)]
     clis = [cli_validate(directory) for _ in range(runs)]
@@ -86,19 +72,6 @@ def measure(directory: Path, runs: int) -> dict[str, float]:
         "cli_median_s": statistics.median(clis),
         "maxrss_mb": max(x["maxrss_mb"] for x in loads),
     }
-
-
-def write_section(text: str) -> None:
-    path = REPO / "docs" / "benchmarks.md"
-    doc = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = f"{MARK_BEGIN}\n{text.rstrip()}\n{MARK_END}"
-    if MARK_BEGIN in doc:
-        head, rest = doc.split(MARK_BEGIN, 1)
-        tail = rest.split(MARK_END, 1)[1] if MARK_END in rest else ""
-        doc = head + section + tail
-    else:
-        doc = doc.rstrip() + "\n\n" + section + "\n"
-    path.write_text(doc, encoding="utf-8")
 
 
 def main() -> int:
@@ -140,7 +113,7 @@ def main() -> int:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(text, MARKS)
     return 0
 
 
