@@ -138,6 +138,10 @@ class Topology:
         hops.reverse()
         return hops
 
+    def adjacency(self, node: str) -> list[tuple[str, str | None, int]]:
+        """Neighbours of a device: (neighbour, link id or None for an in-site attachment, cost)."""
+        return self._adj.get(node, [])
+
     def site_routers(self, site: str) -> list[str]:
         devs = self.inventory.devices_at(site)
         routers = [d.id for d in devs if d.role.routes]

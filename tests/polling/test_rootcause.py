@@ -1,0 +1,73 @@
+"""Root cause on the shipped region: redundancy, cut-off components, one finding per cause."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from netops.inventory import Inventory, Topology, load_inventory
+from netops.polling.rootcause import analyse, links_down_from_interfaces
+
+REGION = Path(__file__).parents[2] / "inventory"
+PRIMARY = "kashgar-ce1--centre-core1"
+BACKUP = "kashgar-ce1--centre-core2-backup"
+
+
+@pytest.fixture(scope="module")
+def topo() -> Topology:
+    return Topology(load_inventory(REGION))
+
+
+def kashgar_all(inv: Inventory) -> set[str]:
+    sites = {"kashgar", *(s.id for s in inv.descendants("kashgar"))}
+    return {d.id for d in inv.devices.values() if d.site in sites and d.status == "active"}
+
+
+def test_healthy_region(topo: Topology) -> None:
+    result = analyse(topo, [], [])
+    assert set(result.status.values()) == {"up"}
+    assert result.findings == () and result.on_backup == ()
+
+
+def test_primary_uplink_down_is_degraded_not_an_outage(topo: Topology) -> None:
+    down = links_down_from_interfaces(topo, {"centre-core1": ["GigabitEthernet0/1/10"]})
+    assert down == {PRIMARY}
+    result = analyse(topo, [], down)
+    assert result.findings == ()
+    assert result.degraded_links == (PRIMARY,)
+    assert "kashgar" in result.on_backup
+
+
+def test_both_uplinks_down_is_one_finding_with_counties_unreachable(topo: Topology) -> None:
+    inv = topo.inventory
+    silent = kashgar_all(inv)
+    result = analyse(topo, silent, [PRIMARY, BACKUP])
+    assert len(result.findings) == 1
+    finding = result.findings[0]
+    assert finding.root_links == (PRIMARY, BACKUP)  # sorted ids
+    assert finding.root_devices == ()
+    assert finding.key == f"link:{PRIMARY},{BACKUP}"
+    assert set(finding.affected_devices) == silent
+    assert "kashgar" in finding.affected_sites and "kashgar-shufu" in finding.affected_sites
+    assert "kashgar-vc" in finding.affected_rooms
+    assert {result.status[d] for d in silent} == {"unreachable"}
+    assert result.site_status(topo, "kashgar-shufu") == "unreachable"
+    assert result.degraded_links == ()
+
+
+def test_county_router_down_is_the_root_cause(topo: Topology) -> None:
+    silent = {"kashgar-kashi-ce1", "kashgar-kashi-codec"}
+    result = analyse(topo, silent, [])
+    assert result.status["kashgar-kashi-ce1"] == "down"
+    assert result.status["kashgar-kashi-codec"] == "unreachable"
+    [finding] = result.findings
+    assert finding.key == "device:kashgar-kashi-ce1"
+    assert finding.affected_rooms == ("kashgar-kashi-vc",)
+    assert result.site_status(topo, "kashgar-kashi") == "down"
+
+
+def test_two_independent_causes_are_two_findings(topo: Topology) -> None:
+    result = analyse(topo, {"hotan-codec", "kashgar-shufu-ce1"}, [])
+    assert [f.key for f in result.findings] == ["device:hotan-codec", "device:kashgar-shufu-ce1"]
+    assert result.status["hotan-codec"] == "down"
