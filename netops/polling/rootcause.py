@@ -14,7 +14,7 @@ on a device that answered). Everything is computed with the inventory's topology
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from netops.inventory.topology import Failure, Topology
@@ -60,7 +60,7 @@ class Analysis:
         return "down" if "down" in states else "unreachable"
 
 
-def links_down_from_interfaces(topology: Topology, down_interfaces: dict[str, Iterable[str]]) -> set[str]:
+def links_down_from_interfaces(topology: Topology, down_interfaces: Mapping[str, Iterable[str]]) -> set[str]:
     """Links with an end interface reported oper-down (while admin-up) by a device that answered."""
     ends = {
         (end.device, end.interface): link.id

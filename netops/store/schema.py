@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -25,3 +25,99 @@ class InventoryLoad(Base):
     devices: Mapped[int] = mapped_column(Integer)
     links: Mapped[int] = mapped_column(Integer)
     rooms: Mapped[int] = mapped_column(Integer)
+
+
+class PollDevice(Base):
+    """The latest poll of each device and its status (one row per device, updated every cycle)."""
+
+    __tablename__ = "poll_devices"
+
+    device: Mapped[str] = mapped_column(String(63), primary_key=True)
+    polled_at: Mapped[float] = mapped_column(Float)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    detail: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    sys_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sys_uptime_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_reboot_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reboots: Mapped[int] = mapped_column(Integer, default=0)
+    cpu_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    memory_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ups_on_battery: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    ups_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # up | down | unreachable
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_ok_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PollInterface(Base):
+    """The latest state of each interface, with raw device counters and the monotonic totals netops exports."""
+
+    __tablename__ = "poll_interfaces"
+
+    device: Mapped[str] = mapped_column(String(63), primary_key=True)
+    if_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    alias: Mapped[str] = mapped_column(String(255))
+    admin_up: Mapped[bool] = mapped_column(Boolean)
+    oper_up: Mapped[bool] = mapped_column(Boolean)
+    speed_bps: Mapped[int] = mapped_column(BigInteger)
+    hc: Mapped[bool] = mapped_column(Boolean)
+    raw: Mapped[dict[str, int]] = mapped_column(JSON)  # last raw values per counter
+    totals: Mapped[dict[str, int]] = mapped_column(JSON)  # monotonic totals per counter
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class PollNeighbor(Base):
+    __tablename__ = "poll_neighbors"
+
+    device: Mapped[str] = mapped_column(String(63), primary_key=True)
+    protocol: Mapped[str] = mapped_column(String(8), primary_key=True)
+    peer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    up: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class PollErrorCount(Base):
+    """Failed polls by reason since the database was created (exported as a counter)."""
+
+    __tablename__ = "poll_error_counts"
+
+    reason: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PollCycle(Base):
+    __tablename__ = "poll_cycles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(63), index=True)
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    interval_s: Mapped[float] = mapped_column(Float)
+    devices: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    overrun: Mapped[bool] = mapped_column(Boolean)
+
+
+class Incident(Base):
+    """One root cause: opened when polling finds it, resolved when it is gone; rows are never deleted."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(1024), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open | resolved
+    summary: Mapped[str] = mapped_column(String(1024))
+    opened_at: Mapped[float] = mapped_column(Float, index=True)
+    last_seen_at: Mapped[float] = mapped_column(Float)
+    resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    root_devices: Mapped[list[str]] = mapped_column(JSON)
+    root_links: Mapped[list[str]] = mapped_column(JSON)
+    affected_devices: Mapped[list[str]] = mapped_column(JSON)
+    affected_sites: Mapped[list[str]] = mapped_column(JSON)
+    affected_rooms: Mapped[list[str]] = mapped_column(JSON)

@@ -12,8 +12,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 
+from netops.store.db import MIGRATIONS
 from tests.conftest import REPO, free_port, run_netops
+
+
+def head_revision() -> str:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
 
 
 @pytest.fixture
@@ -72,7 +83,7 @@ def test_healthz_and_database_created_by_migrations(served: tuple[str, Path]) ->
     db = state / "netops.db"
     assert db.is_file()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select version_num from alembic_version").fetchone() == ("0001",)
+        assert conn.execute("select version_num from alembic_version").fetchone() == (head_revision(),)
         assert conn.execute("select devices, rooms from inventory_loads").fetchall() == [(5, 1)]
 
 

@@ -1,0 +1,212 @@
+"""Write a poll cycle's results into the store and keep incidents in step with the root-cause findings.
+
+One transaction per cycle: device rows (status, reboots, CPU/memory, UPS), interface rows (raw counters and
+monotonic totals), neighbour rows, error counts by reason, the cycle row, and incidents: a finding with a new
+key opens an incident, a known key refreshes it, an open incident whose key is gone is resolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from netops.polling.counters import COUNTERS, advance, rebooted
+from netops.polling.model import DeviceSample
+from netops.polling.rootcause import Analysis, Finding
+from netops.polling.tracker import StatusTracker
+from netops.store.db import Store
+from netops.store.schema import (
+    Incident,
+    PollCycle,
+    PollDevice,
+    PollErrorCount,
+    PollInterface,
+    PollNeighbor,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentChange:
+    incident_id: int
+    key: str
+    change: str  # "opened" | "resolved"
+    summary: str
+
+
+def record_cycle(
+    store: Store,
+    *,
+    job: str,
+    samples: Sequence[DeviceSample],
+    tracker: StatusTracker,
+    analysis: Analysis,
+    started_at: float,
+    duration_s: float,
+    interval_s: float,
+) -> list[IncidentChange]:
+    with store.session() as session:
+        restarted = _devices(session, samples, tracker, analysis)
+        _interfaces(session, samples, restarted)
+        _neighbors(session, samples)
+        _errors(session, samples)
+        session.add(
+            PollCycle(
+                job=job,
+                started_at=started_at,
+                duration_s=duration_s,
+                interval_s=interval_s,
+                devices=len(samples),
+                failed=sum(not s.ok for s in samples),
+                overrun=duration_s > interval_s,
+            )
+        )
+        changes = sync_incidents(session, analysis.findings, started_at + duration_s)
+        _statuses(session, analysis)
+    return changes
+
+
+def _devices(
+    session: Session, samples: Sequence[DeviceSample], tracker: StatusTracker, analysis: Analysis
+) -> set[str]:
+    """Update the device rows; returns the devices that rebooted since their last poll."""
+    ids = [s.device for s in samples]
+    rows = {r.device: r for r in session.scalars(select(PollDevice).where(PollDevice.device.in_(ids)))}
+    flapping = tracker.flapping()
+    restarted: set[str] = set()
+    for s in samples:
+        row = rows.get(s.device)
+        track = tracker.tracks.get(s.device)
+        if row is None:
+            row = PollDevice(device=s.device, reboots=0, polls=0, flapping=False, failures=0, status="up")
+            session.add(row)
+        row.polled_at, row.ok, row.error, row.detail = s.polled_at, s.ok, s.error, s.detail
+        row.duration_s = s.duration_s
+        row.polls = (row.polls or 0) + 1
+        row.failures = track.failures if track else (0 if s.ok else 1)
+        row.flapping = s.device in flapping
+        row.status = analysis.status.get(s.device, "up")
+        if s.ok:
+            if rebooted(row.sys_uptime_s, s.sys_uptime_s):
+                restarted.add(s.device)
+                row.reboots = (row.reboots or 0) + 1
+                row.last_reboot_at = s.polled_at - (s.sys_uptime_s or 0)
+            row.sys_name, row.sys_uptime_s = s.sys_name, s.sys_uptime_s
+            row.cpu_ratio, row.memory_ratio = s.cpu_ratio, s.memory_ratio
+            row.ups_on_battery, row.ups_minutes = s.ups_on_battery, s.ups_minutes_remaining
+            row.last_ok_at = s.polled_at
+    return restarted
+
+
+def _interfaces(session: Session, samples: Sequence[DeviceSample], restarted: set[str]) -> None:
+    ok = [s for s in samples if s.ok]
+    if not ok:
+        return
+    existing = {
+        (r.device, r.if_index): r
+        for r in session.scalars(
+            select(PollInterface).where(PollInterface.device.in_([s.device for s in ok]))
+        )
+    }
+    for s in ok:
+        for itf in s.interfaces:
+            raw_now = {name: int(getattr(itf, name)) for name in COUNTERS}
+            row = existing.get((s.device, itf.index))
+            if row is None:
+                row = PollInterface(device=s.device, if_index=itf.index, raw=raw_now, totals=dict(raw_now))
+                session.add(row)
+            else:
+                row.totals = advance(
+                    row.raw,
+                    row.totals,
+                    raw_now,
+                    hc=itf.hc,
+                    rebooted=s.device in restarted,
+                    elapsed_s=max(0.0, s.polled_at - row.updated_at),
+                    speed_bps=itf.speed_bps,
+                )
+                row.raw = raw_now
+            row.name, row.alias, row.admin_up, row.oper_up = itf.name, itf.alias, itf.admin_up, itf.oper_up
+            row.speed_bps, row.hc, row.updated_at = itf.speed_bps, itf.hc, s.polled_at
+
+
+def _neighbors(session: Session, samples: Sequence[DeviceSample]) -> None:
+    ok = [s for s in samples if s.ok]
+    if not ok:
+        return
+    session.execute(delete(PollNeighbor).where(PollNeighbor.device.in_([s.device for s in ok])))
+    for s in ok:
+        seen: set[tuple[str, str]] = set()
+        for nb in s.neighbors:
+            if (nb.protocol, nb.peer) in seen:
+                continue
+            seen.add((nb.protocol, nb.peer))
+            session.add(
+                PollNeighbor(
+                    device=s.device,
+                    protocol=nb.protocol,
+                    peer=nb.peer,
+                    state=nb.state,
+                    up=nb.up,
+                    updated_at=s.polled_at,
+                )
+            )
+
+
+def _errors(session: Session, samples: Sequence[DeviceSample]) -> None:
+    counts: dict[str, int] = {}
+    for s in samples:
+        if not s.ok and s.error:
+            counts[s.error] = counts.get(s.error, 0) + 1
+    for reason, n in counts.items():
+        row = session.get(PollErrorCount, reason)
+        if row is None:
+            session.add(PollErrorCount(reason=reason, count=n))
+        else:
+            row.count += n
+
+
+def _statuses(session: Session, analysis: Analysis) -> None:
+    """Devices not polled in this cycle can still change status (unreachable behind a new root cause)."""
+    for row in session.scalars(select(PollDevice)):
+        status = analysis.status.get(row.device)
+        if status is not None and row.status != status:
+            row.status = status
+
+
+def sync_incidents(session: Session, findings: Iterable[Finding], now: float) -> list[IncidentChange]:
+    open_rows = {r.key: r for r in session.scalars(select(Incident).where(Incident.state == "open"))}
+    changes: list[IncidentChange] = []
+    current: set[str] = set()
+    for f in findings:
+        current.add(f.key)
+        row = open_rows.get(f.key)
+        if row is None:
+            row = Incident(
+                key=f.key,
+                state="open",
+                summary=f.summary,
+                opened_at=now,
+                last_seen_at=now,
+                resolved_at=None,
+                root_devices=list(f.root_devices),
+                root_links=list(f.root_links),
+                affected_devices=list(f.affected_devices),
+                affected_sites=list(f.affected_sites),
+                affected_rooms=list(f.affected_rooms),
+            )
+            session.add(row)
+            session.flush()
+            changes.append(IncidentChange(row.id, f.key, "opened", f.summary))
+        else:
+            row.last_seen_at = now
+            row.summary = f.summary
+            row.affected_devices, row.affected_sites = list(f.affected_devices), list(f.affected_sites)
+            row.affected_rooms = list(f.affected_rooms)
+    for key, row in open_rows.items():
+        if key not in current:
+            row.state, row.resolved_at = "resolved", now
+            changes.append(IncidentChange(row.id, key, "resolved", row.summary))
+    return changes
