@@ -27,6 +27,8 @@ from netops.store.schema import (
     PollNeighbor,
 )
 
+CYCLE_RETENTION_S = 7 * 86_400  # cycle rows kept for a week (incidents are kept for ever)
+
 
 @dataclass(frozen=True, slots=True)
 class IncidentChange:

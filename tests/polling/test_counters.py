@@ -32,7 +32,14 @@ def test_reboot_restarts_from_the_new_value() -> None:
 
 
 def test_advance_first_poll_and_next() -> None:
-    first = {"in_octets": 10, "out_octets": 20, "in_errors": 0, "out_errors": 0, "in_discards": 0, "out_discards": 0}
+    first = {
+        "in_octets": 10,
+        "out_octets": 20,
+        "in_errors": 0,
+        "out_errors": 0,
+        "in_discards": 0,
+        "out_discards": 0,
+    }
     totals = advance(None, None, first, hc=True, rebooted=False, elapsed_s=0, speed_bps=10**9)
     assert totals == first
     nxt = {**first, "in_octets": 110, "in_errors": 3}

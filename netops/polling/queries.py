@@ -1,0 +1,152 @@
+"""Read side of polling, shared by the metrics collector, the API and the CLI: status, health, incidents.
+
+Plain JSON-ready dicts; the site status is derived from the device rows with the inventory's topology, so it
+always matches the inventory in use.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from netops.errors import NotFoundError
+from netops.inventory.topology import Topology
+from netops.store.db import Store
+from netops.store.schema import Incident, PollCycle, PollDevice, PollInterface, PollNeighbor
+
+STATES = ("up", "down", "unreachable", "unknown")
+
+
+def device_rows(store: Store) -> dict[str, PollDevice]:
+    with store.session() as session:
+        return {r.device: r for r in session.scalars(select(PollDevice))}
+
+
+def site_status(topology: Topology, devices: dict[str, str], site: str) -> str:
+    """unknown (never polled), up, down (a routing device is the root cause) or unreachable."""
+    routers = [r for r in topology.site_routers(site) if r in topology.inventory.devices]
+    states = [devices.get(r, "unknown") for r in routers]
+    if not states or all(s == "unknown" for s in states):
+        return "unknown"
+    if "up" in states:
+        return "up"
+    return "down" if "down" in states else "unreachable"
+
+
+def status(store: Store, topology: Topology) -> dict[str, Any]:
+    inv = topology.inventory
+    rows = device_rows(store)
+    devices = {d: (rows[d].status if d in rows else "unknown") for d in inv.devices}
+    sites = {s: site_status(topology, devices, s) for s in inv.sites}
+    counts = {state: sum(1 for v in devices.values() if v == state) for state in STATES}
+    site_counts = {state: sum(1 for v in sites.values() if v == state) for state in STATES}
+    last = max((r.polled_at for r in rows.values()), default=None)
+    return {
+        "polled_at": last,
+        "age_s": None if last is None else round(time.time() - last, 1),
+        "devices": devices,
+        "sites": sites,
+        "device_counts": counts,
+        "site_counts": site_counts,
+        "flapping": sorted(d for d, r in rows.items() if r.flapping),
+        "open_incidents": incidents(store, state="open"),
+    }
+
+
+def device_health(store: Store, topology: Topology, device: str) -> dict[str, Any]:
+    topology.inventory.device(device)
+    with store.session() as session:
+        row = session.get(PollDevice, device)
+        if row is None:
+            raise NotFoundError("poll result for device", device)
+        itfs = session.scalars(
+            select(PollInterface).where(PollInterface.device == device).order_by(PollInterface.if_index)
+        ).all()
+        nbs = session.scalars(select(PollNeighbor).where(PollNeighbor.device == device)).all()
+        return {
+            "device": device,
+            "status": row.status,
+            "ok": row.ok,
+            "error": row.error,
+            "detail": row.detail,
+            "polled_at": row.polled_at,
+            "duration_s": row.duration_s,
+            "flapping": row.flapping,
+            "failures": row.failures,
+            "last_ok_at": row.last_ok_at,
+            "sys_name": row.sys_name,
+            "uptime_s": row.sys_uptime_s,
+            "reboots": row.reboots,
+            "last_reboot_at": row.last_reboot_at,
+            "cpu_ratio": row.cpu_ratio,
+            "memory_ratio": row.memory_ratio,
+            "ups_on_battery": row.ups_on_battery,
+            "ups_minutes_remaining": row.ups_minutes,
+            "interfaces": [
+                {
+                    "index": i.if_index,
+                    "name": i.name,
+                    "alias": i.alias,
+                    "admin_up": i.admin_up,
+                    "oper_up": i.oper_up,
+                    "speed_bps": i.speed_bps,
+                    **{k: v for k, v in i.totals.items() if not k.startswith("_")},
+                }
+                for i in itfs
+            ],
+            "neighbors": [
+                {"protocol": n.protocol, "peer": n.peer, "state": n.state, "up": n.up} for n in nbs
+            ],
+            "upstream_path": [h.device for h in topology.upstream_path(device)],
+        }
+
+
+def _incident(row: Incident) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "state": row.state,
+        "summary": row.summary,
+        "key": row.key,
+        "opened_at": row.opened_at,
+        "last_seen_at": row.last_seen_at,
+        "resolved_at": row.resolved_at,
+        "root_devices": row.root_devices,
+        "root_links": row.root_links,
+        "affected_devices": row.affected_devices,
+        "affected_sites": row.affected_sites,
+        "affected_rooms": row.affected_rooms,
+    }
+
+
+def incidents(store: Store, state: str = "all", limit: int = 50) -> list[dict[str, Any]]:
+    with store.session() as session:
+        query = select(Incident).order_by(Incident.id.desc()).limit(limit)
+        if state != "all":
+            query = query.where(Incident.state == state)
+        return [_incident(r) for r in session.scalars(query)]
+
+
+def incident_counts(store: Store) -> tuple[int, int]:
+    """(open now, opened ever)."""
+    with store.session() as session:
+        open_now = session.scalar(select(func.count()).select_from(Incident).where(Incident.state == "open"))
+        total = session.scalar(select(func.count()).select_from(Incident))
+        return int(open_now or 0), int(total or 0)
+
+
+def last_cycles(store: Store) -> dict[str, PollCycle]:
+    """The newest cycle of each job."""
+    with store.session() as session:
+        newest = select(PollCycle.job, func.max(PollCycle.id).label("id")).group_by(PollCycle.job).subquery()
+        rows = session.scalars(select(PollCycle).join(newest, PollCycle.id == newest.c.id)).all()
+        return {r.job: r for r in rows}
+
+
+def overrun_counts(store: Store) -> dict[str, int]:
+    with store.session() as session:
+        rows = session.execute(
+            select(PollCycle.job, func.count()).where(PollCycle.overrun.is_(True)).group_by(PollCycle.job)
+        ).all()
+        return {job: int(n) for job, n in rows}
