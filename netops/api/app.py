@@ -20,7 +20,9 @@ from netops import __version__
 from netops.api.deps import RuntimeDep
 from netops.api.errors import install_error_handlers
 from netops.api.inventory_routes import router as inventory_router
+from netops.api.polling_routes import router as polling_router
 from netops.metrics import BuildCollector, InventoryCollector
+from netops.polling.metrics import PollingCollector
 from netops.runtime import Runtime
 from netops.scheduler import build_scheduler
 from netops.settings import Settings
@@ -34,6 +36,7 @@ def build_registry(runtime: Runtime) -> CollectorRegistry:
             lambda: runtime.inventory, lambda: runtime.loaded_at, lambda: runtime.reload_failures
         )
     )
+    registry.register(PollingCollector(runtime.store, lambda: runtime.topology))
     return registry
 
 
@@ -77,4 +80,5 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(inventory_router)
+    app.include_router(polling_router)
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from netops.cli import inventory, lab, serve
+from netops.cli import inventory, lab, serve, status
 
 app = typer.Typer(
     help="netops: operations manager for the regional e-government WAN.",
@@ -18,6 +18,8 @@ app = typer.Typer(
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(lab.app, name="lab")
 app.command()(serve.serve)
+app.command()(status.status)
+app.command()(status.incidents)
 
 
 def main() -> None:
