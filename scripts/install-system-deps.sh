@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the tests use as independent tools: promtool (prometheus), net-snmp's client tools (snmp).
+# Debian packages the tests use as independent tools: promtool (prometheus), net-snmp's client tools (snmp)
+# and agent (snmpd, the neutral agent of the benchmarks), sipp (sip-tester).
 # Installs what is missing (as root, or through sudo); says what to install otherwise.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v snmpbulkwalk >/dev/null 2>&1 || need+=(snmp)
+command -v snmpd >/dev/null 2>&1 || [ -x /usr/sbin/snmpd ] || need+=(snmpd)
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"
 if [ "$(id -u)" -eq 0 ]; then

@@ -25,7 +25,7 @@ The MCU has no xAPI; its document uses the same shape so that one reader serves 
     Status/MCU/Conferences/Active
     Status/SystemUnit/ProductId, Software/Version, Uptime
 
-This module is pure: it turns state into ``xml.etree`` elements and selects sub-trees; ``http.py`` serves them.
+This module is pure: it turns state into ``xml.etree`` elements and selects sub-trees; ``statusapi.py`` serves them.
 """
 
 from __future__ import annotations
@@ -34,10 +34,12 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from netops.inventory.models import Role
 from netops.lab.state import CodecState, DeviceState, McuState
 
 MICROPHONE_INPUTS = 4  # microphone connectors shown; ``microphones_connected`` of them are Connected
 LEVELS = ("Critical", "Error", "Warning", "Info", "Ok")
+DEFAULTS = {False: ("Cisco Webex Room Kit", "ce9.15.15.4"), True: ("Cisco Meeting Server 2000", "3.8.1")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,9 @@ def codec_diagnostics(codec: CodecState) -> list[Diagnostic]:
     """The codec's own alerts derived from its state, then the injected ones."""
     found: list[Diagnostic] = []
     if not codec.registered:
-        found.append(Diagnostic("Error", "SIPProfileRegistration", "SIP registration failed: no answer from registrar"))
+        found.append(
+            Diagnostic("Error", "SIPProfileRegistration", "SIP registration failed: no answer from registrar")
+        )
     if not codec.camera_connected:
         found.append(Diagnostic("Warning", "CameraDetected", "No camera detected on camera input 1"))
     if codec.microphones_connected <= 0:
@@ -87,8 +91,10 @@ def codec_diagnostics(codec: CodecState) -> list[Diagnostic]:
     return found
 
 
-def _product(state: DeviceState, default_id: str, default_version: str) -> tuple[str, str]:
+def product_info(state: DeviceState) -> tuple[str, str]:
+    """(product, software version): the inventory's ``model`` / ``vars.software``, else a default per role."""
     dev = state.device
+    default_id, default_version = DEFAULTS[dev.role is Role.MCU]
     product = dev.model or str(dev.vars.get("product", default_id))
     version = str(dev.vars.get("software", default_version))
     return product, version
@@ -97,7 +103,7 @@ def _product(state: DeviceState, default_id: str, default_version: str) -> tuple
 def codec_status(state: DeviceState, now: float | None = None) -> ET.Element:
     """The whole ``/Status`` tree of a codec."""
     codec = state.codec if state.codec is not None else CodecState()
-    product, version = _product(state, "Cisco Webex Room Kit", "ce9.15.15.4 a1b2c3d4e5f 2024-03-06")
+    product, version = product_info(state)
     root = ET.Element("Status", {"product": "Cisco Codec", "version": version, "apiVersion": "4"})
 
     audio = _sub(root, "Audio")
@@ -141,7 +147,8 @@ def codec_status(state: DeviceState, now: float | None = None) -> ET.Element:
     _sub(unit, "ProductId", product)
     _sub(unit, "ProductPlatform", product.removeprefix("Cisco Webex ").removeprefix("Cisco "))
     software = _sub(unit, "Software")
-    _sub(software, "DisplayName", f"RoomOS {version}" if version.startswith("ce1") else f"CE {version}")
+    number = version.removeprefix("ce").split()[0] if version.strip() else version
+    _sub(software, "DisplayName", f"RoomOS {number}" if version.startswith("ce1") else f"CE {number}")
     _sub(software, "Version", version)
     _sub(_sub(unit, "State"), "NumberOfActiveCalls", 1 if in_call else 0)
     _sub(unit, "Uptime", int(state.uptime_s(now)))
@@ -154,7 +161,7 @@ def codec_status(state: DeviceState, now: float | None = None) -> ET.Element:
 def mcu_status(state: DeviceState, now: float | None = None) -> ET.Element:
     """The whole ``/Status`` tree of an MCU: port capacity and conferences."""
     mcu = state.mcu if state.mcu is not None else McuState()
-    product, version = _product(state, "Cisco Meeting Server 2000", "3.8.1")
+    product, version = product_info(state)
     root = ET.Element("Status", {"product": "MCU", "version": version, "apiVersion": "4"})
     node = _sub(root, "MCU")
     ports = _sub(node, "Ports")
@@ -205,4 +212,5 @@ def _copy(node: ET.Element) -> ET.Element:
 
 def to_xml(root: ET.Element) -> bytes:
     ET.indent(root)
-    return b'<?xml version="1.0"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0"?>\n' + body + b"\n"
