@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from netops.events import Event, EventBus
 from netops.inventory.models import Device, Inventory, Lifecycle
 from netops.inventory.topology import Topology
 from netops.polling.model import DeviceSample
@@ -65,7 +66,7 @@ class Poller:
         *,
         concurrency: int = 64,
         threshold: int = 2,
-        on_change: Callable[[Sequence[IncidentChange]], None] | None = None,
+        bus: EventBus | None = None,
     ) -> None:
         self.store = store
         self.source = source
@@ -73,7 +74,7 @@ class Poller:
         self.concurrency = concurrency
         self.tracker = StatusTracker(threshold=threshold)
         self.down_interfaces: dict[str, list[str]] = {}
-        self.on_change = on_change
+        self.bus = bus
         self._lock = asyncio.Lock()
 
     async def _one(self, device: Device, sem: asyncio.Semaphore, delay: float) -> DeviceSample:
@@ -138,6 +139,13 @@ class Poller:
             )
         for change in changes:
             log.warning("incident %d %s: %s", change.incident_id, change.change, change.summary)
-        if changes and self.on_change is not None:
-            self.on_change(changes)
+        if self.bus is not None:
+            for change in changes:
+                self.bus.publish(
+                    Event(
+                        f"incident.{change.change}",
+                        str(change.incident_id),
+                        {"key": change.key, "summary": change.summary},
+                    )
+                )
         return CycleResult(job, started, duration, tuple(samples), analysis, tuple(changes))

@@ -91,6 +91,8 @@ def device_health(store: Store, topology: Topology, device: str) -> dict[str, An
                     "alias": i.alias,
                     "admin_up": i.admin_up,
                     "oper_up": i.oper_up,
+                    "in_bps": i.in_bps,
+                    "out_bps": i.out_bps,
                     "speed_bps": i.speed_bps,
                     **{k: v for k, v in i.totals.items() if not k.startswith("_")},
                 }
@@ -150,3 +152,20 @@ def overrun_counts(store: Store) -> dict[str, int]:
             select(PollCycle.job, func.count()).where(PollCycle.overrun.is_(True)).group_by(PollCycle.job)
         ).all()
         return {job: int(n) for job, n in rows}
+
+
+def interface_rates(store: Store, device: str) -> dict[str, dict[str, Any]]:
+    """Per interface name of a device: speed, oper status and the traffic rate measured over its last two polls
+    (``in_bps``/``out_bps`` are None until it has been polled twice), with when it was measured."""
+    with store.session() as session:
+        rows = session.scalars(select(PollInterface).where(PollInterface.device == device)).all()
+        return {
+            r.name: {
+                "speed_bps": r.speed_bps,
+                "oper_up": r.oper_up,
+                "in_bps": r.in_bps,
+                "out_bps": r.out_bps,
+                "updated_at": r.updated_at,
+            }
+            for r in rows
+        }

@@ -120,16 +120,20 @@ def _interfaces(session: Session, samples: Sequence[DeviceSample], restarted: se
                 row = PollInterface(device=s.device, if_index=itf.index, raw=raw_now, totals=dict(raw_now))
                 session.add(row)
             else:
-                row.totals = advance(
+                elapsed = max(0.0, s.polled_at - row.updated_at)
+                totals = advance(
                     row.raw,
                     row.totals,
                     raw_now,
                     hc=itf.hc,
                     rebooted=s.device in restarted,
-                    elapsed_s=max(0.0, s.polled_at - row.updated_at),
+                    elapsed_s=elapsed,
                     speed_bps=itf.speed_bps,
                 )
-                row.raw = raw_now
+                if elapsed > 0:
+                    row.in_bps = (totals["in_octets"] - row.totals.get("in_octets", 0)) * 8 / elapsed
+                    row.out_bps = (totals["out_octets"] - row.totals.get("out_octets", 0)) * 8 / elapsed
+                row.totals, row.raw = totals, raw_now
             row.name, row.alias, row.admin_up, row.oper_up = itf.name, itf.alias, itf.admin_up, itf.oper_up
             row.speed_bps, row.hc, row.updated_at = itf.speed_bps, itf.hc, s.polled_at
 

@@ -68,6 +68,8 @@ class PollInterface(Base):
     hc: Mapped[bool] = mapped_column(Boolean)
     raw: Mapped[dict[str, int]] = mapped_column(JSON)  # last raw values per counter
     totals: Mapped[dict[str, int]] = mapped_column(JSON)  # monotonic totals per counter
+    in_bps: Mapped[float | None] = mapped_column(Float, nullable=True)  # rate over the last two polls
+    out_bps: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[float] = mapped_column(Float)
 
 

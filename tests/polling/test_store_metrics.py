@@ -101,6 +101,8 @@ def test_counters_status_incidents_and_metrics(store: Store, topo: Topology, tmp
     assert cycle(store, topo, tracker, [sample(d, 0) for d in devices], 0) == []
     # next poll: counters grew; then the county router stops answering for two cycles
     assert cycle(store, topo, tracker, [sample(d, 60, octets=5000) for d in devices], 60) == []
+    rates = queries.interface_rates(store, "kashgar-ce1")["GigabitEthernet0/0/1"]
+    assert rates["in_bps"] == pytest.approx(4000 * 8 / 60)
     silent = [sample("kashgar-shufu-ce1", 120, ok=False)]
     assert cycle(store, topo, tracker, silent, 120) == []  # one miss: hysteresis
     assert cycle(store, topo, tracker, [sample("kashgar-shufu-ce1", 180, ok=False)], 180) == ["opened"]

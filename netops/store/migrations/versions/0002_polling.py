@@ -51,6 +51,8 @@ def upgrade() -> None:
         sa.Column("hc", sa.Boolean(), nullable=False),
         sa.Column("raw", sa.JSON(), nullable=False),
         sa.Column("totals", sa.JSON(), nullable=False),
+        sa.Column("in_bps", sa.Float(), nullable=True),
+        sa.Column("out_bps", sa.Float(), nullable=True),
         sa.Column("updated_at", sa.Float(), nullable=False),
     )
     op.create_table(
