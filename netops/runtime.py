@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from netops.errors import InventoryError
+from netops.events import EventBus
 from netops.inventory.loader import inventory_files, load_inventory
 from netops.inventory.models import Inventory
 from netops.inventory.topology import Topology
@@ -42,6 +43,7 @@ class Runtime:
         self.reload_failures = 0
         self.last_reload_error: str | None = None
         self.started_at = time.time()
+        self.bus = EventBus()  # internal events: incidents, room readiness; runbook triggers subscribe
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
