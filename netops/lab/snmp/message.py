@@ -200,8 +200,20 @@ def decode_v3(buf: bytes, pos: int, end: int) -> V3Message:
         scoped = buf[ds:de]
     else:
         raise BerError("bad scopedPduData")
-    return V3Message(msg_id, max_size, flags, model, engine_id, boots, etime, user, buf[auth_s:auth_e],
-                     auth_s, buf[ps:pe], scoped)
+    return V3Message(
+        msg_id,
+        max_size,
+        flags,
+        model,
+        engine_id,
+        boots,
+        etime,
+        user,
+        buf[auth_s:auth_e],
+        auth_s,
+        buf[ps:pe],
+        scoped,
+    )
 
 
 def decode_scoped_pdu(buf: bytes) -> ScopedPdu:
@@ -217,17 +229,33 @@ def encode_scoped_pdu(context_engine_id: bytes, context_name: bytes, pdu: bytes)
     return tlv(SEQUENCE, tlv(OCTET_STRING, context_engine_id) + tlv(OCTET_STRING, context_name) + pdu)
 
 
-def encode_v3(msg_id: int, max_size: int, flags: int, engine_id: bytes, boots: int, etime: int, user: bytes,
-              auth_len: int, priv_params: bytes, scoped_data: bytes) -> tuple[bytes, int]:
+def encode_v3(
+    msg_id: int,
+    max_size: int,
+    flags: int,
+    engine_id: bytes,
+    boots: int,
+    etime: int,
+    user: bytes,
+    auth_len: int,
+    priv_params: bytes,
+    scoped_data: bytes,
+) -> tuple[bytes, int]:
     """A v3 message with ``auth_len`` zero octets as msgAuthenticationParameters, and where they start.
 
     ``scoped_data`` is the complete scopedPduData TLV: the scopedPDU SEQUENCE, or an OCTET STRING of
     encrypted octets.
     """
-    header = tlv(SEQUENCE, encode_integer(msg_id) + encode_integer(max_size) + bytes((OCTET_STRING, 1, flags))
-                 + encode_integer(USM_SECURITY_MODEL))
-    before_auth = (tlv(OCTET_STRING, engine_id) + encode_integer(boots) + encode_integer(etime)
-                   + tlv(OCTET_STRING, user))
+    header = tlv(
+        SEQUENCE,
+        encode_integer(msg_id)
+        + encode_integer(max_size)
+        + bytes((OCTET_STRING, 1, flags))
+        + encode_integer(USM_SECURITY_MODEL),
+    )
+    before_auth = (
+        tlv(OCTET_STRING, engine_id) + encode_integer(boots) + encode_integer(etime) + tlv(OCTET_STRING, user)
+    )
     usm_body = before_auth + tlv(OCTET_STRING, bytes(auth_len)) + tlv(OCTET_STRING, priv_params)
     usm_seq_head = bytes((SEQUENCE,)) + encode_length(len(usm_body))
     sec_params_len = len(usm_seq_head) + len(usm_body)
@@ -236,6 +264,13 @@ def encode_v3(msg_id: int, max_size: int, flags: int, engine_id: bytes, boots: i
     body_len = len(version) + len(header) + len(sec_head) + sec_params_len + len(scoped_data)
     outer_head = bytes((SEQUENCE,)) + encode_length(body_len)
     message = b"".join((outer_head, version, header, sec_head, usm_seq_head, usm_body, scoped_data))
-    auth_offset = (len(outer_head) + len(version) + len(header) + len(sec_head) + len(usm_seq_head)
-                   + len(before_auth) + 2)
+    auth_offset = (
+        len(outer_head)
+        + len(version)
+        + len(header)
+        + len(sec_head)
+        + len(usm_seq_head)
+        + len(before_auth)
+        + 2
+    )
     return message, auth_offset

@@ -13,12 +13,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 
 from netops.lab.snmp.ber import (
-    END_OF_MIB_VIEW_VALUE,
     NO_SUCH_INSTANCE_VALUE,
     NO_SUCH_OBJECT_VALUE,
     Oid,
     encode_oid,
 )
+from netops.lab.snmp.message import encode_varbind
 
 ValueFn = Callable[[float], bytes]
 Value = bytes | ValueFn
@@ -27,7 +27,7 @@ Value = bytes | ValueFn
 class MibView:
     """Sorted (OID, value) pairs plus the object OIDs (scalars, columns) for noSuchObject/noSuchInstance."""
 
-    __slots__ = ("_enc", "_index", "_lengths", "_objects", "_values", "oids")
+    __slots__ = ("_enc", "_index", "_lengths", "_objects", "_static", "_values", "oids")
 
     def __init__(self, entries: Iterable[tuple[Oid, Value]], objects: Iterable[Oid]) -> None:
         items = sorted(entries, key=lambda item: item[0])
@@ -37,6 +37,11 @@ class MibView:
             raise ValueError(f"duplicate OID {'.'.join(map(str, dup))} in MIB view")
         self._enc = [encode_oid(oid) for oid in self.oids]
         self._values: list[Value] = [value for _, value in items]
+        # whole varbinds of static values, encoded once; None where the value is computed per request
+        self._static: list[bytes | None] = [
+            encode_varbind(enc, value) if isinstance(value, bytes) else None
+            for enc, value in zip(self._enc, self._values, strict=True)
+        ]
         self._index = {oid: i for i, oid in enumerate(self.oids)}
         self._objects = frozenset(objects)
         self._lengths = sorted({len(o) for o in self._objects})
@@ -48,26 +53,31 @@ class MibView:
         value = self._values[i]
         return value if isinstance(value, bytes) else value(now)
 
-    def get(self, oid: Oid, now: float) -> bytes:
-        """The value TLV for an exact OID, or noSuchInstance / noSuchObject as net-snmp answers them."""
+    def get(self, oid: Oid, now: float) -> tuple[bytes, bytes]:
+        """(encoded OID, value TLV) for an exact OID; noSuchInstance when ``oid`` is, or is below, a served
+        object (scalar or column) but not an instance of it, else noSuchObject (what net-snmp answers)."""
         i = self._index.get(oid)
         if i is not None:
-            return self._value(i, now)
+            return self._enc[i], self._value(i, now)
         for n in self._lengths:
             if n > len(oid):
                 break
             if oid[:n] in self._objects:
-                return NO_SUCH_INSTANCE_VALUE
-        return NO_SUCH_OBJECT_VALUE
+                return encode_oid(oid), NO_SUCH_INSTANCE_VALUE
+        return encode_oid(oid), NO_SUCH_OBJECT_VALUE
 
     def next_after(self, oid: Oid) -> int:
         """Index of the first OID strictly after ``oid``; ``len(self)`` at the end of the view."""
         return bisect_right(self.oids, oid)
 
-    def encoded_at(self, i: int, now: float) -> tuple[Oid, bytes, bytes]:
-        """(OID, encoded OID TLV, value TLV) of entry ``i``."""
-        return self.oids[i], self._enc[i], self._value(i, now)
+    def varbind_at(self, i: int, now: float) -> bytes:
+        """The whole encoded varbind of entry ``i``."""
+        static = self._static[i]
+        if static is not None:
+            return static
+        value = self._values[i]
+        assert not isinstance(value, bytes)
+        return encode_varbind(self._enc[i], value(now))
 
-    @staticmethod
-    def end_of_view() -> bytes:
-        return END_OF_MIB_VIEW_VALUE
+    def encoded_oid(self, i: int) -> bytes:
+        return self._enc[i]

@@ -15,7 +15,12 @@ import hmac
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+try:  # cryptography >= 47 keeps CFB among the "decrepit" modes; SNMP's RFC 3826 needs exactly it
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+except ImportError:  # pragma: no cover - older cryptography
+    from cryptography.hazmat.primitives.ciphers.modes import CFB
 
 from netops.lab.snmp.ber import Oid
 
@@ -90,19 +95,25 @@ class UsmUser:
 
     def encrypt(self, plaintext: bytes, boots: int, etime: int, salt: bytes) -> bytes:
         assert self.priv_key is not None
-        enc = Cipher(algorithms.AES(self.priv_key), modes.CFB(aes_iv(boots, etime, salt))).encryptor()
+        enc = Cipher(algorithms.AES(self.priv_key), CFB(aes_iv(boots, etime, salt))).encryptor()
         return enc.update(plaintext) + enc.finalize()
 
     def decrypt(self, ciphertext: bytes, boots: int, etime: int, salt: bytes) -> bytes:
         assert self.priv_key is not None
         if len(salt) != 8 or not 0 <= boots < 2**32 or not 0 <= etime < 2**32:
             raise UsmError("bad AES privacy parameters")
-        dec = Cipher(algorithms.AES(self.priv_key), modes.CFB(aes_iv(boots, etime, salt))).decryptor()
+        dec = Cipher(algorithms.AES(self.priv_key), CFB(aes_iv(boots, etime, salt))).decryptor()
         return dec.update(ciphertext) + dec.finalize()
 
 
-def make_user(name: str, engine_id: bytes, auth_protocol: str | None, auth_password: str,
-              priv_protocol: str | None, priv_password: str | None) -> UsmUser:
+def make_user(
+    name: str,
+    engine_id: bytes,
+    auth_protocol: str | None,
+    auth_password: str,
+    priv_protocol: str | None,
+    priv_password: str | None,
+) -> UsmUser:
     """Localise a profile's passphrases for ``engine_id``. Raises ``UsmError`` for what is not supported."""
     proto = (auth_protocol or "sha").lower()
     if proto not in AUTH_PROTOCOLS:

@@ -1,0 +1,42 @@
+"""Fixtures for the lab SNMP agent tests: the small inventory in ``inventory/``, its secrets, a running lab."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from netops.inventory.loader import load_inventory
+from netops.inventory.models import Inventory
+from netops.lab.state import LabWorld
+from netops.secrets import SecretStore
+from tests.lab.snmp.snmp_testlib import AUTH, COMMUNITY, PRIV, LabThread
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="session")
+def inventory() -> Inventory:
+    return load_inventory(HERE / "inventory")
+
+
+@pytest.fixture(scope="session")
+def secrets(tmp_path_factory: pytest.TempPathFactory) -> SecretStore:
+    path = tmp_path_factory.mktemp("snmp-secrets") / "secrets.yaml"
+    path.write_text(
+        f"snmp-test-community: {COMMUNITY}\nsnmp-test-auth: {AUTH}\nsnmp-test-priv: {PRIV}\n"
+        "snmp-test-cli: cli-password-3\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return SecretStore(path)
+
+
+@pytest.fixture
+def lab(inventory: Inventory, secrets: SecretStore) -> Iterator[LabThread]:
+    running = LabThread(LabWorld(inventory), secrets)
+    try:
+        yield running
+    finally:
+        running.close()
