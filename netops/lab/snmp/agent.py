@@ -18,9 +18,12 @@ import logging
 from collections import Counter
 
 from netops.inventory.models import SnmpProfile
-from netops.lab.snmp.ber import COUNTER32, OCTET_STRING, BerError, Oid, encode_oid, encode_unsigned, tlv
 from netops.lab.snmp.device_view import build_view
-from netops.lab.snmp.message import (
+from netops.lab.snmp.mib import MibView
+from netops.lab.snmp.operations import answer
+from netops.lab.state import DeviceState, LabWorld
+from netops.snmp.ber import COUNTER32, OCTET_STRING, BerError, Oid, encode_oid, encode_unsigned, tlv
+from netops.snmp.message import (
     AUTHORIZATION_ERROR,
     FLAG_AUTH,
     FLAG_PRIV,
@@ -47,9 +50,7 @@ from netops.lab.snmp.message import (
     encode_varbind,
     message_version,
 )
-from netops.lab.snmp.mib import MibView
-from netops.lab.snmp.operations import answer
-from netops.lab.snmp.usm import (
+from netops.snmp.usm import (
     DECRYPTION_ERRORS,
     MAX_BOOTS,
     NOT_IN_TIME_WINDOWS,
@@ -60,7 +61,6 @@ from netops.lab.snmp.usm import (
     WRONG_DIGESTS,
     UsmUser,
 )
-from netops.lab.state import DeviceState, LabWorld
 
 log = logging.getLogger(__name__)
 

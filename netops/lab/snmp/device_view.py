@@ -15,7 +15,10 @@ import ipaddress
 from collections.abc import Callable
 
 from netops.inventory.models import InterfaceKind, Platform
-from netops.lab.snmp.ber import (
+from netops.lab.snmp.mib import MibView, Value
+from netops.lab.snmp.platforms import PLATFORMS, Entity, if_type, long_name
+from netops.lab.state import DeviceState, InterfaceState, LabWorld, Neighbor
+from netops.snmp.ber import (
     COUNTER32,
     COUNTER64,
     GAUGE32,
@@ -27,9 +30,6 @@ from netops.lab.snmp.ber import (
     encode_oid,
     encode_unsigned,
 )
-from netops.lab.snmp.mib import MibView, Value
-from netops.lab.snmp.platforms import PLATFORMS, Entity, if_type, long_name
-from netops.lab.state import DeviceState, InterfaceState, LabWorld, Neighbor
 
 SYSTEM: Oid = (1, 3, 6, 1, 2, 1, 1)
 IF_NUMBER: Oid = (1, 3, 6, 1, 2, 1, 2, 1)

@@ -12,13 +12,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 
-from netops.lab.snmp.ber import (
+from netops.snmp.ber import (
     NO_SUCH_INSTANCE_VALUE,
     NO_SUCH_OBJECT_VALUE,
     Oid,
     encode_oid,
 )
-from netops.lab.snmp.message import encode_varbind
+from netops.snmp.message import encode_varbind
 
 ValueFn = Callable[[float], bytes]
 Value = bytes | ValueFn

@@ -9,9 +9,9 @@ tooBig (empty varbind list) when not even the mandatory part fits.
 
 from __future__ import annotations
 
-from netops.lab.snmp.ber import END_OF_MIB_VIEW_VALUE, Oid, encode_oid
-from netops.lab.snmp.message import GET, GET_BULK, GET_NEXT, NO_ERROR, TOO_BIG, Pdu, encode_varbind
 from netops.lab.snmp.mib import MibView
+from netops.snmp.ber import END_OF_MIB_VIEW_VALUE, Oid, encode_oid
+from netops.snmp.message import GET, GET_BULK, GET_NEXT, NO_ERROR, TOO_BIG, Pdu, encode_varbind
 
 Answer = tuple[int, int, bytes]
 _TOO_BIG: Answer = (TOO_BIG, 0, b"")

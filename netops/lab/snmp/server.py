@@ -20,9 +20,9 @@ from netops.errors import LabError, SecretError
 from netops.inventory.models import Device
 from netops.lab.snmp.agent import Agent
 from netops.lab.snmp.platforms import PLATFORMS
-from netops.lab.snmp.usm import UsmError, engine_id_for, make_user
 from netops.lab.state import LabWorld
 from netops.secrets import SecretStore
+from netops.snmp.usm import UsmError, engine_id_for, make_user
 
 log = logging.getLogger(__name__)
 

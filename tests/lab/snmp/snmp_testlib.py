@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 
 from netops.inventory.models import Inventory
 from netops.lab.snmp import SnmpLab, start_snmp
-from netops.lab.snmp.ber import OCTET_STRING, tlv
-from netops.lab.snmp.message import (
+from netops.lab.state import LabWorld
+from netops.secrets import SecretStore
+from netops.snmp.ber import OCTET_STRING, tlv
+from netops.snmp.message import (
     FLAG_AUTH,
     FLAG_PRIV,
     FLAG_REPORTABLE,
@@ -34,12 +36,10 @@ from netops.lab.snmp.message import (
     encode_v3,
     message_version,
 )
-from netops.lab.snmp.message import (
+from netops.snmp.message import (
     V2C as SNMP_V2C,
 )
-from netops.lab.snmp.usm import make_user
-from netops.lab.state import LabWorld
-from netops.secrets import SecretStore
+from netops.snmp.usm import make_user
 
 T = TypeVar("T")
 PORT = 16161

@@ -12,8 +12,8 @@ from pyasn1.codec.ber import encoder as asn1_encoder
 from pyasn1.type import univ
 from pysnmp.proto import api, rfc1902, rfc1905
 
-from netops.lab.snmp import ber
-from netops.lab.snmp.message import (
+from netops.snmp import ber
+from netops.snmp.message import (
     GET_BULK,
     RESPONSE,
     V2C,

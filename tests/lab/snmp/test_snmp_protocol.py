@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 from netops.errors import LabError
 from netops.inventory.models import Inventory
 from netops.lab.snmp import start_snmp
-from netops.lab.snmp.ber import END_OF_MIB_VIEW_VALUE, NULL_VALUE, decode_value
-from netops.lab.snmp.message import (
+from netops.lab.snmp.server import make_agent
+from netops.lab.state import LabWorld
+from netops.secrets import SecretStore
+from netops.snmp.ber import END_OF_MIB_VIEW_VALUE, NULL_VALUE, decode_value
+from netops.snmp.message import (
     GET,
     GET_BULK,
     GET_NEXT,
@@ -28,10 +31,7 @@ from netops.lab.snmp.message import (
     encode_request,
     encode_v3,
 )
-from netops.lab.snmp.server import make_agent
-from netops.lab.snmp.usm import NOT_IN_TIME_WINDOWS, engine_id_for
-from netops.lab.state import LabWorld
-from netops.secrets import SecretStore
+from netops.snmp.usm import NOT_IN_TIME_WINDOWS, engine_id_for
 from tests.lab.snmp.snmp_testlib import COMMUNITY, PORT, LabThread, V3Client, exchange, v2c
 
 CORE = "127.67.0.1"

@@ -8,7 +8,7 @@ import pytest
 from pyasn1.type import univ
 from pysnmp.proto.secmod.rfc3414 import localkey
 
-from netops.lab.snmp.usm import (
+from netops.snmp.usm import (
     AUTH_PROTOCOLS,
     UsmError,
     engine_id_for,

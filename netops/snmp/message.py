@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from netops.lab.snmp.ber import (
+from netops.snmp.ber import (
     INTEGER,
     NULL_VALUE,
     OBJECT_IDENTIFIER,

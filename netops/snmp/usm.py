@@ -22,7 +22,7 @@ try:  # cryptography >= 47 keeps CFB among the "decrepit" modes; SNMP's RFC 3826
 except ImportError:  # pragma: no cover - older cryptography
     from cryptography.hazmat.primitives.ciphers.modes import CFB
 
-from netops.lab.snmp.ber import Oid
+from netops.snmp.ber import Oid
 
 # protocol name in the inventory -> (hashlib name, length of msgAuthenticationParameters)
 AUTH_PROTOCOLS: dict[str, tuple[str, int]] = {
