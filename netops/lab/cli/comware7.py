@@ -1,0 +1,194 @@
+"""H3C Comware 7: VRP-like views, immediate apply, ``configuration commit delay`` and ``save force``.
+
+Part of ``netops.lab.cli``. Lines apply at once. ``configuration commit delay <minutes>`` (system view)
+starts a timer: unless ``configuration commit`` is entered before it ends, the running configuration goes
+back to what it was when the delay was started. A lab "minute" lasts ``CliSettings.minute_seconds``.
+Errors read `` % Unrecognized command found at '^' position.``; ``save force`` saves without questions.
+"""
+
+from __future__ import annotations
+
+from netops.inventory.models import Inventory
+from netops.lab.cli.config import ConfigNode
+from netops.lab.cli.engine import GENERIC, Command, Rule, Session
+from netops.lab.cli.facts import InterfaceNames, interface_rows, ospf_peers, uptime_text
+from netops.lab.cli.huawei import HuaweiDialect
+from netops.lab.state import DeviceState
+
+NAMES = InterfaceNames(
+    full=(
+        "GigabitEthernet",
+        "Ten-GigabitEthernet",
+        "LoopBack",
+        "Vlan-interface",
+        "Route-Aggregation",
+        "M-GigabitEthernet",
+        "NULL",
+        "Tunnel",
+    ),
+    abbrev={
+        "GE": "GigabitEthernet",
+        "XGE": "Ten-GigabitEthernet",
+        "Loop": "LoopBack",
+        "Vlan-int": "Vlan-interface",
+        "RAGG": "Route-Aggregation",
+        "MGE": "M-GigabitEthernet",
+    },
+    short={
+        "GigabitEthernet": "GE",
+        "Ten-GigabitEthernet": "XGE",
+        "LoopBack": "Loop",
+        "Vlan-interface": "Vlan",
+        "M-GigabitEthernet": "MGE",
+    },
+)
+SAVED = "Validating file. Please wait...\nSaved the current configuration to mainboard device successfully.\n"
+
+
+class Comware7Dialect(HuaweiDialect):
+    name = "h3c_comware7"
+    names = NAMES
+    error_prefix = " % "
+    rejected_text = " % The command was rejected by the system."
+    system_view_text = "System View: return to User View with Ctrl+Z."
+
+    def __init__(self) -> None:
+        super().__init__()
+        system = [r for r in self.grammar["system"] if r.keyword != "local-user"]
+        system += [Rule("local-user", r".+", opens=GENERIC), Rule("line", r".+", opens=GENERIC)]
+        self.grammar["system"] = system
+
+    def build_commands(self) -> list[Command]:
+        own = [
+            Command(("save", "force"), self.cmd_save_force, "any"),
+            Command(("configuration", "commit", "delay"), self.cmd_commit_delay, "config", r"\d+"),
+            Command(("configuration", "commit"), self.cmd_commit, "config"),
+            Command(("display", "memory"), self.cmd_memory, "any"),
+        ]
+        inherited = [c for c in super().build_commands() if c.words != ("display", "memory-usage")]
+        return own + inherited
+
+    def banner(self, s: Session) -> str:
+        return (
+            "*" * 78 + "\n"
+            "* Copyright (c) 2004-2017 New H3C Technologies Co., Ltd. All rights reserved.*\n"
+            "* Without the owner's prior written consent,                                 *\n"
+            "* no decompiling or reverse-engineering shall be allowed.                    *\n"
+            + "*" * 78
+            + "\n"
+        )
+
+    def cmd_screen_length(self, s: Session, rest: str) -> str:
+        return ""
+
+    # transactions ------------------------------------------------------------------------------------
+    def cmd_commit_delay(self, s: Session, rest: str) -> str:
+        minutes = int(rest)
+        if not 1 <= minutes <= 65535:
+            return " % Wrong parameter found at '^' position.\n"
+        s.store.arm("commit-delay", s.store.running, minutes * s.settings.minute_seconds)
+        return ""
+
+    def cmd_commit(self, s: Session, rest: str) -> str:
+        s.store.confirm()
+        return ""
+
+    def cmd_save_force(self, s: Session, rest: str) -> str:
+        s.store.save()
+        return SAVED
+
+    def cmd_save(self, s: Session, rest: str) -> str:
+        def overwrite(text: str) -> str:
+            if text.lower().startswith("y"):
+                s.store.save()
+                return SAVED
+            return ""
+
+        def filename(text: str) -> str:
+            return s.ask("flash:/startup.cfg exists, overwrite? [Y/N]:", overwrite)
+
+        def sure(text: str) -> str:
+            if not text.lower().startswith("y"):
+                return ""
+            return s.ask(
+                "Please input the file name(*.cfg)[flash:/startup.cfg]\n"
+                "(To leave the existing filename unchanged, press the enter key):",
+                filename,
+            )
+
+        return s.ask("The current configuration will be written to the device. Are you sure? [Y/N]:", sure)
+
+    # texts -------------------------------------------------------------------------------------------
+    def initial_config(self, state: DeviceState, inventory: Inventory) -> ConfigNode:
+        root = super().initial_config(state, inventory)
+        if any(n.line.startswith("ntp-service unicast-server") for n in root.children):
+            root.children.append(ConfigNode("ntp-service enable"))
+        return root
+
+    def header(self, s: Session) -> list[str]:
+        return ["#", " version 7.1.064, Release 0821P11"]
+
+    def top_line(self, line: str) -> str:
+        return " " + line
+
+    def cmd_version(self, s: Session, rest: str) -> str:
+        model = s.state.device.model or "H3C MSR3620"
+        return (
+            "H3C Comware Software, Version 7.1.064, Release 0821P11\n"
+            "Copyright (c) 2004-2017 New H3C Technologies Co., Ltd. All rights reserved.\n"
+            f"{model} uptime is {uptime_text(s.state, weeks=True)}\n"
+            "Last reboot reason : Cold reboot\n"
+        )
+
+    def cmd_interface_brief(self, s: Session, rest: str) -> str:
+        lines = [
+            "Brief information on interfaces in route mode:",
+            "Link: ADM - administratively down; Stby - standby",
+            "Protocol: (s) - spoofing",
+            f"{'Interface':<21}{'Link':<5}{'Protocol':<9}{'Primary IP':<16}Description",
+        ]
+        for r in interface_rows(s.state, s.store.running, self.names):
+            link = "UP" if r.oper_up else ("ADM" if not r.admin_up else "DOWN")
+            proto = "UP" if r.oper_up else "DOWN"
+            ip = r.ip or "--"
+            lines.append(f"{self.names.shorten(r.name):<21}{link:<5}{proto:<9}{ip:<16}{r.description}")
+        return "\n".join(lines) + "\n"
+
+    def cmd_ospf_peer(self, s: Session, rest: str) -> str:
+        lines = [
+            "",
+            f"         OSPF Process 1 with Router ID {s.state.device.address}",
+            "               Neighbor Brief Information",
+            "",
+            " Area: 0.0.0.0",
+            f" {'Router ID':<16}{'Address':<16}{'Pri':<4}{'Dead-Time':<11}{'State':<18}Interface",
+        ]
+        for p in ospf_peers(s.state, s.inventory, self.names):
+            lines.append(
+                f" {p.router_id:<16}{p.address:<16}{'1':<4}{'37':<11}{'Full/DR':<18}"
+                f"{self.names.shorten(p.interface)}"
+            )
+        return "\n".join(lines) + "\n"
+
+    def cmd_cpu(self, s: Session, rest: str) -> str:
+        cpu = round(s.state.cpu_percent)
+        return (
+            "Slot 0 CPU 0 CPU usage:\n"
+            f"      {cpu}% in last 5 seconds\n"
+            f"      {cpu}% in last 1 minute\n"
+            f"      {cpu}% in last 5 minutes\n"
+        )
+
+    def cmd_memory(self, s: Session, rest: str) -> str:
+        total = 1003892
+        used = int(total * s.state.memory_percent / 100)
+        free = total - used
+        return (
+            "Memory statistics are measured in KB:\n"
+            "Slot 0:\n"
+            f"{'':<8}{'Total':>10}{'Used':>10}{'Free':>10}{'Shared':>10}{'Buffers':>10}{'Cached':>10}"
+            f"{'FreeRatio':>12}\n"
+            f"{'Mem:':<8}{total:>10}{used:>10}{free:>10}{0:>10}{1024:>10}{65536:>10}"
+            f"{free / total * 100:>11.1f}%\n"
+            f"{'Swap:':<8}{0:>10}{0:>10}{0:>10}\n"
+        )

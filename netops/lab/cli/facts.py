@@ -1,0 +1,173 @@
+"""Facts a simulated device shows, read from the inventory, the lab state and its running configuration.
+
+Part of ``netops.lab.cli``. Dialects build their texts (``display version``, ``show ip interface brief``,
+the first running configuration) from these neutral values, so every platform reports the same world:
+interface oper status from ``InterfaceState.oper_up`` (admin status from ``shutdown`` in the running
+configuration), OSPF neighbours from ``DeviceState.neighbors``, CPU/memory from the state.
+No secret is ever read here: SNMP communities and keys are left out of generated configurations.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from ipaddress import IPv4Interface
+
+from netops.inventory.models import Device, InterfaceKind, Inventory, Role
+from netops.lab.cli.config import ConfigNode
+from netops.lab.state import DeviceState
+
+log = logging.getLogger(__name__)
+
+
+class InterfaceNames:
+    """Canonical interface names of one platform: ``GE0/0/1`` -> ``GigabitEthernet0/0/1``."""
+
+    def __init__(self, full: tuple[str, ...], abbrev: dict[str, str], short: dict[str, str]) -> None:
+        self.full = full
+        self.abbrev = {k.lower(): v for k, v in abbrev.items()}
+        self.short = short  # canonical prefix -> the short form some outputs use
+
+    def canonical(self, name: str) -> str:
+        m = re.match(r"^([A-Za-z][A-Za-z-]*)\s*(\d.*)$", name.strip())
+        if m is None:
+            return name.strip()
+        prefix, number = m.group(1), m.group(2).replace(" ", "")
+        full = self.abbrev.get(prefix.lower())
+        if full is None:
+            full = next((f for f in self.full if f.lower().startswith(prefix.lower())), prefix)
+        return full + number
+
+    def shorten(self, name: str) -> str:
+        for full, short in self.short.items():
+            if name.startswith(full) and name[len(full) : len(full) + 1].isdigit():
+                return short + name[len(full) :]
+        return name
+
+    def same(self, a: str, b: str) -> bool:
+        return self.canonical(a).lower() == self.canonical(b).lower()
+
+
+def ip_mask(address: str) -> tuple[str, str, str, str] | None:
+    """'10.1.2.1/30' -> (ip, mask, network, wildcard); None for what is not an IPv4 interface address."""
+    try:
+        itf = IPv4Interface(address)
+    except ValueError:
+        log.warning("interface address %r is not an IPv4 address/prefix; left out of the lab config", address)
+        return None
+    return str(itf.ip), str(itf.netmask), str(itf.network.network_address), str(itf.network.hostmask)
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceRow:
+    name: str
+    admin_up: bool
+    oper_up: bool
+    ip: str | None
+    mask: str | None
+    description: str
+
+
+def interface_rows(state: DeviceState, running: ConfigNode, names: InterfaceNames) -> list[InterfaceRow]:
+    """Interfaces as the running configuration declares them, with oper status from the lab state."""
+    rows: list[InterfaceRow] = []
+    for node in running.children:
+        if not node.line.startswith("interface "):
+            continue
+        name = node.line.split(None, 1)[1]
+        itf = next((i for i in state.interfaces if names.same(i.name, name)), None)
+        admin = not any(c.line == "shutdown" for c in node.children)
+        if itf is not None:
+            link = itf.link_up and state.answers
+        else:  # created by configuration: logical interfaces are up, physical ones have no cable
+            link = name.lower().startswith(("loop", "vlan", "null", "tunnel"))
+        ip = mask = None
+        desc = ""
+        for c in node.children:
+            words = c.line.split()
+            if len(words) >= 4 and words[:2] == ["ip", "address"] and not c.line.endswith(" sub"):
+                ip, mask = words[2], words[3]
+            elif words and words[0] == "description":
+                desc = c.line.split(None, 1)[1] if len(words) > 1 else ""
+        rows.append(InterfaceRow(name, admin, admin and link, ip, mask, desc))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRow:
+    router_id: str
+    address: str
+    interface: str  # canonical local interface
+
+
+def ospf_peers(state: DeviceState, inventory: Inventory, names: InterfaceNames) -> list[PeerRow]:
+    """Full OSPF adjacencies (neighbours that are up); a neighbour that went down is not listed."""
+    rows = []
+    for nb in state.neighbors:
+        if nb.protocol != "ospf" or not nb.up:
+            continue
+        address = nb.peer_address
+        peer = inventory.devices.get(nb.peer_device)
+        link = inventory.links.get(nb.link)
+        if peer is not None and link is not None:
+            end = link.a if link.a.device == peer.id else link.b
+            for itf in peer.interfaces:
+                if itf.name == end.interface and itf.address:
+                    address = (ip_mask(itf.address) or (address,))[0]
+        rows.append(PeerRow(nb.peer_address, address, names.canonical(nb.interface)))
+    return rows
+
+
+def uptime_text(state: DeviceState, weeks: bool = False) -> str:
+    total = int(state.uptime_s())
+    days, rest = divmod(total, 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    if weeks:
+        return f"{days // 7} weeks, {days % 7} days, {hours} hours, {minutes} minutes"
+    return f"{days} days, {hours} hours, {minutes} minutes"
+
+
+def timestamp(when: float | None = None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime(time.time() if when is None else when))
+
+
+@dataclass(frozen=True, slots=True)
+class BootFacts:
+    """What the first running configuration of a device is generated from."""
+
+    hostname: str
+    interfaces: list[tuple[str, str, tuple[str, str, str, str] | None]]  # (canonical name, description, ip)
+    router_id: str
+    routed: bool
+    location: str
+    snmp_version: str | None  # "2c", "3" or None
+    snmp_user: str | None
+    ntp_server: str | None
+
+
+def boot_facts(state: DeviceState, inventory: Inventory, names: InterfaceNames) -> BootFacts:
+    dev: Device = state.device
+    site = inventory.sites.get(dev.site)
+    itfs = [
+        (names.canonical(i.name), i.description, ip_mask(i.address) if i.address else None)
+        for i in dev.interfaces
+    ]
+    profile = inventory.snmp_profiles.get(dev.snmp_profile or "")
+    ntp = dev.vars.get("ntp_server")
+    if not isinstance(ntp, str):
+        centre = inventory.centre.id
+        core = next((d for d in inventory.devices.values() if d.site == centre and d.role is Role.CORE), None)
+        ntp = str(core.address) if core is not None and core.id != dev.id else None
+    location = (site.name_en or site.id) if site is not None else dev.site
+    return BootFacts(
+        hostname=dev.id,
+        interfaces=itfs,
+        router_id=str(dev.address),
+        routed=dev.role.routes or any(i.kind is InterfaceKind.UPLINK for i in dev.interfaces),
+        location=location,
+        snmp_version=profile.version if profile is not None else None,
+        snmp_user=profile.user if profile is not None else None,
+        ntp_server=ntp,
+    )

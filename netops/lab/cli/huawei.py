@@ -1,0 +1,330 @@
+"""The Huawei VRP family dialect (shared by VRP8 and VRP5, and the base of H3C Comware 7).
+
+Part of ``netops.lab.cli``: grammar of configuration lines, prompts (``<name>``, ``[name]``,
+``[name-GigabitEthernet0/0/1]``, ``[name-ospf-1-area-0.0.0.0]``), errors with the caret line, the display
+commands and the first running configuration generated from the inventory. ``vrp8.py``/``vrp5.py`` add the
+transaction commands; ``comware7.py`` changes wording and output formats.
+"""
+
+from __future__ import annotations
+
+import time
+
+from netops.inventory.models import Inventory
+from netops.lab.cli.config import ConfigNode
+from netops.lab.cli.engine import Command, Dialect, Frame, Session, caret
+from netops.lab.cli.facts import (
+    InterfaceNames,
+    boot_facts,
+    interface_rows,
+    ospf_peers,
+    timestamp,
+    uptime_text,
+)
+from netops.lab.cli.grammar import huawei_grammar
+from netops.lab.state import DeviceState
+
+NAMES = InterfaceNames(
+    full=(
+        "GigabitEthernet",
+        "XGigabitEthernet",
+        "Ethernet",
+        "Eth-Trunk",
+        "LoopBack",
+        "Vlanif",
+        "NULL",
+        "Tunnel",
+        "MEth",
+    ),
+    abbrev={
+        "GE": "GigabitEthernet",
+        "XGE": "XGigabitEthernet",
+        "Eth": "Ethernet",
+        "Loop": "LoopBack",
+        "Lo": "LoopBack",
+    },
+    short={"GigabitEthernet": "GE", "XGigabitEthernet": "XGE", "LoopBack": "Loop"},
+)
+
+
+class HuaweiDialect(Dialect):
+    """VRP: ``undo`` negates, ``system-view``/``quit``/``return`` move between views, ``#`` separates."""
+
+    undo_word = "undo"
+    names = NAMES
+    key_patterns = (
+        r"sysname(?= |$)",
+        r"description(?= |$)",
+        r"ip address(?=( \S+ \S+)?$)",
+        r"mtu(?= |$)",
+        r"ospf \d+(?= |$)",
+        r"ospf (cost|network-type|timer hello|timer dead)(?= |$)",
+        r"bgp \d+",
+        r"area \S+",
+        r"snmp-agent sys-info (location|contact)",
+        r"router-id(?= |$)",
+    )
+    error_prefix = "Error: "
+    unknown_text = "Unrecognized command found at '^' position."
+    incomplete_text = "Incomplete command found at '^' position."
+    rejected_text = "Error: The command is rejected by the system."
+    system_view_text = "Enter system view, return user view with return command."
+    software = "Huawei Versatile Routing Platform Software"
+    vendor_model = "HUAWEI NE40E-X8A"
+
+    def __init__(self) -> None:
+        self.grammar = huawei_grammar(self.canon_interface)
+        super().__init__()
+        self.commands = self.build_commands()
+
+    def canon_interface(self, body: str) -> str:
+        return "interface " + self.names.canonical(body.split(None, 1)[1])
+
+    # commands ----------------------------------------------------------------------------------------
+    def build_commands(self) -> list[Command]:
+        return [
+            Command(("system-view",), self.cmd_system_view, "exec"),
+            Command(("screen-length",), self.cmd_screen_length, "exec", r"\d+( temporary)?|disable"),
+            Command(("screen-width",), self.cmd_ok, "exec", r"\d+.*"),
+            Command(("quit",), self.cmd_quit, "any"),
+            Command(("return",), self.cmd_return, "config"),
+            Command(("save",), self.cmd_save, "any", r"(\S+)?"),
+            Command(("display", "version"), self.cmd_version, "any"),
+            Command(("display", "interface", "brief"), self.cmd_interface_brief, "any"),
+            Command(("display", "ip", "interface", "brief"), self.cmd_ip_interface_brief, "any"),
+            Command(("display", "ospf", "peer"), self.cmd_ospf_peer, "any", r"(brief)?"),
+            Command(("display", "cpu-usage"), self.cmd_cpu, "any"),
+            Command(("display", "memory-usage"), self.cmd_memory, "any"),
+            Command(
+                ("display", "current-configuration"),
+                self.cmd_current,
+                "any",
+                r"((interface|configuration) \S+)?",
+            ),
+            Command(("display", "saved-configuration"), self.cmd_saved, "any"),
+            Command(("display", "this"), self.cmd_this, "config"),
+            Command(("display", "clock"), self.cmd_clock, "any"),
+        ]
+
+    def cmd_ok(self, s: Session, rest: str) -> str:
+        return ""
+
+    def cmd_screen_length(self, s: Session, rest: str) -> str:
+        return "Info: The configuration takes effect on the current user terminal interface only.\n"
+
+    def cmd_system_view(self, s: Session, rest: str) -> str:
+        s.frames.append(Frame("system"))
+        return self.system_view_text + "\n"
+
+    def cmd_quit(self, s: Session, rest: str) -> str:
+        s.pop()
+        return ""
+
+    def cmd_return(self, s: Session, rest: str) -> str:
+        s.to_exec()
+        return ""
+
+    def cmd_save(self, s: Session, rest: str) -> str:
+        def answer(text: str) -> str:
+            if text.lower().startswith("y"):
+                s.store.save()
+                return self.save_done_text
+            return "Info: The configuration was not saved.\n"
+
+        return s.ask(self.save_question, answer)
+
+    save_question = "Warning: The current configuration will be written to the device. Continue? [Y/N]:"
+    save_done_text = (
+        "Now saving the current configuration to the slot 1 .\nInfo: Save the configuration successfully.\n"
+    )
+
+    # prompts and errors ------------------------------------------------------------------------------
+    def view_label(self, s: Session) -> str:
+        label = ""
+        for f in s.frames[2:]:
+            words = f.line.split()
+            if f.view == "interface":
+                label = words[1]
+            elif f.view == "area":
+                label = f"{label}-area-{words[1]}"
+            elif f.view == "bgp":
+                label = "bgp"
+            else:
+                label = "-".join(words[:2])
+        return label
+
+    def prompt(self, s: Session) -> str:
+        if not s.in_config:
+            return f"<{s.name}>"
+        label = self.view_label(s)
+        return f"[{self.config_marker(s)}{s.name}{'-' + label if label else ''}]"
+
+    def config_marker(self, s: Session) -> str:
+        return ""
+
+    def banner(self, s: Session) -> str:
+        return (
+            "Info: The max number of VTY users is 21, the number of current VTY users online is 1.\n"
+            f"      The current login time is {timestamp()}.\n"
+        )
+
+    def unrecognized(self, prompt: str, line: str, pos: int) -> str:
+        return f"{caret(prompt, pos)}\n{self.error_prefix}{self.unknown_text}\n"
+
+    def incomplete(self, prompt: str, line: str, pos: int) -> str:
+        return f"{caret(prompt, pos)}\n{self.error_prefix}{self.incomplete_text}\n"
+
+    def rejected(self, line: str) -> str:
+        return self.rejected_text + "\n"
+
+    # configuration text ------------------------------------------------------------------------------
+    def initial_config(self, state: DeviceState, inventory: Inventory) -> ConfigNode:
+        f = boot_facts(state, inventory, self.names)
+        root = ConfigNode("")
+        add = root.children.append
+        add(ConfigNode(f"sysname {f.hostname}"))
+        networks = []
+        for name, desc, ip in f.interfaces:
+            node = ConfigNode(f"interface {name}")
+            if desc:
+                node.children.append(ConfigNode(f"description {desc}"))
+            if ip is not None:
+                node.children.append(ConfigNode(f"ip address {ip[0]} {ip[1]}"))
+                networks.append(ConfigNode(f"network {ip[2]} {ip[3]}"))
+            add(node)
+        if f.routed:
+            add(ConfigNode(f"ospf 1 router-id {f.router_id}", [ConfigNode("area 0.0.0.0", networks)]))
+        if f.snmp_version is not None:
+            add(ConfigNode("snmp-agent"))
+            add(ConfigNode(f"snmp-agent sys-info location {f.location}"))
+            add(ConfigNode(f"snmp-agent sys-info version v{f.snmp_version}"))
+            if f.snmp_user:
+                add(ConfigNode("snmp-agent group v3 netops privacy"))
+                add(ConfigNode(f"snmp-agent usm-user v3 {f.snmp_user} group netops"))
+        if f.ntp_server:
+            add(ConfigNode(f"ntp-service unicast-server {f.ntp_server}"))
+        return root
+
+    def header(self, s: Session) -> list[str]:
+        last = s.store.commits[-1]
+        return [
+            "!Software Version V800R011C00SPC607B607",
+            f"!Last configuration was updated at {timestamp(last.time)} by {last.user}",
+        ]
+
+    def top_line(self, line: str) -> str:
+        return line
+
+    def render(self, tree: ConfigNode, s: Session) -> str:
+        out = self.header(s)
+        prev_word = None
+        for node in tree.children:
+            word = node.line.split()[0]
+            if node.children or word != prev_word:
+                out.append("#")
+            out.append(self.top_line(node.line) if not node.children else node.line)
+            out.extend(" " * self.indent * (d + 1) + n.line for d, n in node.walk())
+            prev_word = None if node.children else word
+        out += ["#", "return"]
+        return "\n".join(out) + "\n"
+
+    # displays ----------------------------------------------------------------------------------------
+    def cmd_current(self, s: Session, rest: str) -> str:
+        """The running configuration, or one part: ``interface GE0/0/1``, ``configuration ospf``."""
+        tree = s.store.running
+        if rest:
+            kind, name = rest.split()
+            if kind == "interface":
+                want = "interface " + self.names.canonical(name)
+                tree = ConfigNode("", [n for n in tree.children if n.line == want])
+            else:
+                tree = ConfigNode("", [n for n in tree.children if n.line.split()[0] == name])
+        return self.render(tree, s)
+
+    def cmd_saved(self, s: Session, rest: str) -> str:
+        return self.render(s.store.saved, s)
+
+    def cmd_this(self, s: Session, rest: str) -> str:
+        node = s.current_block()
+        lines = (
+            [node.line, *(" " + ln for ln in node.text_lines(self.indent))]
+            if len(s.frames) > 2
+            else (node.text_lines(self.indent))
+        )
+        return "#\n" + "\n".join(lines) + "\n#\nreturn\n"
+
+    def cmd_clock(self, s: Session, rest: str) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S+00:00\n%A\nTime Zone(UTC) : UTC\n", time.gmtime())
+
+    def cmd_version(self, s: Session, rest: str) -> str:
+        model = s.state.device.model or self.vendor_model
+        return (
+            f"{self.software}\n"
+            "VRP (R) software, Version 8.180 (NE40E V800R011C00SPC607B607)\n"
+            "Copyright (C) 2012-2018 Huawei Technologies Co., Ltd.\n"
+            f"{model} uptime is {uptime_text(s.state)}\n"
+        )
+
+    def cmd_interface_brief(self, s: Session, rest: str) -> str:
+        lines = [
+            "PHY: Physical",
+            "*down: administratively down",
+            "(l): loopback",
+            "(s): spoofing",
+            "InUti/OutUti: input utility/output utility",
+            f"{'Interface':<28}{'PHY':<9}{'Protocol':<9}{'InUti':>6} {'OutUti':>6} {'inErrors':>9} {'outErrors':>9}",
+        ]
+        for r in interface_rows(s.state, s.store.running, self.names):
+            phy = "up" if r.oper_up else ("*down" if not r.admin_up else "down")
+            proto = "up" if r.oper_up else "down"
+            errs = 0
+            itf = next((i for i in s.state.interfaces if self.names.same(i.name, r.name)), None)
+            if itf is not None:
+                errs = itf.counters()[2]
+            lines.append(f"{r.name:<28}{phy:<9}{proto:<9}{'0.01%':>6} {'0.01%':>6} {errs:>9} {0:>9}")
+        return "\n".join(lines) + "\n"
+
+    def cmd_ip_interface_brief(self, s: Session, rest: str) -> str:
+        lines = [
+            "*down: administratively down",
+            f"{'Interface':<32}{'IP Address/Mask':<20}{'Physical':<10}{'Protocol':<9}",
+        ]
+        for r in interface_rows(s.state, s.store.running, self.names):
+            addr = "unassigned"
+            if r.ip and r.mask:
+                addr = f"{r.ip}/{sum(bin(int(o)).count('1') for o in r.mask.split('.'))}"
+            phy = "up" if r.oper_up else ("*down" if not r.admin_up else "down")
+            lines.append(f"{r.name:<32}{addr:<20}{phy:<10}{'up' if r.oper_up else 'down':<9}")
+        return "\n".join(lines) + "\n"
+
+    def cmd_ospf_peer(self, s: Session, rest: str) -> str:
+        lines = [
+            "",
+            f"\t OSPF Process 1 with Router ID {s.state.device.address}",
+            "\t\t  Peer Statistic Information",
+            " " + "-" * 77,
+            f" {'Area Id':<17}{'Interface':<33}{'Neighbor id':<17}State",
+        ]
+        for p in ospf_peers(s.state, s.inventory, self.names):
+            lines.append(f" {'0.0.0.0':<17}{p.interface:<33}{p.router_id:<17}Full")
+        lines.append(" " + "-" * 77)
+        return "\n".join(lines) + "\n"
+
+    def cmd_cpu(self, s: Session, rest: str) -> str:
+        cpu = round(s.state.cpu_percent)
+        return (
+            "CPU Usage Stat. Cycle: 60 (Second)\n"
+            f"CPU Usage            : {cpu}% Max: {min(100, cpu + 20)}%\n"
+            f"CPU Usage Stat. Time : {timestamp()}\n"
+            f"CPU utilization for five seconds: {cpu}%: one minute: {cpu}%: five minutes: {cpu}%\n"
+        )
+
+    def cmd_memory(self, s: Session, rest: str) -> str:
+        total = 2097152
+        used = int(total * s.state.memory_percent / 100)
+        return (
+            f"Memory utilization statistics at {timestamp()}\n"
+            f"System Total Memory Is: {total} Kbytes\n"
+            f"Total Memory Used Is: {used} Kbytes\n"
+            f"Memory Using Percentage Is: {round(s.state.memory_percent)}%\n"
+        )

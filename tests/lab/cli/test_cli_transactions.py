@@ -1,0 +1,116 @@
+"""Transactions as each platform has them: VRP8 trial commit/abort/rollback, Comware commit delay, IOS revert
+timer. Timers really run on the lab's event loop; these tests make a lab "minute" last two seconds."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from netmiko import BaseConnection
+
+from tests.lab.cli.cli_testlib import Lab, connect, hang_up, running, send, wait_for
+
+SYSTEM = r"\]\s*$"
+USER = r">\s*$"
+
+
+def commit_ids(conn: BaseConnection) -> list[int]:
+    text = send(conn, "display configuration commit list")
+    return [int(m) for m in re.findall(r"^ \d+\s+(\d{10})\s", text, re.M)]
+
+
+def test_vrp8_trial_commit_reverts_unless_confirmed_and_rollback_restores(lab: Lab) -> None:
+    conn = connect(lab, "centre-core1")
+    try:
+        send(conn, "system-view", SYSTEM)
+        # a trial that nobody confirms goes back by itself
+        conn.send_config_set(["interface GE0/0/1", "description trial-1"], enter_config_mode=False)
+        assert "roll back" in send(conn, "commit trial 2", SYSTEM)
+        assert "description trial-1" in running(conn)
+        assert "Trial: yes" in send(conn, "display configuration trial status")
+        assert wait_for(lambda: "description trial-1" not in running(conn))
+        assert " description to-kashgar" in running(conn)
+        # a confirmed trial stays
+        conn.send_config_set(["interface GE0/0/1", "description trial-2"], enter_config_mode=False)
+        send(conn, "commit trial 2", SYSTEM)
+        assert "confirmed" in send(conn, "commit", SYSTEM)
+        assert "Trial: no" in send(conn, "display configuration trial status")
+        time.sleep(2.2)
+        assert "description trial-2" in running(conn)
+        # abort trial goes back at once
+        conn.send_config_set(["interface LoopBack0", "description trial-3"], enter_config_mode=False)
+        send(conn, "commit trial 60", SYSTEM)
+        assert "rolled back" in send(conn, "abort trial", SYSTEM)
+        assert "trial-3" not in running(conn)
+        # rollback (user view) to a commit point, and by count
+        send(conn, "return", USER)
+        ids = commit_ids(conn)
+        assert len(ids) == 6  # initial, trial-1, its rollback, trial-2, trial-3, its rollback
+        assert "succeeded" in send(conn, f"rollback configuration to commit-id {min(ids)}")
+        assert " description to-kashgar" in running(conn) and "trial-2" not in running(conn)
+        send(conn, "rollback configuration last 1")
+        assert "description trial-2" in running(conn)
+        assert "does not exist" in send(conn, "rollback configuration to commit-id 999")
+    finally:
+        hang_up(conn)
+
+
+def test_vrp8_leaving_system_view_with_uncommitted_edits_asks(lab: Lab) -> None:
+    conn = connect(lab, "centre-core1")
+    try:
+        send(conn, "system-view", SYSTEM)
+        send(conn, "sysname other-name", SYSTEM)
+        assert conn.find_prompt() == "[*centre-core1]"  # the sysname is not committed yet
+        assert "[Y(yes)/N(no)/C(cancel)]" in send(conn, "return", r"\(cancel\)\]:")
+        send(conn, "c", SYSTEM)  # cancel: still in system view, edits kept
+        assert "+sysname other-name" in send(conn, "display configuration candidate changes", SYSTEM)
+        send(conn, "quit", r"\(cancel\)\]:")
+        send(conn, "n", USER)  # no: edits discarded
+        assert "sysname centre-core1" in running(conn)
+        send(conn, "system-view", SYSTEM)
+        send(conn, "sysname renamed-core", SYSTEM)
+        send(conn, "return", r"\(cancel\)\]:")
+        send(conn, "y", r">\s*$")  # yes: committed on the way out
+        assert conn.find_prompt() == "<renamed-core>"
+    finally:
+        hang_up(conn)
+
+
+def test_comware_commit_delay_rolls_back_unless_confirmed(lab: Lab) -> None:
+    lab.ssh.minute_seconds = 2.0  # a lab "minute" of 2 s
+    conn = connect(lab, "kashgar-ce1")
+    try:
+        send(conn, "system-view", SYSTEM)
+        send(conn, "configuration commit delay 1", SYSTEM)
+        send(conn, "interface GE0/0/1", SYSTEM)
+        send(conn, "description delayed-1", SYSTEM)
+        assert "description delayed-1" in running(conn)  # applied at once
+        assert wait_for(lambda: "delayed-1" not in running(conn))  # not confirmed: rolled back
+        send(conn, "configuration commit delay 1", SYSTEM)
+        send(conn, "description delayed-2", SYSTEM)
+        send(conn, "configuration commit", SYSTEM)
+        time.sleep(2.2)
+        assert "description delayed-2" in running(conn)
+        assert "Saved the current configuration" in send(conn, "save force", SYSTEM)
+    finally:
+        hang_up(conn)
+    assert lab.loop.call(lab.ssh.store, "kashgar-ce1").reverts == 1
+
+
+def test_ios_revert_timer_rolls_back_unless_confirmed(lab: Lab) -> None:
+    lab.ssh.minute_seconds = 2.0
+    conn = connect(lab, "kashgar-kashi-ce1")
+    try:
+        timed = "configure terminal revert timer 1"
+        conn.send_config_set(["interface Gi0/0/0", "description reverted"], config_mode_command=timed)
+        assert "description reverted" in running(conn)
+        assert wait_for(lambda: "description reverted" not in running(conn))
+        conn.send_config_set(["interface Gi0/0/0", "description kept"], config_mode_command=timed)
+        assert send(conn, "configure confirm") == ""
+        time.sleep(2.2)
+        assert "description kept" in running(conn)
+        assert "No Rollback Confirmed Change pending" in send(conn, "configure confirm")
+        conn.send_config_set(["interface Gi0/0/0", "no description"])
+        assert "description kept" not in running(conn)
+    finally:
+        hang_up(conn)
