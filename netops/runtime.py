@@ -12,11 +12,14 @@ import logging
 import time
 from pathlib import Path
 
+from netops.drivers.snmp.source import SnmpSource
 from netops.errors import InventoryError
 from netops.events import EventBus
 from netops.inventory.loader import inventory_files, load_inventory
 from netops.inventory.models import Inventory
 from netops.inventory.topology import Topology
+from netops.polling.poller import Poller
+from netops.secrets import SecretStore
 from netops.settings import Settings
 from netops.store.db import Store, open_store
 from netops.store.inventory_loads import record_load
@@ -44,6 +47,16 @@ class Runtime:
         self.last_reload_error: str | None = None
         self.started_at = time.time()
         self.bus = EventBus()  # internal events: incidents, room readiness; runbook triggers subscribe
+        self.secrets = SecretStore()
+        self.snmp = SnmpSource(lambda: self.inventory, self.secrets)
+        self.poller = Poller(
+            store,
+            self.snmp,
+            lambda: self.topology,
+            concurrency=settings.poll_concurrency,
+            threshold=settings.poll_threshold,
+            bus=self.bus,
+        )
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
@@ -78,6 +91,7 @@ class Runtime:
         self.topology = Topology(inventory)
         self.loaded_at = time.time()
         self.last_reload_error = None
+        self.snmp.forget_credentials()  # profiles may have changed
         record_load(self.store, inventory)
         log.info("inventory reloaded: %d sites, %d devices", len(inventory.sites), len(inventory.devices))
         return True

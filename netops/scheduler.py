@@ -1,14 +1,34 @@
 """APScheduler wiring: one ``AsyncIOScheduler`` per service, jobs with stable ids, ``max_instances=1`` and
-``coalesce`` so an overrunning job never piles up. Domain jobs (polling, prechecks, backups) register here.
+``coalesce`` so an overrunning job never piles up (an overrun shows as ``netops_poll_cycle_overrun``).
+
+| job id | every | what |
+| --- | --- | --- |
+| `inventory-reload` | 30 s | reload the inventory when its files change |
+| `poll-uplinks` | `NETOPS_POLL_FAST_S` (30 s) | SNMP health of the centre and the prefectures' routers |
+| `poll-access` | `NETOPS_POLL_NORMAL_S` (60 s) | SNMP health of everything else |
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from netops.polling.jobs import poll_groups
 from netops.runtime import Runtime
 
 INVENTORY_RELOAD_JOB = "inventory-reload"
+POLL_JOBS = ("poll-uplinks", "poll-access")
+
+
+async def run_poll_job(runtime: Runtime, job_id: str) -> None:
+    """One cycle of a poll group, over the inventory in use now (a reload changes the next cycle)."""
+    settings = runtime.settings
+    for group in poll_groups(runtime.inventory, settings.poll_fast_s, settings.poll_normal_s):
+        if group.job_id == job_id:
+            await runtime.poller.run_cycle(
+                group.devices, job=job_id, interval_s=group.interval_s, spread_s=group.interval_s * 0.5
+            )
 
 
 def build_scheduler(runtime: Runtime, reload_interval_s: float = 30.0) -> AsyncIOScheduler:
@@ -23,4 +43,21 @@ def build_scheduler(runtime: Runtime, reload_interval_s: float = 30.0) -> AsyncI
         name="reload the inventory when its files change",
         replace_existing=True,
     )
+    settings = runtime.settings
+    if settings.poll_enabled:
+        now = datetime.now().astimezone()
+        for job_id, interval, offset in (
+            ("poll-uplinks", settings.poll_fast_s, 2.0),
+            ("poll-access", settings.poll_normal_s, 5.0),
+        ):
+            scheduler.add_job(
+                run_poll_job,
+                "interval",
+                seconds=interval,
+                args=(runtime, job_id),
+                id=job_id,
+                name=f"SNMP health poll ({job_id})",
+                replace_existing=True,
+                next_run_time=now + timedelta(seconds=offset),
+            )
     return scheduler

@@ -8,6 +8,10 @@
 | NETOPS_HOST / NETOPS_PORT | 127.0.0.1 / 8600 | where ``netops serve`` listens |
 | NETOPS_SECRETS_FILE | ~/.config/netops/secrets.yaml | secrets referenced by the inventory |
 | NETOPS_LOG_LEVEL | info | log level |
+| NETOPS_POLL_ENABLED | true | run the SNMP health poll jobs |
+| NETOPS_POLL_FAST_S / NETOPS_POLL_NORMAL_S | 30 / 60 | intervals: centre and prefecture uplink routers / the rest |
+| NETOPS_POLL_THRESHOLD | 2 | consecutive failed polls before a device counts as down |
+| NETOPS_POLL_CONCURRENCY | 16 | devices polled at once |
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     log_level: str = "info"
+    poll_enabled: bool = True
+    poll_fast_s: float = Field(default=30.0, gt=0)
+    poll_normal_s: float = Field(default=60.0, gt=0)
+    poll_threshold: int = Field(default=2, ge=1)
+    poll_concurrency: int = Field(default=16, ge=1, le=1024)
 
     @property
     def db_url(self) -> str:

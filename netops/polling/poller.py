@@ -64,7 +64,7 @@ class Poller:
         source: SampleSource,
         topology: Callable[[], Topology],
         *,
-        concurrency: int = 64,
+        concurrency: int = 16,
         threshold: int = 2,
         bus: EventBus | None = None,
     ) -> None:

@@ -35,8 +35,14 @@ class Finding:
     def summary(self) -> str:
         if self.root_devices:
             what = "device " + ", ".join(self.root_devices) + " down"
-        else:
+        elif self.root_links:
             what = "link " + ", ".join(self.root_links) + " down"
+        else:
+            what = (
+                "no answer from "
+                + ", ".join(self.affected_devices[:5])
+                + (" ..." if len(self.affected_devices) > 5 else "")
+            )
         return (
             f"{what}: {len(self.affected_sites)} sites, {len(self.affected_devices)} devices, "
             f"{len(self.affected_rooms)} rooms cut off"
