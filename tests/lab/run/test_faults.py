@@ -26,7 +26,11 @@ def test_link_down_and_back(book: FaultBook) -> None:
     assert uplink is not None and far is not None and uplink.oper_up
     fault = book.apply("link-down", "hami-ce1:GigabitEthernet1/0/1")
     assert not uplink.oper_up and not far.oper_up
-    assert {d for d, s in world.devices.items() if not s.answers} == {"hami-ce1", "hami-codec", "hami-yiwu-ce1"}
+    assert {d for d, s in world.devices.items() if not s.answers} == {
+        "hami-ce1",
+        "hami-codec",
+        "hami-yiwu-ce1",
+    }
     assert not any(nb.up for nb in world.devices["hami-ce1"].neighbors if nb.peer_device == "centre-core1")
     counters = uplink.counters()
     assert uplink.counters(uplink.since + 60)[:2] == counters[:2]  # no traffic while down
@@ -71,10 +75,17 @@ def test_device_and_codec_faults(book: FaultBook) -> None:
     assert world.devices["dept-audit-ce1"].slow_ms == 1500
     assert world.devices["dept-audit-ce1"].rejected_lines == ["^ntp server"]
     itf = ce.interface("GigabitEthernet1/0/1")
-    assert itf is not None and itf.counters(itf.since + 10)[2] - itf.counters(itf.since)[2] == pytest.approx(1000, 2)
+    assert itf is not None and itf.counters(itf.since + 10)[2] - itf.counters(itf.since)[2] == pytest.approx(
+        1000, 2
+    )
     assert len(book.active()) == 10
     book.clear_all()
-    assert (codec.camera_connected, codec.registered, codec.standby, codec.diagnostics) == (True, True, False, [])
+    assert (codec.camera_connected, codec.registered, codec.standby, codec.diagnostics) == (
+        True,
+        True,
+        False,
+        [],
+    )
     assert ce.cpu_percent < 50 and not ce.on_battery
     assert world.devices["dept-audit-ce1"].rejected_lines == []
     assert world.devices["hami-codec"].impairment.delay_ms == 0
