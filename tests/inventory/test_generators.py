@@ -10,7 +10,7 @@ from netops.inventory import load_inventory
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
-from gen_inventory import write_inventory  # noqa: E402
+from gen_inventory import write_inventory
 
 
 def test_shipped_inventory_matches_its_generator() -> None:

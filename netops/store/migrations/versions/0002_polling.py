@@ -103,10 +103,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for index, table in (("ix_incidents_opened_at", "incidents"), ("ix_incidents_state", "incidents"),
-                         ("ix_incidents_key", "incidents"), ("ix_poll_cycles_started_at", "poll_cycles"),
-                         ("ix_poll_cycles_job", "poll_cycles")):
+    for index, table in (
+        ("ix_incidents_opened_at", "incidents"),
+        ("ix_incidents_state", "incidents"),
+        ("ix_incidents_key", "incidents"),
+        ("ix_poll_cycles_started_at", "poll_cycles"),
+        ("ix_poll_cycles_job", "poll_cycles"),
+    ):
         op.drop_index(index, table_name=table)
-    for table in ("incidents", "poll_cycles", "poll_error_counts", "poll_neighbors", "poll_interfaces",
-                  "poll_devices"):
+    for table in (
+        "incidents",
+        "poll_cycles",
+        "poll_error_counts",
+        "poll_neighbors",
+        "poll_interfaces",
+        "poll_devices",
+    ):
         op.drop_table(table)
