@@ -14,8 +14,13 @@ from gen_inventory import write_inventory
 
 
 def test_shipped_inventory_matches_its_generator() -> None:
-    res = subprocess.run([sys.executable, "scripts/gen_lab_inventory.py", "--check"], cwd=REPO,
-                         capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [sys.executable, "scripts/gen_lab_inventory.py", "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
 
 
