@@ -17,9 +17,9 @@ deps: $(STAMP)
 system-deps:
 	bash scripts/install-system-deps.sh
 
-## the main job: the service over the shipped lab inventory
+## the main job: the lab region and the service over it (Ctrl-C stops both)
 demo: deps
-	$(BIN)/netops serve --inventory inventory
+	$(BIN)/netops demo --inventory inventory
 
 serve: demo
 

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,7 +27,9 @@ async def run_poll_job(runtime: Runtime, job_id: str) -> None:
     """One cycle of a poll group, over the inventory in use now (a reload changes the next cycle)."""
     settings = runtime.settings
     for group in poll_groups(runtime.inventory, settings.poll_fast_s, settings.poll_normal_s):
-        if group.job_id == job_id:
+        if group.job_id != job_id:
+            continue
+        with contextlib.suppress(asyncio.CancelledError):  # the service is stopping: the cycle ends unstored
             await runtime.poller.run_cycle(
                 group.devices, job=job_id, interval_s=group.interval_s, spread_s=group.interval_s * 0.5
             )

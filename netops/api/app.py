@@ -52,7 +52,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         try:
             yield
         finally:
-            scheduler.shutdown(wait=False)
+            scheduler.shutdown(wait=False)  # no new runs
+            await (
+                rt.poller.stop()
+            )  # cycles in flight end now; a cycle is stored whole (one transaction) or not
             rt.close()
 
     app = FastAPI(

@@ -76,6 +76,9 @@ class Poller:
         self.down_interfaces: dict[str, list[str]] = {}
         self.bus = bus
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[CycleResult]] = (
+            set()
+        )  # cycles in flight, cancelled when the service stops
 
     async def _one(self, device: Device, sem: asyncio.Semaphore, delay: float) -> DeviceSample:
         if delay > 0:
@@ -102,6 +105,27 @@ class Poller:
         job: str = "manual",
         interval_s: float = 60.0,
         spread_s: float = 0.0,
+    ) -> CycleResult:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            return await self._cycle(devices, job=job, interval_s=interval_s, spread_s=spread_s)
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def stop(self) -> None:
+        """Cancel the cycles in flight (their results are not stored) and wait for them to end."""
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            log.info("stopping: %d poll cycle(s) cancelled, their results are not stored", len(tasks))
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _cycle(
+        self, devices: Sequence[Device], *, job: str, interval_s: float, spread_s: float
     ) -> CycleResult:
         started = time.time()
         sem = asyncio.Semaphore(self.concurrency)

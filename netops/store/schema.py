@@ -123,3 +123,66 @@ class Incident(Base):
     affected_devices: Mapped[list[str]] = mapped_column(JSON)
     affected_sites: Mapped[list[str]] = mapped_column(JSON)
     affected_rooms: Mapped[list[str]] = mapped_column(JSON)
+
+
+# --- video-conference readiness (netops/vc, migration 0003) ------------------------------------------------
+
+
+class VcConference(Base):
+    """A conference created through the API or CLI (those from ``inventory/conferences/`` are not stored)."""
+
+    __tablename__ = "vc_conferences"
+
+    id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    start_at: Mapped[float] = mapped_column(Float, index=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    rooms: Mapped[list[str] | str] = mapped_column(JSON)  # room ids, or "all" / "all-prefectures"
+    call_rate_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mcu: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class VcRound(Base):
+    """One precheck round of a conference: when (T-60, T-15, T-5, live, on demand), how long, the counts."""
+
+    __tablename__ = "vc_rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conference: Mapped[str] = mapped_column(String(63), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # t60 | t15 | t5 | live | manual
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)  # colour -> rooms
+    conference_checks: Mapped[list[dict[str, object]]] = mapped_column(JSON)  # MCU checks
+
+
+class VcRoomResult(Base):
+    """A room's verdict in one round, with every check (history)."""
+
+    __tablename__ = "vc_room_results"
+
+    round_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room: Mapped[str] = mapped_column(String(63), primary_key=True)
+    colour: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    checks: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+
+
+class VcRoomState(Base):
+    """The latest verdict per conference and room, and how many rounds in a row each network check was bad."""
+
+    __tablename__ = "vc_room_states"
+
+    conference: Mapped[str] = mapped_column(String(63), primary_key=True)
+    room: Mapped[str] = mapped_column(String(63), primary_key=True)
+    round_id: Mapped[int] = mapped_column(Integer)
+    colour: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    checks: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    streaks: Mapped[dict[str, int]] = mapped_column(JSON)  # network check -> consecutive bad rounds
+    checked_at: Mapped[float] = mapped_column(Float)
+    delay_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # one-way p95 estimate
+    jitter_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    loss_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -1,0 +1,106 @@
+"""Video-conference routes: conferences (list, create, change, delete), readiness board, on-demand precheck,
+the pre-meeting checklist as CSV. Thin: everything is in ``netops.vc``.
+
+Conferences from ``inventory/conferences/`` are read-only here (409 on PUT/DELETE); a duplicate id is 409,
+a room or MCU the inventory lacks 422. The codec credentials are resolved with ``app.state.secrets`` when the
+app has one, else the default ``SecretStore`` (``NETOPS_SECRETS_FILE``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from netops.api.deps import RuntimeDep
+from netops.errors import NotFoundError
+from netops.secrets import SecretStore
+from netops.vc import board
+from netops.vc import store as vcstore
+from netops.vc.conferences import ConferenceConflict, ConferenceError, ConferenceIn
+from netops.vc.precheck import Prechecker
+
+router = APIRouter(tags=["video conferences"])
+
+
+def get_secrets(request: Request) -> SecretStore:
+    return cast(SecretStore, getattr(request.app.state, "secrets", None) or SecretStore())
+
+
+SecretsDep = Annotated[SecretStore, Depends(get_secrets)]
+
+
+def _conflict(exc: ConferenceConflict) -> JSONResponse:
+    return JSONResponse({"error": "conflict", "detail": str(exc)}, status_code=409)
+
+
+def _invalid(exc: NotFoundError | ConferenceError) -> JSONResponse:
+    return JSONResponse({"error": "invalid", "detail": str(exc)}, status_code=422)
+
+
+@router.get("/conferences")
+def list_conferences(rt: RuntimeDep) -> list[dict[str, Any]]:
+    out = []
+    for conf in vcstore.list_conferences(rt.store, rt.inventory.directory):
+        last = vcstore.last_round(rt.store, conf.id)
+        out.append({**conf.as_dict(), "last_round": None if last is None else {"kind": last.kind,
+                    "started_at": last.started_at, "counts": last.counts}})  # fmt: skip
+    return out
+
+
+@router.post("/conferences", status_code=201, response_model=None)
+def create_conference(rt: RuntimeDep, spec: ConferenceIn) -> dict[str, Any] | JSONResponse:
+    try:
+        return vcstore.add_conference(rt.store, rt.inventory, spec).as_dict()
+    except NotFoundError as exc:
+        return _invalid(exc)
+    except ConferenceError as exc:
+        return _conflict(exc) if isinstance(exc, ConferenceConflict) else _invalid(exc)
+
+
+@router.put("/conferences/{conf_id}", response_model=None)
+def change_conference(rt: RuntimeDep, conf_id: str, spec: ConferenceIn) -> dict[str, Any] | JSONResponse:
+    vcstore.get_conference(rt.store, rt.inventory.directory, conf_id)  # 404 first
+    try:
+        return vcstore.update_conference(rt.store, rt.inventory, conf_id, spec).as_dict()
+    except NotFoundError as exc:
+        return _invalid(exc)
+    except ConferenceError as exc:
+        return _conflict(exc) if isinstance(exc, ConferenceConflict) else _invalid(exc)
+
+
+@router.delete("/conferences/{conf_id}", status_code=204, response_model=None)
+def delete_conference(rt: RuntimeDep, conf_id: str) -> Response:
+    try:
+        vcstore.remove_conference(rt.store, rt.inventory.directory, conf_id)
+    except ConferenceConflict as exc:
+        return _conflict(exc)
+    return Response(status_code=204)
+
+
+@router.get("/conferences/{conf_id}/readiness")
+def readiness(rt: RuntimeDep, conf_id: str) -> dict[str, Any]:
+    conf = vcstore.get_conference(rt.store, rt.inventory.directory, conf_id)
+    return board.readiness(rt.store, rt.inventory, conf)
+
+
+@router.post("/conferences/{conf_id}/precheck")
+async def precheck(rt: RuntimeDep, secrets: SecretsDep, conf_id: str) -> dict[str, Any]:
+    """Run one round now (kind ``manual``) and return the board after it."""
+    conf = vcstore.get_conference(rt.store, rt.inventory.directory, conf_id)
+    report = await Prechecker(rt.inventory, rt.topology, rt.store, secrets, rt.bus).run(conf, "manual")
+    data = board.readiness(rt.store, rt.inventory, conf)
+    data["round"] = {"id": report.round_id, "kind": report.kind, "duration_s": round(report.duration_s, 3)}
+    return data
+
+
+@router.get("/conferences/{conf_id}/checklist.csv")
+def checklist(rt: RuntimeDep, conf_id: str) -> Response:
+    conf = vcstore.get_conference(rt.store, rt.inventory.directory, conf_id)
+    text = board.checklist_csv(board.readiness(rt.store, rt.inventory, conf))
+    return Response(
+        "\ufeff" + text,  # a BOM, so spreadsheet programs read the Chinese names as UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{conf.id}-checklist.csv"'},
+    )

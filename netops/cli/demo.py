@@ -1,0 +1,75 @@
+"""``netops demo``: the whole thing on one machine — the lab region in the background, the service over it.
+
+Starts ``netops lab up --detach`` (unless a lab already runs from this state dir), then ``netops serve`` in the
+foreground with its poll jobs; Ctrl-C stops the service and the lab it started.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netops.cli.common import InventoryOpt, fail, load, out
+from netops.settings import DEFAULT_PORT
+
+
+def demo(
+    inventory: InventoryOpt = Path("inventory"),
+    port: Annotated[
+        int, typer.Option(envvar="NETOPS_PORT", min=1, max=65535, help="Service port.")
+    ] = DEFAULT_PORT,
+    state_dir: Annotated[Path, typer.Option("--state-dir", envvar="NETOPS_STATE_DIR")] = Path(".netops"),
+    control_port: Annotated[int, typer.Option("--control-port", help="Lab control API port.")] = 8690,
+) -> None:
+    """Start the lab region and the service over it; print where to look."""
+    from netops.cli.serve import serve
+    from netops.lab.runner import run_file
+
+    load(inventory)  # fail early, with every problem, on a bad inventory
+    base = [sys.executable, "-m", "netops"]
+    started_lab = False
+    if run_file(state_dir).read() is None:
+        res = subprocess.run(
+            [
+                *base,
+                "lab",
+                "up",
+                "--detach",
+                "--inventory",
+                str(inventory),
+                "--state-dir",
+                str(state_dir),
+                "--control-port",
+                str(control_port),
+            ],
+            check=False,
+        )
+        if res.returncode != 0:
+            fail("the lab did not start (see above)")
+        started_lab = True
+    url = f"http://127.0.0.1:{port}"
+    out.print(
+        f"""
+[bold]netops demo[/]
+  service    {url}   (API docs {url}/docs)
+  status     {url}/status   metrics {url}/metrics   incidents {url}/incidents
+  lab        control http://127.0.0.1:{control_port}/status
+The first poll cycles run within a minute. Try, in another terminal:
+  netops status --problems
+  netops lab fault add link-down kashgar-ce1--centre-core1
+  netops lab fault add link-down kashgar-ce1:GigabitEthernet0/0/2
+  netops incidents
+  netops lab fault clear --all
+Ctrl-C stops the service{" and the lab" if started_lab else ""}.
+""",
+        highlight=False,
+    )
+    try:
+        serve(inventory=inventory, host="127.0.0.1", port=port, state_dir=state_dir, log_level="warning")
+    finally:
+        if started_lab:
+            subprocess.run([*base, "lab", "down", "--state-dir", str(state_dir)], check=False)

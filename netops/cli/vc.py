@@ -1,0 +1,247 @@
+"""``netops vc``: conferences, prechecks, the readiness board and the pre-meeting checklist.
+
+    netops vc list                      conferences (files and store), with their last round
+    netops vc add --id ID --title T --start 2026-12-01T10:00+08:00 [--duration-min 90] [--rooms all-prefectures]
+    netops vc remove ID                 a conference added with ``add``
+    netops vc precheck ID               one round now; exit 1 when a room is RED
+    netops vc board ID                  rooms grouped by prefecture, worst first, failing checks, last-check age
+    netops vc checklist ID --out FILE   the pre-meeting checklist as CSV
+
+The same services as the API (``netops.vc``), on the database of ``--state-dir``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from netops.cli.common import (
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    InventoryOpt,
+    JsonOpt,
+    errors_to_exit,
+    fail,
+    load,
+    out,
+    print_json,
+)
+from netops.inventory.topology import Topology
+from netops.secrets import SecretStore
+from netops.settings import Settings
+from netops.store.db import Store, open_store
+from netops.vc import board as vcboard
+from netops.vc import store as vcstore
+from netops.vc.conferences import ConferenceIn
+from netops.vc.precheck import Prechecker
+
+app = typer.Typer(help="Video-conference readiness: conferences, prechecks, board.", no_args_is_help=True)
+
+StateDirOpt = Annotated[Path, typer.Option("--state-dir", envvar="NETOPS_STATE_DIR", help="Database folder.")]
+_COLOUR = {"RED": "bold red", "AMBER": "yellow", "GREEN": "green", "NOT-CHECKED": "dim"}
+
+
+def _store(state_dir: Path) -> Store:
+    with errors_to_exit():
+        return open_store(Settings(state_dir=state_dir).db_url)
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    secs = max(0, int(seconds))
+    return f"{secs} s" if secs < 120 else f"{secs // 60} min"
+
+
+@app.command("list")
+def list_(
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Conferences, soonest first."""
+    inv = load(inventory)
+    store = _store(state_dir)
+    try:
+        with errors_to_exit():
+            confs = vcstore.list_conferences(store, inv.directory)
+            rows = [(c, vcstore.last_round(store, c.id)) for c in confs]
+    finally:
+        store.close()
+    if as_json:
+        print_json([{**c.as_dict(), "last_counts": r.counts if r else None} for c, r in rows])
+        return
+    table = Table("id", "title", "start", "min", "rooms", "source", "last round")
+    for c, r in rows:
+        start = datetime.fromtimestamp(c.start_at).astimezone().strftime("%Y-%m-%d %H:%M %z")
+        rooms = c.rooms if isinstance(c.rooms, str) else f"{len(c.rooms)} rooms"
+        last = "-" if r is None else f"{r.kind} " + " ".join(f"{k}={v}" for k, v in r.counts.items())
+        table.add_row(c.id, c.title, start, str(round(c.duration_s / 60)), rooms, c.source, last)
+    out.print(table)
+
+
+@app.command()
+def add(
+    ident: Annotated[str, typer.Option("--id", help="Lowercase slug.")],
+    title: Annotated[str, typer.Option("--title")],
+    start: Annotated[str, typer.Option("--start", help="ISO time with zone, e.g. 2026-12-01T10:00+08:00.")],
+    duration_min: Annotated[int, typer.Option("--duration-min")] = 60,
+    rooms: Annotated[
+        str, typer.Option("--rooms", help="all, all-prefectures or room ids, comma-separated.")
+    ] = "all-prefectures",
+    call_rate_kbps: Annotated[int | None, typer.Option("--call-rate-kbps")] = None,
+    mcu: Annotated[str | None, typer.Option("--mcu")] = None,
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a conference in the store."""
+    inv = load(inventory)
+    room_list: list[str] | str = (
+        rooms if rooms in ("all", "all-prefectures") else [r.strip() for r in rooms.split(",") if r.strip()]
+    )
+    try:
+        spec = ConferenceIn.model_validate(
+            {"id": ident, "title": title, "start": start, "duration_min": duration_min, "rooms": room_list,
+             "call_rate_kbps": call_rate_kbps, "mcu": mcu}
+        )  # fmt: skip
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", EXIT_USAGE)
+    store = _store(state_dir)
+    try:
+        with errors_to_exit():
+            conf = vcstore.add_conference(store, inv, spec)
+    finally:
+        store.close()
+    if as_json:
+        print_json(conf.as_dict())
+    else:
+        out.print(f"added conference [bold]{conf.id}[/]", highlight=False)
+
+
+@app.command()
+def remove(
+    ident: Annotated[str, typer.Argument(help="Conference id.")],
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete a conference added with ``add`` and its results."""
+    inv = load(inventory)
+    store = _store(state_dir)
+    try:
+        with errors_to_exit():
+            conf = vcstore.remove_conference(store, inv.directory, ident)
+    finally:
+        store.close()
+    if as_json:
+        print_json({"removed": conf.id})
+    else:
+        out.print(f"removed conference [bold]{conf.id}[/]", highlight=False)
+
+
+def _board_data(inventory: Path, state_dir: Path, ident: str) -> dict[str, Any]:
+    inv = load(inventory)
+    store = _store(state_dir)
+    try:
+        with errors_to_exit():
+            conf = vcstore.get_conference(store, inv.directory, ident)
+            return vcboard.readiness(store, inv, conf)
+    finally:
+        store.close()
+
+
+@app.command()
+def precheck(
+    ident: Annotated[str, typer.Argument(help="Conference id.")],
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Check every room of the conference now; exit 1 when a room is RED."""
+    inv = load(inventory)
+    store = _store(state_dir)
+    try:
+        with errors_to_exit():
+            conf = vcstore.get_conference(store, inv.directory, ident)
+            checker = Prechecker(inv, Topology(inv), store, SecretStore())
+            report = asyncio.run(checker.run(conf, "manual"))
+            data = vcboard.readiness(store, inv, conf)
+    finally:
+        store.close()
+    data["round"] = {"id": report.round_id, "kind": report.kind, "duration_s": round(report.duration_s, 3)}
+    if as_json:
+        print_json(data)
+    else:
+        _render(data)
+    if report.counts["RED"]:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@app.command()
+def board(
+    ident: Annotated[str, typer.Argument(help="Conference id.")],
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    as_json: JsonOpt = False,
+) -> None:
+    """The readiness board from the last round: prefectures worst first; exit 1 when a room is RED."""
+    data = _board_data(inventory, state_dir, ident)
+    if as_json:
+        print_json(data)
+    else:
+        _render(data)
+    if data["counts"]["RED"]:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@app.command()
+def checklist(
+    ident: Annotated[str, typer.Argument(help="Conference id.")],
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the pre-meeting checklist (CSV, UTF-8 with BOM for spreadsheets)."""
+    data = _board_data(inventory, state_dir, ident)
+    text = vcboard.checklist_csv(data)
+    try:
+        out_file.write_text("\ufeff" + text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out_file}: {exc.strerror}")
+    rows = text.count("\n") - 1
+    if as_json:
+        print_json({"file": str(out_file), "rooms": rows})
+    else:
+        out.print(f"wrote {rows} rooms to {out_file}", highlight=False)
+
+
+def _render(data: dict[str, Any]) -> None:
+    conf = data["conference"]
+    last = data["last_round"]
+    counts = "  ".join(f"[{_COLOUR[k]}]{k} {v}[/]" for k, v in data["counts"].items() if v)
+    when = "no round yet" if last is None else f"last round {last['kind']} {_age(last['age_s'])} ago"
+    out.print(
+        f"[bold]{conf['id']}[/] {conf['title']}  starts in {_age(data['starts_in_s'])}  {when}",
+        highlight=False,
+    )
+    out.print(counts or "no rooms", highlight=False)
+    for check in data["mcu_checks"]:
+        if check["status"] != "OK":
+            out.print(f"  MCU {check['name']}: {check['status']} {check['reason']}", highlight=False)
+    for group in data["prefectures"]:
+        out.print(f"\n[{_COLOUR[group['worst']]}]■[/] [bold]{group['prefecture']}[/]", highlight=False)
+        for r in group["rooms"]:
+            colour = r["colour"]
+            line = f"  [{_COLOUR[colour]}]{colour:<11}[/] {r['room']:<28} {r['name']}  [dim]{_age(r['age_s'])}[/]"
+            out.print(line, highlight=False)
+            for reason in r["reasons"]:
+                out.print(f"      {reason}", highlight=False, markup=False)

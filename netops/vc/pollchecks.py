@@ -1,0 +1,196 @@
+"""Room and MCU checks fed by polling (issue 4's store): upstream incident, bandwidth headroom, CE router health,
+backup link. One ``PollView`` is read per round, so 200 rooms cost a handful of queries, not thousands.
+
+Without poll data (polling not running, or older than ``poll_max_age_s``) these checks are UNKNOWN and not
+critical: the direct probes of ``checks.py`` decide then. With data, a room in an open incident's
+``affected_rooms`` (or on a site that is down / unreachable) FAILs ``upstream``, critical, with the incident id.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from netops.inventory.models import Device, InterfaceKind, LinkKind, Room
+from netops.inventory.topology import Topology
+from netops.polling import queries
+from netops.store.db import Store
+from netops.vc.checks import Check, Status
+from netops.vc.thresholds import Thresholds
+
+
+@dataclass(slots=True)
+class PollView:
+    """What polling knows at the start of a round."""
+
+    store: Store
+    topology: Topology
+    now: float
+    max_age_s: float
+    status: dict[str, Any]
+    cpu: dict[str, float | None]
+    polled_at: dict[str, float]
+    _rates: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, store: Store, topology: Topology, th: Thresholds, now: float | None = None) -> PollView:
+        rows = queries.device_rows(store)
+        return cls(
+            store=store,
+            topology=topology,
+            now=time.time() if now is None else now,
+            max_age_s=th.poll_max_age_s,
+            status=queries.status(store, topology),
+            cpu={d: r.cpu_ratio for d, r in rows.items()},
+            polled_at={d: r.polled_at for d, r in rows.items()},
+        )
+
+    def fresh(self, device: str) -> bool:
+        at = self.polled_at.get(device)
+        return at is not None and self.now - at <= self.max_age_s
+
+    def rates(self, device: str) -> dict[str, dict[str, Any]]:
+        if device not in self._rates:
+            self._rates[device] = queries.interface_rates(self.store, device)
+        return self._rates[device]
+
+    def incident_for(self, room: str) -> dict[str, Any] | None:
+        return next((i for i in self.status["open_incidents"] if room in (i["affected_rooms"] or [])), None)
+
+
+def _unknown(name: str, reason: str) -> Check:
+    return Check(name, Status.UNKNOWN, reason, critical=False)
+
+
+def upstream_check(view: PollView, room: Room) -> Check:
+    incident = view.incident_for(room.id)
+    if incident is not None:
+        return Check("upstream", Status.FAIL, f"unreachable: behind incident #{incident['id']} ({incident['summary']})",
+                     f"incident-{incident['id']}")  # fmt: skip
+    site = view.status["sites"].get(room.site, "unknown")
+    if site == "unknown" or not any(view.fresh(r) for r in view.topology.site_routers(room.site)):
+        return _unknown("upstream", "no poll data for the site's routers")
+    if site in ("down", "unreachable"):
+        return Check("upstream", Status.FAIL, f"unreachable: site {room.site} is {site}", site)
+    return Check("upstream", Status.OK, f"site {room.site} up", site)
+
+
+def _headroom(name: str, label: str, device: str, itf: str, need_bps: float, view: PollView) -> Check:
+    rates = view.rates(device).get(itf)
+    if rates is None or not view.fresh(device):
+        return _unknown(name, f"no poll data for {device}:{itf}")
+    if not rates["oper_up"]:
+        return Check(
+            name, Status.FAIL, f"{label} {device}:{itf} is down", 0.0, "bps", critical=False, network=True
+        )
+    if rates["in_bps"] is None or rates["out_bps"] is None:
+        return _unknown(name, f"{device}:{itf} polled once; no rate yet")
+    free = rates["speed_bps"] - max(rates["in_bps"], rates["out_bps"])
+    text = f"{label} {device}:{itf} {free / 1e6:.1f} Mbit/s free, {need_bps / 1e6:.1f} needed"
+    status = Status.OK if free >= need_bps else Status.FAIL
+    return Check(name, status, text, free, "bps", critical=False, network=True)
+
+
+def _facing(view: PollView, parent: str, codec: str) -> str | None:
+    """The interface of ``parent`` whose description names ``codec`` (the room's access port)."""
+    dev = view.topology.inventory.devices.get(parent)
+    if dev is None:
+        return None
+    return next((i.name for i in dev.interfaces if codec in i.description.split()), None)
+
+
+def bandwidth_checks(view: PollView, room: Room, codec: Device, need_bps: float) -> list[Check]:
+    """Free capacity on the codec's access port and on each working uplink of the site's CE routers."""
+    out: list[Check] = []
+    port = next(((p, i) for p in codec.attached_to if (i := _facing(view, p, codec.id)) is not None), None)
+    if port is None:
+        out.append(_unknown("bandwidth_access", f"no interface in the inventory faces {codec.id}"))
+    else:
+        out.append(_headroom("bandwidth_access", "access port", port[0], port[1], need_bps, view))
+    inv = view.topology.inventory
+    uplinks = [
+        (r, i.name)
+        for r in view.topology.site_routers(room.site)
+        if r in inv.devices
+        for i in inv.devices[r].interfaces
+        if i.kind is InterfaceKind.UPLINK
+    ]
+    results = [_headroom("bandwidth_uplink", "uplink", d, i, need_bps, view) for d, i in uplinks]
+    usable = [c for c in results if c.status is Status.OK]
+    if not uplinks:
+        out.append(_unknown("bandwidth_uplink", f"site {room.site} has no uplink interface in the inventory"))
+    elif usable:
+        out.append(max(usable, key=lambda c: c.value if isinstance(c.value, float) else 0.0))
+    else:
+        out.append(next((c for c in results if c.status is Status.FAIL), results[0]))
+    return out
+
+
+def ce_health_check(view: PollView, room: Room, th: Thresholds) -> Check:
+    routers = [r for r in view.topology.site_routers(room.site) if view.fresh(r)]
+    if not routers:
+        return _unknown("ce_health", "no poll data for the site's routers")
+    devices = view.status["devices"]
+    down = [r for r in routers if devices.get(r) != "up"]
+    if down:
+        return Check(
+            "ce_health", Status.FAIL, f"router {', '.join(down)} not answering polls", critical=False
+        )
+    worst = max(routers, key=lambda r: view.cpu.get(r) or 0.0)
+    cpu = view.cpu.get(worst)
+    if cpu is None:
+        return Check("ce_health", Status.OK, f"{', '.join(routers)} up", None, critical=False)
+    return _ratio_band("ce_health", f"{worst} CPU", cpu, th.cpu_warn_ratio, th.cpu_fail_ratio)
+
+
+def _ratio_band(name: str, label: str, value: float, warn: float, fail: float) -> Check:
+    status = Status.FAIL if value > fail else Status.WARN if value > warn else Status.OK
+    return Check(name, status, f"{label} {value * 100:.0f} %", value, "ratio", critical=False)
+
+
+def backup_check(view: PollView, room: Room) -> Check:
+    inv = view.topology.inventory
+    routers = set(view.topology.site_routers(room.site))
+    backups = [
+        (lk, end)
+        for r in routers
+        for lk in inv.links_of(r)
+        if lk.kind is LinkKind.BACKUP
+        for end in lk.ends()
+        if end.device == r
+    ]
+    if not backups:
+        return Check("backup_link", Status.OK, "no backup link planned for this site", "none", critical=False)
+    for link, end in backups:
+        rates = view.rates(end.device).get(end.interface)
+        if rates is None or not view.fresh(end.device):
+            return _unknown("backup_link", f"no poll data for {end}")
+        if not rates["oper_up"]:
+            return Check(
+                "backup_link", Status.WARN, f"backup link {link.id} is down", link.id, critical=False
+            )
+    return Check(
+        "backup_link", Status.OK, f"backup link {backups[0][0].id} up", backups[0][0].id, critical=False
+    )
+
+
+def room_poll_checks(
+    view: PollView, room: Room, codec: Device, need_bps: float, th: Thresholds
+) -> list[Check]:
+    return [
+        upstream_check(view, room),
+        *bandwidth_checks(view, room, codec, need_bps),
+        ce_health_check(view, room, th),
+        backup_check(view, room),
+    ]
+
+
+def mcu_uplink_check(view: PollView, mcu: Device, need_bps: float) -> Check:
+    """Headroom on the MCU's access port for every room of the conference at once."""
+    port = next(((p, i) for p in mcu.attached_to if (i := _facing(view, p, mcu.id)) is not None), None)
+    if port is None:
+        return _unknown("mcu_uplink", f"no interface in the inventory faces {mcu.id}")
+    check = _headroom("mcu_uplink", "MCU port", port[0], port[1], need_bps, view)
+    critical = check.status is not Status.UNKNOWN
+    return Check(check.name, check.status, check.reason, check.value, check.unit, critical=critical)

@@ -1,0 +1,274 @@
+"""Prechecks: every room of a conference checked at once (bounded), judged by the rule, stored, events raised.
+
+``Prechecker.run(conf, kind)`` is one round: read what polling knows (``pollchecks.PollView``), then per room
+(at most ``Thresholds.concurrency`` at a time) the codec checks (``checks.py``) unless polling already puts the
+room behind an incident, then the rule (``rule.py``) with the room's previous network streaks, then the MCU.
+A room that turns RED publishes ``vc.room.red`` on the event bus; one that leaves RED ``vc.room.recovered``.
+
+Kinds: ``t60``, ``t15``, ``t5`` (scheduled, ``schedule.py``), ``manual`` (API/CLI), ``live`` (every 30 s during
+the conference: the path burst and the status document only, no SIP and no polling-fed headroom checks).
+The clock is injectable: the T-15 boundary of the rule is taken from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from netops.drivers.probes import ProbeResult
+from netops.events import Event, EventBus
+from netops.inventory.models import Inventory, Room
+from netops.inventory.topology import Topology
+from netops.secrets import SecretStore
+from netops.store.db import Store
+from netops.vc import store as vcstore
+from netops.vc.checks import Check, Status, codec_checks, fetch_status, sip_check, status_unknown
+from netops.vc.conferences import Conference, load_files, resolve_mcu, resolve_rooms
+from netops.vc.pollchecks import PollView, mcu_uplink_check, room_poll_checks, upstream_check
+from netops.vc.rule import Colour, decide
+from netops.vc.thresholds import Thresholds
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+OFFSETS_S = {"t60": 3600.0, "t15": 900.0, "t5": 300.0}  # scheduled rounds, seconds before the start
+KINDS = (*OFFSETS_S, "manual", "live")
+T15_S = OFFSETS_S["t15"]
+
+
+@dataclass(frozen=True, slots=True)
+class RoomReport:
+    room: str
+    site: str
+    prefecture: str | None
+    colour: Colour
+    reasons: tuple[str, ...]
+    checks: tuple[Check, ...]
+    probe: ProbeResult | None
+    streaks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundReport:
+    conference: str
+    kind: str
+    round_id: int
+    started_at: float
+    duration_s: float
+    rooms: tuple[RoomReport, ...]
+    conference_checks: tuple[Check, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {str(c): sum(r.colour is c for r in self.rooms) for c in Colour}
+
+
+def _ms_to_s(value: float | None) -> float | None:
+    return None if value is None else value / 1000
+
+
+class Prechecker:
+    def __init__(
+        self,
+        inventory: Inventory,
+        topology: Topology,
+        store: Store,
+        secrets: SecretStore,
+        bus: EventBus | None = None,
+        *,
+        thresholds: Thresholds | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        self.inventory = inventory
+        self.topology = topology
+        self.store = store
+        self.secrets = secrets
+        self.bus = bus
+        self.thresholds = thresholds
+        self.clock = clock
+
+    def _need_bps(self, conf: Conference, room: Room, th: Thresholds) -> float:
+        rate = conf.call_rate_kbps or room.call_rate_kbps
+        return (rate + th.content_kbps) * 1000 * th.headroom_factor
+
+    async def run(self, conf: Conference, kind: str = "manual") -> RoundReport:
+        if kind not in KINDS:
+            raise ValueError(f"round kind {kind!r}: expected one of {', '.join(KINDS)}")
+        th = self.thresholds or load_files(Path(self.inventory.directory))[1]
+        now = self.clock()
+        started = time.perf_counter()
+        after_t15 = kind in ("t15", "t5", "live") or now >= conf.start_at - T15_S
+        in_conference = kind == "live" or conf.start_at <= now <= conf.end_at
+        rooms = resolve_rooms(conf, self.inventory)
+        view = PollView.load(self.store, self.topology, th, now)
+        before = vcstore.room_states(self.store, conf.id)
+        gate = asyncio.Semaphore(th.concurrency)
+        limits = httpx.Limits(max_connections=th.concurrency + 8, max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=th.http_timeout_s, limits=limits) as client:
+
+            async def one(room: Room) -> RoomReport:
+                async with gate:
+                    return await self._room(
+                        client, conf, room, view, th, kind, after_t15, in_conference, before
+                    )
+
+            reports = await asyncio.gather(*(one(r) for r in rooms))
+            conf_checks = await self._mcu(client, conf, rooms, view, th, kind)
+        duration = time.perf_counter() - started
+        outcomes = [
+            vcstore.RoomOutcome(
+                room=r.room,
+                colour=str(r.colour),
+                reasons=list(r.reasons),
+                checks=[c.as_dict() for c in r.checks],
+                streaks=r.streaks,
+                delay_s=_ms_to_s(r.probe.one_way_p95_ms) if r.probe else None,
+                jitter_s=_ms_to_s(_jitter(r.probe)) if r.probe else None,
+                loss_ratio=r.probe.loss_ratio if r.probe else None,
+            )
+            for r in reports
+        ]
+        report = RoundReport(conf.id, kind, 0, now, duration, tuple(reports), tuple(conf_checks))
+        round_id = vcstore.record_round(
+            self.store,
+            conference=conf.id,
+            kind=kind,
+            started_at=now,
+            duration_s=duration,
+            counts=report.counts,
+            conference_checks=[c.as_dict() for c in conf_checks],
+            rooms=outcomes,
+        )
+        self._publish(conf, kind, reports, before)
+        log.info("precheck %s %s: %s in %.1f s", conf.id, kind, report.counts, duration)
+        return RoundReport(conf.id, kind, round_id, now, duration, tuple(reports), tuple(conf_checks))
+
+    async def _room(
+        self,
+        client: httpx.AsyncClient,
+        conf: Conference,
+        room: Room,
+        view: PollView,
+        th: Thresholds,
+        kind: str,
+        after_t15: bool,
+        in_conference: bool,
+        before: dict[str, Any],
+    ) -> RoomReport:
+        codec = self.inventory.device(room.codec)
+        site = self.inventory.sites[room.site]
+        upstream = upstream_check(view, room)
+        probe: ProbeResult | None = None
+        if upstream.status is Status.FAIL:  # polling already knows: do not wait for timeouts
+            checks = [upstream, *_behind_incident()]
+        else:
+            measured, probe = await codec_checks(
+                client, codec, self.inventory, self.secrets, th, in_conference=in_conference
+            )
+            if kind == "live":
+                measured = [c for c in measured if c.name != "sip_options"]
+                measured = _live_call_state(measured)
+                checks = [upstream, *measured]
+            else:
+                need = self._need_bps(conf, room, th)
+                checks = [*room_poll_checks(view, room, codec, need, th), *measured]
+        verdict = decide(checks, after_t15=after_t15, before=_streaks(before, room.id))
+        return RoomReport(
+            room.id,
+            room.site,
+            site.prefecture,
+            verdict.colour,
+            verdict.reasons,
+            tuple(checks),
+            probe,
+            verdict.streaks,
+        )
+
+    async def _mcu(
+        self,
+        client: httpx.AsyncClient,
+        conf: Conference,
+        rooms: list[Room],
+        view: PollView,
+        th: Thresholds,
+        kind: str,
+    ) -> list[Check]:
+        mcu_id = resolve_mcu(conf, self.inventory)
+        if mcu_id is None:
+            return [Check("mcu", Status.UNKNOWN, "no MCU in the inventory")]
+        mcu = self.inventory.device(mcu_id)
+        checks: list[Check] = []
+        try:
+            doc = await fetch_status(client, mcu, self.inventory, self.secrets)
+        except Exception as exc:  # noqa: BLE001 - any failure is a finding about the MCU
+            checks.append(Check("mcu_status_api", Status.FAIL, f"{mcu_id}: {exc}"))
+            checks.append(Check("mcu_ports", Status.UNKNOWN, "MCU status API failed", cause="mcu_status_api"))
+        else:
+            checks.append(Check("mcu_status_api", Status.OK, f"{mcu_id} status API answered"))
+            checks.append(_ports(doc.findtext("MCU/Ports/Available"), len(rooms)))
+        if kind != "live":
+            sip = await sip_check(mcu, th)
+            checks.append(Check("mcu_sip", sip.status, sip.reason, sip.value, sip.unit))
+            need = sum(self._need_bps(conf, r, th) for r in rooms)
+            checks.append(mcu_uplink_check(view, mcu, need))
+        return checks
+
+    def _publish(
+        self, conf: Conference, kind: str, reports: list[RoomReport], before: dict[str, Any]
+    ) -> None:
+        if self.bus is None:
+            return
+        for r in reports:
+            prev = before[r.room].colour if r.room in before else None
+            data = {"conference": conf.id, "round": kind, "colour": str(r.colour), "reasons": list(r.reasons)}
+            if r.colour is Colour.RED and prev != Colour.RED:
+                self.bus.publish(Event("vc.room.red", r.room, data))
+            elif r.colour is not Colour.RED and prev == Colour.RED:
+                self.bus.publish(Event("vc.room.recovered", r.room, data))
+
+
+def _streaks(before: dict[str, Any], room: str) -> dict[str, int]:
+    state = before.get(room)
+    return dict(state.streaks) if state is not None else {}
+
+
+def _jitter(probe: ProbeResult) -> float | None:
+    values = [j for j in (probe.ipdv_fwd_ms, probe.ipdv_back_ms) if j is not None]
+    return max(values) if values else None
+
+
+def _behind_incident() -> list[Check]:
+    names = ("reachable", "path_delay", "path_jitter", "path_loss", "sip_options", "status_api")
+    return [
+        Check(
+            n, Status.UNKNOWN, "not checked: behind an incident", network=n != "status_api", cause="upstream"
+        )
+        for n in names
+    ] + status_unknown("not checked: behind an incident", "upstream")
+
+
+def _live_call_state(checks: list[Check]) -> list[Check]:
+    out = []
+    for c in checks:
+        if c.name == "call_state" and c.status is Status.OK and c.value == 0.0:
+            c = Check(
+                "call_state", Status.WARN, "not connected to the conference", 0.0, "calls", critical=False
+            )
+        out.append(c)
+    return out
+
+
+def _ports(available: str | None, rooms: int) -> Check:
+    try:
+        free = int((available or "").strip())
+    except ValueError:
+        return Check("mcu_ports", Status.UNKNOWN, "MCU status has no Ports/Available")
+    status = Status.OK if free >= rooms else Status.FAIL
+    return Check("mcu_ports", status, f"{free} MCU ports free for {rooms} rooms", float(free), "ports")
