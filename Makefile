@@ -21,7 +21,8 @@ system-deps:
 demo: deps
 	$(BIN)/netops demo --inventory inventory
 
-serve: demo
+serve: deps
+	$(BIN)/netops serve --inventory inventory
 
 ## everything CI checks: lint, format, types, tests
 check: deps system-deps lint typecheck test
