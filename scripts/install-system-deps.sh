@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests use as independent tools: promtool (prometheus), net-snmp's client tools (snmp)
-# and agent (snmpd, the neutral agent of the benchmarks), sipp (sip-tester).
+# and agent (snmpd, the neutral agent of the benchmarks), sipp (sip-tester), PostgreSQL (the store's tests
+# start a throwaway server of their own).
 # Installs what is missing (as root, or through sudo); says what to install otherwise.
 set -euo pipefail
 need=()
@@ -8,6 +9,7 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v snmpbulkwalk >/dev/null 2>&1 || need+=(snmp)
 command -v snmpd >/dev/null 2>&1 || [ -x /usr/sbin/snmpd ] || need+=(snmpd)
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"
 if [ "$(id -u)" -eq 0 ]; then

@@ -13,10 +13,10 @@ from netops.settings import Settings
 from netops.store.inventory_loads import recent_loads
 
 
-def test_reload_good_then_bad(base_inventory: Path, tmp_path: Path) -> None:
+def test_reload_good_then_bad(base_inventory: Path, tmp_path: Path, db_url: str) -> None:
     inv = tmp_path / "inv"
     shutil.copytree(base_inventory, inv)
-    rt = Runtime.start(Settings(inventory=inv, state_dir=tmp_path / "state"))
+    rt = Runtime.start(Settings(inventory=inv, state_dir=tmp_path / "state", database_url=db_url))
     registry: CollectorRegistry = build_registry(rt)
     try:
         assert rt.reload_if_changed() is False  # nothing changed

@@ -1,5 +1,5 @@
-"""Cycles written to a real SQLite store: device and site status, counters across a wrap, incidents opened and
-resolved, and the metrics built from it (checked with promtool)."""
+"""Cycles written to a real store (SQLite and PostgreSQL): device and site status, counters across a wrap,
+incidents opened and resolved, and the metrics built from it (checked with promtool)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def topo() -> Topology:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'netops.db'}")
+def store(db_url: str) -> Iterator[Store]:
+    s = open_store(db_url)
     yield s
     s.close()
 

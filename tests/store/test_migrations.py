@@ -1,4 +1,4 @@
-"""Migrations apply on an empty SQLite file, downgrade to nothing and upgrade again."""
+"""Migrations apply on an empty database (SQLite and PostgreSQL), downgrade to nothing and upgrade again."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from netops.store.db import migrate, open_store
 from netops.store.inventory_loads import recent_loads, record_load
 
 
-def test_migrations_both_ways(tmp_path: Path, base_inventory: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'db' / 'netops.db'}")
+def test_migrations_both_ways(db_url: str, base_inventory: Path) -> None:
+    store = open_store(db_url)
     try:
         assert "inventory_loads" in inspect(store.engine).get_table_names()
         record_load(store, load_inventory(base_inventory))
