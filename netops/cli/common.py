@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rich.console import Console
 from netops.errors import InventoryError, NetopsError, NotFoundError
 from netops.inventory.loader import load_inventory
 from netops.inventory.models import Inventory
+
+if TYPE_CHECKING:
+    from netops.store.db import Store
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -29,6 +32,12 @@ InventoryOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+StateDirOpt = Annotated[
+    Path,
+    typer.Option(
+        "--state-dir", envvar="NETOPS_STATE_DIR", help="Folder of the embedded database and run files."
+    ),
+]
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -66,3 +75,12 @@ def load(directory: Path) -> Inventory:
 def run(func: Callable[[], None]) -> None:
     with errors_to_exit():
         func()
+
+
+def open_store_at(state_dir: Path) -> Store:
+    """The store the service uses: ``NETOPS_DATABASE_URL``, else the SQLite file in ``state_dir``."""
+    from netops.settings import Settings
+    from netops.store.db import open_store
+
+    with errors_to_exit():
+        return open_store(Settings(state_dir=state_dir).db_url)

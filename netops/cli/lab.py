@@ -22,6 +22,7 @@ from netops.cli.common import (
     EXIT_USAGE,
     InventoryOpt,
     JsonOpt,
+    StateDirOpt,
     errors_to_exit,
     fail,
     load,
@@ -35,9 +36,6 @@ app = typer.Typer(
 fault_app = typer.Typer(help="Inject, list and clear faults in the running lab.", no_args_is_help=True)
 app.add_typer(fault_app, name="fault")
 
-StateDirOpt = Annotated[
-    Path, typer.Option("--state-dir", envvar="NETOPS_STATE_DIR", help="Run files folder.")
-]
 ControlPortOpt = Annotated[int, typer.Option("--control-port", min=1, max=65535, help="Control API port.")]
 
 

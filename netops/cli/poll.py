@@ -14,15 +14,16 @@ from netops.cli.common import (
     EXIT_PROBLEMS,
     InventoryOpt,
     JsonOpt,
+    StateDirOpt,
     errors_to_exit,
     fail,
     load,
+    open_store_at,
     out,
     print_json,
 )
 
 app = typer.Typer(help="SNMP health polling.", no_args_is_help=True)
-StateDirOpt = Annotated[Path, typer.Option("--state-dir", envvar="NETOPS_STATE_DIR", help="Database folder.")]
 
 
 @app.command()
@@ -40,8 +41,6 @@ def once(
     from netops.inventory.topology import Topology
     from netops.polling.poller import Poller, pollable
     from netops.secrets import SecretStore
-    from netops.settings import Settings
-    from netops.store.db import open_store
 
     inv = load(inventory)
     devices = pollable(inv)
@@ -66,8 +65,7 @@ def once(
         far_ends = {lk.other(dev).device for dev in chosen | upstream for lk in inv.links_of(dev)}
         devices += [d for d in pollable(inv) if d.id in (upstream | far_ends) - chosen]
     logging.getLogger("netops.polling").setLevel(logging.ERROR)  # the table says it; no log lines on top
-    with errors_to_exit():
-        store = open_store(Settings(state_dir=state_dir).db_url)
+    store = open_store_at(state_dir)
     poller = Poller(store, SnmpSource(lambda: inv, SecretStore()), lambda: topo, threshold=1)
 
     async def cycle() -> Any:

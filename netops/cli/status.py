@@ -10,20 +10,20 @@ from typing import Annotated, Any
 import typer
 from rich.tree import Tree
 
-from netops.cli.common import EXIT_PROBLEMS, InventoryOpt, JsonOpt, errors_to_exit, load, out, print_json
+from netops.cli.common import (
+    EXIT_PROBLEMS,
+    InventoryOpt,
+    JsonOpt,
+    StateDirOpt,
+    load,
+    open_store_at,
+    out,
+    print_json,
+)
 from netops.inventory.models import Tier
 from netops.inventory.topology import Topology
 
-StateDirOpt = Annotated[Path, typer.Option("--state-dir", envvar="NETOPS_STATE_DIR", help="Database folder.")]
 _COLOUR = {"up": "green", "down": "bold red", "unreachable": "yellow", "unknown": "dim"}
-
-
-def _store(state_dir: Path) -> Any:
-    from netops.settings import Settings
-    from netops.store.db import open_store
-
-    with errors_to_exit():
-        return open_store(Settings(state_dir=state_dir).db_url)
 
 
 def _ago(ts: float | None) -> str:
@@ -45,7 +45,7 @@ def status(
 
     inv = load(inventory)
     topo = Topology(inv)
-    store = _store(state_dir)
+    store = open_store_at(state_dir)
     try:
         data = queries.status(store, topo)
     finally:
@@ -114,7 +114,7 @@ def incidents(
 
     if state not in ("open", "resolved", "all"):
         raise typer.BadParameter("expected open, resolved or all", param_hint="--state")
-    store = _store(state_dir)
+    store = open_store_at(state_dir)
     try:
         rows = queries.incidents(store, state=state, limit=limit)
     finally:

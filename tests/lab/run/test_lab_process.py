@@ -3,7 +3,10 @@ their effect on real SSH/SNMP/SIP clients, refusal when an address is taken, dow
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,10 +28,14 @@ def lab(tmp_path: Path) -> Iterator[dict[str, str]]:
     )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "lab up (pid" in res.stdout
+    run = json.loads((tmp_path / "state" / "lab.json").read_text())
     try:
         yield {**env, "control": f"http://127.0.0.1:{port}"}
     finally:
         down = run_netops("lab", "down", env=env)
+        if down.returncode != 0:  # never leave a lab holding the test addresses
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(run["pid"]), signal.SIGKILL)
         assert down.returncode == 0, down.stderr
 
 
