@@ -12,15 +12,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from netops import __version__
+from netops.api.admin_routes import router as admin_router
+from netops.api.auth import FailureLimiter, install_audit, roles
 from netops.api.deps import RuntimeDep
 from netops.api.errors import install_error_handlers
 from netops.api.inventory_routes import router as inventory_router
 from netops.api.polling_routes import router as polling_router
+from netops.auth.tokens import Role
 from netops.metrics import BuildCollector, InventoryCollector
 from netops.polling.metrics import PollingCollector
 from netops.runtime import Runtime
@@ -82,6 +85,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.include_router(inventory_router)
-    app.include_router(polling_router)
+    app.state.auth_limiter = FailureLimiter()
+    install_audit(app)
+    # every router with the roles its reads and its writes need (None: no writes); /healthz and /metrics are open
+    for router, read, write in (
+        (inventory_router, Role.VIEWER, None),
+        (polling_router, Role.VIEWER, None),
+        (admin_router, Role.ADMIN, None),
+    ):
+        app.include_router(router, dependencies=[Depends(roles(read, write))])
     return app

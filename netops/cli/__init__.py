@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from netops.cli import demo, inventory, lab, poll, serve, status
+from netops.cli import admin, demo, inventory, lab, poll, serve, status
 
 app = typer.Typer(
     help="netops: operations manager for the regional e-government WAN.",
@@ -18,10 +18,12 @@ app = typer.Typer(
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(lab.app, name="lab")
 app.add_typer(poll.app, name="poll")
+app.add_typer(admin.token_app, name="token")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(status.status)
 app.command()(status.incidents)
+app.command()(admin.audit)
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ def demo(
         if res.returncode != 0:
             fail("the lab did not start (see above)")
         started_lab = True
+    token = _demo_token(state_dir)
     url = f"http://127.0.0.1:{port}"
     out.print(
         f"""
@@ -58,6 +59,7 @@ def demo(
   service    {url}   (API docs {url}/docs)
   status     {url}/status   metrics {url}/metrics   incidents {url}/incidents
   lab        control http://127.0.0.1:{control_port}/status
+  token      {token}   (operator, for this demo: curl -H "Authorization: Bearer $TOKEN" {url}/status)
 The first poll cycles run within a minute. Try, in another terminal:
   netops status --problems
   netops lab fault add link-down kashgar-ce1--centre-core1
@@ -73,3 +75,21 @@ Ctrl-C stops the service{" and the lab" if started_lab else ""}.
     finally:
         if started_lab:
             subprocess.run([*base, "lab", "down", "--state-dir", str(state_dir)], check=False)
+
+
+def _demo_token(state_dir: Path) -> str:
+    """A fresh operator token for this demo run (older demo tokens are revoked)."""
+    import time
+
+    from netops.auth import tokens
+    from netops.cli.common import open_store_at
+
+    store = open_store_at(state_dir)
+    try:
+        for t in tokens.list_tokens(store):
+            if t.name.startswith("demo-") and t.revoked_at is None:
+                tokens.revoke(store, t.name)
+        _info, token = tokens.create_token(store, f"demo-{int(time.time())}", tokens.Role.OPERATOR)
+        return token
+    finally:
+        store.close()

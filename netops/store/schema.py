@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -186,3 +187,32 @@ class VcRoomState(Base):
     delay_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # one-way p95 estimate
     jitter_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     loss_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ApiToken(Base):
+    """An API bearer token: only its SHA-256 is stored; the token itself is shown once, at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    last_used_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AuditEntry(Base):
+    """Append-only: every mutating API call and CLI action, every approval (who, when, what, outcome)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    actor: Mapped[str] = mapped_column(String(128))  # token name, or cli:<user>
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    action: Mapped[str] = mapped_column(String(255))  # "POST /conferences", "token create", ...
+    target: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(64))  # "201", "ok", "denied", an error class
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

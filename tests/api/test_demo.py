@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -11,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, run_netops
 
 INVENTORY = REPO / "tests" / "lab" / "run" / "inventory"
 
@@ -50,9 +53,26 @@ def test_demo_polls_the_lab_and_stops_cleanly(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 60
         polled: dict[str, Any] = {}
+        token = ""
         while time.monotonic() < deadline:
             try:
-                polled = httpx.get(f"http://127.0.0.1:{port}/status", timeout=2).json()
+                if not token and httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    made = run_netops(
+                        "token",
+                        "create",
+                        "--name",
+                        "test",
+                        "--role",
+                        "viewer",
+                        "--state-dir",
+                        str(state),
+                        "--json",
+                        env=env,
+                    )
+                    token = json.loads(made.stdout)["token"]
+                polled = httpx.get(
+                    f"http://127.0.0.1:{port}/status", timeout=2, headers={"Authorization": f"Bearer {token}"}
+                ).json()
                 if polled["device_counts"]["up"] == 6:
                     break
             except httpx.TransportError:
@@ -64,8 +84,12 @@ def test_demo_polls_the_lab_and_stops_cleanly(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
+        if (state / "lab.json").exists():  # never leave a lab holding the test addresses
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(json.loads((state / "lab.json").read_text())["pid"], signal.SIGKILL)
     assert proc.returncode == 0, output
     assert f"service    http://127.0.0.1:{port}" in output
     assert "lab down" in output
+    assert "token      nto_" in output  # the demo hands out its own operator token
     assert "Traceback" not in output
     assert not (state / "lab.json").exists()

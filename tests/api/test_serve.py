@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +19,16 @@ from alembic.script import ScriptDirectory
 
 from netops.store.db import MIGRATIONS
 from tests.conftest import REPO, free_port, run_netops
+
+
+class Authed:
+    """httpx's module functions with the bearer token added."""
+
+    def __init__(self, token: str) -> None:
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return httpx.get(url, headers=self.headers, **kwargs)
 
 
 def head_revision() -> str:
@@ -28,7 +40,7 @@ def head_revision() -> str:
 
 
 @pytest.fixture
-def served(base_inventory: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def served(base_inventory: Path, tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
     port = free_port()
     state = tmp_path / "state"
     proc = subprocess.Popen(
@@ -64,8 +76,13 @@ def served(base_inventory: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
             proc.kill()
             pytest.fail(f"netops serve did not start:\n{out}")
         time.sleep(0.1)
+    made = run_netops(
+        "token", "create", "--name", "test", "--role", "viewer", "--state-dir", str(state), "--json"
+    )
+    assert made.returncode == 0, made.stderr
+    token = json.loads(made.stdout)["token"]
     try:
-        yield base, state
+        yield base, state, token
     finally:
         proc.terminate()
         try:
@@ -75,8 +92,8 @@ def served(base_inventory: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 proc.stdout.close()
 
 
-def test_healthz_and_database_created_by_migrations(served: tuple[str, Path]) -> None:
-    base, state = served
+def test_healthz_and_database_created_by_migrations(served: tuple[str, Path, str]) -> None:
+    base, state, _ = served
     body = httpx.get(f"{base}/healthz").json()
     assert body["status"] == "ok"
     assert body["devices"] == 5
@@ -87,8 +104,8 @@ def test_healthz_and_database_created_by_migrations(served: tuple[str, Path]) ->
         assert conn.execute("select devices, rooms from inventory_loads").fetchall() == [(5, 1)]
 
 
-def test_metrics_pass_promtool(served: tuple[str, Path], tmp_path: Path) -> None:
-    base, _ = served
+def test_metrics_pass_promtool(served: tuple[str, Path, str], tmp_path: Path) -> None:
+    base, _, _ = served
     resp = httpx.get(f"{base}/metrics")
     assert resp.status_code == 200
     text = resp.text
@@ -103,8 +120,9 @@ def test_metrics_pass_promtool(served: tuple[str, Path], tmp_path: Path) -> None
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-def test_inventory_routes(served: tuple[str, Path]) -> None:
-    base, _ = served
+def test_inventory_routes(served: tuple[str, Path, str]) -> None:
+    base, _, token = served
+    httpx = Authed(token)
     dev = httpx.get(f"{base}/devices/kashgar-shufu-ce1").json()
     assert dev["platform"] == "h3c_comware7"
     assert dev["site_name"] == "疏附县"

@@ -1,0 +1,88 @@
+"""Tokens and roles on the API: 401 without a token, 403 for a weaker role, 429 after repeated failures; the
+audit log records mutating calls; tokens are stored only as hashes."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from netops.api.app import create_app
+from netops.api.auth import FailureLimiter
+from netops.auth import audit, tokens
+from netops.runtime import Runtime
+from netops.settings import Settings
+from tests.conftest import served_app
+
+OPEN = {"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+@pytest.fixture
+def api(base_inventory: Path, tmp_path: Path) -> Iterator[tuple[httpx.Client, Runtime, FastAPI]]:
+    settings = Settings(inventory=base_inventory, state_dir=tmp_path, poll_enabled=False)
+    rt = Runtime.start(settings)
+    app = create_app(settings, rt)
+    with served_app(app) as url, httpx.Client(base_url=url) as client:
+        yield client, rt, app
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_every_route_but_health_and_metrics_needs_a_token(api: tuple[httpx.Client, Runtime, FastAPI]) -> None:
+    client, rt, app = api
+    _, viewer = tokens.create_token(rt.store, "noc", tokens.Role.VIEWER)
+    app.state.auth_limiter = FailureLimiter(limit=10_000)  # this test fails on purpose many times
+    paths = {p: ops for p, ops in app.openapi()["paths"].items() if p not in OPEN}
+    assert len(paths) >= 15
+    for template, ops in paths.items():
+        path = (
+            template.replace("{site_id}", "kashgar")
+            .replace("{device_id}", "kashgar-ce1")
+            .replace("{link_id}", "kashgar-ce1--centre-core1")
+            .replace("{room_id}", "kashgar-vc")
+        )
+        for method in ops:
+            assert client.request(method.upper(), path).status_code == 401, (method, path)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/devices/kashgar-ce1", headers=bearer(viewer)).status_code == 200
+    assert client.get("/audit", headers=bearer(viewer)).status_code == 403
+    assert client.get("/status", headers=bearer("nto_not-a-real-token")).status_code == 401
+
+
+def test_admin_reads_audit_and_tokens_never_in_clear(
+    api: tuple[httpx.Client, Runtime, FastAPI], tmp_path: Path
+) -> None:
+    client, rt, _app = api
+    _, admin = tokens.create_token(rt.store, "boss", tokens.Role.ADMIN)
+    _, viewer = tokens.create_token(rt.store, "noc", tokens.Role.VIEWER)
+    assert client.post("/status", headers=bearer(viewer)).status_code == 405
+    assert client.delete("/devices/kashgar-ce1").status_code == 405
+    log = client.get("/audit", headers=bearer(admin)).json()
+    assert [(e["actor"], e["action"], e["outcome"]) for e in log[:2]] == [
+        ("anonymous", "DELETE /devices/kashgar-ce1", "405"),
+        ("anonymous", "POST /status", "405"),
+    ]
+    listed = client.get("/tokens", headers=bearer(admin)).json()
+    assert {t["name"] for t in listed} == {"boss", "noc"} and all("token" not in t for t in listed)
+    with sqlite3.connect(tmp_path / "netops.db") as conn:
+        stored = " ".join(str(v) for row in conn.execute("select * from api_tokens") for v in row)
+    assert admin not in stored and viewer not in stored
+    assert tokens.digest(admin) in stored
+    tokens.revoke(rt.store, "noc")
+    assert client.get("/status", headers=bearer(viewer)).status_code == 401
+
+
+def test_repeated_failures_are_rate_limited(api: tuple[httpx.Client, Runtime, FastAPI]) -> None:
+    client, rt, _app = api
+    _, good = tokens.create_token(rt.store, "noc", tokens.Role.VIEWER)
+    codes = [client.get("/status", headers=bearer(f"nto_guess{i}")).status_code for i in range(12)]
+    assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
+    assert client.get("/status", headers=bearer(good)).status_code == 429  # the client is blocked for a while
+    assert audit.entries(rt.store) == []  # GETs are not audited, only mutations
