@@ -6,6 +6,7 @@
 | `inventory-reload` | 30 s | reload the inventory when its files change |
 | `poll-uplinks` | `NETOPS_POLL_FAST_S` (30 s) | SNMP health of the centre and the prefectures' routers |
 | `poll-access` | `NETOPS_POLL_NORMAL_S` (60 s) | SNMP health of everything else |
+| `vc-schedule` | 60 s | (re)plan conference prechecks: `vc-precheck-<conf>-t60/t15/t5`, `vc-live-<conf>` (docs/vc.md) |
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from netops.polling.jobs import poll_groups
 from netops.runtime import Runtime
+from netops.vc.schedule import schedule_prechecks
 
 INVENTORY_RELOAD_JOB = "inventory-reload"
 POLL_JOBS = ("poll-uplinks", "poll-access")
@@ -64,4 +66,5 @@ def build_scheduler(runtime: Runtime, reload_interval_s: float = 30.0) -> AsyncI
                 replace_existing=True,
                 next_run_time=now + timedelta(seconds=offset),
             )
+    schedule_prechecks(scheduler, runtime, secrets=runtime.secrets)  # conference prechecks and live checks
     return scheduler

@@ -23,12 +23,14 @@ from netops.api.deps import RuntimeDep
 from netops.api.errors import install_error_handlers
 from netops.api.inventory_routes import router as inventory_router
 from netops.api.polling_routes import router as polling_router
+from netops.api.vc_routes import router as vc_router
 from netops.auth.tokens import Role
 from netops.metrics import BuildCollector, InventoryCollector
 from netops.polling.metrics import PollingCollector
 from netops.runtime import Runtime
 from netops.scheduler import build_scheduler
 from netops.settings import Settings
+from netops.vc.metrics import VcCollector
 
 
 def build_registry(runtime: Runtime) -> CollectorRegistry:
@@ -40,6 +42,7 @@ def build_registry(runtime: Runtime) -> CollectorRegistry:
         )
     )
     registry.register(PollingCollector(runtime.store, lambda: runtime.topology))
+    registry.register(VcCollector(runtime.store, lambda: runtime.inventory))
     return registry
 
 
@@ -91,6 +94,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     for router, read, write in (
         (inventory_router, Role.VIEWER, None),
         (polling_router, Role.VIEWER, None),
+        (vc_router, Role.VIEWER, Role.ENGINEER),
         (admin_router, Role.ADMIN, None),
     ):
         app.include_router(router, dependencies=[Depends(roles(read, write))])

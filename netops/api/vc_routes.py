@@ -25,7 +25,7 @@ router = APIRouter(tags=["video conferences"])
 
 
 def get_secrets(request: Request) -> SecretStore:
-    return cast(SecretStore, getattr(request.app.state, "secrets", None) or SecretStore())
+    return cast(SecretStore, getattr(request.app.state, "secrets", None) or request.app.state.runtime.secrets)
 
 
 SecretsDep = Annotated[SecretStore, Depends(get_secrets)]

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,9 @@ from typing import Any
 import httpx
 
 from netops.drivers.probes import ProbeResult
+from netops.errors import DeviceError, SecretError
 from netops.events import Event, EventBus
-from netops.inventory.models import Inventory, Room
+from netops.inventory.models import Device, Inventory, Room
 from netops.inventory.topology import Topology
 from netops.secrets import SecretStore
 from netops.store.db import Store
@@ -119,8 +121,9 @@ class Prechecker:
                         client, conf, room, view, th, kind, after_t15, in_conference, before
                     )
 
-            reports = await asyncio.gather(*(one(r) for r in rooms))
-            conf_checks = await self._mcu(client, conf, rooms, view, th, kind)
+            reports, conf_checks = await asyncio.gather(
+                asyncio.gather(*(one(r) for r in rooms)), self._mcu(client, conf, rooms, view, th, kind)
+            )
         duration = time.perf_counter() - started
         outcomes = [
             vcstore.RoomOutcome(
@@ -169,9 +172,13 @@ class Prechecker:
         if upstream.status is Status.FAIL:  # polling already knows: do not wait for timeouts
             checks = [upstream, *_behind_incident()]
         else:
-            measured, probe = await codec_checks(
-                client, codec, self.inventory, self.secrets, th, in_conference=in_conference
-            )
+            try:
+                measured, probe = await codec_checks(
+                    client, codec, self.inventory, self.secrets, th, in_conference=in_conference
+                )
+            except OSError as exc:  # a socket that cannot even be opened: this room fails, the round goes on
+                reason = f"cannot probe {codec.id}: {exc.__class__.__name__}: {exc.strerror or exc}"
+                measured = [Check("reachable", Status.FAIL, reason, network=True)]
             if kind == "live":
                 measured = [c for c in measured if c.name != "sip_options"]
                 measured = _live_call_state(measured)
@@ -205,20 +212,28 @@ class Prechecker:
             return [Check("mcu", Status.UNKNOWN, "no MCU in the inventory")]
         mcu = self.inventory.device(mcu_id)
         checks: list[Check] = []
-        try:
-            doc = await fetch_status(client, mcu, self.inventory, self.secrets)
-        except Exception as exc:  # noqa: BLE001 - any failure is a finding about the MCU
-            checks.append(Check("mcu_status_api", Status.FAIL, f"{mcu_id}: {exc}"))
+        doc, sip = await asyncio.gather(
+            self._mcu_status(client, mcu), _maybe(kind != "live", sip_check(mcu, th))
+        )
+        if isinstance(doc, str):
+            checks.append(Check("mcu_status_api", Status.FAIL, doc))
             checks.append(Check("mcu_ports", Status.UNKNOWN, "MCU status API failed", cause="mcu_status_api"))
         else:
             checks.append(Check("mcu_status_api", Status.OK, f"{mcu_id} status API answered"))
             checks.append(_ports(doc.findtext("MCU/Ports/Available"), len(rooms)))
-        if kind != "live":
-            sip = await sip_check(mcu, th)
+        if sip is not None:
             checks.append(Check("mcu_sip", sip.status, sip.reason, sip.value, sip.unit))
             need = sum(self._need_bps(conf, r, th) for r in rooms)
             checks.append(mcu_uplink_check(view, mcu, need))
         return checks
+
+    async def _mcu_status(self, client: httpx.AsyncClient, mcu: Device) -> ET.Element | str:
+        try:
+            return await fetch_status(client, mcu, self.inventory, self.secrets)
+        except DeviceError as exc:
+            return str(exc)
+        except SecretError as exc:
+            return f"{mcu.id}: {exc}"
 
     def _publish(
         self, conf: Conference, kind: str, reports: list[RoomReport], before: dict[str, Any]
@@ -232,6 +247,13 @@ class Prechecker:
                 self.bus.publish(Event("vc.room.red", r.room, data))
             elif r.colour is not Colour.RED and prev == Colour.RED:
                 self.bus.publish(Event("vc.room.recovered", r.room, data))
+
+
+async def _maybe(wanted: bool, coro: Coroutine[Any, Any, Check]) -> Check | None:
+    if not wanted:
+        coro.close()  # never awaited: close it so no "never awaited" warning
+        return None
+    return await coro
 
 
 def _streaks(before: dict[str, Any], room: str) -> dict[str, int]:

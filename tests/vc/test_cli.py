@@ -1,0 +1,67 @@
+"""``netops vc`` through typer's CliRunner on ``netops.cli.vc.app`` (the lead wires it under ``netops vc``),
+against the lab's codecs served from a background thread: add, list, precheck, board, checklist, remove."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from netops.cli.vc import app
+from netops.lab.faults import FaultBook
+from netops.secrets import SecretStore
+from tests.vc.conftest import INVENTORY
+
+
+@pytest.fixture
+def cli(tmp_path: Path, secrets: SecretStore, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("NETOPS_SECRETS_FILE", str(secrets.path))
+    monkeypatch.setenv("NETOPS_INVENTORY", str(INVENTORY))
+    monkeypatch.setenv("NETOPS_STATE_DIR", str(tmp_path / "state"))
+    return CliRunner()
+
+
+def test_cli_add_precheck_board_checklist_remove(
+    cli: CliRunner, faults: FaultBook, threaded_lab: None, tmp_path: Path
+) -> None:
+    start = datetime.fromtimestamp(time.time() + 1800, UTC).isoformat()
+    added = cli.invoke(app, ["add", "--id", "drill", "--title", "演练", "--start", start, "--rooms",
+                             "kashgar-vc,aksu-vc", "--json"])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["rooms"] == ["kashgar-vc", "aksu-vc"]
+    assert cli.invoke(app, ["add", "--id", "drill", "--title", "x", "--start", start]).exit_code == 1
+    bad = cli.invoke(app, ["add", "--id", "x", "--title", "x", "--start", "2030-01-01T10:00"])
+    assert bad.exit_code == 2 and "time zone" in bad.output
+    listed = json.loads(cli.invoke(app, ["list", "--json"]).stdout)
+    assert [c["id"] for c in listed] == ["drill", "region-weekly"]
+
+    faults.apply("standby", "aksu-vc")
+    faults.apply("codec-unregistered", "kashgar-vc")
+    ran = cli.invoke(app, ["precheck", "drill", "--json"])
+    assert ran.exit_code == 1  # a room is RED
+    data = json.loads(ran.stdout)
+    assert {k: v for k, v in data["counts"].items() if v} == {"RED": 1, "AMBER": 1}
+    assert [g["prefecture"] for g in data["prefectures"]] == ["kashgar", "aksu"]
+
+    shown = cli.invoke(app, ["board", "drill"])
+    assert shown.exit_code == 1
+    assert shown.stdout.index("kashgar") < shown.stdout.index("aksu")
+    assert "registration: codec unregistered" in shown.stdout and "standby: codec in standby" in shown.stdout
+    assert "s" in shown.stdout.split("kashgar-vc")[1].splitlines()[0]  # last-check age on the room's line
+
+    out = tmp_path / "drill.csv"
+    written = cli.invoke(app, ["checklist", "drill", "--out", str(out), "--json"])
+    assert written.exit_code == 0 and json.loads(written.stdout) == {"file": str(out), "rooms": 2}
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").lstrip("\ufeff").splitlines()))
+    assert [(r["room"], r["colour"], r["failing_checks"]) for r in rows] == [
+        ("kashgar-vc", "RED", "registration"), ("aksu-vc", "AMBER", "standby")]  # fmt: skip
+
+    assert cli.invoke(app, ["remove", "region-weekly"]).exit_code == 1  # defined in a file
+    assert cli.invoke(app, ["remove", "drill"]).exit_code == 0
+    missing = cli.invoke(app, ["board", "drill"])
+    assert missing.exit_code == 2 and "no conference named 'drill'" in missing.output

@@ -1,0 +1,224 @@
+"""One test per failure mode, against the lab's codecs and MCU on real sockets (127.70.0.0/16): a fault is
+injected into the ``LabWorld``, a precheck round runs, the room's colour and reason are asserted."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from netops.events import Event, EventBus
+from netops.inventory.topology import Topology
+from netops.lab.faults import FaultBook
+from netops.lab.state import LabWorld
+from netops.polling import queries
+from netops.polling.tracker import StatusTracker
+from netops.store.db import Store
+from netops.vc import store as vcstore
+from netops.vc.checks import Status
+from netops.vc.conferences import Conference
+from netops.vc.precheck import Prechecker, RoomReport, RoundReport
+from netops.vc.rule import Colour
+from tests.vc.conftest import FAST, RunLab
+from tests.vc.polldata import poll, samples
+
+
+def conference(rooms: tuple[str, ...] | str = "all", start_in_s: float = 1800.0) -> Conference:
+    return Conference("drill", "演练", time.time() + start_in_s, 3600.0, rooms, None, None, "api")
+
+
+def rounds(lab: RunLab, checker: Prechecker, conf: Conference, n: int = 1) -> list[RoundReport]:
+    async def scenario() -> list[RoundReport]:
+        return [await checker.run(conf) for _ in range(n)]
+
+    result: list[RoundReport] = lab(scenario)
+    return result
+
+
+def room(report: RoundReport, ident: str) -> RoomReport:
+    return next(r for r in report.rooms if r.room == ident)
+
+
+def check(r: RoomReport, name: str) -> tuple[Status, str]:
+    c = next(c for c in r.checks if c.name == name)
+    return c.status, c.reason
+
+
+def test_healthy_conference_is_all_green_with_poll_data(
+    lab: RunLab, checker: Prechecker, db: Store, topology: Topology, events: tuple[EventBus, list[Event]]
+) -> None:
+    tracker = StatusTracker(threshold=1)
+    now = time.time()
+    poll(db, topology, tracker, samples(topology, now - 60), now - 60)
+    poll(db, topology, tracker, samples(topology, now), now)
+    [report] = rounds(lab, checker, conference())
+    assert report.counts == {"GREEN": 4, "AMBER": 0, "RED": 0}
+    for r in report.rooms:
+        assert r.colour is Colour.GREEN and r.reasons == ()
+        assert {c.name: c.status for c in r.checks if c.status is not Status.OK} == {}
+        assert r.probe is not None and r.probe.received == 50
+    hotan = room(report, "hotan-vc")
+    assert (
+        check(hotan, "backup_link")[0] is Status.OK
+        and "hotan-ce1:GE0/0/1" not in check(hotan, "backup_link")[1]
+    )
+    assert "free" in check(hotan, "bandwidth_uplink")[1]
+    assert {c.name: c.status for c in report.conference_checks} == {
+        "mcu_status_api": Status.OK, "mcu_ports": Status.OK, "mcu_sip": Status.OK, "mcu_uplink": Status.OK,
+    }  # fmt: skip
+    assert events[1] == []
+    states = vcstore.room_states(db, "drill")
+    assert {s.colour for s in states.values()} == {"GREEN"} and len(states) == 4
+
+
+def test_camera_disconnected_is_red_with_that_reason(
+    lab: RunLab, checker: Prechecker, faults: FaultBook, events: tuple[EventBus, list[Event]]
+) -> None:
+    faults.apply("camera-disconnected", "kashgar-vc")
+    [report] = rounds(lab, checker, conference(("kashgar-vc", "hotan-vc")))
+    r = room(report, "kashgar-vc")
+    assert r.colour is Colour.RED
+    assert r.reasons[0] == "camera: camera disconnected (camera 1)"
+    assert room(report, "hotan-vc").colour is Colour.GREEN
+    [event] = events[1]
+    assert (event.kind, event.subject, event.data["conference"]) == ("vc.room.red", "kashgar-vc", "drill")
+
+
+def test_codec_unregistered_is_red(lab: RunLab, checker: Prechecker, faults: FaultBook) -> None:
+    faults.apply("codec-unregistered", "aksu-vc")
+    [report] = rounds(lab, checker, conference(("aksu-vc",)))
+    r = room(report, "aksu-vc")
+    assert r.colour is Colour.RED
+    assert r.reasons[0].startswith("registration: codec unregistered (Failed, 408 Request Timeout)")
+
+
+def test_standby_is_amber(lab: RunLab, checker: Prechecker, faults: FaultBook) -> None:
+    faults.apply("standby", "hotan-vc")
+    [report] = rounds(lab, checker, conference(("hotan-vc",)))
+    r = room(report, "hotan-vc")
+    assert r.colour is Colour.AMBER
+    assert r.reasons == ("standby: codec in standby (Standby)",)
+
+
+def test_diagnostics_alert_is_amber(lab: RunLab, checker: Prechecker, faults: FaultBook) -> None:
+    faults.apply(
+        "diag-alert", "hotan-vc", {"text": "Warning:TemperatureCheck:Temperature of the system is high"}
+    )
+    [report] = rounds(lab, checker, conference(("hotan-vc",)))
+    r = room(report, "hotan-vc")
+    assert (r.colour, r.reasons) == (
+        Colour.AMBER, ("diagnostics: TemperatureCheck: Temperature of the system is high",)
+    )  # fmt: skip
+
+
+def test_jitter_40ms_is_amber_first_round_then_red(
+    lab: RunLab, checker: Prechecker, faults: FaultBook, events: tuple[EventBus, list[Event]]
+) -> None:
+    faults.apply("path-impaired", "hotan-vc", {"delay_ms": 40, "jitter_ms": 40})
+    first, second = rounds(lab, checker, conference(("hotan-vc", "aksu-vc")), 2)
+    one, two = room(first, "hotan-vc"), room(second, "hotan-vc")
+    assert one.colour is Colour.AMBER
+    assert one.reasons[0].startswith("path_jitter: jitter ") and one.reasons[0].endswith("(bad round 1 of 2)")
+    assert two.colour is Colour.RED and two.reasons[0].startswith("path_jitter: jitter ")
+    jitter = next(c for c in two.checks if c.name == "path_jitter")
+    assert isinstance(jitter.value, float) and 30 < jitter.value < 55
+    assert room(second, "aksu-vc").colour is Colour.GREEN
+    assert [(e.kind, e.subject) for e in events[1]] == [("vc.room.red", "hotan-vc")]
+    # the fault cleared: the next round is GREEN again and says so on the bus
+    faults.clear_all()
+    [third] = rounds(lab, checker, conference(("hotan-vc", "aksu-vc")))
+    assert room(third, "hotan-vc").colour is Colour.GREEN
+    assert [(e.kind, e.subject) for e in events[1]][-1] == ("vc.room.recovered", "hotan-vc")
+
+
+def test_loss_3pct_is_red(lab: RunLab, checker: Prechecker, faults: FaultBook) -> None:
+    # 50 packets resolve loss in steps of 2 % and miss 3 % loss entirely in 22 % of bursts (0.97 ** 50);
+    # 250 packets (1.25 s) see more than 1 % with a probability of 98 % (and the lab seeds its loss)
+    checker.thresholds = replace(FAST, probe_count=250)
+    faults.apply("path-impaired", "aksu-vc", {"loss_pct": 3})
+    first, second = rounds(lab, checker, conference(("aksu-vc",)), 2)
+    assert room(first, "aksu-vc").colour is Colour.AMBER
+    r = room(second, "aksu-vc")
+    assert r.colour is Colour.RED
+    assert r.reasons[0].startswith("path_loss: loss ") and "> 1 %" in r.reasons[0]
+    loss = next(c for c in r.checks if c.name == "path_loss")
+    assert isinstance(loss.value, float) and 0.01 < loss.value < 0.12
+
+
+def test_room_behind_failed_prefecture_uplink_is_red_unreachable_with_the_incident(
+    lab: RunLab, checker: Prechecker, faults: FaultBook, db: Store, topology: Topology
+) -> None:
+    faults.apply("link-down", "kashgar-ce1:GE0/0/0")
+    tracker = StatusTracker(threshold=1)
+    now = time.time()
+    poll(db, topology, tracker, samples(topology, now - 60), now - 60)
+    cut_off = {"kashgar-ce1", "kashgar-codec", "kashgar-shufu-ce1", "kashgar-shufu-codec"}
+    cut = samples(topology, now, silent=cut_off, down_interfaces={"centre-core1:GE0/0/1"})
+    poll(db, topology, tracker, cut, now)
+    [incident] = queries.status(db, topology)["open_incidents"]
+    assert sorted(incident["affected_rooms"]) == ["kashgar-shufu-vc", "kashgar-vc"]
+    started = time.perf_counter()
+    [report] = rounds(lab, checker, conference())
+    assert time.perf_counter() - started < 3  # no waiting for the silent codecs' timeouts
+    for ident in ("kashgar-vc", "kashgar-shufu-vc"):
+        r = room(report, ident)
+        assert r.colour is Colour.RED
+        assert r.reasons == (
+            f"upstream: unreachable: behind incident #{incident['id']} ({incident['summary']})",
+        )
+        assert next(c for c in r.checks if c.name == "upstream").value == f"incident-{incident['id']}"
+    assert room(report, "hotan-vc").colour is Colour.GREEN
+
+
+def test_silent_codec_without_poll_data_needs_two_rounds(
+    lab: RunLab, checker: Prechecker, faults: FaultBook
+) -> None:
+    faults.apply("node-down", "aksu-codec")
+    first, second = rounds(lab, checker, conference(("aksu-vc",)), 2)
+    one = room(first, "aksu-vc")
+    assert one.colour is Colour.AMBER
+    assert one.reasons[0] == "reachable: no reply to 50 probes (bad round 1 of 2)"
+    assert len([r for r in one.reasons if "unknown" in r]) == 0  # the dependent checks are left to reachable
+    assert room(second, "aksu-vc").colour is Colour.RED
+
+
+def test_uplink_without_headroom_is_amber(
+    lab: RunLab, checker: Prechecker, db: Store, topology: Topology
+) -> None:
+    tracker = StatusTracker(threshold=1)
+    now = time.time()
+    busy = {"kashgar-ce1:GE0/0/0": 97_000_000}  # of 100 Mbit/s; the room needs (4096 + 1024) x 1.2 kbit/s
+    poll(db, topology, tracker, samples(topology, now - 60, rates_bps=busy), now - 60)
+    poll(db, topology, tracker, samples(topology, now, rates_bps=busy), now)
+    [report] = rounds(lab, checker, conference(("kashgar-vc",)))
+    r = room(report, "kashgar-vc")
+    assert r.colour is Colour.AMBER
+    assert r.reasons == ("bandwidth_uplink: uplink kashgar-ce1:GE0/0/0 3.0 Mbit/s free, 6.1 needed",)
+
+
+def test_live_round_wants_the_codec_in_the_call(
+    lab: RunLab, checker: Prechecker, world: LabWorld, db: Store
+) -> None:
+    codec = world.device("hotan-codec").codec
+    assert codec is not None
+    codec.call_state = "connected"
+    conf = conference(("hotan-vc", "aksu-vc"), start_in_s=-600)  # started ten minutes ago
+
+    async def scenario() -> RoundReport:
+        return await checker.run(conf, "live")
+
+    report: RoundReport = lab(scenario)
+    assert room(report, "hotan-vc").colour is Colour.GREEN
+    aksu = room(report, "aksu-vc")
+    assert (aksu.colour, aksu.reasons) == (Colour.AMBER, ("call_state: not connected to the conference",))
+    assert {c.name for c in aksu.checks}.isdisjoint({"sip_options", "bandwidth_uplink", "ce_health"})
+    last = vcstore.last_round(db, "drill")
+    assert last is not None and last.kind == "live" and last.conference_checks[-1]["name"] == "mcu_ports"
+
+
+def test_mcu_down_fails_the_conference_checks(lab: RunLab, checker: Prechecker, faults: FaultBook) -> None:
+    faults.apply("node-down", "centre-mcu")
+    [report] = rounds(lab, checker, conference(("aksu-vc",)))
+    found = {c.name: (c.status, c.reason) for c in report.conference_checks}
+    assert found["mcu_status_api"] == (Status.FAIL, "centre-mcu: status API did not answer in time")
+    assert found["mcu_sip"][0] is Status.FAIL and found["mcu_ports"][0] is Status.UNKNOWN
+    assert room(report, "aksu-vc").colour is Colour.GREEN  # the rooms themselves are fine
