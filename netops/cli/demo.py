@@ -52,6 +52,7 @@ def demo(
             fail("the lab did not start (see above)")
         started_lab = True
     token = _demo_token(state_dir)
+    conference = _demo_conference(inventory, state_dir)
     url = f"http://127.0.0.1:{port}"
     out.print(
         f"""
@@ -59,6 +60,8 @@ def demo(
   service    {url}   (API docs {url}/docs)
   status     {url}/status   metrics {url}/metrics   incidents {url}/incidents
   lab        control http://127.0.0.1:{control_port}/status
+  conference {conference}: all prefectures, starts in 16 min (T-15 and T-5 prechecks run during the demo)
+             readiness {url}/conferences/{conference}/readiness   board: netops vc board {conference}
   token      {token}   (operator, for this demo: curl -H "Authorization: Bearer $TOKEN" {url}/status)
 The first poll cycles run within a minute. Try, in another terminal:
   netops status --problems
@@ -93,3 +96,29 @@ def _demo_token(state_dir: Path) -> str:
         return token
     finally:
         store.close()
+
+
+def _demo_conference(inventory: Path, state_dir: Path) -> str:
+    """A conference of all prefectures starting in 16 minutes, so the T-15 and T-5 prechecks run in the demo."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from netops.cli.common import open_store_at
+    from netops.inventory.loader import load_inventory
+    from netops.vc.conferences import ConferenceIn
+    from netops.vc.store import add_conference
+
+    ident = f"demo-{int(time.time())}"
+    spec = ConferenceIn(
+        id=ident,
+        title="演示：全区视频调度会 (netops demo)",
+        start=datetime.now(UTC) + timedelta(minutes=16),
+        duration_min=60,
+        rooms="all-prefectures",
+    )
+    store = open_store_at(state_dir)
+    try:
+        add_conference(store, load_inventory(inventory), spec)
+    finally:
+        store.close()
+    return ident

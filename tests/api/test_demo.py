@@ -91,5 +91,6 @@ def test_demo_polls_the_lab_and_stops_cleanly(tmp_path: Path) -> None:
     assert f"service    http://127.0.0.1:{port}" in output
     assert "lab down" in output
     assert "token      nto_" in output  # the demo hands out its own operator token
+    assert "conference demo-" in output
     assert "Traceback" not in output
     assert not (state / "lab.json").exists()
