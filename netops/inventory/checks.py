@@ -13,7 +13,7 @@ from netops.errors import Problem
 from netops.inventory.models import Contact, Inventory, Lifecycle, Site, Source, Tier
 
 if TYPE_CHECKING:
-    from netops.inventory.loader import _Item
+    from netops.inventory.resolve import Item
     from netops.inventory.specs import SiteSpec
 
 # which tiers may hang under which
@@ -26,7 +26,7 @@ _INFERRED_TIER = {Tier.REGION: Tier.PREFECTURE, Tier.PREFECTURE: Tier.COUNTY}
 
 
 def resolve_hierarchy(
-    items: Mapping[str, _Item[SiteSpec]], broken: set[str], problems: list[Problem]
+    items: Mapping[str, Item[SiteSpec]], broken: set[str], problems: list[Problem]
 ) -> dict[str, Site] | None:
     """Check parents, tiers and cycles; infer missing tiers; return the resolved sites (None: no region)."""
     regions = [it for it in items.values() if it.spec.tier is Tier.REGION]
