@@ -75,6 +75,8 @@ ERROR_STATUS = [
     "notWritable",
     "inconsistentName",
 ]
+VARBIND_BYTES = 40  # a typical answer varbind (OID of ~12 arcs, a counter or a short string)
+MAX_ANSWER = 65507
 _UNSIGNED = frozenset({COUNTER32, GAUGE32, TIMETICKS, COUNTER64})
 _OCTETS = frozenset({OCTET_STRING, IP_ADDRESS, OPAQUE})
 
@@ -166,9 +168,9 @@ class FastSession:
             self.client.release()
 
     # --- exchanges -----------------------------------------------------------------------------------------
-    async def _roundtrip(self, key: int, data: bytes) -> bytes:
+    async def _roundtrip(self, key: int, data: bytes, expect_bytes: int = 0) -> bytes:
         try:
-            return await self.client.request(key, data, self.addr, self.timeout_s, self.retries)
+            return await self.client.request(key, data, self.addr, self.timeout_s, self.retries, expect_bytes)
         except RequestTimedOut as exc:
             host, port = self.addr
             raise SnmpTimeout(
@@ -176,17 +178,21 @@ class FastSession:
                 f"no SNMP answer from {host}:{port} after {exc.tries} tries of {self.timeout_s:g} s",
             ) from exc
 
-    async def _exchange(self, tag: int, a: int, b: int, varbinds: bytes) -> tuple[bytes, int, int]:
-        """Send one PDU and return (buffer, varbinds start, varbinds end) of the checked Response."""
+    async def _exchange(
+        self, tag: int, a: int, b: int, varbinds: bytes, count: int
+    ) -> tuple[bytes, int, int]:
+        """Send one PDU of ``count`` varbinds; (buffer, varbinds start, varbinds end) of the checked Response."""
+        size = min(MAX_ANSWER, 200 + VARBIND_BYTES * count * (b if tag == GET_BULK and b > 0 else 1))
         try:
             if isinstance(self.credentials, V2cCredentials):
                 key = self.client.next_id()
                 pdu = encode_pdu(tag, key, a, b, varbinds)
-                reply = await self._roundtrip(key, encode_community(V2C, self.credentials.community, pdu))
+                message = encode_community(V2C, self.credentials.community, pdu)
+                reply = await self._roundtrip(key, message, size)
                 start, end = v2c_pdu(reply)
                 buf = reply
             else:
-                buf, start, end = await self._v3_exchange(tag, a, b, varbinds)
+                buf, start, end = await self._v3_exchange(tag, a, b, varbinds, size)
             rtag, _, status, index, vs, ve = pdu_header(buf, start, end)
         except BerError as exc:
             raise SnmpProtocolError(self.device, f"undecodable SNMP answer: {exc}") from exc
@@ -210,7 +216,9 @@ class FastSession:
         self.client.engines[self.addr] = engine
         return engine
 
-    async def _v3_exchange(self, tag: int, a: int, b: int, varbinds: bytes) -> tuple[bytes, int, int]:
+    async def _v3_exchange(
+        self, tag: int, a: int, b: int, varbinds: bytes, size: int
+    ) -> tuple[bytes, int, int]:
         creds = self.credentials
         assert isinstance(creds, V3Credentials)
         loop = asyncio.get_running_loop()
@@ -220,7 +228,7 @@ class FastSession:
             key = self.client.next_id()
             pdu = encode_pdu(tag, key, a, b, varbinds)
             data = wrap(key, pdu, creds, engine, loop.time(), self.client.next_salt())
-            reply = await self._roundtrip(key, data)
+            reply = await self._roundtrip(key, data, size)
             try:
                 answer = unwrap(reply, creds)
             except UnwrapError as exc:
@@ -254,7 +262,7 @@ class FastSession:
     # --- the session contract ------------------------------------------------------------------------------
     async def get(self, oids: list[Oid]) -> dict[Oid, Value]:
         varbinds = b"".join(_varbind(encode_oid(o)) for o in oids)
-        buf, pos, end = await self._exchange(GET, 0, 0, varbinds)
+        buf, pos, end = await self._exchange(GET, 0, 0, varbinds, len(oids))
         out: dict[Oid, Value] = {}
         try:
             while pos < end:
@@ -275,7 +283,7 @@ class FastSession:
         active = list(columns)
         while active:
             request = b"".join(_varbind(tlv(OBJECT_IDENTIFIER, cursor[c])) for c in active)
-            buf, pos, end = await self._exchange(GET_BULK, 0, max_repetitions, request)
+            buf, pos, end = await self._exchange(GET_BULK, 0, max_repetitions, request, len(active))
             width = len(active)
             finished: set[Oid] = set()
             count = 0

@@ -3,9 +3,10 @@
 Sits under ``fast.py`` (the ``SnmpSession`` on netops' own codec): a session encodes a request whose
 request-id (v2c) or msgID (v3) it got from ``SnmpClient.next_id``, and ``SnmpClient.request`` sends it,
 waits for the datagram from the same address carrying the same id, resends it after each timeout
-(``retries`` times) and finally raises ``RequestTimedOut``. Requests in flight are bounded (a semaphore) and
-the receive buffer is raised so that bursts of GETBULK answers are not dropped by the kernel (the anchors
-measured drops above ~64 requests in flight with the default 208 KiB buffer).
+(``retries`` times) and finally raises ``RequestTimedOut``. What is in flight is bounded twice: a number of
+requests, and the bytes of the answers they will bring (the session's estimate) against half the receive
+buffer the kernel granted, so that a burst of GETBULK answers is not dropped (the anchors measured drops
+above ~64 requests in flight with the default 208 KiB buffer); the buffer is raised to 8 MiB if allowed.
 
 The socket is a plain non-blocking socket read with ``loop.add_reader``; a readiness event drains every
 queued datagram. It is opened by the first ``acquire`` and closed by the last ``release``, so nothing
@@ -19,6 +20,7 @@ import asyncio
 import logging
 import random
 import socket
+from collections import deque
 from dataclasses import dataclass, field
 
 from netops.snmp.ber import INTEGER, OCTET_STRING, SEQUENCE, BerError, decode_integer, decode_tlv, expect
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 RECEIVE_BUFFER = 8 << 20  # asked for; the kernel caps it at net.core.rmem_max
 MAX_DATAGRAM = 65535
+MIN_ANSWER = 2048  # bytes counted for any answer: small datagrams cost the kernel far more than their size
 _ID_LIMIT = 2**31 - 1
 
 
@@ -82,12 +85,22 @@ class SnmpClient:
 
     def __init__(self, max_in_flight: int = 128, receive_buffer: int = RECEIVE_BUFFER) -> None:
         self.max_in_flight = max_in_flight
+        self.budget = 0  # bytes of expected answers allowed in flight: half the receive buffer granted
         self.receive_buffer = receive_buffer
         self.engines: dict[tuple[str, int], EngineInfo] = {}
-        self.counters = {"sent": 0, "resent": 0, "received": 0, "unmatched": 0, "timeouts": 0}
+        self.counters = {
+            "sent": 0,
+            "resent": 0,
+            "received": 0,
+            "unmatched": 0,
+            "timeouts": 0,
+            "peak_in_flight": 0,
+        }
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
+        self._used = 0
+        self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
         self._users = 0
         self._pending: dict[int, _Pending] = {}
         self._next = random.randrange(1, _ID_LIMIT)
@@ -101,13 +114,17 @@ class SnmpClient:
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+                granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
                 sock.setblocking(False)
                 loop.add_reader(sock.fileno(), self._readable)
             except BaseException:
                 sock.close()
                 raise
             self._sock, self._loop = sock, loop
+            # the kernel reports twice what it accounts for payload; keep another half for skb overhead
+            self.budget = max(MIN_ANSWER, granted // 2)
             self._slots = asyncio.Semaphore(self.max_in_flight)
+            log.debug("snmp client: receive buffer %d bytes, budget %d bytes in flight", granted, self.budget)
         elif self._loop is not loop:
             raise RuntimeError("an SnmpClient serves one event loop at a time")
         self._users += 1
@@ -122,6 +139,11 @@ class SnmpClient:
     def close(self) -> None:
         sock, loop = self._sock, self._loop
         self._sock = self._loop = self._slots = None
+        self._used = 0
+        for _, waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(RequestTimedOut(0))
+        self._waiters.clear()
         for pending in self._pending.values():
             if pending.handle is not None:
                 pending.handle.cancel()
@@ -152,25 +174,74 @@ class SnmpClient:
 
     # --- requests ------------------------------------------------------------------------------------------
     async def request(
-        self, key: int, data: bytes, addr: tuple[str, int], timeout_s: float, retries: int
+        self,
+        key: int,
+        data: bytes,
+        addr: tuple[str, int],
+        timeout_s: float,
+        retries: int,
+        expect_bytes: int = MIN_ANSWER,
     ) -> bytes:
-        """Send ``data`` to ``addr`` and return the reply carrying ``key``; ``RequestTimedOut`` if none."""
+        """Send ``data`` to ``addr`` and return the reply carrying ``key``; ``RequestTimedOut`` if none.
+
+        Waits first until ``expect_bytes`` (the caller's estimate of the answer's size) fit in the byte
+        budget and a request slot is free, so that the answers in flight fit in the receive buffer.
+        """
         slots, loop = self._slots, self._loop
         if slots is None or loop is None:
             raise RuntimeError("SnmpClient.request outside acquire()/release()")
-        async with slots:
-            future: asyncio.Future[bytes] = loop.create_future()
-            pending = _Pending(future, data, addr, timeout_s, max(0, retries))
-            self._pending[key] = pending
-            try:
-                self._send(pending)
-                pending.handle = loop.call_later(timeout_s, self._expire, key)
-                return await future
-            finally:
-                if pending.handle is not None:
-                    pending.handle.cancel()
-                if self._pending.get(key) is pending:
-                    del self._pending[key]
+        cost = min(max(MIN_ANSWER, expect_bytes), self.budget)
+        await self._take(cost, loop)
+        try:
+            async with slots:
+                future: asyncio.Future[bytes] = loop.create_future()
+                pending = _Pending(future, data, addr, timeout_s, max(0, retries))
+                self._pending[key] = pending
+                if len(self._pending) > self.counters["peak_in_flight"]:
+                    self.counters["peak_in_flight"] = len(self._pending)
+                try:
+                    self._send(pending)
+                    pending.handle = loop.call_later(timeout_s, self._expire, key)
+                    return await future
+                finally:
+                    if pending.handle is not None:
+                        pending.handle.cancel()
+                    if self._pending.get(key) is pending:
+                        del self._pending[key]
+        finally:
+            self._give(cost)
+
+    async def _take(self, cost: int, loop: asyncio.AbstractEventLoop) -> None:
+        """Reserve ``cost`` bytes of the budget, in arrival order (one request always fits)."""
+        if not self._waiters and (self._used + cost <= self.budget or self._used == 0):
+            self._used += cost
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        entry = (cost, waiter)
+        self._waiters.append(entry)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._give(cost)  # granted just before the cancellation: hand it on
+            elif entry in self._waiters:
+                self._waiters.remove(entry)
+            raise
+
+    def _give(self, cost: int) -> None:
+        if self._sock is None:
+            return  # closed: the budget was reset
+        self._used -= cost
+        while self._waiters:
+            want, waiter = self._waiters[0]
+            if waiter.done():
+                self._waiters.popleft()
+                continue
+            if self._used + want > self.budget and self._used > 0:
+                break
+            self._waiters.popleft()
+            self._used += want
+            waiter.set_result(None)
 
     def _send(self, pending: _Pending) -> None:
         assert self._sock is not None
@@ -208,9 +279,9 @@ class SnmpClient:
                 data, addr = sock.recvfrom(MAX_DATAGRAM)
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as exc:  # e.g. an ICMP error queued on the socket: the retry timer handles it
+            except OSError as exc:  # e.g. a queued ICMP error: the retry timers handle it; readiness persists
                 log.debug("snmp client: receive error %s", exc)
-                continue
+                return
             self.counters["received"] += 1
             try:
                 key = message_key(data)

@@ -1,0 +1,155 @@
+"""The transaction contract every platform driver fulfils, and what the drivers share.
+
+Part of ``netops.drivers.platforms`` (used by ``netops.changes.push``). A driver works on an open
+``CliSession`` (netmiko, blocking) and knows its platform's commands for: reading the running
+configuration, applying remediation under a *confirmed commit* (a change that reverts by itself unless
+confirmed: VRP8 ``commit trial``, Comware ``configuration commit delay``, IOS ``configure terminal revert
+timer``; VRP5 has none), confirming, aborting (revert now), rolling back a confirmed change, saving, and the
+displays the post-checks read (interface states, OSPF neighbours).
+
+Where a platform has no native way back, the driver *converges to the snapshot*: it reads the running
+configuration, diffs it against the configuration taken before the change, and types the remediation.
+A refused line makes ``begin`` clean up (candidate cleared, change reverted) and raise ``CommandRejected``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from netops.drivers.cli import CliSession
+from netops.drivers.platforms.remediation import diff_texts
+from netops.drivers.platforms.syntax import Syntax, syntax_for
+from netops.errors import DeviceError
+from netops.inventory.models import Platform
+
+log = logging.getLogger(__name__)
+
+SYSTEM_VIEW = r"\]\s*$"
+USER_VIEW = r">\s*$"
+YES_NO = r"\[Y/N\]:?\s*$"
+
+
+@dataclass(slots=True)
+class Pending:
+    """A change applied under a confirmed commit, not yet confirmed (or confirmed and still undoable)."""
+
+    device: str
+    before: str  # the running configuration before the change (the snapshot)
+    commands: list[str]
+    auto_revert: bool  # the device reverts by itself unless confirmed (False on VRP5)
+    revert_after_s: float  # when the device reverts by itself
+    commit_id: str | None = None  # VRP8: the commit point before the change
+    confirmed: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceState:
+    name: str  # canonical name
+    admin_up: bool
+    oper_up: bool
+
+
+class PlatformDriver:
+    """Base of the four drivers; subclasses set ``platform`` and override the transaction steps."""
+
+    platform: Platform
+    show_running = "display current-configuration"
+    show_interfaces = "display interface brief"
+    show_ospf = "display ospf peer"
+    enter_config = "system-view"
+    leave_config = "return"
+
+    @property
+    def syntax(self) -> Syntax:
+        return syntax_for(self.platform)
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def running(self, s: CliSession) -> str:
+        text = s.send(self.show_running)
+        if not text.strip() or re.search(r"^(Error:|\s*%\s)", text, re.M):
+            raise DeviceError(s.device.id, f"{self.show_running!r} gave no configuration")
+        return text
+
+    def interfaces(self, s: CliSession) -> list[InterfaceState]:
+        return self.parse_interfaces(s.send(self.show_interfaces))
+
+    def ospf_neighbours(self, s: CliSession) -> list[str]:
+        return self.parse_ospf(s.send(self.show_ospf))
+
+    def parse_interfaces(self, text: str) -> list[InterfaceState]:
+        """VRP: ``GigabitEthernet0/0/1   up   up ...`` (``*down`` = administratively down)."""
+        out = []
+        for line in text.splitlines():
+            words = line.split()
+            if len(words) >= 3 and words[1] in ("up", "down", "*down") and words[2] in ("up", "down"):
+                admin = words[1] != "*down"
+                out.append(InterfaceState(self.syntax.interface_name(words[0]), admin, words[1] == "up"))
+        return out
+
+    def parse_ospf(self, text: str) -> list[str]:
+        """VRP: `` 0.0.0.0  GigabitEthernet0/0/1  10.0.0.2  Full`` -> the neighbour's router id."""
+        return [w[2] for w in (ln.split() for ln in text.splitlines()) if len(w) >= 4 and w[3] == "Full"]
+
+    # -- transactions ----------------------------------------------------------------------------------
+    def begin(
+        self,
+        s: CliSession,
+        commands: list[str],
+        shown: list[str],
+        before: str,
+        confirm_s: float,
+        minute_s: float,
+    ) -> Pending:
+        """Apply ``commands`` (``shown``: the same, masked, for messages) so that the device reverts by
+        itself after ``confirm_s`` seconds unless confirmed; ``minute_s``: how long a device "minute" lasts
+        (60; less in the lab). A refused line: clean up (nothing stays changed), raise ``CommandRejected``."""
+        raise NotImplementedError
+
+    def confirm(self, s: CliSession, pending: Pending) -> None:
+        raise NotImplementedError
+
+    def abort(self, s: CliSession, pending: Pending) -> None:
+        """Revert a pending (unconfirmed) change now."""
+        raise NotImplementedError
+
+    def rollback(self, s: CliSession, pending: Pending) -> None:
+        """Undo a change, confirmed or not: back to the snapshot."""
+        self.converge(s, pending.before, in_config=False)
+
+    def save(self, s: CliSession) -> None:
+        s.send("save", YES_NO)
+        s.check("y")
+
+    # -- shared steps ----------------------------------------------------------------------------------
+    def enter(self, s: CliSession) -> None:
+        s.check(self.enter_config, SYSTEM_VIEW if self.platform is not Platform.CISCO_IOS else r"#\s*$")
+
+    def leave(self, s: CliSession) -> None:
+        s.send(self.leave_config)
+
+    def apply(self, s: CliSession, commands: list[str], shown: list[str] | None = None) -> None:
+        s.configure(commands, shown)
+
+    def converge(self, s: CliSession, target: str, in_config: bool) -> list[str]:
+        """Make the running configuration equal ``target`` (a snapshot) by typing the remediation."""
+        current = self.running(s)
+        commands = diff_texts(self.syntax, current, target).commands
+        if not commands:
+            return []
+        if not in_config:
+            self.enter(s)
+        try:
+            self.apply(s, commands)
+        finally:
+            if not in_config:
+                self.leave(s)
+        log.info("%s: converged back to the snapshot with %d commands", s.device.id, len(commands))
+        return commands
+
+    @staticmethod
+    def minutes(confirm_s: float, minute_s: float) -> int:
+        """A revert timer in device minutes (at least 1) covering ``confirm_s`` seconds."""
+        return max(1, int(-(-confirm_s // minute_s)))
