@@ -11,7 +11,7 @@
 | NETOPS_POLL_ENABLED | true | run the SNMP health poll jobs |
 | NETOPS_POLL_FAST_S / NETOPS_POLL_NORMAL_S | 30 / 60 | intervals: centre and prefecture uplink routers / the rest |
 | NETOPS_POLL_THRESHOLD | 2 | consecutive failed polls before a device counts as down |
-| NETOPS_POLL_CONCURRENCY | 16 | devices polled at once |
+| NETOPS_POLL_CONCURRENCY | 64 | devices polled at once |
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     poll_fast_s: float = Field(default=30.0, gt=0)
     poll_normal_s: float = Field(default=60.0, gt=0)
     poll_threshold: int = Field(default=2, ge=1)
-    poll_concurrency: int = Field(default=16, ge=1, le=1024)
+    poll_concurrency: int = Field(default=64, ge=1, le=1024)
 
     @property
     def db_url(self) -> str:

@@ -64,7 +64,7 @@ class Poller:
         source: SampleSource,
         topology: Callable[[], Topology],
         *,
-        concurrency: int = 16,
+        concurrency: int = 64,
         threshold: int = 2,
         bus: EventBus | None = None,
     ) -> None:
