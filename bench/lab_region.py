@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO))  # run as a script: make the repository importable
 
-from benchreport import machine, write_section  # noqa: E402
+from bench.benchreport import machine, write_section  # noqa: E402
 
 MARKS = ("<!-- bench:lab_region -->", "<!-- /bench:lab_region -->")
 TICKS = os.sysconf("SC_CLK_TCK")

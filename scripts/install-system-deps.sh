@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the tests use as independent tools: promtool (prometheus), net-snmp's client tools (snmp)
+# Debian packages the tests use as independent tools: promtool and the Prometheus server (prometheus),
+# Alertmanager and amtool (prometheus-alertmanager), net-snmp's client tools (snmp)
 # and agent (snmpd, the neutral agent of the benchmarks), sipp (sip-tester), PostgreSQL (the store's tests
 # start a throwaway server of their own).
 # Installs what is missing (as root, or through sudo); says what to install otherwise.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v snmpbulkwalk >/dev/null 2>&1 || need+=(snmp)
 command -v snmpd >/dev/null 2>&1 || [ -x /usr/sbin/snmpd ] || need+=(snmpd)
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)

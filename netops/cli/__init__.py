@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from netops.cli import admin, demo, inventory, lab, poll, serve, status, vc
+from netops.cli import admin, demo, export, inventory, lab, poll, serve, status, vc
 
 app = typer.Typer(
     help="netops: operations manager for the regional e-government WAN.",
@@ -20,6 +20,7 @@ app.add_typer(lab.app, name="lab")
 app.add_typer(poll.app, name="poll")
 app.add_typer(admin.token_app, name="token")
 app.add_typer(vc.app, name="vc")
+app.add_typer(export.app, name="export")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(status.status)

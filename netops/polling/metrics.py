@@ -13,7 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import select
 
-from netops.inventory.topology import Topology
+from netops.inventory.topology import Failure, Topology
 from netops.polling import queries
 from netops.store.db import Store
 from netops.store.schema import PollErrorCount, PollInterface, PollNeighbor
@@ -163,8 +163,30 @@ class PollingCollector(Collector):
                 site_state.add_metric(
                     [site.id, str(site.tier), site.prefecture or "", s], 1.0 if st == s else 0.0
                 )
+        down = queries.down_links(self.store, topo)
+        backup = set(topo.impact(Failure(links=frozenset(down))).on_backup) if down else set()
+        on_backup = GaugeMetricFamily(
+            "netops_site_on_backup",
+            "1 if the site is reached only over a backup link now",
+            labels=["site", "tier", "prefecture"],
+        )
+        for site in topo.inventory.sites.values():
+            on_backup.add_metric(
+                [site.id, str(site.tier), site.prefecture or ""], 1.0 if site.id in backup else 0.0
+            )
+        link_up = GaugeMetricFamily(
+            "netops_link_up",
+            "1 unless an end interface of the link was polled oper-down",
+            labels=["link", "kind", "a_device", "b_device"],
+        )
+        for link in topo.inventory.links.values():
+            link_up.add_metric(
+                [link.id, str(link.kind), link.a.device, link.b.device], 0.0 if link.id in down else 1.0
+            )
         open_now, total = queries.incident_counts(self.store)
         yield site_state
+        yield on_backup
+        yield link_up
         yield GaugeMetricFamily(
             "netops_incidents_open", "Open incidents (one per root cause)", value=open_now
         )
@@ -174,21 +196,25 @@ class PollingCollector(Collector):
 
     def _cycles(self) -> Iterator[Metric]:
         dur = GaugeMetricFamily(
-            "netops_poll_cycle_duration_seconds", "Duration of the last poll cycle", labels=["job"]
+            "netops_poll_cycle_duration_seconds", "Duration of the last poll cycle", labels=["poll_job"]
         )
         interval = GaugeMetricFamily(
-            "netops_poll_cycle_interval_seconds", "Configured interval of the job", labels=["job"]
+            "netops_poll_cycle_interval_seconds", "Configured interval of the job", labels=["poll_job"]
         )
         ts = GaugeMetricFamily(
-            "netops_poll_cycle_last_timestamp_seconds", "When the job's last cycle started", labels=["job"]
+            "netops_poll_cycle_last_timestamp_seconds",
+            "When the job's last cycle started",
+            labels=["poll_job"],
         )
         overrun = GaugeMetricFamily(
-            "netops_poll_cycle_overrun", "1 if the last cycle took longer than its interval", labels=["job"]
+            "netops_poll_cycle_overrun",
+            "1 if the last cycle took longer than its interval",
+            labels=["poll_job"],
         )
         overruns = GaugeMetricFamily(
             "netops_poll_cycle_overruns_last_week",
             "Cycles that overran their interval in the last 7 days",
-            labels=["job"],
+            labels=["poll_job"],
         )
         counts = queries.overrun_counts(self.store)
         for job, row in queries.last_cycles(self.store).items():

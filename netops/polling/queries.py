@@ -169,3 +169,19 @@ def interface_rates(store: Store, device: str) -> dict[str, dict[str, Any]]:
             }
             for r in rows
         }
+
+
+def down_links(store: Store, topology: Topology) -> set[str]:
+    """Links with an end interface last polled admin-up and oper-down (seen from a device that answered)."""
+    with store.session() as session:
+        rows = session.execute(
+            select(PollInterface.device, PollInterface.name).where(
+                PollInterface.admin_up.is_(True), PollInterface.oper_up.is_(False)
+            )
+        ).all()
+    by_device: dict[str, list[str]] = {}
+    for device, name in rows:
+        by_device.setdefault(device, []).append(name)
+    from netops.polling.rootcause import links_down_from_interfaces
+
+    return links_down_from_interfaces(topology, by_device)

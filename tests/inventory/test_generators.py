@@ -6,11 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.gen_inventory import write_inventory
 from netops.inventory import load_inventory
 from tests.conftest import REPO
-
-sys.path.insert(0, str(REPO / "bench"))
-from gen_inventory import write_inventory
 
 
 def test_shipped_inventory_matches_its_generator() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from netops.drivers.snmp.source import SnmpSource
 from netops.inventory import Topology, load_inventory
@@ -15,6 +16,7 @@ from netops.lab.faults import FaultBook
 from netops.lab.snmp.server import start_snmp
 from netops.lab.state import LabWorld
 from netops.polling import queries
+from netops.polling.metrics import PollingCollector
 from netops.polling.poller import Poller, pollable
 from netops.secrets import SecretStore
 from netops.store.db import Store, open_store
@@ -86,6 +88,22 @@ def test_clean_region_then_uplink_faults(tmp_path: Path) -> None:
         assert result.failed == []
         assert result.analysis.findings == ()
         assert result.analysis.degraded_links == (PRIMARY,)
+        assert queries.down_links(store, topo) == {PRIMARY}
+        registry = CollectorRegistry()
+        registry.register(PollingCollector(store, lambda: topo))
+        assert (
+            registry.get_sample_value(
+                "netops_site_on_backup", {"site": "kashgar", "tier": "prefecture", "prefecture": "kashgar"}
+            )
+            == 1.0
+        )
+        assert (
+            registry.get_sample_value(
+                "netops_link_up",
+                {"link": PRIMARY, "kind": "primary", "a_device": "kashgar-ce1", "b_device": "centre-core1"},
+            )
+            == 0.0
+        )
         health = queries.device_health(store, topo, "centre-core1")
         assert not next(i for i in health["interfaces"] if i["name"] == "GigabitEthernet0/0/1")["oper_up"]
 

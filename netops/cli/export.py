@@ -1,0 +1,58 @@
+"""``netops export prometheus``: file-based service discovery for Prometheus, from the inventory.
+
+Thin: arguments -> ``netops.exporters.write_prometheus_targets``. Registered as ``netops export`` by
+``netops/cli/__init__.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netops.cli.common import InventoryOpt, JsonOpt, errors_to_exit, load, out, print_json
+from netops.exporters import write_prometheus_targets
+from netops.settings import DEFAULT_PORT
+
+app = typer.Typer(help="Export monitoring configuration generated from the inventory.", no_args_is_help=True)
+
+
+@app.callback()
+def export() -> None:
+    """Export monitoring configuration generated from the inventory."""
+
+
+@app.command()
+def prometheus(
+    inventory: InventoryOpt = Path("inventory"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Directory for the file-SD target lists.", show_default=True)
+    ] = Path("exporters/prometheus/targets"),
+    host: Annotated[
+        str, typer.Option("--host", envvar="NETOPS_HOST", help="Where netops serve listens.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", envvar="NETOPS_PORT", help="Port netops serve listens on.")
+    ] = DEFAULT_PORT,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write netops.json (netops' own /metrics target) and devices.json (every active device, labelled)."""
+    inv = load(inventory)
+    with errors_to_exit():
+        result = write_prometheus_targets(inv, out_dir, f"{host}:{port}")
+    if as_json:
+        print_json(
+            {
+                "files": [str(f) for f in result.files],
+                "service_targets": result.service_targets,
+                "device_targets": result.device_targets,
+            }
+        )
+        return
+    for f in result.files:
+        out.print(f"wrote {f}", highlight=False)
+    out.print(
+        f"{result.service_targets} netops target(s), {result.device_targets} device target(s)",
+        highlight=False,
+    )

@@ -1,0 +1,296 @@
+"""Real processes for the exporters tests, all on loopback with short intervals: the lab, ``netops serve``
+polling it, Debian's Prometheus scraping netops, Debian's Alertmanager, and a local stand-in for the
+receivers it delivers to."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
+from netops.exporters import write_prometheus_targets
+from netops.inventory.loader import load_inventory
+from tests.conftest import REPO, free_port, run_netops
+from tests.exporters import material
+
+INVENTORY = Path(__file__).parent / "inventory"
+POLL_S = "2"
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 30, every: float = 0.25) -> Any:
+    """Call ``check`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except httpx.TransportError as exc:
+            last = exc
+        time.sleep(every)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}; last: {last!r}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def scrape(url: str) -> list[Sample]:
+    """Every sample of netops' /metrics (open to Prometheus without a token)."""
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    return [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+def devices_up(url: str) -> int:
+    return sum(
+        1
+        for s in scrape(url)
+        if s.name == "netops_device_status" and s.labels["status"] == "up" and s.value == 1
+    )
+
+
+@dataclass(frozen=True)
+class Netops:
+    url: str  # netops serve, e.g. http://127.0.0.1:PORT
+    control: str  # the lab's control API
+    address: str  # host:port, the scrape target
+
+
+@pytest.fixture(scope="module")
+def netops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netops]:
+    """The lab on 127.75.x and ``netops serve`` polling it every 2 s, all devices up."""
+    tmp = tmp_path_factory.mktemp("netops")
+    env = {"NETOPS_SECRETS_FILE": str(tmp / "secrets.yaml"), "NETOPS_STATE_DIR": str(tmp / "lab")}
+    control_port, port = free_port(), free_port()
+    res = run_netops(
+        "lab", "up", "--detach", "--inventory", str(INVENTORY), "--control-port", str(control_port), env=env
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    log = (tmp / "serve.log").open("wb")
+    serve = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "netops", "serve", "--inventory", str(INVENTORY), "--port", str(port)),
+            *("--state-dir", str(tmp / "state"), "--log-level", "warning"),
+        ],
+        cwd=REPO,
+        env={**os.environ, **env, "NETOPS_POLL_FAST_S": POLL_S, "NETOPS_POLL_NORMAL_S": POLL_S},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+
+        def all_up() -> bool:
+            assert serve.poll() is None, (tmp / "serve.log").read_text()
+            return devices_up(url) == 5
+
+        wait_for("netops to see the 5 lab devices up", all_up)
+        yield Netops(url, f"http://127.0.0.1:{control_port}", f"127.0.0.1:{port}")
+    finally:
+        stop(serve)
+        log.close()
+        down = run_netops("lab", "down", env=env)
+        assert down.returncode == 0, down.stderr
+
+
+def fast_prometheus_config(directory: Path, target: str, alertmanager: str) -> Path:
+    """The shipped config and rules in ``directory``, with 1 s intervals and every ``for`` divided by 10,
+    netops at ``target`` and the Alertmanager at ``alertmanager`` (host:port)."""
+    config = yaml.safe_load((material.PROMETHEUS / "prometheus.yml").read_text(encoding="utf-8"))
+    config["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
+    config["alerting"]["alertmanagers"][0]["static_configs"] = [{"targets": [alertmanager]}]
+    (directory / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (directory / "rules").mkdir()
+    for path in material.RULE_FILES:
+        rules = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for group in rules["groups"]:
+            for rule in group["rules"]:
+                if "for" in rule:
+                    rule["for"] = f"{_seconds(rule['for']) // 10}s"
+        (directory / "rules" / path.name).write_text(yaml.safe_dump(rules), encoding="utf-8")
+    host, _, port = target.rpartition(":")
+    write_prometheus_targets(load_inventory(INVENTORY), directory / "targets", f"{host}:{port}")
+    return directory / "prometheus.yml"
+
+
+def _seconds(duration: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return int(duration[:-1]) * units[duration[-1]]
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    url: str
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        body = httpx.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=5).json()
+        assert body["status"] == "success", (expr, body)
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
+
+    def alerts(self, state: str = "firing") -> list[dict[str, str]]:
+        body = httpx.get(f"{self.url}/api/v1/alerts", timeout=5).json()
+        return [a["labels"] for a in body["data"]["alerts"] if a["state"] == state]
+
+
+@dataclass
+class Webhook:
+    """A stand-in for the receivers Alertmanager posts to, on 127.0.0.1: it records every notification by
+    path (``/netops``, ``/chat``, ``/mail``). netops' own ``/alerts/alertmanager`` does not exist yet (issue 7)."""
+
+    url: str
+    received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def alerts(self, path: str, status: str = "firing") -> list[dict[str, str]]:
+        return [
+            {**a["labels"], **a["annotations"]}
+            for p, body in list(self.received)
+            if p == path
+            for a in body["alerts"]
+            if a["status"] == status
+        ]
+
+
+@pytest.fixture(scope="module")
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            hook.received.append((self.path, body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    hook.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield hook
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def local_alertmanager_config(directory: Path, webhook: str) -> Path:
+    """The shipped Alertmanager config with every receiver sent to the local ``webhook`` (mail becomes a
+    webhook too: nothing leaves 127.0.0.1) and 1 s group timings."""
+    config = yaml.safe_load(material.ALERTMANAGER.read_text(encoding="utf-8"))
+    for key in [k for k in config["global"] if k.startswith("smtp_")]:
+        del config["global"][key]
+    for receiver in config["receivers"]:
+        name = receiver["name"].split("-")[-1]  # netops, chat, mail
+        receiver.pop("email_configs", None)
+        receiver["webhook_configs"] = [{"url": f"{webhook}/{name}", "send_resolved": True}]
+    for route in [config["route"], *config["route"]["routes"]]:
+        route.update(group_wait="0s", group_interval="1s")
+    (directory / "alertmanager.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return directory / "alertmanager.yml"
+
+
+@dataclass(frozen=True)
+class Alertmanager:
+    url: str
+    address: str
+
+    def alerts(self) -> list[dict[str, Any]]:
+        body: list[dict[str, Any]] = httpx.get(f"{self.url}/api/v2/alerts", timeout=5).json()
+        return body
+
+
+@pytest.fixture(scope="module")
+def alertmanager(webhook: Webhook, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alertmanager]:
+    """Debian's prometheus-alertmanager on a free 127.0.0.1 port, clustering off, delivering to ``webhook``."""
+    exe = shutil.which("prometheus-alertmanager")
+    assert exe, "prometheus-alertmanager is not installed (Debian package prometheus-alertmanager)"
+    tmp = tmp_path_factory.mktemp("alertmanager")
+    config = local_alertmanager_config(tmp, webhook.url)
+    port = free_port()
+    log = (tmp / "alertmanager.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            *(exe, f"--config.file={config}", f"--storage.path={tmp / 'data'}"),
+            *(f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn"),
+        ],
+        cwd=tmp,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    am = Alertmanager(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}")
+    try:
+
+        def ready() -> bool:
+            assert proc.poll() is None, (tmp / "alertmanager.log").read_text()
+            return httpx.get(f"{am.url}/-/ready", timeout=2).status_code == 200
+
+        wait_for("Alertmanager to be ready", ready)
+        yield am
+    finally:
+        stop(proc)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def prometheus(
+    netops: Netops, alertmanager: Alertmanager, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Prometheus]:
+    """Debian's prometheus on a free 127.0.0.1 port, scraping ``netops`` with the shipped rules and sending
+    alerts to ``alertmanager``."""
+    exe = shutil.which("prometheus")
+    assert exe, "prometheus is not installed (Debian package prometheus)"
+    tmp = tmp_path_factory.mktemp("prometheus")
+    config = fast_prometheus_config(tmp, netops.address, alertmanager.address)
+    port = free_port()
+    log = (tmp / "prometheus.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            *(exe, f"--config.file={config}", f"--storage.tsdb.path={tmp / 'data'}"),
+            *(f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"),
+        ],
+        cwd=tmp,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    prom = Prometheus(f"http://127.0.0.1:{port}")
+    try:
+
+        def scraped() -> bool:
+            assert proc.poll() is None, (tmp / "prometheus.log").read_text()
+            if httpx.get(f"{prom.url}/-/ready", timeout=2).status_code != 200:
+                return False
+            return len(prom.query("netops_device_up == 1")) == 5
+
+        wait_for("Prometheus to scrape the 5 devices up from netops", scraped)
+        yield prom
+    finally:
+        stop(proc)
+        log.close()
