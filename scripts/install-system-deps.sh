@@ -2,7 +2,7 @@
 # Debian packages the tests use as independent tools: promtool and the Prometheus server (prometheus),
 # Alertmanager and amtool (prometheus-alertmanager), net-snmp's client tools (snmp)
 # and agent (snmpd, the neutral agent of the benchmarks), sipp (sip-tester), PostgreSQL (the store's tests
-# start a throwaway server of their own).
+# start a throwaway server of their own), chromium and a CJK font (the web board's browser test).
 # Installs what is missing (as root, or through sudo); says what to install otherwise.
 set -euo pipefail
 need=()
@@ -12,6 +12,8 @@ command -v snmpbulkwalk >/dev/null 2>&1 || need+=(snmp)
 command -v snmpd >/dev/null 2>&1 || [ -x /usr/sbin/snmpd ] || need+=(snmpd)
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"
 if [ "$(id -u)" -eq 0 ]; then

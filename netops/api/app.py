@@ -24,6 +24,7 @@ from netops.api.errors import install_error_handlers
 from netops.api.inventory_routes import router as inventory_router
 from netops.api.polling_routes import router as polling_router
 from netops.api.vc_routes import router as vc_router
+from netops.api.web_routes import router as web_router
 from netops.auth.tokens import Role
 from netops.metrics import BuildCollector, InventoryCollector
 from netops.polling.metrics import PollingCollector
@@ -89,6 +90,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.state.auth_limiter = FailureLimiter()
+    app.include_router(web_router)  # the page shell is open; its data comes from the API with a token
     install_audit(app)
     # every router with the roles its reads and its writes need (None: no writes); /healthz and /metrics are open
     for router, read, write in (

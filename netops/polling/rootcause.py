@@ -44,9 +44,13 @@ class Finding:
                 + (" ..." if len(self.affected_devices) > 5 else "")
             )
         return (
-            f"{what}: {len(self.affected_sites)} sites, {len(self.affected_devices)} devices, "
-            f"{len(self.affected_rooms)} rooms cut off"
+            f"{what}: {_count(self.affected_sites, 'site')}, {_count(self.affected_devices, 'device')}, "
+            f"{_count(self.affected_rooms, 'room')} cut off"
         )
+
+
+def _count(items: tuple[str, ...], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 @dataclass(frozen=True, slots=True)
