@@ -57,6 +57,7 @@ def demo(
     out.print(
         f"""
 [bold]netops demo[/]
+  board      {url}/board#token={token}
   service    {url}   (API docs {url}/docs)
   status     {url}/status   metrics {url}/metrics   incidents {url}/incidents
   lab        control http://127.0.0.1:{control_port}/status
