@@ -1,15 +1,15 @@
-"""Tokens and roles on the API: 401 without a token, 403 for a weaker role, 429 after repeated failures; the
-audit log records mutating calls; tokens are stored only as hashes."""
+"""Tokens and roles on the API (stores on SQLite and PostgreSQL): 401 without a token, 403 for a weaker role,
+429 after repeated failures; the audit log records mutating calls; tokens are stored only as hashes."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from netops.api.app import create_app
 from netops.api.auth import FailureLimiter
@@ -22,8 +22,8 @@ OPEN = {"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect
 
 
 @pytest.fixture
-def api(base_inventory: Path, tmp_path: Path) -> Iterator[tuple[httpx.Client, Runtime, FastAPI]]:
-    settings = Settings(inventory=base_inventory, state_dir=tmp_path, poll_enabled=False)
+def api(base_inventory: Path, tmp_path: Path, db_url: str) -> Iterator[tuple[httpx.Client, Runtime, FastAPI]]:
+    settings = Settings(inventory=base_inventory, state_dir=tmp_path, poll_enabled=False, database_url=db_url)
     rt = Runtime.start(settings)
     app = create_app(settings, rt)
     with served_app(app) as url, httpx.Client(base_url=url) as client:
@@ -71,8 +71,8 @@ def test_admin_reads_audit_and_tokens_never_in_clear(
     ]
     listed = client.get("/tokens", headers=bearer(admin)).json()
     assert {t["name"] for t in listed} == {"boss", "noc"} and all("token" not in t for t in listed)
-    with sqlite3.connect(tmp_path / "netops.db") as conn:
-        stored = " ".join(str(v) for row in conn.execute("select * from api_tokens") for v in row)
+    with rt.store.engine.connect() as conn:
+        stored = " ".join(str(v) for row in conn.execute(text("select * from api_tokens")) for v in row)
     assert admin not in stored and viewer not in stored
     assert tokens.digest(admin) in stored
     tokens.revoke(rt.store, "noc")
