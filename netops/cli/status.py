@@ -99,6 +99,8 @@ def _render(data: dict[str, Any], topo: Topology, depth: int, problems: bool) ->
             f"[bold red]incident {inc['id']}[/] open since {_ago(inc['opened_at'])}: {inc['summary']}",
             highlight=False,
         )
+    if data["on_backup"]:
+        out.print("[yellow]on backup links:[/] " + ", ".join(data["on_backup"]), highlight=False)
     if data["flapping"]:
         out.print("[yellow]flapping:[/] " + ", ".join(data["flapping"]), highlight=False)
 

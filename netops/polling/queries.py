@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from netops.errors import NotFoundError
-from netops.inventory.topology import Topology
+from netops.inventory.topology import Failure, Topology
 from netops.store.db import Store
 from netops.store.schema import Incident, PollCycle, PollDevice, PollInterface, PollNeighbor
 
@@ -43,6 +43,8 @@ def status(store: Store, topology: Topology) -> dict[str, Any]:
     counts = {state: sum(1 for v in devices.values() if v == state) for state in STATES}
     site_counts = {state: sum(1 for v in sites.values() if v == state) for state in STATES}
     last = max((r.polled_at for r in rows.values()), default=None)
+    down = down_links(store, topology)
+    on_backup = list(topology.impact(Failure(links=frozenset(down))).on_backup) if down else []
     return {
         "polled_at": last,
         "age_s": None if last is None else round(time.time() - last, 1),
@@ -51,6 +53,8 @@ def status(store: Store, topology: Topology) -> dict[str, Any]:
         "device_counts": counts,
         "site_counts": site_counts,
         "flapping": sorted(d for d, r in rows.items() if r.flapping),
+        "down_links": sorted(down),
+        "on_backup": on_backup,
         "open_incidents": incidents(store, state="open"),
     }
 

@@ -89,6 +89,7 @@ def test_clean_region_then_uplink_faults(tmp_path: Path) -> None:
         assert result.analysis.findings == ()
         assert result.analysis.degraded_links == (PRIMARY,)
         assert queries.down_links(store, topo) == {PRIMARY}
+        assert queries.status(store, topo)["on_backup"] == ["kashgar", "kashgar-shufu", "kashgar-shule"]
         registry = CollectorRegistry()
         registry.register(PollingCollector(store, lambda: topo))
         assert (
