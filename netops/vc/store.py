@@ -124,6 +124,9 @@ class RoomOutcome:
     loss_ratio: float | None
 
 
+LIVE_RETENTION_S = 2 * 86_400
+
+
 def record_round(
     store: Store,
     *,
@@ -135,8 +138,22 @@ def record_round(
     conference_checks: list[dict[str, Any]],
     rooms: list[RoomOutcome],
 ) -> int:
-    """Store a round, its room results and the new latest state of each room; returns the round id."""
+    """Store a round, its room results and the new latest state of each room; returns the round id.
+
+    Prechecks (T-60/T-15/T-5, manual) are kept for ever; live rounds (every 30 s during a conference) only for
+    ``LIVE_RETENTION_S``, so a long conference does not grow the database without bound.
+    """
     with store.session() as session:
+        if kind == "live":
+            old = select(VcRound.id).where(
+                VcRound.kind == "live", VcRound.started_at < started_at - LIVE_RETENTION_S
+            )
+            session.execute(delete(VcRoomResult).where(VcRoomResult.round_id.in_(old)))
+            session.execute(
+                delete(VcRound).where(
+                    VcRound.kind == "live", VcRound.started_at < started_at - LIVE_RETENTION_S
+                )
+            )
         rnd = VcRound(conference=conference, kind=kind, started_at=started_at, duration_s=duration_s,
                       counts=counts, conference_checks=conference_checks)  # fmt: skip
         session.add(rnd)
