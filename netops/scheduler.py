@@ -6,6 +6,8 @@
 | `inventory-reload` | 30 s | reload the inventory when its files change |
 | `poll-uplinks` | `NETOPS_POLL_FAST_S` (30 s) | SNMP health of the centre and the prefectures' routers |
 | `poll-access` | `NETOPS_POLL_NORMAL_S` (60 s) | SNMP health of everything else |
+| `config-backup` | `NETOPS_BACKUP_INTERVAL_S` (6 h; first at +60 s) | back up running configurations |
+| `runbook-launch` | 15 s | start runbook runs approved from the CLI (added by the app) |
 | `vc-schedule` | 60 s | (re)plan conference prechecks: `vc-precheck-<conf>-t60/t15/t5`, `vc-live-<conf>` (docs/vc.md) |
 """
 
@@ -17,12 +19,14 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from netops.changes.backup import backup_job
 from netops.polling.jobs import poll_groups
 from netops.runtime import Runtime
 from netops.vc.schedule import schedule_prechecks
 
 INVENTORY_RELOAD_JOB = "inventory-reload"
 POLL_JOBS = ("poll-uplinks", "poll-access")
+BACKUP_JOB = "config-backup"
 
 
 async def run_poll_job(runtime: Runtime, job_id: str) -> None:
@@ -35,6 +39,11 @@ async def run_poll_job(runtime: Runtime, job_id: str) -> None:
             await runtime.poller.run_cycle(
                 group.devices, job=job_id, interval_s=group.interval_s, spread_s=group.interval_s * 0.5
             )
+
+
+async def run_backup_job(runtime: Runtime) -> None:
+    """Collect every pushable device's running configuration; a new version is stored only when it changed."""
+    await backup_job(runtime.inventory, runtime.secrets, runtime.store)
 
 
 def build_scheduler(runtime: Runtime, reload_interval_s: float = 30.0) -> AsyncIOScheduler:
@@ -67,4 +76,15 @@ def build_scheduler(runtime: Runtime, reload_interval_s: float = 30.0) -> AsyncI
                 next_run_time=now + timedelta(seconds=offset),
             )
     schedule_prechecks(scheduler, runtime, secrets=runtime.secrets)  # conference prechecks and live checks
+    if settings.backup_interval_s > 0:
+        scheduler.add_job(
+            run_backup_job,
+            "interval",
+            seconds=settings.backup_interval_s,
+            args=(runtime,),
+            id=BACKUP_JOB,
+            name="back up running configurations",
+            replace_existing=True,
+            next_run_time=datetime.now().astimezone() + timedelta(seconds=60),
+        )
     return scheduler

@@ -12,6 +12,7 @@
 | NETOPS_POLL_FAST_S / NETOPS_POLL_NORMAL_S | 30 / 60 | intervals: centre and prefecture uplink routers / the rest |
 | NETOPS_POLL_THRESHOLD | 2 | consecutive failed polls before a device counts as down |
 | NETOPS_POLL_CONCURRENCY | 64 | devices polled at once |
+| NETOPS_BACKUP_INTERVAL_S | 21600 | configuration backups (0: off) |
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     poll_normal_s: float = Field(default=60.0, gt=0)
     poll_threshold: int = Field(default=2, ge=1)
     poll_concurrency: int = Field(default=64, ge=1, le=1024)
+    backup_interval_s: float = Field(default=6 * 3600, ge=0)
 
     @property
     def db_url(self) -> str:

@@ -509,6 +509,12 @@ def region_file(downlinks: dict[str, list[Flow]]) -> dict[str, Any]:
             "http_port": 10080,
             "sip_port": 5060,
             "probe_port": 10862,
+            "vars": {
+                "#": "template variables (inventory/templates/): config text only, never contacted",
+                "ntp_server": "127.1.0.1",
+                "syslog_server": "127.1.0.6",  # config text only: the lab sends no syslog
+                "ospf_process": 1,
+            },
         },
         "snmp_profiles": [
             Flow(id="lab-v2c", version="2c", community=Flow(secret="lab-snmp-community")),

@@ -7,6 +7,8 @@ once with every problem listed, instead of a half-started service.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,20 +20,29 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from netops import __version__
 from netops.api.admin_routes import router as admin_router
+from netops.api.alert_routes import router as alert_router
 from netops.api.auth import FailureLimiter, install_audit, roles
+from netops.api.changes_routes import router as changes_router
 from netops.api.deps import RuntimeDep
 from netops.api.errors import install_error_handlers
 from netops.api.inventory_routes import router as inventory_router
 from netops.api.polling_routes import router as polling_router
+from netops.api.runbook_routes import router as runbook_router
 from netops.api.vc_routes import router as vc_router
 from netops.api.web_routes import router as web_router
 from netops.auth.tokens import Role
+from netops.changes.metrics import ChangesCollector
 from netops.metrics import BuildCollector, InventoryCollector
 from netops.polling.metrics import PollingCollector
+from netops.runbooks.metrics import RunbookCollector
+from netops.runbooks.service import RunbookService
+from netops.runbooks.triggers import subscribe_events
 from netops.runtime import Runtime
 from netops.scheduler import build_scheduler
 from netops.settings import Settings
 from netops.vc.metrics import VcCollector
+
+log = logging.getLogger(__name__)
 
 
 def build_registry(runtime: Runtime) -> CollectorRegistry:
@@ -44,6 +55,8 @@ def build_registry(runtime: Runtime) -> CollectorRegistry:
     )
     registry.register(PollingCollector(runtime.store, lambda: runtime.topology))
     registry.register(VcCollector(runtime.store, lambda: runtime.inventory))
+    registry.register(RunbookCollector(runtime.store))
+    registry.register(ChangesCollector(runtime.store))
     return registry
 
 
@@ -51,15 +64,33 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     rt = runtime or Runtime.start(settings)
     registry = build_registry(rt)
 
+    runbooks = RunbookService.from_runtime(rt)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = build_scheduler(rt)
+        scheduler.add_job(
+            runbooks.launch_pending,
+            "interval",
+            seconds=15,
+            id="runbook-launch",
+            name="start runbook runs approved from the CLI",
+            replace_existing=True,
+        )
         scheduler.start()
         app.state.scheduler = scheduler
+        unsubscribe = subscribe_events(runbooks, rt.bus, asyncio.get_running_loop())
+        resumed = await runbooks.resume_interrupted()  # runs the last process left half-way go on
+        if resumed:
+            log.warning(
+                "resumed %d runbook run(s) interrupted by a restart: %s", len(resumed), ", ".join(resumed)
+            )
         try:
             yield
         finally:
             scheduler.shutdown(wait=False)  # no new runs
+            unsubscribe()
+            await runbooks.close()
             await (
                 rt.poller.stop()
             )  # cycles in flight end now; a cycle is stored whole (one transaction) or not
@@ -73,6 +104,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = rt
     app.state.registry = registry
+    app.state.runbooks = runbooks
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["service"])
@@ -91,12 +123,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
     app.state.auth_limiter = FailureLimiter()
     app.include_router(web_router)  # the page shell is open; its data comes from the API with a token
+    app.include_router(alert_router)  # Alertmanager's webhook: its own shared secret, not the API tokens
     install_audit(app)
     # every router with the roles its reads and its writes need (None: no writes); /healthz and /metrics are open
     for router, read, write in (
         (inventory_router, Role.VIEWER, None),
         (polling_router, Role.VIEWER, None),
         (vc_router, Role.VIEWER, Role.ENGINEER),
+        (changes_router, Role.VIEWER, Role.ENGINEER),
+        (runbook_router, Role.VIEWER, Role.OPERATOR),  # each approval also checks the step's own role
         (admin_router, Role.ADMIN, None),
     ):
         app.include_router(router, dependencies=[Depends(roles(read, write))])

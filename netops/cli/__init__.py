@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from netops.cli import admin, demo, export, inventory, lab, poll, serve, status, vc
+from netops.cli import admin, config, demo, export, inventory, lab, poll, runbook, serve, status, vc
 
 app = typer.Typer(
     help="netops: operations manager for the regional e-government WAN.",
@@ -21,6 +21,8 @@ app.add_typer(poll.app, name="poll")
 app.add_typer(admin.token_app, name="token")
 app.add_typer(vc.app, name="vc")
 app.add_typer(export.app, name="export")
+app.add_typer(runbook.app, name="runbook")
+app.add_typer(config.app, name="config")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(status.status)

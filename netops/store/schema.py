@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -216,3 +216,147 @@ class AuditEntry(Base):
     target: Mapped[str | None] = mapped_column(String(255), nullable=True)
     outcome: Mapped[str] = mapped_column(String(64))  # "201", "ok", "denied", an error class
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ConfigChange(Base):
+    """One configuration change (a push of one or more devices in waves): who, when, why, how it ended."""
+
+    __tablename__ = "config_changes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    user: Mapped[str] = mapped_column(String(63))
+    reason: Mapped[str] = mapped_column(String(500))
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16))  # running | done | halted | failed
+    waves: Mapped[list[dict[str, object]]] = mapped_column(JSON)  # the plan and each wave's progress
+    summary: Mapped[dict[str, int]] = mapped_column(JSON)  # outcome -> devices
+
+
+class ConfigChangeDevice(Base):
+    """What a change did to one device: templates (content hashes), masked diff and commands, checks, outcome."""
+
+    __tablename__ = "config_change_devices"
+
+    change_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    device: Mapped[str] = mapped_column(String(63), primary_key=True, index=True)
+    wave: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))  # confirmed | unchanged | reverted | rejected | ...
+    detail: Mapped[str | None] = mapped_column(String, nullable=True)
+    diff: Mapped[str | None] = mapped_column(String, nullable=True)
+    commands: Mapped[list[str]] = mapped_column(JSON)
+    templates: Mapped[dict[str, str]] = mapped_column(JSON)  # template -> sha256
+    template_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    checks: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    rolled_back: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+
+
+class ConfigLock(Base):
+    """A device being changed: one change at a time per device (an insert that fails when held)."""
+
+    __tablename__ = "config_locks"
+
+    device: Mapped[str] = mapped_column(String(63), primary_key=True)
+    change_id: Mapped[str] = mapped_column(String(40))
+    acquired_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class ConfigBackup(Base):
+    """A version of a device's running configuration (masked, volatile lines removed), kept when it changed."""
+
+    __tablename__ = "config_backups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device: Mapped[str] = mapped_column(String(63), index=True)
+    taken_at: Mapped[float] = mapped_column(Float, index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String)
+
+
+class ConfigDeviceStatus(Base):
+    """Per device: the last backup attempt and success, and the drift (running vs intended) last measured."""
+
+    __tablename__ = "config_device_status"
+
+    device: Mapped[str] = mapped_column(String(63), primary_key=True)
+    last_backup_attempt_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_backup_ok_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_backup_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    drift_lines: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no true diff
+    drift_checked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class RunbookRun(Base):
+    """One run of a runbook: its state, parameters (secrets masked), where it stands, who started it."""
+
+    __tablename__ = "runbook_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    runbook: Mapped[str] = mapped_column(String(63), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)  # see netops.runbooks.runs.STATES
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)  # secret parameters masked
+    secret_params: Mapped[list[str]] = mapped_column(JSON)  # names whose values are held in memory only
+    trigger: Mapped[dict[str, Any]] = mapped_column(JSON)  # source (manual/alert/event), labels, actor
+    fingerprint: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    concurrency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    phase: Mapped[str] = mapped_column(String(10))  # steps | finally | done
+    cursor: Mapped[str | None] = mapped_column(String(63), nullable=True)  # the step to run next
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)  # outcome of the steps phase
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)  # host:pid of the engine running it
+    heartbeat_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_run: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class RunbookStepRecord(Base):
+    """One attempt at one step of a run (append-mostly: a row is created running and finished once)."""
+
+    __tablename__ = "runbook_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(40), index=True)
+    step: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(20))
+    attempt: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))  # running | waiting | succeeded | failed | skipped | ...
+    started_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    output: Mapped[dict[str, Any]] = mapped_column(JSON)  # masked
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RunbookApproval(Base):
+    """Who approved (or rejected) which step of which run, with the inputs they gave (masked)."""
+
+    __tablename__ = "runbook_approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(40), index=True)
+    step: Mapped[str] = mapped_column(String(63))
+    decision: Mapped[str] = mapped_column(String(10))  # approved | rejected
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[float] = mapped_column(Float)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)  # consumed by the step it answered
+
+
+class RunbookTranscriptLine(Base):
+    """The append-only transcript of a run: what was done, seen and decided, in order (masked)."""
+
+    __tablename__ = "runbook_transcript"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[float] = mapped_column(Float)
+    step: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    text: Mapped[str] = mapped_column(Text)

@@ -14,8 +14,16 @@ def test_old_live_rounds_are_pruned_prechecks_kept(db_url: str) -> None:
     room = RoomOutcome("hami-vc", "GREEN", [], [], {}, 0.01, 0.002, 0.0)
 
     def add(kind: str, at: float) -> None:
-        record_round(store, conference="drill", kind=kind, started_at=at, duration_s=1.0, counts={"GREEN": 1},
-                     conference_checks=[], rooms=[room])
+        record_round(
+            store,
+            conference="drill",
+            kind=kind,
+            started_at=at,
+            duration_s=1.0,
+            counts={"GREEN": 1},
+            conference_checks=[],
+            rooms=[room],
+        )
 
     try:
         add("t15", 1000.0)

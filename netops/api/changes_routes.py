@@ -1,0 +1,135 @@
+"""Configuration change routes: changes (list, show, plan, start), diffs, backups and drift.
+
+Thin over ``netops.changes`` (the same services as ``netops config``). A rollout started with
+``POST /changes`` runs in the background on the service's event loop; follow it with ``GET /changes/{id}``.
+Every text returned is masked (diffs, commands, details). Secrets come from ``app.state.secrets`` when the
+app has one, else the runtime's store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from netops.api.deps import RuntimeDep
+from netops.changes import backup as backups
+from netops.changes import records
+from netops.changes.apply import ChangeRequest, run_change
+from netops.changes.plan import Wave, plan_waves
+from netops.changes.push import PushOptions
+from netops.changes.render import Renderer
+from netops.changes.service import diff_device, select_devices
+from netops.inventory.models import Inventory
+from netops.secrets import SecretStore
+from netops.vc import store as vcstore
+
+router = APIRouter(tags=["configuration changes"])
+_RUNNING: set[asyncio.Task[Any]] = set()  # rollouts in flight (kept referenced until they end)
+
+
+def get_secrets(request: Request) -> SecretStore:
+    return cast(SecretStore, getattr(request.app.state, "secrets", None) or request.app.state.runtime.secrets)
+
+
+SecretsDep = Annotated[SecretStore, Depends(get_secrets)]
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    devices: list[str] = Field(default_factory=list)
+    site: str | None = None
+    all: bool = False
+    canary: str | None = None
+    concurrency: int = Field(default=20, ge=1, le=512)
+    failure_budget: int = Field(default=0, ge=0)
+    prefectures_per_wave: int = Field(default=4, ge=1)
+
+
+class ChangeIn(PlanIn):
+    reason: str = Field(min_length=1, max_length=500)
+    user: str = Field(default="api", max_length=63)
+    force: bool = False
+    confirm_s: float = Field(default=300.0, gt=0)
+    minute_s: float = Field(default=60.0, gt=0)
+
+
+def _waves(inventory: Inventory, spec: PlanIn) -> list[Wave]:
+    chosen = select_devices(inventory, spec.devices, spec.site, spec.all)
+    return plan_waves(
+        inventory,
+        chosen,
+        canary=spec.canary,
+        prefectures_per_wave=spec.prefectures_per_wave,
+        failure_budget=spec.failure_budget,
+        concurrency=spec.concurrency,
+    )
+
+
+@router.get("/changes")
+def list_changes(
+    rt: RuntimeDep, device: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[dict[str, Any]]:
+    return records.list_changes(rt.store, limit, device)
+
+
+@router.get("/changes/{change_id}")
+def show_change(rt: RuntimeDep, change_id: str) -> dict[str, Any]:
+    return records.get_change(rt.store, change_id)
+
+
+@router.post("/changes/plan")
+def plan(rt: RuntimeDep, spec: PlanIn) -> list[dict[str, object]]:
+    return [w.as_dict() for w in _waves(rt.inventory, spec)]
+
+
+@router.post("/changes", status_code=202)
+async def start_change(rt: RuntimeDep, secrets: SecretsDep, spec: ChangeIn) -> dict[str, Any]:
+    """Start a rollout in the background; returns its id at once."""
+    inventory = rt.inventory
+    waves = _waves(inventory, spec)
+    conferences = await run_in_threadpool(vcstore.list_conferences, rt.store, Path(inventory.directory))
+    request = ChangeRequest(
+        waves,
+        user=spec.user,
+        reason=spec.reason,
+        force=spec.force,
+        options=PushOptions(confirm_s=spec.confirm_s, minute_s=spec.minute_s),
+        threads=max(4, spec.concurrency),
+    )
+    change_id = records.new_change_id()
+    task = asyncio.get_running_loop().create_task(
+        run_change(inventory, secrets, rt.store, request, conferences, rt.snmp, change_id=change_id)
+    )
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+    return {"change": change_id, "waves": [w.as_dict() for w in waves]}
+
+
+@router.get("/devices/{device_id}/config/diff")
+def device_diff(rt: RuntimeDep, secrets: SecretsDep, device_id: str) -> dict[str, object]:
+    rt.inventory.device(device_id)
+    return diff_device(rt.inventory, secrets, Renderer(rt.inventory, secrets), device_id).as_dict()
+
+
+@router.get("/devices/{device_id}/config/history")
+def device_history(rt: RuntimeDep, device_id: str) -> list[dict[str, Any]]:
+    rt.inventory.device(device_id)
+    return backups.history(rt.store, device_id)
+
+
+@router.get("/config/versions/{version_id}")
+def config_version(rt: RuntimeDep, version_id: int) -> dict[str, Any]:
+    device, text = backups.version_text(rt.store, version_id)
+    return {"id": version_id, "device": device, "text": text}
+
+
+@router.get("/config/status")
+def config_status(rt: RuntimeDep) -> list[dict[str, Any]]:
+    """Per device: last backup attempt/success/error and drift lines (the drift report)."""
+    return backups.device_status(rt.store)

@@ -1,0 +1,191 @@
+"""Run a rollout: waves in order, devices of a wave concurrently, a failure budget per wave, halt + rollback.
+
+Part of ``netops.changes``: the CLI (``netops config push --apply``) and the API call ``run_change``. Before
+any device is touched the conference freeze is checked (frozen devices are refused unless ``force`` with a
+reason). Each wave starts its devices under a semaphore (``Wave.concurrency``); when more devices fail than
+the wave's budget, no further device of the wave starts, the devices of the wave that were changed are
+rolled back, and later waves never start. Every device result and the change itself are recorded.
+
+``on_event`` gets progress dicts (``{"event": "device", "device": ..., "outcome": ...}``,
+``{"event": "wave", ...}``) for live display; it must not block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from netops.changes import records
+from netops.changes.freeze import DEFAULT_WINDOW_S, frozen_devices
+from netops.changes.plan import Wave
+from netops.changes.push import Pusher, PushOptions, PushResult
+from netops.drivers.snmp.source import SnmpSource
+from netops.errors import NetopsError
+from netops.inventory.models import Inventory
+from netops.secrets import SecretStore
+from netops.store.db import Store
+from netops.vc.conferences import Conference
+
+log = logging.getLogger(__name__)
+Event = Callable[[dict[str, Any]], None]
+
+
+@dataclass(slots=True)
+class ChangeRun:
+    change_id: str
+    state: str  # done | halted | refused
+    results: dict[str, PushResult] = field(default_factory=dict)
+    waves: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.results.values():
+            out[r.outcome] = out.get(r.outcome, 0) + 1
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRequest:
+    waves: list[Wave]
+    user: str
+    reason: str = ""
+    force: bool = False  # push to frozen devices (needs a reason)
+    freeze_window_s: float = DEFAULT_WINDOW_S
+    options: PushOptions = field(default_factory=PushOptions)
+    threads: int = 32  # netmiko sessions at once over all waves
+
+
+def _record(store: Store, change_id: str, wave: int, r: PushResult, secrets: frozenset[str]) -> None:
+    records.record_device(
+        store,
+        change_id,
+        records.DeviceRecord(
+            device=r.device,
+            wave=wave,
+            outcome=r.outcome,
+            detail=r.detail,
+            diff=r.diff.text() if r.diff is not None else None,
+            commands=r.diff.masked_commands() if r.diff is not None else [],
+            templates=r.diff.templates if r.diff is not None else {},
+            template_digest=r.diff.template_digest if r.diff is not None else None,
+            checks=[c.as_dict() for c in r.checks],
+            started_at=r.started_at,
+            duration_s=r.duration_s,
+            rolled_back=r.outcome == "rolled-back",
+        ),
+        secrets,
+    )
+
+
+async def run_change(
+    inventory: Inventory,
+    secrets: SecretStore,
+    store: Store,
+    request: ChangeRequest,
+    conferences: list[Conference],
+    snmp: SnmpSource | None = None,
+    on_event: Event | None = None,
+    change_id: str | None = None,
+) -> ChangeRun:
+    emit = on_event or (lambda _e: None)
+    change_id = change_id or records.new_change_id()
+    plan = [{**w.as_dict(), "state": "pending"} for w in request.waves]
+    records.create_change(store, change_id, request.user, request.reason, request.force, plan)
+    run = ChangeRun(change_id, "running", waves=plan)
+    all_devices = [d for w in request.waves for d in w.devices]
+    frozen = frozen_devices(inventory, conferences, all_devices, request.freeze_window_s)
+    if frozen and not (request.force and request.reason.strip()):
+        for dev, conf in frozen.items():
+            run.results[dev] = PushResult(dev, "refused", f"conference freeze: on the path of {conf}")
+            _record(store, change_id, 0, run.results[dev], frozenset())
+        run.state = "refused"
+        why = "forced without a reason" if request.force else "conference freeze"
+        records.update_change(
+            store, change_id, state="refused", finished_at=time.time(), summary=run.summary(), waves=plan
+        )
+        emit({"event": "refused", "change": change_id, "frozen": frozen, "why": why})
+        return run
+    with ThreadPoolExecutor(max_workers=request.threads, thread_name_prefix="netops-push") as pool:
+        pusher = Pusher(inventory, secrets, store, pool, snmp, request.options)
+        halted = False
+        for wave, entry in zip(request.waves, plan, strict=True):
+            if halted:
+                entry["state"] = "not-started"
+                continue
+            entry["state"] = "running"
+            emit({"event": "wave", "wave": wave.index, "name": wave.name, "devices": len(wave.devices)})
+            halted = await _run_wave(pusher, store, change_id, wave, entry, run, emit)
+            records.update_change(store, change_id, waves=plan, summary=run.summary())
+    run.state = "halted" if halted else "done"
+    records.update_change(
+        store, change_id, state=run.state, finished_at=time.time(), summary=run.summary(), waves=plan
+    )
+    emit({"event": "done", "change": change_id, "state": run.state, "summary": run.summary()})
+    return run
+
+
+async def _run_wave(
+    pusher: Pusher,
+    store: Store,
+    change_id: str,
+    wave: Wave,
+    entry: dict[str, Any],
+    run: ChangeRun,
+    emit: Event,
+) -> bool:
+    """Push one wave; returns True when it went over its failure budget (and was rolled back)."""
+    sem = asyncio.Semaphore(max(1, wave.concurrency))
+    failures = 0
+    over = False
+    results: list[PushResult] = []
+
+    async def one(dev: str) -> None:
+        nonlocal failures, over
+        async with sem:
+            if over:
+                r = PushResult(dev, "skipped", f"wave {wave.index} halted before this device started")
+            else:
+                r = await pusher.push(dev, change_id)
+        results.append(r)
+        run.results[dev] = r
+        if r.failed:
+            failures += 1
+            if failures > wave.failure_budget:
+                over = True
+        _record(store, change_id, wave.index, r, pusher.known_secrets)
+        emit({"event": "device", "wave": wave.index, "device": dev, "outcome": r.outcome, "detail": r.detail})
+
+    await asyncio.gather(*(one(d) for d in wave.devices))
+    entry["failures"] = failures
+    if not over:
+        entry["state"] = "done"
+        return False
+    entry["state"] = "halted"
+    emit({"event": "halt", "wave": wave.index, "failures": failures, "budget": wave.failure_budget})
+    changed = [r for r in results if r.outcome == "confirmed"]
+
+    async def undo(r: PushResult) -> None:
+        try:
+            what = await pusher.rollback(r)
+            r.outcome, r.detail = "rolled-back", f"wave {wave.index} over its failure budget: {what}"
+        except NetopsError as exc:
+            r.detail = pusher.masked(f"wave {wave.index} halted; ROLLBACK FAILED: {exc}")
+        _record(store, change_id, wave.index, r, pusher.known_secrets)
+        emit(
+            {
+                "event": "device",
+                "wave": wave.index,
+                "device": r.device,
+                "outcome": r.outcome,
+                "detail": r.detail,
+            }
+        )
+
+    await asyncio.gather(*(undo(r) for r in changed))
+    entry["rolled_back"] = [r.device for r in changed if r.outcome == "rolled-back"]
+    return True

@@ -1,0 +1,233 @@
+"""Push the intended configuration to one device: lock, diff, confirmed commit, post-checks, confirm or revert.
+
+Part of ``netops.changes``; ``apply.py`` runs it per device of a wave. netmiko steps run in a bounded thread
+pool (``ThreadPoolExecutor``), SNMP polls on the event loop. The flow of one device:
+
+1. take the device's lock (a second change of the same device is refused, naming the holder);
+2. render, log in, read the running configuration, diff (nothing to do: ``unchanged``);
+3. read the baseline (interfaces, OSPF neighbours over SSH; error counters over SNMP);
+4. apply the remediation under a confirmed commit (a refused line: the driver cleans up -> ``rejected``);
+5. post-checks from the centre (new SSH login, SNMP, uplinks, neighbours, errors);
+6. all pass: confirm and save -> ``confirmed``; else revert now -> ``reverted`` with the failed checks
+   (if the revert itself cannot be sent, the device's own timer reverts it, and the record says so).
+
+Every text that leaves this module (details, diffs, commands, logs) is masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from netops.changes import checks as chk
+from netops.changes.diff import ConfigDiff, compare, mask
+from netops.changes.records import acquire_lock, release_lock
+from netops.changes.render import RenderedConfig, Renderer, TemplateError
+from netops.drivers.cli import CliSession, Timeouts, register_secrets
+from netops.drivers.platforms import Pending, driver_for
+from netops.drivers.snmp.source import SnmpSource
+from netops.errors import CommandRejected, DeviceError, NetopsError
+from netops.inventory.models import Inventory
+from netops.secrets import SecretStore, referenced_secrets
+from netops.store.db import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FAILED_OUTCOMES = frozenset({"reverted", "rejected", "failed"})
+
+
+@dataclass(frozen=True, slots=True)
+class PushOptions:
+    confirm_s: float = 300.0  # the device reverts by itself this long after the change unless confirmed
+    minute_s: float = 60.0  # how long a device "minute" lasts (revert timers in minutes; the lab: less)
+    save: bool = True  # save the configuration after confirming
+    post_checks: bool = True
+    timeouts: Timeouts = field(default_factory=Timeouts)
+
+
+@dataclass(slots=True)
+class PushResult:
+    device: str
+    outcome: str  # confirmed | unchanged | reverted | rejected | failed | refused | skipped | rolled-back
+    detail: str | None = None
+    diff: ConfigDiff | None = None
+    checks: list[chk.Check] = field(default_factory=list)
+    pending: Pending | None = None
+    started_at: float = field(default_factory=time.time)
+    duration_s: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in FAILED_OUTCOMES
+
+
+class Pusher:
+    """Pushes devices of one inventory; share one per change (it holds the thread pool and SNMP source)."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        secrets: SecretStore,
+        store: Store,
+        pool: ThreadPoolExecutor,
+        snmp: SnmpSource | None = None,
+        options: PushOptions | None = None,
+        renderer: Renderer | None = None,
+    ) -> None:
+        self.inventory = inventory
+        self.secrets = secrets
+        self.store = store
+        self.pool = pool
+        self.snmp = snmp
+        self.options = options or PushOptions()
+        self.renderer = renderer or Renderer(inventory, secrets)
+        self.known_secrets = frozenset(
+            secrets.get(ref) for ref in referenced_secrets(inventory) if secrets.has(ref)
+        )
+        register_secrets(self.known_secrets)
+
+    def masked(self, text: str) -> str:
+        return mask(text, self.known_secrets)
+
+    async def _thread(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn)
+
+    async def _snmp_view(self, device_id: str, view: chk.View) -> None:
+        if self.snmp is not None:
+            chk.add_snmp(view, await self.snmp.poll(self.inventory.device(device_id)))
+
+    # -- one device ------------------------------------------------------------------------------------
+    async def push(self, device_id: str, change_id: str) -> PushResult:
+        result = PushResult(device_id, "failed")
+        t0 = time.monotonic()
+        holder = await self._thread(lambda: acquire_lock(self.store, device_id, change_id))
+        if holder is not None:
+            result.outcome, result.detail = "refused", f"device is locked by change {holder}"
+            return result
+        sessions: list[CliSession] = []
+        try:
+            await self._push(device_id, result, sessions)
+        except TemplateError as exc:
+            result.outcome, result.detail = "failed", self.masked(str(exc))
+        except CommandRejected as exc:
+            result.outcome, result.detail = "rejected", self.masked(f"{exc}; nothing stays changed")
+        except DeviceError as exc:
+            result.outcome, result.detail = "failed", self.masked(str(exc))
+        except Exception as exc:  # a failed device never stops the others (a library bug, a surprise)
+            log.exception("%s: push failed unexpectedly", device_id)
+            result.outcome = "failed"
+            result.detail = self.masked(f"internal error: {exc.__class__.__name__}: {exc}")
+        finally:
+            for session in sessions:
+                await self._thread(session.close)
+            await self._thread(lambda: release_lock(self.store, device_id, change_id))
+            result.duration_s = round(time.monotonic() - t0, 3)
+        log.info("%s: %s%s", device_id, result.outcome, f" ({result.detail})" if result.detail else "")
+        return result
+
+    async def _push(self, device_id: str, result: PushResult, sessions: list[CliSession]) -> None:
+        device = self.inventory.device(device_id)
+        driver = driver_for(device.platform)
+        rendered = self.renderer.render(device_id)
+        opts = self.options
+
+        def prepare() -> tuple[CliSession, str, ConfigDiff, chk.View]:
+            s = CliSession.open(device, self.inventory, self.secrets, opts.timeouts)
+            try:
+                running = driver.running(s)
+                diff = compare(device, running, rendered)
+                view = chk.View()
+                if not diff.empty and opts.post_checks:
+                    view = chk.cli_view(driver, driver.interfaces(s), driver.ospf_neighbours(s))
+                return s, running, diff, view
+            except BaseException:
+                s.close()
+                raise
+
+        session, running, diff, before = await self._thread(prepare)
+        sessions.append(session)
+        result.diff = diff
+        if diff.empty:
+            result.outcome = "unchanged"
+            return
+        if opts.post_checks:
+            await self._snmp_view(device_id, before)
+        pending = await self._thread(
+            lambda: driver.begin(
+                session, diff.commands, diff.masked_commands(), running, opts.confirm_s, opts.minute_s
+            )
+        )
+        result.pending = pending
+        if opts.post_checks:
+            after = await self._after_view(device_id)
+            result.checks = chk.evaluate(device, driver, before, after, self.snmp is not None)
+        bad = [c for c in result.checks if not c.ok]
+        if not bad:
+            left = await self._thread(lambda: self._confirm(session, pending, rendered))
+            if left:
+                result.outcome = "failed"
+                result.detail = self.masked(
+                    f"confirmed, but {left} line(s) still differ from the intended configuration "
+                    f"(did the device revert before the confirm? revert timer {pending.revert_after_s:.0f} s)"
+                )
+            else:
+                result.outcome = "confirmed"
+            return
+        why = "; ".join(c.detail for c in bad)
+        try:
+            await self._thread(lambda: driver.abort(session, pending))
+            result.outcome, result.detail = "reverted", self.masked(f"post-check failed: {why}; reverted")
+        except NetopsError as exc:
+            timer = f"the device's own timer reverts it within {pending.revert_after_s:.0f} s"
+            if not pending.auto_revert:
+                timer = "VRP5 has no timer: ROLL BACK BY HAND"
+            result.outcome = "reverted" if pending.auto_revert else "failed"
+            result.detail = self.masked(f"post-check failed: {why}; revert not sent ({exc}); {timer}")
+
+    def _confirm(self, session: CliSession, pending: Pending, rendered: RenderedConfig) -> int:
+        """Confirm and save; then read the running configuration again: how many lines still differ."""
+        driver = driver_for(session.device.platform)
+        driver.confirm(session, pending)
+        if self.options.save:
+            driver.save(session)
+        return compare(session.device, driver.running(session), rendered).lines
+
+    async def _after_view(self, device_id: str) -> chk.View:
+        device = self.inventory.device(device_id)
+        driver = driver_for(device.platform)
+        view = chk.View()
+
+        def over_ssh() -> None:
+            try:
+                with CliSession.open(device, self.inventory, self.secrets, self.options.timeouts) as s:
+                    fresh = chk.cli_view(driver, driver.interfaces(s), driver.ospf_neighbours(s))
+                view.interfaces, view.neighbours = fresh.interfaces, fresh.neighbours
+            except DeviceError as exc:
+                view.ssh_error = self.masked(str(exc))
+
+        await asyncio.gather(self._thread(over_ssh), self._snmp_view(device_id, view))
+        return view
+
+    # -- undo a confirmed device (a wave over its failure budget) --------------------------------------
+    async def rollback(self, result: PushResult) -> str:
+        """Undo ``result``'s change on its device; returns what was done (raises ``DeviceError``)."""
+        pending = result.pending
+        if pending is None:
+            return "nothing to roll back"
+        device = self.inventory.device(result.device)
+        driver = driver_for(device.platform)
+
+        def run() -> None:
+            with CliSession.open(device, self.inventory, self.secrets, self.options.timeouts) as s:
+                driver.rollback(s, pending)
+                if self.options.save:
+                    driver.save(s)
+
+        await self._thread(run)
+        return "rolled back to the configuration before the change"

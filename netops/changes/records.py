@@ -1,0 +1,189 @@
+"""The change log and the device locks in the store: what every change did, and one change per device at once.
+
+Part of ``netops.changes``: ``apply.py`` creates a change, locks each device before touching it, records
+each device's result and the end of the change; the CLI/API list and show changes from here. Everything
+written is already masked by the caller (diffs, commands, details); ``record_device`` masks again with
+the secrets it is given, so a secret cannot reach the store through a detail text.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from netops.changes.diff import mask
+from netops.errors import NotFoundError
+from netops.store.db import Store
+from netops.store.schema import ConfigChange, ConfigChangeDevice, ConfigLock
+
+LOCK_TTL_S = 3600.0  # a lock left by a crashed process is taken over after this long
+
+
+def new_change_id(now: float | None = None) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now or time.time()))
+    return f"chg-{stamp}-{pysecrets.token_hex(3)}"
+
+
+def create_change(
+    store: Store, change_id: str, user: str, reason: str, forced: bool, waves: list[dict[str, Any]]
+) -> None:
+    with store.session() as s:
+        s.add(
+            ConfigChange(
+                id=change_id,
+                created_at=time.time(),
+                finished_at=None,
+                user=user,
+                reason=reason,
+                forced=forced,
+                state="running",
+                waves=waves,
+                summary={},
+            )
+        )
+
+
+def update_change(store: Store, change_id: str, **values: Any) -> None:
+    with store.session() as s:
+        row = s.get(ConfigChange, change_id)
+        if row is None:
+            raise NotFoundError("change", change_id)
+        for key, value in values.items():
+            setattr(row, key, value)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    device: str
+    wave: int
+    outcome: str
+    detail: str | None
+    diff: str | None
+    commands: list[str]
+    templates: dict[str, str]
+    template_digest: str | None
+    checks: list[dict[str, object]]
+    started_at: float
+    duration_s: float
+    rolled_back: bool = False
+
+
+def record_device(store: Store, change_id: str, rec: DeviceRecord, secrets: Iterable[str] = ()) -> None:
+    known = list(secrets)
+    with store.session() as s:
+        s.merge(
+            ConfigChangeDevice(
+                change_id=change_id,
+                device=rec.device,
+                wave=rec.wave,
+                outcome=rec.outcome,
+                detail=mask(rec.detail, known) if rec.detail else None,
+                diff=mask(rec.diff, known) if rec.diff else None,
+                commands=[mask(c, known) for c in rec.commands],
+                templates=rec.templates,
+                template_digest=rec.template_digest,
+                checks=rec.checks,
+                rolled_back=rec.rolled_back,
+                started_at=rec.started_at,
+                duration_s=rec.duration_s,
+            )
+        )
+
+
+def mark_rolled_back(store: Store, change_id: str, device: str, detail: str) -> None:
+    with store.session() as s:
+        row = s.get(ConfigChangeDevice, (change_id, device))
+        if row is not None:
+            row.rolled_back = True
+            row.outcome = "rolled-back"
+            row.detail = f"{row.detail + '; ' if row.detail else ''}{detail}"
+
+
+def _change_dict(row: ConfigChange) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "created_at": row.created_at,
+        "finished_at": row.finished_at,
+        "user": row.user,
+        "reason": row.reason,
+        "forced": row.forced,
+        "state": row.state,
+        "summary": row.summary,
+        "waves": row.waves,
+    }
+
+
+def _device_dict(row: ConfigChangeDevice) -> dict[str, Any]:
+    return {
+        "device": row.device,
+        "wave": row.wave,
+        "outcome": row.outcome,
+        "detail": row.detail,
+        "diff": row.diff,
+        "commands": row.commands,
+        "templates": row.templates,
+        "template_digest": row.template_digest,
+        "checks": row.checks,
+        "rolled_back": row.rolled_back,
+        "started_at": row.started_at,
+        "duration_s": row.duration_s,
+    }
+
+
+def list_changes(store: Store, limit: int = 50, device: str | None = None) -> list[dict[str, Any]]:
+    """Newest first; with ``device``, only changes that touched it."""
+    with store.session() as s:
+        q = select(ConfigChange).order_by(ConfigChange.created_at.desc()).limit(limit)
+        if device is not None:
+            ids = select(ConfigChangeDevice.change_id).where(ConfigChangeDevice.device == device)
+            q = q.where(ConfigChange.id.in_(ids))
+        return [_change_dict(r) for r in s.scalars(q)]
+
+
+def get_change(store: Store, change_id: str) -> dict[str, Any]:
+    with store.session() as s:
+        row = s.get(ConfigChange, change_id)
+        if row is None:
+            known = list(s.scalars(select(ConfigChange.id).limit(200)))
+            raise NotFoundError("change", change_id, known)
+        devices = s.scalars(
+            select(ConfigChangeDevice)
+            .where(ConfigChangeDevice.change_id == change_id)
+            .order_by(ConfigChangeDevice.wave, ConfigChangeDevice.device)
+        )
+        return {**_change_dict(row), "devices": [_device_dict(d) for d in devices]}
+
+
+def outcome_counts(store: Store) -> dict[str, int]:
+    """Devices per outcome over every change (for the metrics)."""
+    with store.session() as s:
+        out: dict[str, int] = {}
+        for outcome in s.scalars(select(ConfigChangeDevice.outcome)):
+            out[outcome] = out.get(outcome, 0) + 1
+        return out
+
+
+# -- locks ------------------------------------------------------------------------------------------------
+def acquire_lock(store: Store, device: str, change_id: str, ttl_s: float = LOCK_TTL_S) -> str | None:
+    """Take the device's lock for ``change_id``. Returns None when taken, else the change holding it."""
+    now = time.time()
+    try:
+        with store.session() as s:
+            s.execute(delete(ConfigLock).where(ConfigLock.device == device, ConfigLock.expires_at < now))
+            s.add(ConfigLock(device=device, change_id=change_id, acquired_at=now, expires_at=now + ttl_s))
+    except IntegrityError:
+        with store.session() as s:
+            row = s.get(ConfigLock, device)
+            return row.change_id if row is not None else "another change"
+    return None
+
+
+def release_lock(store: Store, device: str, change_id: str) -> None:
+    with store.session() as s:
+        s.execute(delete(ConfigLock).where(ConfigLock.device == device, ConfigLock.change_id == change_id))

@@ -1,0 +1,355 @@
+"""``netops config``: templates, diffs, pushes in waves, change records, backups.
+
+    netops config render DEVICE                       the intended configuration (secrets masked)
+    netops config diff --device D | --site S | --all  running vs intended, block-aware (exit 1: no true diff)
+    netops config push --plan  [--site S ...]         the waves, nothing is touched
+    netops config push --apply [--site S ...] [--concurrency N] [--failure-budget N] [--force --reason R]
+    netops config changes [--device D]                recorded changes, newest first
+    netops config show CHANGE                         one change: waves, per-device outcome, diff, checks
+    netops config backup [--device D | --site S]      back up running configurations, measure drift
+    netops config history DEVICE [--diff OLD NEW]     stored versions of a device; what changed between two
+    netops config drift                               drift per device (from the last backup pass)
+
+Thin over ``netops.changes`` (the same services as the API), on the database of ``--state-dir``.
+"""
+
+from __future__ import annotations
+
+import getpass
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from netops.changes import backup as backups
+from netops.changes import records
+from netops.changes.apply import ChangeRequest
+from netops.changes.diff import mask
+from netops.changes.plan import plan_waves
+from netops.changes.push import PushOptions
+from netops.changes.render import Renderer
+from netops.changes.service import apply_change, diff_devices, known_secrets, select_devices
+from netops.cli.common import (
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    InventoryOpt,
+    JsonOpt,
+    errors_to_exit,
+    fail,
+    load,
+    out,
+    print_json,
+)
+from netops.cli.common import open_store_at as _open_store
+from netops.drivers.cli import Timeouts
+from netops.secrets import SecretStore
+
+app = typer.Typer(help="Configuration: render, diff, push in waves, changes, backups.", no_args_is_help=True)
+
+StateDirOpt = Annotated[Path, typer.Option("--state-dir", envvar="NETOPS_STATE_DIR", help="Database folder.")]
+DeviceOpt = Annotated[list[str] | None, typer.Option("--device", "-d", help="Device id (repeatable).")]
+SiteOpt = Annotated[str | None, typer.Option("--site", "-s", help="A site and every site below it.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every configurable device.")]
+_STYLE = {
+    "confirmed": "green",
+    "unchanged": "dim",
+    "rolled-back": "yellow",
+    "skipped": "dim",
+    "refused": "yellow",
+}
+
+
+def _select(inventory: Any, device: list[str] | None, site: str | None, everything: bool) -> list[str]:
+    chosen = select_devices(inventory, device or [], site, everything)
+    if not chosen:
+        fail("choose devices: --device, --site or --all", EXIT_USAGE)
+    return chosen
+
+
+@app.command()
+def render(device: str, inventory: InventoryOpt = Path("inventory"), json: JsonOpt = False) -> None:
+    """Print the intended configuration of DEVICE (secrets masked)."""
+    inv = load(inventory)
+    with errors_to_exit():
+        rendered = Renderer(inv, SecretStore()).render(device)
+    text = mask(rendered.text, rendered.secrets | known_secrets(inv, SecretStore()))
+    if json:
+        print_json(
+            {"device": device, "template": rendered.template, "templates": rendered.templates, "text": text}
+        )
+        return
+    out.print(f"# {device}: {rendered.template} (templates {rendered.digest})", style="dim", highlight=False)
+    out.print(text, end="", highlight=False, markup=False)
+
+
+@app.command()
+def diff(
+    device: DeviceOpt = None,
+    site: SiteOpt = None,
+    everything: AllOpt = False,
+    concurrency: int = 16,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a device to answer.")] = 5.0,
+    inventory: InventoryOpt = Path("inventory"),
+    json: JsonOpt = False,
+) -> None:
+    """Running vs intended per device: the lines that differ and the remediation commands."""
+    inv = load(inventory)
+    with errors_to_exit():
+        chosen = _select(inv, device, site, everything)
+        diffs = diff_devices(inv, SecretStore(), chosen, concurrency, Timeouts(timeout, timeout, timeout))
+    if json:
+        print_json([d.as_dict() for d in diffs])
+    else:
+        for d in diffs:
+            state = "in sync" if d.empty else (f"{d.lines} line(s) differ" if d.available else "NO DIFF")
+            out.print(f"[bold]{d.device}[/]: {state}", highlight=False)
+            if not d.empty:
+                out.print(d.text(), end="", highlight=False, markup=False)
+    if any(not d.available for d in diffs):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@app.command()
+def push(
+    plan: Annotated[bool, typer.Option("--plan", help="Show the waves only.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Push, wave by wave.")] = False,
+    device: DeviceOpt = None,
+    site: SiteOpt = None,
+    everything: AllOpt = False,
+    canary: Annotated[str | None, typer.Option(help="The first device (default: the first county).")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Devices at once per wave.")] = 20,
+    failure_budget: Annotated[int, typer.Option(min=0, help="Failed devices a wave tolerates.")] = 0,
+    prefectures_per_wave: Annotated[int, typer.Option(min=1)] = 4,
+    confirm_s: Annotated[float, typer.Option(help="Seconds until an unconfirmed change reverts.")] = 300.0,
+    minute_s: Annotated[float, typer.Option(help="Length of a device minute (lab speed-up).")] = 60.0,
+    force: Annotated[bool, typer.Option(help="Push through a conference freeze (needs --reason).")] = False,
+    reason: Annotated[str, typer.Option(help="Why (recorded with the change).")] = "",
+    no_snmp_checks: Annotated[
+        bool, typer.Option("--no-snmp-checks", help="Post-check over SSH only.")
+    ] = False,
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    json: JsonOpt = False,
+) -> None:
+    """Plan (--plan) or run (--apply) a push in waves under confirmed commits with post-checks."""
+    if plan == apply:
+        fail("give exactly one of --plan and --apply", EXIT_USAGE)
+    inv = load(inventory)
+    with errors_to_exit():
+        chosen = _select(inv, device, site, everything)
+        waves = plan_waves(
+            inv,
+            chosen,
+            canary=canary,
+            prefectures_per_wave=prefectures_per_wave,
+            failure_budget=failure_budget,
+            concurrency=concurrency,
+        )
+    if plan:
+        if json:
+            print_json([w.as_dict() for w in waves])
+            return
+        for w in waves:
+            out.print(
+                f"wave {w.index} ({w.name}): {len(w.devices)} device(s), budget {w.failure_budget}",
+                highlight=False,
+            )
+            out.print("  " + " ".join(w.devices), highlight=False, markup=False)
+        return
+    store = _open_store(state_dir)
+    request = ChangeRequest(
+        waves,
+        user=getpass.getuser(),
+        reason=reason,
+        force=force,
+        options=PushOptions(confirm_s=confirm_s, minute_s=minute_s),
+        threads=max(4, concurrency),
+    )
+
+    bar = Progress(console=out, transient=True) if out.is_terminal and not json else None
+    task = bar.add_task("devices", total=sum(len(w.devices) for w in waves)) if bar is not None else None
+
+    def progress(event: dict[str, Any]) -> None:
+        """Live progress: a line per wave and per device; on a terminal also a bar of devices done."""
+        if json:
+            return
+        kind = event["event"]
+        if kind == "wave":
+            out.print(
+                f"[bold]wave {event['wave']}[/] {event['name']}: {event['devices']} device(s)",
+                highlight=False,
+            )
+        elif kind == "device":
+            style = _STYLE.get(event["outcome"], "red")
+            detail = f" - {event['detail']}" if event.get("detail") else ""
+            out.print(f"  [{style}]{event['outcome']:<11}[/] {event['device']}{detail}", highlight=False)
+            if bar is not None and task is not None and event["outcome"] != "rolled-back":
+                bar.advance(task)
+        elif kind == "halt":
+            out.print(
+                f"[bold red]wave {event['wave']} over budget[/] ({event['failures']} > {event['budget']}): halted"
+            )
+        elif kind == "refused":
+            for dev, conf in event["frozen"].items():
+                out.print(f"  [yellow]refused[/] {dev}: conference {conf} ({event['why']})", highlight=False)
+
+    try:
+        with errors_to_exit(), bar if bar is not None else nullcontext():
+            run = apply_change(inv, SecretStore(), store, request, progress, snmp_checks=not no_snmp_checks)
+    finally:
+        store.close()
+    if json:
+        print_json(
+            {"change": run.change_id, "state": run.state, "summary": run.summary(), "waves": run.waves}
+        )
+    else:
+        out.print(f"change {run.change_id}: {run.state} {run.summary()}", highlight=False)
+    if run.state != "done" or any(r.failed for r in run.results.values()):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@app.command()
+def changes(
+    device: Annotated[str | None, typer.Option("--device", "-d")] = None,
+    limit: int = 50,
+    state_dir: StateDirOpt = Path(".netops"),
+    json: JsonOpt = False,
+) -> None:
+    """Recorded changes, newest first."""
+    store = _open_store(state_dir)
+    try:
+        rows = records.list_changes(store, limit, device)
+    finally:
+        store.close()
+    if json:
+        print_json(rows)
+        return
+    table = Table("change", "state", "user", "reason", "devices")
+    for r in rows:
+        table.add_row(
+            r["id"], r["state"], r["user"], r["reason"], " ".join(f"{k} {v}" for k, v in r["summary"].items())
+        )
+    out.print(table)
+
+
+@app.command()
+def show(change: str, state_dir: StateDirOpt = Path(".netops"), json: JsonOpt = False) -> None:
+    """One change: its waves and, per device, outcome, checks and the diff pushed."""
+    store = _open_store(state_dir)
+    try:
+        with errors_to_exit():
+            data = records.get_change(store, change)
+    finally:
+        store.close()
+    if json:
+        print_json(data)
+        return
+    out.print(f"[bold]{data['id']}[/] {data['state']} by {data['user']}: {data['reason']}", highlight=False)
+    for w in data["waves"]:
+        out.print(f"wave {w['index']} {w['name']}: {w['state']}", highlight=False)
+    for d in data["devices"]:
+        out.print(f"[bold]{d['device']}[/] {d['outcome']} {d['detail'] or ''}", highlight=False)
+        for c in d["checks"]:
+            out.print(
+                f"  {'ok ' if c['ok'] else 'BAD'} {c['name']}: {c['detail']}", highlight=False, markup=False
+            )
+        if d["diff"]:
+            out.print(d["diff"], end="", highlight=False, markup=False)
+
+
+@app.command()
+def backup(
+    device: DeviceOpt = None,
+    site: SiteOpt = None,
+    concurrency: int = 16,
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    json: JsonOpt = False,
+) -> None:
+    """Back up running configurations (a version only when changed) and measure drift."""
+    inv = load(inventory)
+    with errors_to_exit():
+        chosen = select_devices(inv, device or [], site, everything=not device and site is None)
+    store = _open_store(state_dir)
+    try:
+        results = backups.run_backups(inv, SecretStore(), store, chosen, concurrency)
+    finally:
+        store.close()
+    if json:
+        print_json(
+            [
+                {"device": r.device, "outcome": r.outcome, "detail": r.detail, "drift_lines": r.drift_lines}
+                for r in results
+            ]
+        )
+    else:
+        for r in results:
+            drift = "?" if r.drift_lines is None else str(r.drift_lines)
+            out.print(f"{r.device}: {r.outcome} (drift {drift} lines) {r.detail or ''}", highlight=False)
+    if any(r.outcome in ("failed", "rejected") for r in results):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@app.command()
+def history(
+    device: str,
+    diff_ids: Annotated[tuple[int, int] | None, typer.Option("--diff", help="OLD NEW version ids.")] = None,
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    json: JsonOpt = False,
+) -> None:
+    """Stored configuration versions of DEVICE, or what changed between two of them."""
+    store = _open_store(state_dir)
+    try:
+        with errors_to_exit():
+            if diff_ids is not None:
+                text = backups.diff_versions(store, load(inventory), diff_ids[0], diff_ids[1])
+                if json:
+                    print_json({"device": device, "old": diff_ids[0], "new": diff_ids[1], "diff": text})
+                else:
+                    out.print(
+                        text or "(no difference)", end="\n" if not text else "", highlight=False, markup=False
+                    )
+                return
+            versions = backups.history(store, device)
+    finally:
+        store.close()
+    if json:
+        print_json(versions)
+        return
+    table = Table("version", "taken", "lines", "digest")
+    for v in versions:
+        table.add_row(
+            str(v["id"]),
+            datetime.fromtimestamp(v["taken_at"], UTC).isoformat(timespec="seconds"),
+            str(v["lines"]),
+            v["digest"],
+        )
+    out.print(table)
+
+
+@app.command()
+def drift(state_dir: StateDirOpt = Path(".netops"), json: JsonOpt = False) -> None:
+    """The drift report: per device, lines differing from the intended configuration at the last backup."""
+    store = _open_store(state_dir)
+    try:
+        rows = backups.device_status(store)
+    finally:
+        store.close()
+    if json:
+        print_json(rows)
+        return
+    table = Table("device", "drift lines", "last backup", "error")
+    for r in sorted(rows, key=lambda r: -(r["drift_lines"] or 0)):
+        when = r["last_backup_ok_at"]
+        table.add_row(
+            r["device"],
+            "?" if r["drift_lines"] is None else str(r["drift_lines"]),
+            datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds") if when else "never",
+            r["last_backup_error"] or "",
+        )
+    out.print(table)

@@ -1,0 +1,311 @@
+"""``netops runbook``: emergency-plan runbooks from the command line.
+
+    netops runbook list | validate [DIR] | show ID
+    netops runbook plan ID --param k=v            dry run: renders, runs read-only checks, writes nothing
+    netops runbook run ID --param k=v [--dry-run] runs in the foreground (waits for approvals given elsewhere)
+    netops runbook runs [--state active] | status RUN | transcript RUN
+    netops runbook approve RUN [STEP] --input k=v [--reject]
+    netops runbook cancel RUN
+    netops runbook resume RUN [--from STEP] [--param secret=v]
+
+The same services as the API (``netops.runbooks``), on the database of ``--state-dir``. Whoever runs the CLI
+has the database itself, so approvals made here count as role admin, in the name of ``--as`` ($USER).
+Exit codes: 0 done (a run succeeded), 1 problems (invalid runbooks, a run that failed), 2 usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netops.cli.common import (
+    EXIT_PROBLEMS,
+    InventoryOpt,
+    JsonOpt,
+    StateDirOpt,
+    errors_to_exit,
+    fail,
+    load,
+    out,
+)
+from netops.cli.common import print_json as emit
+from netops.drivers.snmp.source import SnmpSource
+from netops.runbooks import records as rec
+from netops.runbooks.actions import Tools
+from netops.runbooks.catalog import Catalog, RunbookError, load_catalog
+from netops.runbooks.engine import Engine
+from netops.runbooks.params import parse_pairs
+from netops.runbooks.plan import plan as dry_plan
+from netops.secrets import SecretStore
+from netops.settings import Settings
+from netops.store.db import open_store
+
+app = typer.Typer(help="Emergency-plan runbooks: validate, plan, run, approve, resume.", no_args_is_help=True)
+
+PlaybooksOpt = Annotated[
+    Path, typer.Option("--playbooks", "-p", envvar="NETOPS_PLAYBOOKS", help="Folder of runbook YAML files.")
+]
+ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="A parameter as name=value (repeat).")]
+ActorOpt = Annotated[str, typer.Option("--as", help="Your name, recorded as who started/approved.")]
+
+
+def _catalog(directory: Path) -> Catalog:
+    try:
+        return load_catalog(directory)
+    except RunbookError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        fail(f"runbooks have {len(exc.problems)} problem(s)")
+
+
+def _engine(playbooks: Path, inventory: Path, state_dir: Path) -> Engine:
+    catalog = _catalog(playbooks)
+    inv = load(inventory)
+    secrets = SecretStore()
+    with errors_to_exit():
+        store = open_store(Settings(state_dir=state_dir).db_url)
+    tools = Tools(lambda: inv, secrets, SnmpSource(lambda: inv, secrets), store)
+    return Engine(store, lambda: catalog, tools)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _show_run(run: rec.RunView, as_json: bool, engine: Engine) -> None:
+    if as_json:
+        steps = [s.as_dict() for s in rec.steps_of(engine.store, run.id)]
+        emit({**run.as_dict(), "steps": steps, "approvals": rec.approvals_of(engine.store, run.id)})
+        return
+    flag = " (interrupted: resumable)" if run.interrupted else ""
+    out.print(f"{run.id}  {run.runbook}  {run.state}{flag}  at {run.phase}:{run.cursor}", highlight=False)
+    for s in rec.steps_of(engine.store, run.id):
+        error = f"  {s.error}" if s.error else ""
+        out.print(f"  {s.step:<24} #{s.attempt} {s.state}{error}", highlight=False, markup=False)
+
+
+def _execute(engine: Engine, run_id: str, secrets: dict[str, str], as_json: bool) -> None:
+    with errors_to_exit():
+        run = asyncio.run(engine.execute(run_id, secrets))
+    _show_run(run, as_json, engine)
+    engine.store.close()
+    if run.state != "succeeded":
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@app.command("list")
+def list_(playbooks: PlaybooksOpt = Path("playbooks"), as_json: JsonOpt = False) -> None:
+    """The runbooks of the playbooks folder."""
+    catalog = _catalog(playbooks)
+    rows = [{"id": r.id, "title": r.spec.title, "severity": r.spec.severity, "section": r.spec.plan_section,
+             "file": r.file} for r in sorted(catalog.runbooks.values(), key=lambda r: r.id)]  # fmt: skip
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        out.print(
+            f"{row['id']:<32} {row['severity']:<9} {row['section']:<10} {row['title']}", highlight=False
+        )
+
+
+@app.command()
+def validate(
+    directory: Annotated[Path, typer.Argument()] = Path("playbooks"), as_json: JsonOpt = False
+) -> None:
+    """Check every runbook of DIR; lists every problem with file:line and field."""
+    try:
+        catalog = load_catalog(directory)
+    except RunbookError as exc:
+        if as_json:
+            emit({"ok": False, "problems": [str(p) for p in exc.problems]})
+        else:
+            for problem in exc.problems:
+                out.print(str(problem), highlight=False, markup=False)
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    if as_json:
+        emit({"ok": True, "runbooks": sorted(catalog.runbooks)})
+    else:
+        out.print(
+            f"{len(catalog.runbooks)} runbooks valid: {', '.join(sorted(catalog.runbooks))}", highlight=False
+        )
+
+
+@app.command()
+def show(ident: str, playbooks: PlaybooksOpt = Path("playbooks"), as_json: JsonOpt = False) -> None:
+    """One runbook: its metadata, parameters and steps (JSON), or its YAML."""
+    with errors_to_exit():
+        rb = _catalog(playbooks).get(ident)
+    if as_json:
+        emit(rb.spec.model_dump(mode="json", by_alias=True))
+    else:
+        out.print(rb.text, highlight=False, markup=False)
+
+
+@app.command()
+def plan(
+    ident: str,
+    param: ParamOpt = None,
+    playbooks: PlaybooksOpt = Path("playbooks"),
+    inventory: InventoryOpt = Path("inventory"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Dry run: render every step, run the read-only checks, show what would be done. Writes nothing."""
+    catalog = _catalog(playbooks)
+    inv = load(inventory)
+    secrets = SecretStore()
+    tools = Tools(
+        lambda: inv, secrets, SnmpSource(lambda: inv, secrets), store=None
+    )  # no store: writes nothing
+    with errors_to_exit():
+        result = asyncio.run(dry_plan(catalog, tools, ident, parse_pairs(param or [])))
+    if as_json:
+        emit(result)
+        return
+    for row in result["steps"]:
+        extra = {k: v for k, v in row.items() if k not in ("step", "kind", "title", "action", "section")}
+        out.print(f"{row['section']}/{row['step']} ({row['kind']}): {row.get('action')}", highlight=False)
+        for key, value in extra.items():
+            out.print(f"    {key}: {value}", highlight=False, markup=False)
+
+
+@app.command()
+def run(
+    ident: str,
+    param: ParamOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Same as `plan`: writes nothing.")] = False,
+    playbooks: PlaybooksOpt = Path("playbooks"),
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    actor: ActorOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Start a run and execute it here, in the foreground (approvals can be given from another shell)."""
+    if dry_run:
+        plan(ident, param, playbooks, inventory, as_json)
+        return
+    engine = _engine(playbooks, inventory, state_dir)
+    with errors_to_exit():
+        given = parse_pairs(param or [])
+        run_id = engine.create_run(ident, given, actor=actor or _user(), trigger={"source": "cli"})
+    if not as_json:
+        out.print(f"run {run_id} started", highlight=False)
+    secrets = {k: v for k, v in given.items() if k in rec.get_run(engine.store, run_id).secret_params}
+    _execute(engine, run_id, secrets, as_json)
+
+
+@app.command()
+def runs(
+    state: Annotated[str | None, typer.Option(help="active, or one state (failed, waiting, ...).")] = None,
+    runbook: Annotated[str | None, typer.Option(help="Only runs of this runbook.")] = None,
+    state_dir: StateDirOpt = Path(".netops"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Recent runs, newest first."""
+    with errors_to_exit():
+        store = open_store(Settings(state_dir=state_dir).db_url)
+    found = rec.list_runs(store, state=state, runbook=runbook)
+    store.close()
+    if as_json:
+        emit([r.as_dict() for r in found])
+        return
+    for r in found:
+        flag = " interrupted" if r.interrupted else ""
+        out.print(f"{r.id}  {r.runbook:<28} {r.state:<10}{flag} {r.cursor or ''}", highlight=False)
+
+
+@app.command()
+def status(
+    run_id: str,
+    playbooks: PlaybooksOpt = Path("playbooks"),
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    as_json: JsonOpt = False,
+) -> None:
+    """One run: state, where it stands, every step attempt, approvals."""
+    engine = _engine(playbooks, inventory, state_dir)
+    with errors_to_exit():
+        _show_run(rec.get_run(engine.store, run_id), as_json, engine)
+
+
+@app.command()
+def transcript(run_id: str, state_dir: StateDirOpt = Path(".netops"), as_json: JsonOpt = False) -> None:
+    """The append-only transcript of a run."""
+    with errors_to_exit():
+        store = open_store(Settings(state_dir=state_dir).db_url)
+        rec.get_run(store, run_id)
+    lines = rec.transcript(store, run_id)
+    store.close()
+    if as_json:
+        emit(lines)
+        return
+    for line in lines:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(line["at"]))
+        out.print(f"{stamp}  {line['step'] or '-':<20} {line['text']}", highlight=False, markup=False)
+
+
+@app.command()
+def approve(
+    run_id: str,
+    step: Annotated[
+        str | None, typer.Argument(help="The step waiting (default: the one the run waits on).")
+    ] = None,
+    input_: Annotated[
+        list[str] | None, typer.Option("--input", help="An input the step asks for, name=value.")
+    ] = None,
+    reject: Annotated[bool, typer.Option("--reject", help="Refuse instead of approving.")] = False,
+    playbooks: PlaybooksOpt = Path("playbooks"),
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    actor: ActorOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve (or reject) the step a run waits on, or the start of a proposed run."""
+    from netops.auth.tokens import Role
+
+    engine = _engine(playbooks, inventory, state_dir)
+    with errors_to_exit():
+        run_view = engine.approve(
+            run_id, step, actor=actor or _user(), role=Role.ADMIN, inputs=dict(parse_pairs(input_ or [])),
+            decision="rejected" if reject else "approved",
+        )  # fmt: skip
+    _show_run(run_view, as_json, engine)
+
+
+@app.command()
+def cancel(
+    run_id: str,
+    playbooks: PlaybooksOpt = Path("playbooks"),
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    actor: ActorOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancel a run (at once if nothing executes it, else at its next step or wait)."""
+    engine = _engine(playbooks, inventory, state_dir)
+    with errors_to_exit():
+        _show_run(engine.cancel(run_id, actor=actor or _user()), as_json, engine)
+
+
+@app.command()
+def resume(
+    run_id: str,
+    from_step: Annotated[str | None, typer.Option("--from", help="Continue at this step instead.")] = None,
+    param: ParamOpt = None,
+    playbooks: PlaybooksOpt = Path("playbooks"),
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = Path(".netops"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Continue a failed or interrupted run here, at the step it stopped on; finished steps do not run again."""
+    engine = _engine(playbooks, inventory, state_dir)
+    with errors_to_exit():
+        engine.prepare_resume(run_id, from_step)
+    _execute(engine, run_id, dict(parse_pairs(param or [])), as_json)

@@ -1,0 +1,198 @@
+"""Test kit for the change tests: a small region (one device per platform, 127.74.N.x), its secrets,
+and the lab (SSH CLI + SNMP agents) running on a background event loop (netmiko is blocking)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from netops.changes.apply import ChangeRequest, ChangeRun, run_change
+from netops.changes.plan import Wave
+from netops.changes.push import PushOptions
+from netops.drivers.snmp.source import SnmpSource
+from netops.inventory.models import Inventory
+from netops.lab.cli import SshLab
+from netops.lab.snmp.server import SnmpLab
+from netops.lab.state import LabWorld
+from netops.secrets import SecretStore
+from netops.store.db import Store
+from netops.vc.conferences import Conference
+from tests.lab.cli.cli_testlib import LoopThread
+
+PASSWORD = "chg-Pa55word"
+COMMUNITY = "S3cret-c0mmunity"
+SUBNETS = itertools.cycle([*range(10 + os.getpid() % 200, 250), *range(10, 10 + os.getpid() % 200)])
+
+INVENTORY = """\
+defaults:
+  snmp_profile: lab-v2c
+  credential: lab-cli
+  ssh_port: 2222
+  snmp_port: 16161
+  vars:
+    ntp_server: 127.1.0.7
+    syslog_server: 127.1.0.6
+    ospf_process: 1
+snmp_profiles:
+  - {{id: lab-v2c, version: "2c", community: {{secret: chg-community}}, timeout_s: 0.5, retries: 1}}
+credentials:
+  - {{id: lab-cli, username: netops, password: {{secret: chg-password}}}}
+sites:
+  - id: centre
+    name: 自治区人民政府办公厅
+    name_en: region-centre
+    tier: region
+    devices:
+      - id: centre-core1
+        role: core
+        platform: huawei_vrp8
+        address: 127.74.{n}.1
+        interfaces:
+          - {{name: GE0/0/1, kind: downlink, description: to-kashgar, address: 10.74.0.1/30}}
+          - {{name: GE0/0/2, kind: downlink, description: to-hotan, address: 10.74.0.17/30}}
+          - {{name: LoopBack0, kind: loopback, address: 10.255.0.1/32}}
+  - id: kashgar
+    name: 喀什地区
+    name_en: kashgar
+    parent: centre
+    devices:
+      - id: kashgar-ce1
+        role: ce
+        platform: h3c_comware7
+        address: 127.74.{n}.2
+        interfaces:
+          - {{name: GE0/0/0, kind: uplink, description: to-centre, address: 10.74.0.2/30}}
+          - {{name: GE0/0/1, kind: downlink, description: to-shufu, address: 10.74.0.5/30}}
+          - {{name: GE0/0/2, kind: downlink, description: to-kashi, address: 10.74.0.9/30}}
+  - id: kashgar-shufu
+    name: 疏附县
+    name_en: shufu
+    parent: kashgar
+    devices:
+      - id: kashgar-shufu-ce1
+        role: ce
+        platform: huawei_vrp5
+        address: 127.74.{n}.3
+        interfaces:
+          - {{name: GE0/0/0, kind: uplink, description: to-kashgar, address: 10.74.0.6/30}}
+          - {{name: GE0/0/1, kind: lan, description: county-lan, address: 10.74.100.1/24}}
+      - {{id: kashgar-shufu-codec, role: codec, platform: codec, address: 127.74.{n}.13}}
+    rooms:
+      - {{id: kashgar-shufu-vc, name: 疏附县会议室, codec: kashgar-shufu-codec}}
+  - id: kashgar-kashi
+    name: 喀什市
+    name_en: kashi
+    parent: kashgar
+    devices:
+      - id: kashgar-kashi-ce1
+        role: ce
+        platform: cisco_ios
+        address: 127.74.{n}.4
+        interfaces:
+          - {{name: Gi0/0/0, kind: uplink, description: to-kashgar, address: 10.74.0.10/30}}
+  - id: hotan
+    name: 和田地区
+    name_en: hotan
+    parent: centre
+    devices:
+      - id: hotan-ce1
+        role: ce
+        platform: huawei_vrp8
+        address: 127.74.{n}.5
+        interfaces:
+          - {{name: GE0/0/0, kind: uplink, description: to-centre, address: 10.74.0.18/30}}
+          - {{name: GE0/0/1, kind: downlink, description: to-hetian, address: 10.74.0.21/30}}
+  - id: hotan-hetian
+    name: 和田县
+    name_en: hetian
+    parent: hotan
+    devices:
+      - id: hotan-hetian-ce1
+        role: ce
+        platform: cisco_ios
+        address: 127.74.{n}.6
+        interfaces:
+          - {{name: Gi0/0/0, kind: uplink, description: to-hotan, address: 10.74.0.22/30}}
+links:
+  - {{a: "kashgar-ce1:GE0/0/0", b: "centre-core1:GE0/0/1"}}
+  - {{a: "kashgar-shufu-ce1:GE0/0/0", b: "kashgar-ce1:GE0/0/1"}}
+  - {{a: "kashgar-kashi-ce1:Gi0/0/0", b: "kashgar-ce1:GE0/0/2"}}
+  - {{a: "hotan-ce1:GE0/0/0", b: "centre-core1:GE0/0/2"}}
+  - {{a: "hotan-hetian-ce1:Gi0/0/0", b: "hotan-ce1:GE0/0/1"}}
+"""
+
+ROUTERS = [
+    "centre-core1",
+    "kashgar-ce1",
+    "kashgar-shufu-ce1",
+    "kashgar-kashi-ce1",
+    "hotan-ce1",
+    "hotan-hetian-ce1",
+]
+
+
+def write_inventory(directory: Path, n: int, templates: Path | None = None) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "region.yaml").write_text(INVENTORY.format(n=n), encoding="utf-8")
+    if templates is not None:
+        (directory / "templates").symlink_to(templates)
+    return directory
+
+
+def write_secrets(path: Path) -> SecretStore:
+    path.write_text(f"chg-password: {PASSWORD}\nchg-community: {COMMUNITY}\n", encoding="utf-8")
+    path.chmod(0o600)
+    return SecretStore(path)
+
+
+@dataclass
+class Lab:
+    """A running lab for one test: world (state), SSH CLIs, SNMP agents, the loop they run on."""
+
+    world: LabWorld
+    ssh: SshLab
+    snmp: SnmpLab
+    loop: LoopThread
+    subnet: int
+    inventory: Inventory
+    inventory_dir: Path
+    secrets: SecretStore
+
+    def running(self, device: str) -> str:
+        """The device's running configuration lines (lab side, for assertions)."""
+        return "\n".join(self.loop.call(lambda: self.ssh.store(device).running.text_lines()))
+
+
+def push_devices(
+    lab: Lab,
+    store: Store,
+    waves: list[Wave],
+    *,
+    snmp: bool = True,
+    conferences: list[Conference] | None = None,
+    force: bool = False,
+    reason: str = "test",
+    confirm_s: float = 15.0,
+) -> ChangeRun:
+    """A rollout through the real runner (netmiko in threads, SNMP post-checks) on a fresh event loop."""
+
+    async def go() -> ChangeRun:
+        source = SnmpSource(lambda: lab.inventory, lab.secrets) if snmp else None
+        request = ChangeRequest(
+            waves,
+            user="tester",
+            reason=reason,
+            force=force,
+            options=PushOptions(confirm_s=confirm_s, minute_s=1.0),
+            threads=8,
+        )
+        return await run_change(lab.inventory, lab.secrets, store, request, conferences or [], source)
+
+    return asyncio.run(go())
+
+
+def one_wave(*devices: str, budget: int = 0) -> list[Wave]:
+    return [Wave(1, "test", tuple(devices), budget, 8)]
