@@ -1,0 +1,195 @@
+"""The shape of a runbook YAML file (``playbooks/*.yaml``), exactly as written, validated by pydantic.
+
+Every key is declared (``extra="forbid"``). Steps are a union discriminated by ``kind``. Text fields named
+``device``, ``command(s)``, ``message``, ``template``, ``prompt``, ``webhook`` and trigger ``params`` are Jinja
+templates; ``when``, ``expect`` and ``concurrency`` are expressions; both are checked for syntax and for the
+parameters and steps they name by ``catalog.py``, which also gives every problem its file and line.
+See docs/runbooks.md for the format with examples.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=63)]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$", max_length=63)]
+Seconds = Annotated[float, Field(gt=0, le=7 * 86400)]
+OnFailure = Annotated[str, StringConstraints(pattern=r"^(abort|continue|rollback|goto:[a-z0-9][a-z0-9-]*)$")]
+OnTimeout = Annotated[str, StringConstraints(pattern=r"^(abort|continue|goto:[a-z0-9][a-z0-9-]*)$")]
+
+PARAM_TYPES = ("string", "int", "bool", "enum", "regex", "site", "device", "link", "room", "secret")
+INVENTORY_TYPES = ("site", "device", "link", "room")
+PLATFORM_KEYS = ("default", "huawei_vrp8", "huawei_vrp5", "h3c_comware7", "cisco_ios")
+# the first word of every command a `command` or `cli` check may send: nothing here changes a device
+READ_ONLY = re.compile(r"^\s*(display|show|ping|tracert|traceroute|dir)\b", re.IGNORECASE)
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParamSpec(Spec):
+    name: Name
+    type: Literal["string", "int", "bool", "enum", "regex", "site", "device", "link", "room", "secret"]
+    description: str | None = None
+    required: bool = True
+    default: str | int | bool | None = None
+    values: list[str] | None = None  # enum
+    pattern: str | None = None  # regex
+
+
+class AlertTriggerSpec(Spec):
+    """An Alertmanager alert: its ``alertname``, label matchers (``value`` exact, ``~regex`` a full match)."""
+
+    alert: str
+    matchers: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, str] = Field(default_factory=dict)  # templates over labels / annotations
+
+
+class EventTriggerSpec(Spec):
+    """An internal event from ``netops.events`` (``incident.opened``, ``incident.resolved``, ``vc.room.red``)."""
+
+    event: Literal["incident.opened", "incident.resolved", "vc.room.red"]
+    matchers: dict[str, str] = Field(default_factory=dict)  # over subject and the event's data
+    params: dict[str, str] = Field(default_factory=dict)  # templates over subject / data
+
+
+class ManualTriggerSpec(Spec):
+    manual: Literal[True]
+
+
+def _trigger_kind(value: Any) -> str | None:
+    for key in ("alert", "event", "manual"):
+        if (isinstance(value, dict) and key in value) or (
+            isinstance(value, BaseModel) and hasattr(value, key)
+        ):
+            return key
+    return None
+
+
+Trigger = Annotated[
+    Annotated[AlertTriggerSpec, Tag("alert")]
+    | Annotated[EventTriggerSpec, Tag("event")]
+    | Annotated[ManualTriggerSpec, Tag("manual")],
+    Discriminator(
+        _trigger_kind,
+        custom_error_type="trigger_kind",
+        custom_error_message="a trigger needs one of the keys 'alert', 'event' or 'manual'",
+    ),
+]
+
+
+class StepBase(Spec):
+    id: Slug
+    title: str | None = None
+    when: str | None = None
+    timeout: Seconds = 60.0
+    retries: Annotated[int, Field(ge=0, le=20)] = 0
+    retry_delay: Annotated[float, Field(ge=0, le=3600)] = 1.0
+    on_failure: OnFailure = "abort"
+
+
+class Probe(Spec):
+    """What a ``check`` reads; ``expect`` is an expression over ``result`` (and params, steps, inventory)."""
+
+    via: Literal["snmp", "cli", "probe", "sip", "status"]
+    device: str
+    command: str | None = None  # via cli
+    expect: str
+
+    @model_validator(mode="after")
+    def _cli_needs_command(self) -> Probe:
+        if self.via == "cli" and not self.command:
+            raise ValueError("a cli check needs 'command' (a show/display command)")
+        if self.via != "cli" and self.command:
+            raise ValueError(f"'command' is only for via: cli, not via: {self.via}")
+        return self
+
+
+class CheckStep(StepBase, Probe):
+    kind: Literal["check"]
+
+
+class CommandStep(StepBase):
+    kind: Literal["command"]
+    device: str
+    commands: list[str] | dict[str, list[str]]  # one list, or per platform (``default`` for the others)
+
+
+class ConfigPushStep(StepBase):
+    kind: Literal["config_push"]
+    device: str
+    template: str  # the configuration lines (a Jinja template)
+    confirm: Seconds = 300.0  # the device reverts by itself unless the change is confirmed within this
+
+
+class WaitUntilStep(StepBase):
+    kind: Literal["wait_until"]
+    until: Probe
+    interval: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    timeout: Seconds = 600.0
+
+
+class InputSpec(Spec):
+    name: Name
+    type: Literal["string", "int", "regex", "enum"] = "string"
+    pattern: str | None = None
+    values: list[str] | None = None
+    required: bool = True
+
+
+class ManualConfirmStep(StepBase):
+    kind: Literal["manual_confirm"]
+    prompt: str
+    role: Literal["operator", "engineer", "admin"] = "operator"
+    inputs: list[InputSpec] = Field(default_factory=list)
+    timeout: Seconds = 3600.0
+    on_timeout: OnTimeout = "abort"
+
+
+class NotifyStep(StepBase):
+    kind: Literal["notify"]
+    message: str
+    webhook: str | None = None
+    email: list[str] | None = None  # sent only when the engine has a mail sender
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> NotifyStep:
+        if not self.webhook and not self.email:
+            raise ValueError("notify needs 'webhook' or 'email'")
+        return self
+
+
+class RunbookStep(StepBase):
+    kind: Literal["runbook"]
+    runbook: Slug
+    params: dict[str, str] = Field(default_factory=dict)
+    timeout: Seconds = 3600.0
+
+
+Step = Annotated[
+    CheckStep | CommandStep | ConfigPushStep | WaitUntilStep | ManualConfirmStep | NotifyStep | RunbookStep,
+    Field(discriminator="kind"),
+]
+
+
+class RunbookSpec(Spec):
+    id: Slug
+    title: str
+    severity: Literal["critical", "major", "minor", "warning", "info"]
+    plan_section: str  # the section of the emergency plan this runbook implements
+    description: str | None = None
+    approval: Literal["none", "start"] = "none"  # start: triggered runs are proposed until approved
+    concurrency: str | None = None  # an expression; one active run per value
+    triggers: list[Trigger] = Field(default_factory=list)
+    parameters: list[ParamSpec] = Field(default_factory=list)
+    steps: Annotated[list[Step], Field(min_length=1)]
+    finally_: list[Step] = Field(default_factory=list, alias="finally")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def all_steps(self) -> list[Any]:
+        return [*self.steps, *self.finally_]

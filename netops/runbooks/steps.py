@@ -1,0 +1,286 @@
+"""One step of a run: ``when``, attempts with ``retries`` and ``timeout``, the step kinds, the records it leaves.
+
+Called by ``engine.py`` for each step the cursor reaches; returns the step's final state (``succeeded``,
+``skipped``, ``failed``, ``timeout``, ``cancelled``). Every attempt is a row in ``runbook_steps`` and lines in
+the transcript, both masked. Device work is in ``actions.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from netops.errors import NetopsError
+from netops.runbooks import actions
+from netops.runbooks import records as rec
+from netops.runbooks.expr import ExpressionError, evaluate, render
+from netops.runbooks.schema import (
+    READ_ONLY,
+    CheckStep,
+    CommandStep,
+    ConfigPushStep,
+    ManualConfirmStep,
+    NotifyStep,
+    Probe,
+    RunbookStep,
+    WaitUntilStep,
+)
+
+if TYPE_CHECKING:
+    from netops.runbooks.engine import Engine, Live
+
+OUTPUT_LIMIT = 20_000  # characters kept of one command's output
+
+
+class StepFailed(NetopsError):
+    """The step ran and its result says no (an expectation not met, a rejection, a failed push)."""
+
+    def __init__(self, message: str, output: dict[str, Any] | None = None) -> None:
+        self.output = output or {}
+        super().__init__(message)
+
+
+class StepCancelled(NetopsError):
+    pass
+
+
+async def pause(engine: Engine, live: Live, seconds: float) -> None:
+    """Sleep, waking every ``poll_s`` to notice a cancel and to beat the run's heartbeat."""
+    end = time.monotonic() + seconds
+    while True:
+        if engine.cancel_requested(live.run_id):
+            raise StepCancelled("cancel requested")
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(engine.poll_s, left))
+        rec.update_run(engine.store, live.run_id, heartbeat_at=time.time())
+
+
+async def observe(tools: actions.Tools, live: Live, probe: Probe) -> tuple[bool, dict[str, Any]]:
+    ctx = live.context(tools.inventory())
+    device = render(probe.device, ctx)
+    command = render(probe.command, ctx) if probe.command else None
+    if command and not READ_ONLY.match(command):
+        raise StepFailed(f"rendered command {command!r} is not read-only")
+    result = await actions.read(tools, probe.via, device, command)
+    ok = bool(evaluate(probe.expect, {**ctx, "result": result}))
+    return ok, {"device": device, "result": result, "expect": probe.expect, "met": ok}
+
+
+async def _check(engine: Engine, live: Live, step: CheckStep, _record: int) -> dict[str, Any]:
+    ok, out = await observe(engine.tools, live, step)
+    if not ok:
+        raise StepFailed(f"expectation not met: {step.expect}", out)
+    return out
+
+
+async def _command(engine: Engine, live: Live, step: CommandStep, _record: int) -> dict[str, Any]:
+    ctx = live.context(engine.tools.inventory())
+    dev = engine.tools.device(render(step.device, ctx))
+    if isinstance(step.commands, list):
+        raw = step.commands
+    else:
+        raw = step.commands.get(dev.platform.value, step.commands.get("default", []))
+    commands = [render(c, ctx) for c in raw]
+    if not commands:
+        raise StepFailed(f"no commands for platform {dev.platform.value}")
+    bad = [c for c in commands if not READ_ONLY.match(c)]
+    if bad:
+        raise StepFailed(f"rendered commands are not read-only: {bad}")
+    outputs = await actions.run_commands(engine.tools, dev, commands)
+    return {
+        "device": dev.id,
+        "outputs": {c: o[:OUTPUT_LIMIT] for c, o in zip(commands, outputs, strict=True)},
+    }
+
+
+async def _push(engine: Engine, live: Live, step: ConfigPushStep, _record: int) -> dict[str, Any]:
+    ctx = live.context(engine.tools.inventory())
+    device = engine.tools.device(render(step.device, ctx)).id
+    lines = [line for line in render(step.template, ctx).splitlines() if line.strip()]
+    if engine.tools.pusher is None:
+        raise StepFailed("no change engine is connected to the runbook engine (config_push unavailable)")
+    request = actions.PushRequest(
+        live.run_id, step.id, device, lines, step.confirm, False, live.masker.values
+    )
+    outcome = await engine.tools.pusher.push(request)
+    out = {"device": device, "outcome": outcome.outcome, "change_id": outcome.change_id,
+           "diff": outcome.diff, "detail": outcome.detail, "lines": lines}  # fmt: skip
+    if not outcome.ok:
+        raise StepFailed(f"push to {device} {outcome.outcome}: {outcome.detail or ''}".strip(), out)
+    if outcome.change_id:
+        live.pushes.append((outcome.change_id, device))
+    return out
+
+
+async def _wait(engine: Engine, live: Live, step: WaitUntilStep, _record: int) -> dict[str, Any]:
+    checks = 0
+    while True:
+        checks += 1
+        try:
+            ok, out = await observe(engine.tools, live, step.until)
+        except NetopsError as exc:  # an unreachable device is a "not yet", not a failure
+            ok, out = False, {"error": live.masker.text(str(exc))}
+        if ok:
+            return {**out, "checks": checks}
+        await pause(engine, live, engine.pace(step.interval))
+
+
+async def _confirm(engine: Engine, live: Live, step: ManualConfirmStep, record: int) -> dict[str, Any]:
+    prompt = render(step.prompt, live.context(engine.tools.inventory()))
+    rec.update_run(engine.store, live.run_id, state="waiting")
+    rec.step_state(engine.store, record, "waiting")
+    asks = f"; inputs: {', '.join(i.name for i in step.inputs)}" if step.inputs else ""
+    rec.append(engine.store, live.run_id, f"waiting for {step.role} approval: {prompt}{asks}", step.id)
+    try:
+        while True:
+            answer = rec.take_approval(engine.store, live.run_id, step.id)
+            if answer is not None:
+                break
+            await pause(engine, live, engine.poll_s)
+    finally:
+        rec.update_run(engine.store, live.run_id, state="running")
+    out = {"prompt": prompt, "decision": answer["decision"], "by": answer["actor"], "role": answer["role"],
+           "inputs": answer["inputs"]}  # fmt: skip
+    if answer["decision"] != "approved":
+        raise StepFailed(f"rejected by {answer['actor']}", out)
+    return out
+
+
+async def _notify(engine: Engine, live: Live, step: NotifyStep, _record: int) -> dict[str, Any]:
+    ctx = live.context(engine.tools.inventory())
+    message = live.masker.text(render(step.message, ctx))
+    out: dict[str, Any] = {"message": message}
+    if step.webhook:
+        url = render(step.webhook, ctx)
+        payload = {"run": live.run_id, "runbook": live.runbook.id, "step": step.id, "message": message,
+                   "severity": live.runbook.spec.severity}  # fmt: skip
+        out["webhook"] = {"url": url, "status": await actions.post_webhook(url, payload, step.timeout)}
+    if step.email:
+        if engine.tools.mailer is None:
+            out["email"] = "not sent: no mail sender configured"
+        else:
+            await engine.tools.mailer.send(step.email, f"[netops] {live.runbook.spec.title}", message)
+            out["email"] = f"sent to {len(step.email)}"
+    return out
+
+
+async def _child(engine: Engine, live: Live, step: RunbookStep, record: int) -> dict[str, Any]:
+    ctx = live.context(engine.tools.inventory())
+    given = {k: render(v, ctx) for k, v in step.params.items()}
+    children = [
+        r
+        for r in rec.list_runs(engine.store, runbook=step.runbook, limit=50)
+        if r.parent_run == live.run_id and r.trigger.get("step") == step.id and r.state not in rec.FINAL
+    ]
+    if children:
+        child = engine.prepare_resume(children[0].id).id
+    else:
+        trig = {"source": "runbook", "parent": live.run_id, "step": step.id}
+        child = engine.create_run(
+            step.runbook, given, actor=f"run {live.run_id}", trigger=trig, parent=live.run_id
+        )
+    rec.append(engine.store, live.run_id, f"calls runbook {step.runbook}: run {child}", step.id)
+    done = await engine.execute(child)
+    out = {"run": child, "state": done.state}
+    if done.state != "succeeded":
+        raise StepFailed(f"runbook {step.runbook} (run {child}) ended {done.state}", out)
+    return out
+
+
+_KINDS: dict[type[Any], Any] = {
+    CheckStep: _check, CommandStep: _command, ConfigPushStep: _push, WaitUntilStep: _wait,
+    ManualConfirmStep: _confirm, NotifyStep: _notify, RunbookStep: _child,
+}  # fmt: skip
+
+
+def _remember(live: Live, step_id: str, state: str, output: dict[str, Any]) -> None:
+    live.steps[step_id] = {"ok": state in ("succeeded", "skipped"), "state": state, "output": output}
+
+
+async def run_step(engine: Engine, live: Live, step: Any) -> str:
+    store, run_id = engine.store, live.run_id
+    if step.when:
+        try:
+            go = bool(evaluate(step.when, live.context(engine.tools.inventory())))
+        except ExpressionError as exc:
+            go, why = None, live.masker.text(str(exc))
+        if go is False:
+            record = rec.step_started(store, run_id, step.id, step.kind, 0)
+            rec.step_finished(store, record, "skipped", {"when": step.when}, None)
+            rec.append(store, run_id, f"skipped {step.id}: when {step.when} is false", step.id)
+            _remember(live, step.id, "skipped", {})
+            return "skipped"
+        if go is None:
+            record = rec.step_started(store, run_id, step.id, step.kind, 0)
+            rec.step_finished(store, record, "failed", {}, why)
+            rec.append(store, run_id, f"{step.id} failed: {why}", step.id)
+            _remember(live, step.id, "failed", {})
+            return "failed"
+    done_before = sum(1 for v in rec.steps_of(store, run_id) if v.step == step.id)
+    state = "failed"
+    for attempt in range(1, step.retries + 2):
+        record = rec.step_started(store, run_id, step.id, step.kind, done_before + attempt)
+        title = f" ({step.title})" if step.title else ""
+        rec.append(
+            store, run_id, f"{step.kind} {step.id}{title}: attempt {attempt}/{step.retries + 1}", step.id
+        )
+        output: dict[str, Any] = {}
+        error: str | None = None
+        try:
+            output = await asyncio.wait_for(
+                _KINDS[type(step)](engine, live, step, record), timeout=step.timeout
+            )
+            state = "succeeded"
+        except TimeoutError:
+            state, error = "timeout", f"no result within {step.timeout:g} s"
+        except StepCancelled:
+            state, error = "cancelled", "cancel requested"
+        except StepFailed as exc:
+            state, error, output = "failed", str(exc), exc.output
+        except NetopsError as exc:  # device, expression, parameter errors: data, not a crash
+            state, error = "failed", f"{exc.__class__.__name__}: {exc}"
+        output = live.masker.data(output)
+        error = live.masker.text(error) if error else None
+        rec.step_finished(store, record, state, output, error)
+        summary = _summary(step, output) if state == "succeeded" else error
+        rec.append(store, run_id, f"{step.id} {state}{': ' + summary if summary else ''}", step.id)
+        _remember(live, step.id, state, output)
+        if state in ("succeeded", "cancelled") or isinstance(step, ManualConfirmStep):
+            return state
+        if attempt <= step.retries:
+            try:
+                await pause(engine, live, engine.pace(step.retry_delay))
+            except StepCancelled:
+                return "cancelled"
+    return state
+
+
+def _summary(step: Any, output: dict[str, Any]) -> str:
+    if isinstance(step, CommandStep):
+        return "; ".join(f"{c}: {len(o.splitlines())} lines" for c, o in output.get("outputs", {}).items())
+    if isinstance(step, ConfigPushStep):
+        return f"{output.get('device')} {output.get('outcome')} (change {output.get('change_id')})"
+    if isinstance(step, ManualConfirmStep):
+        return f"{output.get('decision')} by {output.get('by')}"
+    if isinstance(step, (CheckStep, WaitUntilStep)):
+        return f"{output.get('device')}: {output.get('expect')} holds"
+    if isinstance(step, RunbookStep):
+        return f"run {output.get('run')} {output.get('state')}"
+    return str(output.get("message", ""))[:200]
+
+
+async def rollback(engine: Engine, live: Live) -> None:
+    """Undo the run's confirmed pushes, newest first (``on_failure: rollback``)."""
+    if engine.tools.pusher is None or not live.pushes:
+        rec.append(engine.store, live.run_id, "rollback: nothing pushed by this run")
+        return
+    for change_id, device in reversed(live.pushes):
+        try:
+            res = await engine.tools.pusher.rollback(change_id, device)
+            rec.append(engine.store, live.run_id, f"rollback of {change_id} on {device}: {res.outcome}")
+        except NetopsError as exc:
+            rec.append(engine.store, live.run_id, live.masker.text(f"rollback of {change_id} failed: {exc}"))
+    live.pushes.clear()

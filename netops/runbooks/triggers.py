@@ -1,0 +1,165 @@
+"""Triggers: Alertmanager alerts and internal events start runbooks; resolutions stop them.
+
+For each firing alert (webhook version 4) every runbook with a matching ``alert`` trigger (``alertname`` plus
+label matchers: exact value, or ``~regex`` fully matched) gets one run per (alert fingerprint, runbook): a second
+notification while that run is active starts nothing. Parameters come from the trigger's templates over the
+alert's ``labels`` and ``annotations``. A runbook with ``approval: start`` is proposed instead of started. A
+``resolved`` alert ends its active runs: not yet executing or waiting for a person -> ``cancelled``; executing a
+step -> ``recovered`` (auto-recovered) at the next step. Internal events (``netops.events``) work the same way,
+with the fingerprint ``<kind>:<subject>``; ``incident.resolved`` and ``vc.room.recovered`` resolve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from netops.errors import NetopsError
+from netops.events import Event, EventBus
+from netops.runbooks import records as rec
+from netops.runbooks.expr import render
+from netops.runbooks.schema import AlertTriggerSpec, EventTriggerSpec
+from netops.runbooks.service import RunbookService
+
+log = logging.getLogger(__name__)
+RESOLVING = {"incident.resolved": "incident.opened", "vc.room.recovered": "vc.room.red"}
+
+
+def matches(matchers: Mapping[str, str], labels: Mapping[str, Any]) -> bool:
+    for key, want in matchers.items():
+        have = labels.get(key)
+        if have is None:
+            return False
+        if want.startswith("~"):
+            if not re.fullmatch(want[1:], str(have)):
+                return False
+        elif str(have) != want:
+            return False
+    return True
+
+
+def _fingerprint(alert: Mapping[str, Any]) -> str:
+    given = alert.get("fingerprint")
+    if given:
+        return str(given)
+    labels = json.dumps(alert.get("labels") or {}, sort_keys=True)
+    return hashlib.sha256(labels.encode()).hexdigest()[:16]
+
+
+def _start(
+    service: RunbookService,
+    spec_trigger: AlertTriggerSpec | EventTriggerSpec,
+    runbook_id: str,
+    fingerprint: str,
+    context: dict[str, Any],
+    trigger: dict[str, Any],
+) -> dict[str, Any]:
+    active = rec.active_run(service.store, runbook=runbook_id, fingerprint=fingerprint)
+    if active is not None:
+        return {
+            "runbook": runbook_id,
+            "fingerprint": fingerprint,
+            "run": active.id,
+            "action": "already active",
+        }
+    rb = service.catalog.get(runbook_id)
+    try:
+        params = {k: render(v, context) for k, v in spec_trigger.params.items()}
+        run_id = service.start(
+            runbook_id, params, actor=trigger["source"], trigger=trigger, fingerprint=fingerprint,
+            propose=rb.spec.approval == "start",
+        )  # fmt: skip
+    except NetopsError as exc:
+        log.warning("trigger of %s for %s not started: %s", runbook_id, fingerprint, exc)
+        return {"runbook": runbook_id, "fingerprint": fingerprint, "action": "refused", "detail": str(exc)}
+    action = "proposed" if rb.spec.approval == "start" else "started"
+    return {"runbook": runbook_id, "fingerprint": fingerprint, "run": run_id, "action": action}
+
+
+def resolve(service: RunbookService, fingerprint: str, actor: str) -> list[dict[str, Any]]:
+    out = []
+    for run in rec.active_by_fingerprint(service.store, fingerprint):
+        final = "recovered" if run.state == "running" and not run.interrupted else "cancelled"
+        try:
+            service.engine.cancel(run.id, actor=actor, final=final, reason="the alert resolved")
+        except NetopsError as exc:
+            out.append({"run": run.id, "action": "refused", "detail": str(exc)})
+            continue
+        out.append({"run": run.id, "fingerprint": fingerprint, "action": final})
+    return out
+
+
+def handle_alertmanager(service: RunbookService, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Act on one Alertmanager webhook (version 4) notification; returns what was done per alert and runbook."""
+    results: list[dict[str, Any]] = []
+    for alert in payload.get("alerts") or []:
+        if not isinstance(alert, Mapping):
+            continue
+        labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
+        fingerprint = _fingerprint(alert)
+        if alert.get("status") == "resolved":
+            results += resolve(service, fingerprint, "alertmanager")
+            continue
+        context = {"labels": labels, "annotations": dict(alert.get("annotations") or {}), "alert": alert}
+        for rb in service.catalog.runbooks.values():
+            for trig in rb.spec.triggers:
+                alert = isinstance(trig, AlertTriggerSpec) and trig.alert == labels.get("alertname")
+                if alert and isinstance(trig, AlertTriggerSpec) and matches(trig.matchers, labels):
+                    source = {"source": "alertmanager", "alertname": trig.alert, "labels": labels}
+                    results.append(_start(service, trig, rb.id, fingerprint, context, source))
+                    break
+    return results
+
+
+def handle_event(service: RunbookService, event: Event) -> list[dict[str, Any]]:
+    if event.kind in RESOLVING:
+        return resolve(service, f"{RESOLVING[event.kind]}:{event.subject}", f"event {event.kind}")
+    fingerprint = f"{event.kind}:{event.subject}"
+    fields = {"subject": event.subject, **{k: v for k, v in event.data.items() if isinstance(v, (str, int))}}
+    context = {"subject": event.subject, "data": event.data}
+    results = []
+    for rb in service.catalog.runbooks.values():
+        for trig in rb.spec.triggers:
+            if (
+                isinstance(trig, EventTriggerSpec)
+                and trig.event == event.kind
+                and matches(trig.matchers, fields)
+            ):
+                source = {"source": "event", "event": event.kind, "subject": event.subject}
+                results.append(_start(service, trig, rb.id, fingerprint, context, source))
+                break
+    return results
+
+
+def subscribe_events(
+    service: RunbookService, bus: EventBus, loop: asyncio.AbstractEventLoop
+) -> Callable[[], None]:
+    """Start runbooks on ``incident.opened``, ``vc.room.red``; stop them on the matching recoveries.
+
+    Events may be published from any thread; the work is done on ``loop`` (the service's). Returns a function
+    that unsubscribes.
+    """
+
+    def on_event(event: Event) -> None:
+        loop.call_soon_threadsafe(lambda: _safe(service, event))
+
+    kinds = ("incident.opened", "incident.resolved", "vc.room.red", "vc.room.recovered")
+    undo = [bus.subscribe(kind, on_event) for kind in kinds]
+
+    def unsubscribe() -> None:
+        for u in undo:
+            u()
+
+    return unsubscribe
+
+
+def _safe(service: RunbookService, event: Event) -> None:
+    try:
+        handle_event(service, event)
+    except Exception:  # one bad event must not stop the others
+        log.exception("runbook trigger failed on %s %s", event.kind, event.subject)

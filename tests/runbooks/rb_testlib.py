@@ -1,0 +1,224 @@
+"""Test kit for the runbook tests: the small lab inventory on 127.76.N.x, secrets, a webhook receiver, and a
+``RunbookService`` built on them (no HTTP service needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, TypeVar
+
+from netops.drivers.cli import CliSession
+from netops.drivers.platforms import driver_for
+from netops.drivers.snmp.source import SnmpSource
+from netops.inventory import load_inventory
+from netops.inventory.models import Inventory
+from netops.lab.cli import start_ssh
+from netops.lab.codec.lab import start_codecs
+from netops.lab.faults import FaultBook
+from netops.lab.snmp import start_snmp
+from netops.lab.state import LabWorld
+from netops.runbooks.actions import ConfigPusher, PushOutcome, PushRequest, Tools
+from netops.runbooks.catalog import load_catalog
+from netops.runbooks.service import RunbookService
+from netops.secrets import SecretStore
+from netops.store.db import open_store
+
+T = TypeVar("T")
+HERE = Path(__file__).parent
+PLAYBOOKS = HERE / "playbooks"
+SHIPPED = HERE.parent.parent / "playbooks"
+SECRETS = {"rb-community": "rb-c0mmunity", "rb-cli-password": "rb-Pa55word", "rb-codec-password": "rb-c0dec"}
+# 127.76.N.0/24 per lab; start where the pid says so that parallel test runs rarely meet
+SUBNETS = itertools.cycle([*range(10 + os.getpid() % 200, 250), *range(10, 10 + os.getpid() % 200)])
+
+
+def write_inventory(target: Path) -> tuple[Path, int]:
+    n = next(SUBNETS)
+    target.mkdir(parents=True, exist_ok=True)
+    text = (
+        (HERE / "inventory" / "lab.yaml.tmpl")
+        .read_text(encoding="utf-8")
+        .replace("127.76.N.", f"127.76.{n}.")
+    )
+    (target / "lab.yaml").write_text(text, encoding="utf-8")
+    return target, n
+
+
+def write_secrets(path: Path, extra: dict[str, str] | None = None) -> Path:
+    path.write_text("".join(f"{k}: {v}\n" for k, v in {**SECRETS, **(extra or {})}.items()), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def build_service(
+    tmp: Path,
+    inventory: Inventory,
+    secrets: SecretStore,
+    playbooks: Path = PLAYBOOKS,
+    *,
+    pusher: ConfigPusher | None = None,
+    db_url: str | None = None,
+) -> RunbookService:
+    store = open_store(db_url or f"sqlite:///{tmp / 'netops.db'}")
+    tools = Tools(lambda: inventory, secrets, SnmpSource(lambda: inventory, secrets), store, pusher)
+    return RunbookService(store, load_catalog(playbooks), tools, poll_s=0.05, max_interval_s=0.2)
+
+
+def lab_inventory(tmp: Path) -> tuple[Inventory, SecretStore, Path]:
+    directory, _n = write_inventory(tmp / "inventory")
+    secrets_path = write_secrets(tmp / "secrets.yaml")
+    return load_inventory(directory), SecretStore(secrets_path), secrets_path
+
+
+class Webhook:
+    """An HTTP receiver on 127.0.0.1 that records every JSON body posted to it."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", "0"))
+                hook.received.append(json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def messages(self) -> list[str]:
+        return [str(m.get("message")) for m in self.received]
+
+
+@contextmanager
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    hook.thread.start()
+    try:
+        yield hook
+    finally:
+        hook.server.shutdown()
+        hook.server.server_close()
+        hook.thread.join(5)
+
+
+class LoopThread:
+    """An asyncio loop in a daemon thread, for the lab's SNMP agents and SSH servers."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="rb-lab-loop", daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        async def wrapper() -> T:
+            return fn()
+
+        return self.run(wrapper())
+
+    def stop(self) -> None:
+        async def drain() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.loop.shutdown_asyncgens()
+
+        self.run(drain())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@dataclass
+class Lab:
+    world: LabWorld
+    faults: FaultBook
+    loop: LoopThread
+
+
+@contextmanager
+def running_lab(
+    inventory: Inventory,
+    secrets: SecretStore,
+    devices: list[str],
+    ssh: list[str],
+    codecs: list[str] | None = None,
+) -> Iterator[Lab]:
+    """SNMP agents for ``devices``, SSH CLIs for ``ssh``, codec/MCU endpoints (SIP, HTTP, probe reflector) for
+    ``codecs``, on their 127.76.x addresses, in a loop thread."""
+    world = LabWorld(inventory)
+    loop = LoopThread()
+    closers: list[Any] = []
+    try:
+        if devices:
+            closers.append(loop.run(start_snmp(world, secrets, devices)))
+        if ssh:
+            closers.append(loop.run(start_ssh(world, secrets, ssh, minute_seconds=1.0)))
+        if codecs:
+            closers.append(loop.run(start_codecs(world, secrets, codecs)))
+        yield Lab(world, FaultBook(world), loop)
+    finally:
+        for lab in reversed(closers):
+            loop.run(lab.close())
+        loop.stop()
+
+
+class DriverPusher:
+    """A stand-in for the change engine in these tests: a confirmed commit through the platform drivers
+    (apply under an auto-revert timer, check a fresh login works, confirm, save). The service plugs the real
+    change engine (netops.changes) in through the same ``ConfigPusher`` protocol."""
+
+    def __init__(self, inventory: Inventory, secrets: SecretStore) -> None:
+        self.inventory, self.secrets = inventory, secrets
+        self.pushed: list[tuple[str, list[str]]] = []
+
+    def _push(self, request: PushRequest) -> PushOutcome:
+        dev = self.inventory.device(request.device)
+        driver = driver_for(dev.platform)
+        session = CliSession.open(dev, self.inventory, self.secrets)
+        try:
+            before = driver.running(session)
+            new = [line for line in request.lines if line.strip() not in before]
+            diff = "\n".join(f"+ {line}" for line in new)
+            if request.dry_run:
+                return PushOutcome(True, "planned", None, diff)
+            pending = driver.begin(session, request.lines, request.lines, before, request.confirm_s, 1.0)
+            CliSession.open(dev, self.inventory, self.secrets).close()  # post-check: still reachable
+            driver.confirm(session, pending)
+            driver.save(session)
+        finally:
+            session.close()
+        self.pushed.append((request.device, request.lines))
+        return PushOutcome(True, "confirmed", f"chg-{len(self.pushed)}", diff)
+
+    async def push(self, request: PushRequest) -> PushOutcome:
+        return await asyncio.to_thread(self._push, request)
+
+    async def rollback(self, change_id: str, device: str) -> PushOutcome:
+        return PushOutcome(False, "failed", change_id, None, "rollback is not part of this stand-in")
+
+
+def running_config(inventory: Inventory, secrets: SecretStore, device: str) -> str:
+    dev = inventory.device(device)
+    session = CliSession.open(dev, inventory, secrets)
+    try:
+        return driver_for(dev.platform).running(session)
+    finally:
+        session.close()

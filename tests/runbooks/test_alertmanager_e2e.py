@@ -1,0 +1,238 @@
+"""End to end through the HTTP API against the lab: an Alertmanager payload starts `prefecture-uplink-down`
+with the site from the alert's labels; the run waits for the carrier ticket and the failback approval (given
+through the API, roles checked), waits for the lab fault to clear, pushes the failback through a confirmed
+commit to the lab router, and succeeds. The same payload twice starts one run; `resolved` cancels a waiting run;
+a dry run writes nothing; the webhook has its own secret."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+from sqlalchemy import func, select
+
+from netops.api.alert_routes import router as alert_router
+from netops.api.app import create_app
+from netops.api.auth import roles
+from netops.api.runbook_routes import router as runbook_router
+from netops.auth.tokens import Role, create_token
+from netops.runbooks.service import RunbookService
+from netops.runtime import Runtime
+from netops.settings import Settings
+from netops.store.schema import ConfigChange, RunbookRun
+from tests.conftest import served_app
+from tests.runbooks.rb_testlib import (
+    SHIPPED,
+    DriverPusher,
+    Lab,
+    running_config,
+    running_lab,
+    webhook,
+    write_inventory,
+    write_secrets,
+)
+
+AM_SECRET = "am-w3bhook-s3cret"
+LINK = "hami-ce1--centre-core1"
+
+
+@dataclass
+class Api:
+    client: httpx.Client
+    rt: Runtime
+    svc: RunbookService
+    lab: Lab
+    pusher: DriverPusher
+    tokens: dict[str, str]
+
+    def as_(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        got = self.client.get(f"/runs/{run_id}", headers=self.as_("noc"))
+        assert got.status_code == 200, got.text
+        data: dict[str, Any] = got.json()
+        return data
+
+    def wait_for(
+        self, run_id: str, state: str, cursor: str | None = None, timeout: float = 20
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.run(run_id)
+            if run["state"] == state and (cursor is None or run["cursor"] == cursor):
+                return run
+            time.sleep(0.05)
+        raise AssertionError(f"run {run_id} not {state} at {cursor}: {self.run(run_id)}")
+
+
+@pytest.fixture
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    inventory, _ = write_inventory(tmp_path / "inventory")
+    secrets_file = write_secrets(tmp_path / "secrets.yaml", {"alertmanager-webhook": AM_SECRET})
+    monkeypatch.setenv("NETOPS_SECRETS_FILE", str(secrets_file))
+    settings = Settings(inventory=inventory, state_dir=tmp_path / "state", poll_enabled=False)
+    rt = Runtime.start(settings)
+    pusher = DriverPusher(rt.inventory, rt.secrets)
+    app: FastAPI = create_app(settings, rt)
+    # what the lead wires in api/app.py: the routers with their roles, the service with the change engine
+    app.include_router(runbook_router, dependencies=[Depends(roles(Role.VIEWER, Role.OPERATOR))])
+    app.include_router(alert_router)
+    svc = RunbookService.from_runtime(rt, SHIPPED, pusher=pusher, poll_s=0.05, max_interval_s=0.2)
+    app.state.runbooks = svc
+    tokens = {name: create_token(rt.store, name, role)[1] for name, role in
+              (("noc", Role.VIEWER), ("duty", Role.OPERATOR), ("eng", Role.ENGINEER))}  # fmt: skip
+    devices = ["centre-core1", "centre-core2", "hami-ce1"]
+    with (
+        running_lab(rt.inventory, rt.secrets, devices, ssh=["hami-ce1"]) as lab,
+        served_app(app) as url,
+        httpx.Client(base_url=url, timeout=10) as client,
+    ):
+        yield Api(client, rt, svc, lab, pusher, tokens)
+        for run_id in list(svc.tasks):  # nothing left executing when the server stops
+            svc.engine.cancel(run_id, actor="test")
+        deadline = time.monotonic() + 10
+        while svc.tasks and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def alert(status: str, fingerprint: str, site: str = "hami") -> dict[str, Any]:
+    item = {
+        "status": status,
+        "labels": {"alertname": "NetopsPrefectureUplinksDown", "site": site, "tier": "prefecture",
+                   "severity": "critical"},
+        "annotations": {"summary": f"prefecture {site} is cut off", "runbook": "prefecture-uplink-down"},
+        "startsAt": "2026-11-25T03:00:00Z", "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "",
+        "fingerprint": fingerprint,
+    }  # fmt: skip
+    return {
+        "version": "4", "groupKey": "{}:{alertname=\"NetopsPrefectureUplinksDown\"}", "truncatedAlerts": 0,
+        "status": status, "receiver": "netops", "groupLabels": {"alertname": "NetopsPrefectureUplinksDown"},
+        "commonLabels": item["labels"], "commonAnnotations": item["annotations"], "externalURL": "", "alerts": [item],
+    }  # fmt: skip
+
+
+def post_alert(api: Api, payload: dict[str, Any], secret: str = AM_SECRET) -> httpx.Response:
+    return api.client.post(
+        "/alerts/alertmanager", json=payload, headers={"Authorization": f"Bearer {secret}"}
+    )
+
+
+def test_alert_starts_the_runbook_which_is_approved_pushes_waits_and_succeeds(api: Api) -> None:
+    fault = api.lab.loop.call(lambda: api.lab.faults.apply("link-down", LINK))
+    with webhook() as hook:
+        t0 = time.monotonic()
+        answer = post_alert(api, alert("firing", "fp-hami-1"))
+        assert answer.status_code == 200, answer.text
+        assert time.monotonic() - t0 < 1.0  # answers at once; the run executes in the background
+        (started,) = answer.json()["results"]
+        assert started["action"] == "started" and started["runbook"] == "prefecture-uplink-down"
+        run_id = started["run"]
+        again = post_alert(api, alert("firing", "fp-hami-1")).json()["results"]
+        assert again == [{"runbook": "prefecture-uplink-down", "fingerprint": "fp-hami-1", "run": run_id,
+                          "action": "already active"}]  # fmt: skip
+
+        run = api.wait_for(run_id, "waiting", "carrier-ticket")
+        assert run["params"] == {"site": "hami", "notify_webhook": None}
+        assert [s["state"] for s in run["steps"]] == [
+            "succeeded",
+            "succeeded",
+            "skipped",
+            "skipped",
+            "waiting",
+        ]
+        body = {"step": "carrier-ticket", "inputs": {"ticket": "XJTEL-2026-1125-07"}}
+        assert (
+            api.client.post(f"/runs/{run_id}/approve", json=body, headers=api.as_("noc")).status_code == 403
+        )
+        ok = api.client.post(f"/runs/{run_id}/approve", json=body, headers=api.as_("duty"))
+        assert ok.status_code == 200, ok.text
+
+        api.wait_for(run_id, "running", "wait-recovery")
+        time.sleep(0.5)  # a few rounds of the condition with the link still down
+        assert api.run(run_id)["cursor"] == "wait-recovery"
+        api.lab.loop.call(lambda: api.lab.faults.clear(fault.id))
+        api.wait_for(run_id, "waiting", "approve-failback")
+        refused = api.client.post(f"/runs/{run_id}/approve", json={}, headers=api.as_("duty"))
+        assert refused.status_code == 403 and "needs engineer" in refused.json()["detail"]
+        assert api.client.post(f"/runs/{run_id}/approve", json={}, headers=api.as_("eng")).status_code == 200
+
+        done = api.wait_for(run_id, "succeeded", timeout=60)
+        assert hook.received == []  # no notify_webhook given: the notify steps were skipped
+    steps = {s["step"]: s for s in done["steps"]}
+    assert steps["failback"]["output"]["outcome"] == "confirmed"
+    assert steps["carrier-ticket"]["output"]["inputs"] == {"ticket": "XJTEL-2026-1125-07"}
+    assert [(a["step"], a["actor"]) for a in done["approvals"]] == [("carrier-ticket", "duty"),
+                                                                   ("approve-failback", "eng")]  # fmt: skip
+    config = running_config(api.rt.inventory, api.rt.secrets, "hami-ce1")
+    assert f"description primary uplink restored by netops run {run_id}" in config
+    assert api.pusher.pushed and api.pusher.pushed[0][0] == "hami-ce1"
+    transcript = api.client.get(f"/runs/{run_id}/transcript", headers=api.as_("noc")).json()
+    assert any("approved by eng (engineer)" in line["text"] for line in transcript)
+    # a new alert for the same fingerprint after the run ended starts a new run
+    assert post_alert(api, alert("resolved", "fp-hami-1")).json()["results"] == []
+
+
+def test_resolved_alert_cancels_the_waiting_run(api: Api) -> None:
+    fault = api.lab.loop.call(lambda: api.lab.faults.apply("link-down", LINK))
+    (started,) = post_alert(api, alert("firing", "fp-hami-2")).json()["results"]
+    api.wait_for(started["run"], "waiting", "carrier-ticket")
+    api.lab.loop.call(lambda: api.lab.faults.clear(fault.id))
+    (resolved,) = post_alert(api, alert("resolved", "fp-hami-2")).json()["results"]
+    assert resolved == {"run": started["run"], "fingerprint": "fp-hami-2", "action": "cancelled"}
+    run = api.wait_for(started["run"], "cancelled")
+    states = {s["step"]: s["state"] for s in run["steps"]}
+    assert states["carrier-ticket"] == "cancelled" and states["report"] == "skipped"  # finally still runs
+    assert not api.pusher.pushed
+
+
+def test_webhook_needs_its_own_secret(api: Api) -> None:
+    assert post_alert(api, alert("firing", "fp-x"), secret="wrong").status_code == 401
+    # an API token, even an admin's, is not the webhook secret
+    assert post_alert(api, alert("firing", "fp-x"), secret=api.tokens["eng"]).status_code == 401
+    bad = api.client.post(
+        "/alerts/alertmanager", content=b"not json", headers={"Authorization": f"Bearer {AM_SECRET}"}
+    )
+    assert bad.status_code == 400
+    assert api.client.get("/runs", headers=api.as_("noc")).json() == []
+
+
+def test_dry_run_writes_nothing(api: Api) -> None:
+    api.lab.loop.call(lambda: api.lab.faults.apply("link-down", LINK))
+    before = running_config(api.rt.inventory, api.rt.secrets, "hami-ce1")
+    plan = api.client.post("/runbooks/prefecture-uplink-down/plan", json={"params": {"site": "hami"}},
+                           headers=api.as_("duty"))  # fmt: skip
+    assert plan.status_code == 200, plan.text
+    rows = {r["step"]: r for r in plan.json()["steps"]}
+    assert rows["verify-primary-down"]["met"] is True  # the read-only check really ran
+    assert rows["check-backup"]["met"] is True
+    assert rows["approve-failover"]["action"] == "skipped"
+    assert rows["failback"]["action"] == "would push" and rows["failback"]["outcome"] == "planned"
+    assert "description primary uplink restored by netops run dry-run" in rows["failback"]["diff"]
+    assert running_config(api.rt.inventory, api.rt.secrets, "hami-ce1") == before
+    with api.rt.store.session() as s:
+        assert s.scalar(select(func.count()).select_from(RunbookRun)) == 0
+        assert s.scalar(select(func.count()).select_from(ConfigChange)) == 0
+    assert not api.pusher.pushed
+
+
+def test_resolved_alert_marks_a_run_waiting_for_recovery_auto_recovered(api: Api) -> None:
+    api.lab.loop.call(lambda: api.lab.faults.apply("link-down", LINK))
+    (started,) = post_alert(api, alert("firing", "fp-hami-3")).json()["results"]
+    run_id = started["run"]
+    api.wait_for(run_id, "waiting", "carrier-ticket")
+    body = {"inputs": {"ticket": "XJTEL-3"}}
+    assert api.client.post(f"/runs/{run_id}/approve", json=body, headers=api.as_("duty")).status_code == 200
+    api.wait_for(run_id, "running", "wait-recovery")
+    (resolved,) = post_alert(api, alert("resolved", "fp-hami-3")).json()["results"]
+    assert resolved["action"] == "recovered"
+    run = api.wait_for(run_id, "recovered")
+    states = {s["step"]: s["state"] for s in run["steps"]}
+    assert states["wait-recovery"] == "cancelled" and "failback" not in states
+    assert not api.pusher.pushed

@@ -1,0 +1,137 @@
+"""Kill the process executing a run (SIGKILL, no clean-up), then resume it from another process: the run
+continues at the step it was on, and no step that had finished runs again (the webhook counts them)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from netops.auth.tokens import Role
+from netops.inventory import load_inventory
+from netops.runbooks import records as rec
+from netops.secrets import SecretStore
+from netops.store.db import open_store
+from tests.runbooks.rb_testlib import PLAYBOOKS, build_service, webhook, write_inventory, write_secrets
+
+CLI = "from netops.cli.runbook import app; app(prog_name='netops runbook')"
+
+
+def runbook_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", CLI, *args], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+
+
+def test_killed_run_resumes_without_repeating_finished_steps(tmp_path: Path) -> None:
+    inventory, _ = write_inventory(tmp_path / "inventory")
+    state = tmp_path / "state"
+    env = {
+        **os.environ, "NETOPS_SECRETS_FILE": str(write_secrets(tmp_path / "secrets.yaml")),
+        "NETOPS_INVENTORY": str(inventory), "NETOPS_STATE_DIR": str(state), "NETOPS_PLAYBOOKS": str(PLAYBOOKS),
+        "NETOPS_DATABASE_URL": "",
+    }  # fmt: skip
+    env.pop("NETOPS_DATABASE_URL")
+    with webhook() as hook:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CLI, "run", "approve-flow", "--param", "site=hami", "--param", f"hook={hook.url}",
+             "--as", "duty"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            run = None
+            while time.monotonic() < deadline:
+                if (state / "netops.db").exists():
+                    store = open_store(f"sqlite:///{state / 'netops.db'}")
+                    found = rec.list_runs(store)
+                    store.close()
+                    if found and found[0].state == "waiting":
+                        run = found[0]
+                        break
+                time.sleep(0.1)
+            assert run is not None, "the run did not reach its approval step"
+            os.kill(proc.pid, signal.SIGKILL)  # a crash: nothing is cleaned up
+            proc.wait(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+        assert hook.messages() == ["starting at hami with token None"]
+
+        listed = runbook_cli("runs", "--json", env=env)
+        assert listed.returncode == 0, listed.stderr
+        (row,) = json.loads(listed.stdout)
+        assert row["id"] == run.id and row["state"] == "waiting" and row["interrupted"] is True
+
+        approved = runbook_cli("approve", run.id, "--input", "ticket=CT-7", "--as", "erin", env=env)
+        assert approved.returncode == 0, approved.stderr
+        resumed = runbook_cli("resume", run.id, "--json", env=env)
+        assert resumed.returncode == 0, resumed.stderr + resumed.stdout
+        result = json.loads(resumed.stdout)
+        assert result["state"] == "succeeded"
+        assert hook.messages() == ["starting at hami with token None", "ticket CT-7 opened", "run over"]
+
+    attempts = [(s["step"], s["state"]) for s in result["steps"]]
+    assert attempts == [
+        ("announce", "succeeded"), ("polled", "succeeded"), ("approve", "interrupted"), ("approve", "succeeded"),
+        ("done", "succeeded"), ("closing", "succeeded"),
+    ]  # fmt: skip
+    assert result["approvals"][0]["actor"] == "erin"
+    text = runbook_cli("transcript", run.id, env=env).stdout
+    assert "continues at steps approve" in text and "approved by erin (admin): ticket=CT-7" in text
+
+
+def test_service_start_hook_continues_runs_a_killed_process_left(tmp_path: Path) -> None:
+    """What ``netops serve`` does at start (``resume_interrupted``): the run continues by itself."""
+    inventory, _ = write_inventory(tmp_path / "inventory")
+    secrets_file = write_secrets(tmp_path / "secrets.yaml")
+    state = tmp_path / "state"
+    env = {**os.environ, "NETOPS_SECRETS_FILE": str(secrets_file), "NETOPS_INVENTORY": str(inventory),
+           "NETOPS_STATE_DIR": str(state), "NETOPS_PLAYBOOKS": str(PLAYBOOKS)}  # fmt: skip
+    env.pop("NETOPS_DATABASE_URL", None)
+    with webhook() as hook:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CLI, "run", "approve-flow", "--param", "site=hami", "--param", f"hook={hook.url}"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not hook.received:
+                time.sleep(0.05)
+            while time.monotonic() < deadline:  # the approval step is reached and stored
+                store = open_store(f"sqlite:///{state / 'netops.db'}")
+                runs = rec.list_runs(store)
+                store.close()
+                if runs and runs[0].state == "waiting":
+                    break
+                time.sleep(0.05)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        svc = build_service(tmp_path, load_inventory(inventory), SecretStore(secrets_file),
+                            db_url=f"sqlite:///{state / 'netops.db'}")  # fmt: skip
+
+        async def restart() -> rec.RunView:
+            resumed = await svc.resume_interrupted()
+            assert len(resumed) == 1
+            async with asyncio.timeout(10):
+                while True:
+                    if rec.get_run(svc.store, resumed[0]).state == "waiting":
+                        break
+                    await asyncio.sleep(0.05)
+            svc.engine.approve(resumed[0], None, actor="erin", role=Role.ENGINEER, inputs={"ticket": "CT-8"})
+            return await svc.wait(resumed[0])
+
+        done = asyncio.run(restart())
+        assert done.state == "succeeded"
+        assert hook.messages() == ["starting at hami with token None", "ticket CT-8 opened", "run over"]
+    assert [s.step for s in rec.steps_of(svc.store, done.id)].count("announce") == 1
+    svc.store.close()
