@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from netops.drivers.cli import CliSession
@@ -52,7 +53,7 @@ class InterfaceState:
     oper_up: bool
 
 
-class PlatformDriver:
+class PlatformDriver(ABC):
     """Base of the four drivers; subclasses set ``platform`` and override the transaction steps."""
 
     platform: Platform
@@ -94,6 +95,7 @@ class PlatformDriver:
         return [w[2] for w in (ln.split() for ln in text.splitlines()) if len(w) >= 4 and w[3] == "Full"]
 
     # -- transactions ----------------------------------------------------------------------------------
+    @abstractmethod
     def begin(
         self,
         s: CliSession,
@@ -106,14 +108,15 @@ class PlatformDriver:
         """Apply ``commands`` (``shown``: the same, masked, for messages) so that the device reverts by
         itself after ``confirm_s`` seconds unless confirmed; ``minute_s``: how long a device "minute" lasts
         (60; less in the lab). A refused line: clean up (nothing stays changed), raise ``CommandRejected``."""
-        raise NotImplementedError
+        ...
 
-    def confirm(self, s: CliSession, pending: Pending) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def confirm(self, s: CliSession, pending: Pending) -> None: ...
 
+    @abstractmethod
     def abort(self, s: CliSession, pending: Pending) -> None:
         """Revert a pending (unconfirmed) change now."""
-        raise NotImplementedError
+        ...
 
     def rollback(self, s: CliSession, pending: Pending) -> None:
         """Undo a change, confirmed or not: back to the snapshot."""

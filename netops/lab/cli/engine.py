@@ -17,6 +17,7 @@ Output is returned with ``\\n`` line ends; the server turns them into ``\\r\\n``
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -88,7 +89,7 @@ class Question:
     echo: bool = True
 
 
-class Dialect:
+class Dialect(ABC):
     """What a platform adds to the engine. Subclasses fill the class attributes and override hooks."""
 
     name = "?"
@@ -104,27 +105,27 @@ class Dialect:
         self.keys = Keys(self.key_patterns)
 
     # prompts and texts ---------------------------------------------------------------------------------
-    def prompt(self, session: Session) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def prompt(self, session: Session) -> str: ...
 
     def banner(self, session: Session) -> str:
         return ""
 
-    def unrecognized(self, prompt: str, line: str, pos: int) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def unrecognized(self, prompt: str, line: str, pos: int) -> str: ...
 
     def incomplete(self, prompt: str, line: str, pos: int) -> str:
         return self.unrecognized(prompt, line, pos)
 
-    def rejected(self, line: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def rejected(self, line: str) -> str: ...
 
     # configuration -------------------------------------------------------------------------------------
-    def initial_config(self, state: DeviceState, inventory: Inventory) -> ConfigNode:
-        raise NotImplementedError
+    @abstractmethod
+    def initial_config(self, state: DeviceState, inventory: Inventory) -> ConfigNode: ...
 
-    def render(self, tree: ConfigNode, session: Session) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def render(self, tree: ConfigNode, session: Session) -> str: ...
 
     def initial_frames(self, session: Session) -> list[Frame]:
         return [Frame("exec")]
