@@ -51,6 +51,7 @@ def service(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
         "NETOPS_POLL_FAST_S": "2",
         "NETOPS_POLL_NORMAL_S": "2",
         "NETOPS_POLL_THRESHOLD": "1",
+        "NETOPS_PLAYBOOKS": str(REPO / "tests" / "api" / "playbooks"),
     }
     lab = run_netops(
         "lab", "up", "--detach", "--inventory", str(INVENTORY), "--control-port", str(free_port()), env=env
@@ -134,3 +135,66 @@ def test_board_without_a_token_asks_for_one(service: tuple[str, str, dict[str, s
     dom = chromium("--dump-dom", f"{base}/board", profile=tmp_path / "p").stdout
     assert 'id="login"' in dom and 'id="login" hidden' not in dom
     assert "data-site=" not in dom
+
+
+def token(env: dict[str, str], name: str, role: str) -> str:
+    made = run_netops("token", "create", "--name", name, "--role", role, "--json", env=env)
+    assert made.returncode == 0, made.stderr
+    return str(json.loads(made.stdout)["token"])
+
+
+def test_device_conference_and_runbook_pages(
+    service: tuple[str, str, dict[str, str]], tmp_path: Path
+) -> None:
+    base, viewer, env = service
+    wait_polled(base, viewer, {"hami": "up"})
+    time.sleep(2.5)  # a second poll, so traffic rates exist
+
+    dom = chromium(
+        "--dump-dom", f"{base}/board/device/hami-ce1#token={viewer}", profile=tmp_path / "d"
+    ).stdout
+    assert "hami-ce1 · 哈密市" in dom
+    assert re.findall(r'data-interface="([^"]+)" data-oper="up"', dom)[:1] == ["GigabitEthernet1/0/1"]
+
+    engineer = {"Authorization": f"Bearer {token(env, 'duty-engineer', 'engineer')}"}
+    start = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 3600))
+    made = httpx.post(
+        f"{base}/conferences",
+        headers=engineer,
+        json={"id": "drill", "title": "应急演练", "start": start, "rooms": ["hami-vc"]},
+    )
+    assert made.status_code == 201, made.text
+    assert httpx.post(f"{base}/conferences/drill/precheck", headers=engineer, timeout=60).status_code == 200
+    dom = chromium(
+        "--dump-dom", f"{base}/board/conference/drill#token={viewer}", profile=tmp_path / "c"
+    ).stdout
+    assert "应急演练" in dom
+    assert re.search(r'data-room="hami-vc" data-colour="(GREEN|AMBER)"', dom), dom[-2000:]
+
+    operator = {"Authorization": f"Bearer {token(env, 'on-call', 'operator')}"}
+    run = httpx.post(f"{base}/runbooks/duty-check/runs", headers=operator, json={"params": {}})
+    assert run.status_code == 202, run.text
+    run_id = run.json()["id"] if "id" in run.json() else run.json()["run_id"]
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{base}/runs/{run_id}", headers=operator).json()["state"] != "waiting":
+        assert time.monotonic() < deadline, "the run never reached its approval"
+        time.sleep(0.2)
+    dom = chromium("--dump-dom", f"{base}/board/runs#token={viewer}", profile=tmp_path / "r").stdout
+    assert f'data-approve="{run_id}"' in dom and "duty-check" in dom
+    shot = tmp_path / "runs.png"
+    chromium(
+        f"--screenshot={shot}",
+        "--window-size=1200,700",
+        f"{base}/board/runs#token={viewer}",
+        profile=tmp_path / "r2",
+    )
+    assert shot.is_file() and shot.stat().st_size > 5_000
+    # the approve button is only as strong as the token behind it: the API checks the role
+    weak = httpx.post(
+        f"{base}/runs/{run_id}/approve",
+        headers={"Authorization": f"Bearer {viewer}"},
+        json={"step": "confirm"},
+    )
+    assert weak.status_code == 403
+    ok = httpx.post(f"{base}/runs/{run_id}/approve", headers=operator, json={"step": "confirm"})
+    assert ok.status_code == 200, ok.text
