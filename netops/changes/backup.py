@@ -25,10 +25,10 @@ from sqlalchemy import select
 from netops.changes.diff import compare, mask
 from netops.changes.plan import pushable
 from netops.changes.render import Renderer, TemplateError
-from netops.drivers.cli import CliSession, Timeouts
-from netops.drivers.platforms import driver_for
+from netops.drivers.cli import Timeouts
 from netops.drivers.platforms.remediation import diff_texts
 from netops.drivers.platforms.syntax import syntax_for
+from netops.drivers.readers import read_running
 from netops.errors import DeviceError, NetopsError, NotFoundError
 from netops.inventory.models import Device, Inventory
 from netops.secrets import SecretStore, referenced_secrets
@@ -106,8 +106,7 @@ def backup_device(
     """One device, blocking (run it in a thread)."""
     now = time.time()
     try:
-        with CliSession.open(device, inventory, secrets, timeouts or Timeouts(command=30.0)) as s:
-            running = driver_for(device.platform).running(s)
+        running = read_running(device, inventory, secrets, timeouts)  # NAPALM where complete, else netmiko
         text = clean(running, known)
     except BackupRejected as exc:
         _status(store, device.id, last_backup_attempt_at=now, last_backup_error=str(exc)[:500])
