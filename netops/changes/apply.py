@@ -60,7 +60,7 @@ class ChangeRequest:
     threads: int = 32  # netmiko sessions at once over all waves
 
 
-def _record(store: Store, change_id: str, wave: int, r: PushResult, secrets: frozenset[str]) -> None:
+def record_result(store: Store, change_id: str, wave: int, r: PushResult, secrets: frozenset[str]) -> None:
     records.record_device(
         store,
         change_id,
@@ -102,7 +102,7 @@ async def run_change(
     if frozen and not (request.force and request.reason.strip()):
         for dev, conf in frozen.items():
             run.results[dev] = PushResult(dev, "refused", f"conference freeze: on the path of {conf}")
-            _record(store, change_id, 0, run.results[dev], frozenset())
+            record_result(store, change_id, 0, run.results[dev], frozenset())
         run.state = "refused"
         why = "forced without a reason" if request.force else "conference freeze"
         records.update_change(
@@ -157,7 +157,7 @@ async def _run_wave(
             failures += 1
             if failures > wave.failure_budget:
                 over = True
-        _record(store, change_id, wave.index, r, pusher.known_secrets)
+        record_result(store, change_id, wave.index, r, pusher.known_secrets)
         emit({"event": "device", "wave": wave.index, "device": dev, "outcome": r.outcome, "detail": r.detail})
 
     await asyncio.gather(*(one(d) for d in wave.devices))
@@ -175,7 +175,7 @@ async def _run_wave(
             r.outcome, r.detail = "rolled-back", f"wave {wave.index} over its failure budget: {what}"
         except NetopsError as exc:
             r.detail = pusher.masked(f"wave {wave.index} halted; ROLLBACK FAILED: {exc}")
-        _record(store, change_id, wave.index, r, pusher.known_secrets)
+        record_result(store, change_id, wave.index, r, pusher.known_secrets)
         emit(
             {
                 "event": "device",

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from netops.changes import checks as chk
 from netops.changes.diff import ConfigDiff, compare, mask
@@ -32,7 +32,7 @@ from netops.drivers.cli import CliSession, Timeouts, register_secrets
 from netops.drivers.platforms import Pending, driver_for
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import CommandRejected, DeviceError, NetopsError
-from netops.inventory.models import Inventory
+from netops.inventory.models import Device, Inventory
 from netops.secrets import SecretStore, referenced_secrets
 from netops.store.db import Store
 
@@ -49,6 +49,23 @@ class PushOptions:
     save: bool = True  # save the configuration after confirming
     post_checks: bool = True
     timeouts: Timeouts = field(default_factory=Timeouts)
+
+
+class ChangeSource(Protocol):
+    """Where a push's intended configuration comes from, given the running one just read (the templates,
+    or the running configuration with lines merged in: ``netops.changes.lines``)."""
+
+    def intended(self, device: Device, running: str) -> RenderedConfig: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A configuration rendered before the device is read (the templates'): the running one is ignored."""
+
+    config: RenderedConfig
+
+    def intended(self, device: Device, running: str) -> RenderedConfig:
+        return self.config
 
 
 @dataclass(slots=True)
@@ -86,11 +103,18 @@ class Pusher:
         self.pool = pool
         self.snmp = snmp
         self.options = options or PushOptions()
-        self.renderer = renderer or Renderer(inventory, secrets)
+        self._renderer = renderer
         self.known_secrets = frozenset(
             secrets.get(ref) for ref in referenced_secrets(inventory) if secrets.has(ref)
         )
         register_secrets(self.known_secrets)
+
+    @property
+    def renderer(self) -> Renderer:
+        """Built on first use: a push of lines (``ChangeSource``) needs no templates folder."""
+        if self._renderer is None:
+            self._renderer = Renderer(self.inventory, self.secrets)
+        return self._renderer
 
     def masked(self, text: str) -> str:
         return mask(text, self.known_secrets)
@@ -103,7 +127,8 @@ class Pusher:
             chk.add_snmp(view, await self.snmp.poll(self.inventory.device(device_id)))
 
     # -- one device ------------------------------------------------------------------------------------
-    async def push(self, device_id: str, change_id: str) -> PushResult:
+    async def push(self, device_id: str, change_id: str, source: ChangeSource | None = None) -> PushResult:
+        """Push ``source``'s intended configuration (default: the device's templates) under ``change_id``."""
         result = PushResult(device_id, "failed")
         t0 = time.monotonic()
         holder = await self._thread(lambda: acquire_lock(self.store, device_id, change_id))
@@ -112,7 +137,7 @@ class Pusher:
             return result
         sessions: list[CliSession] = []
         try:
-            await self._push(device_id, result, sessions)
+            await self._push(device_id, result, sessions, source)
         except TemplateError as exc:
             result.outcome, result.detail = "failed", self.masked(str(exc))
         except CommandRejected as exc:
@@ -131,26 +156,29 @@ class Pusher:
         log.info("%s: %s%s", device_id, result.outcome, f" ({result.detail})" if result.detail else "")
         return result
 
-    async def _push(self, device_id: str, result: PushResult, sessions: list[CliSession]) -> None:
+    async def _push(
+        self, device_id: str, result: PushResult, sessions: list[CliSession], source: ChangeSource | None
+    ) -> None:
         device = self.inventory.device(device_id)
         driver = driver_for(device.platform)
-        rendered = self.renderer.render(device_id)
+        intended = source or Rendered(self.renderer.render(device_id))  # a template error: before any login
         opts = self.options
 
-        def prepare() -> tuple[CliSession, str, ConfigDiff, chk.View]:
+        def prepare() -> tuple[CliSession, str, RenderedConfig, ConfigDiff, chk.View]:
             s = CliSession.open(device, self.inventory, self.secrets, opts.timeouts)
             try:
                 running = driver.running(s)
+                rendered = intended.intended(device, running)
                 diff = compare(device, running, rendered)
                 view = chk.View()
                 if not diff.empty and opts.post_checks:
                     view = chk.cli_view(driver, driver.interfaces(s), driver.ospf_neighbours(s))
-                return s, running, diff, view
+                return s, running, rendered, diff, view
             except BaseException:
                 s.close()
                 raise
 
-        session, running, diff, before = await self._thread(prepare)
+        session, running, rendered, diff, before = await self._thread(prepare)
         sessions.append(session)
         result.diff = diff
         if diff.empty:

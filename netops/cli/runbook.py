@@ -38,6 +38,7 @@ from netops.drivers.snmp.source import SnmpSource
 from netops.runbooks import records as rec
 from netops.runbooks.actions import Tools
 from netops.runbooks.catalog import Catalog, RunbookError, load_catalog
+from netops.runbooks.change_engine import ChangeEnginePusher
 from netops.runbooks.engine import Engine
 from netops.runbooks.params import parse_pairs
 from netops.runbooks.plan import plan as dry_plan
@@ -69,7 +70,11 @@ def _engine(playbooks: Path, inventory: Path, state_dir: Path) -> Engine:
     secrets = SecretStore()
     with errors_to_exit():
         store = open_store(Settings(state_dir=state_dir).db_url)
-    tools = Tools(lambda: inv, secrets, SnmpSource(lambda: inv, secrets), store)
+    snmp = SnmpSource(lambda: inv, secrets)
+    pusher = ChangeEnginePusher(
+        lambda: inv, secrets, store, snmp
+    )  # config_push steps go through the change engine
+    tools = Tools(lambda: inv, secrets, snmp, store, pusher)
     return Engine(store, lambda: catalog, tools)
 
 

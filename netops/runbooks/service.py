@@ -4,6 +4,8 @@ Built once per process (``RunbookService.from_runtime``); the API routes, the Al
 subscriptions and the CLI use it. ``start`` stores a run and, unless it waits for approval to start, executes
 it in an asyncio task; the caller gets the run id at once. ``resume_interrupted`` is the start-up hook: runs
 a stopped process left behind continue where they were (except those needing secret parameters again).
+``config_push`` steps go through the change engine (``change_engine.ChangeEnginePusher``) unless another
+``ConfigPusher`` is given.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from netops.errors import NetopsError
 from netops.runbooks import records as rec
 from netops.runbooks.actions import ConfigPusher, Mailer, Tools
 from netops.runbooks.catalog import Catalog, RunbookError, load_catalog
+from netops.runbooks.change_engine import ChangeEnginePusher
 from netops.runbooks.engine import Engine
 from netops.runtime import Runtime
 from netops.store.db import Store
@@ -64,6 +67,8 @@ class RunbookService:
         except RunbookError as exc:
             log.error("runbooks not loaded from %s: %s", folder, exc)
             catalog = Catalog(folder)
+        if pusher is None:  # config_push steps go through the change engine (recorded changes)
+            pusher = ChangeEnginePusher.from_runtime(runtime)
         tools = Tools(lambda: runtime.inventory, runtime.secrets, runtime.snmp, runtime.store, pusher, mailer)
         return cls(runtime.store, catalog, tools, poll_s=poll_s, max_interval_s=max_interval_s)
 

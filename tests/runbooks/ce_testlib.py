@@ -1,0 +1,99 @@
+"""Test kit for runbook pushes through the change engine: a small region on 127.77.N.x (a VRP8 core, a
+Comware prefecture router with a backup uplink, a Cisco department router), copied from
+``tests/runbooks/inventory/`` and cut down; its playbooks are in ``ce_playbooks/`` and ``ce_service_playbooks/``."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+from netops.changes import records
+from netops.inventory import load_inventory
+from netops.inventory.models import Inventory
+from netops.secrets import SecretStore
+from netops.store.db import open_store
+
+HERE = Path(__file__).parent
+PLAYBOOKS = HERE / "ce_playbooks"
+SERVICE_PLAYBOOKS = HERE / "ce_service_playbooks"
+SECRETS = {"ce-community": "ce-c0mmunity", "ce-cli-password": "ce-Pa55word"}
+SUBNETS = itertools.cycle([*range(10 + os.getpid() % 200, 250), *range(10, 10 + os.getpid() % 200)])
+SSH_DEVICES = ["centre-core1", "centre-core2", "hami-ce1", "dept-audit-ce1"]
+
+INVENTORY = """\
+defaults:
+  platform: huawei_vrp8
+  snmp_profile: v2c
+  credential: cli
+  ssh_port: 10022
+  snmp_port: 10161
+snmp_profiles:
+  - {id: v2c, version: "2c", community: {secret: ce-community}, timeout_s: 0.5, retries: 0}
+credentials:
+  - {id: cli, username: netops, password: {secret: ce-cli-password}}
+sites:
+  - id: centre
+    name: 自治区人民政府办公厅
+    tier: region
+    devices:
+      - id: centre-core1
+        role: core
+        address: 127.77.N.1
+        interfaces: [{name: GigabitEthernet0/0/1, kind: downlink}, {name: GigabitEthernet0/0/2, kind: downlink}]
+      - id: centre-core2
+        role: core
+        address: 127.77.N.2
+        interfaces: [{name: GigabitEthernet0/0/1, kind: downlink}]
+  - id: hami
+    name: 哈密市
+    parent: centre
+    devices:
+      - id: hami-ce1
+        role: ce
+        platform: h3c_comware7
+        address: 127.77.N.21
+        interfaces:
+          - {name: GigabitEthernet1/0/1, kind: uplink}
+          - {name: GigabitEthernet1/0/2, kind: uplink}
+          - {name: GigabitEthernet1/0/3, kind: downlink}
+  - id: dept-audit
+    name: 审计厅
+    tier: department
+    parent: centre
+    devices:
+      - {id: dept-audit-ce1, role: ce, platform: cisco_ios, address: 127.77.N.41,
+         interfaces: [{name: GigabitEthernet0/1, kind: uplink}]}
+links:
+  - {a: hami-ce1:GigabitEthernet1/0/1, b: centre-core1:GigabitEthernet0/0/1, bandwidth_mbps: 20}
+  - {a: hami-ce1:GigabitEthernet1/0/2, b: centre-core2:GigabitEthernet0/0/1, bandwidth_mbps: 4, kind: backup}
+  - {a: dept-audit-ce1:GigabitEthernet0/1, b: centre-core1:GigabitEthernet0/0/2, bandwidth_mbps: 10}
+"""
+
+
+def write_inventory(target: Path) -> Path:
+    """The region on the next 127.77.N.0/24 (N cycles from a pid-chosen start)."""
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "lab.yaml").write_text(INVENTORY.replace("127.77.N.", f"127.77.{next(SUBNETS)}."), "utf-8")
+    return target
+
+
+def write_secrets(path: Path) -> Path:
+    path.write_text("".join(f"{k}: {v}\n" for k, v in SECRETS.items()), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def lab_region(tmp: Path) -> tuple[Inventory, SecretStore, Path, Path]:
+    """Inventory, secret store, the inventory folder and the secrets file."""
+    directory = write_inventory(tmp / "inventory")
+    secrets_path = write_secrets(tmp / "secrets.yaml")
+    return load_inventory(directory), SecretStore(secrets_path), directory, secrets_path
+
+
+def changes_in(db: Path) -> list[dict[str, object]]:
+    store = open_store(f"sqlite:///{db}")
+    try:
+        return records.list_changes(store)
+    finally:
+        store.close()

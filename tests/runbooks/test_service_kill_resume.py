@@ -1,0 +1,130 @@
+"""The real service (``python -m netops serve``) killed while a run waits for an approval: started again on the
+same state folder it continues the run; approved through the API, the run pushes through the change engine
+(against the lab's SSH CLI and SNMP agent on 127.77.N.x, served by this test) and succeeds, and no finished
+step ran twice (a local webhook receiver counts the notifications)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from netops.runbooks import records as rec
+from netops.store.db import open_store
+from tests.conftest import REPO, free_port, run_netops
+from tests.runbooks.ce_testlib import SERVICE_PLAYBOOKS, lab_region
+from tests.runbooks.rb_testlib import running_config, running_lab, webhook
+
+
+def wait_for(what: Callable[[], Any], timeout: float = 30.0, pause: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = what()
+        if found:
+            return found
+        time.sleep(pause)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@contextmanager
+def service(inventory: Path, state: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``python -m netops serve`` on a free loopback port; yields the process and its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netops", "serve", "--inventory", str(inventory), "--port", str(port),
+         "--state-dir", str(state), "--log-level", "warning"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        assert proc.poll() is None, f"netops serve exited: {proc.stderr.read() if proc.stderr else ''}"
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(up, timeout=30)
+        yield proc, base
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def run_state(base: str, headers: dict[str, str], run_id: str) -> dict[str, Any]:
+    response = httpx.get(f"{base}/runs/{run_id}", headers=headers, timeout=5)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_service_killed_at_an_approval_resumes_and_pushes_through_the_change_engine(tmp_path: Path) -> None:
+    inventory, secrets, inv_dir, secrets_file = lab_region(tmp_path)
+    state = tmp_path / "state"
+    env = {**os.environ, "NETOPS_SECRETS_FILE": str(secrets_file), "NETOPS_PLAYBOOKS": str(SERVICE_PLAYBOOKS),
+           "NETOPS_POLL_ENABLED": "false", "NETOPS_STATE_DIR": str(state)}  # fmt: skip
+    env.pop("NETOPS_DATABASE_URL", None)
+    with running_lab(inventory, secrets, ["hami-ce1"], ["hami-ce1"]), webhook() as hook:
+        with service(inv_dir, state, env) as (proc, base):
+            made = run_netops("token", "create", "--name", "duty", "--role", "operator", "--json", env=env)
+            assert made.returncode == 0, made.stderr
+            headers = {"Authorization": f"Bearer {json.loads(made.stdout)['token']}"}
+            started = httpx.post(
+                f"{base}/runbooks/approve-then-push/runs",
+                json={"params": {"device": "hami-ce1", "hook": hook.url}},
+                headers=headers,
+                timeout=10,
+            )
+            assert started.status_code == 202, started.text
+            run_id = started.json()["id"]
+            wait_for(lambda: run_state(base, headers, run_id)["state"] == "waiting")
+            os.kill(proc.pid, signal.SIGKILL)  # a crash: nothing is cleaned up
+            proc.wait(10)
+        assert hook.messages() == ["starting on hami-ce1"]
+
+        with service(inv_dir, state, env) as (_proc, base):
+            wait_for(lambda: run_state(base, headers, run_id)["state"] == "waiting")  # continued at start
+            approved = httpx.post(
+                f"{base}/runs/{run_id}/approve", json={"inputs": {}}, headers=headers, timeout=10
+            )
+            assert approved.status_code == 200, approved.text
+            done = wait_for(
+                lambda: (r := run_state(base, headers, run_id))["state"] in rec.FINAL and r, timeout=60
+            )
+        assert done["state"] == "succeeded", done
+        change_id = next(s for s in done["steps"] if s["step"] == "push")["output"]["change_id"]
+        assert hook.messages() == ["starting on hami-ce1", f"pushed {change_id}", "run over"]
+        assert "description approved by duty" in running_config(inventory, secrets, "hami-ce1")
+
+    attempts = [(s["step"], s["state"]) for s in done["steps"]]
+    assert attempts == [
+        ("announce", "succeeded"), ("approve", "interrupted"), ("approve", "succeeded"), ("push", "succeeded"),
+        ("done", "succeeded"), ("closing", "succeeded"),
+    ]  # fmt: skip
+    listed = run_netops("config", "changes", "--state-dir", str(state), "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    (change,) = json.loads(listed.stdout)
+    assert change["id"] == change_id and change["user"] == f"runbook run {run_id}"
+    store = open_store(f"sqlite:///{state / 'netops.db'}")
+    try:
+        transcript = " | ".join(str(e["text"]) for e in rec.transcript(store, run_id))
+    finally:
+        store.close()
+    assert "continues at steps approve" in transcript
