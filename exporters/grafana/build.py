@@ -4,14 +4,16 @@ Run ``python exporters/grafana/build.py`` after a change to write the JSON that 
 ``--check`` exits 1 when the committed JSON differs from what this file builds (tests run it). Every query
 uses only metrics netops serves at ``/metrics`` (tests/exporters checks the names against a live scrape).
 
-Dashboards: NOC overview (region status by prefecture, open incidents, netops' own polling), prefecture
-drill-down (its sites and devices), device detail (status, interfaces, CPU/memory, neighbours, UPS).
+Dashboards: NOC overview (region status by prefecture, open incidents, uplinks on backup, netops' own
+polling), prefecture drill-down (its sites and devices), device detail (status, interfaces, CPU/memory,
+neighbours, UPS), video-conference readiness (``vc.py``), changes and runbooks (``changes.py``).
 """
 
 from __future__ import annotations
 
 import sys
 
+from changes import changes_runbooks
 from grafana_foundation_sdk.builders import stat, statetimeline, table, timeseries
 from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
 from grafana_foundation_sdk.models.common import VisibilityMode
@@ -27,6 +29,7 @@ from parts import (
     table_query,
     to_json,
 )
+from vc import vc_readiness
 
 
 def noc_overview() -> Dashboard:
@@ -55,7 +58,11 @@ def noc_overview() -> Dashboard:
         .span(8)
     )
     return (
-        base("netops-noc", "netops / NOC overview", "Region status by prefecture, incidents, netops' polling")
+        base(
+            "netops-noc",
+            "netops / NOC overview",
+            "Region status by prefecture, incidents, uplinks on backup, netops' polling",
+        )
         .with_row(Row("Now"))
         .with_panel(count_stat("Devices down (root cause)", 'sum(netops_device_status{status="down"})'))
         .with_panel(
@@ -70,6 +77,30 @@ def noc_overview() -> Dashboard:
         .with_row(Row("Region"))
         .with_panel(region_status)
         .with_panel(counties)
+        .with_row(Row("Uplinks"))
+        .with_panel(
+            count_stat("Sites on backup", "sum(netops_site_on_backup)", bad="orange")
+            .description("sites reached only over a backup link: a primary uplink is down")
+            .height(8)
+        )
+        .with_panel(
+            table.Panel()
+            .title("Uplinks on backup")
+            .description("sites running on a backup link now (the prefecture's alert starts its runbook)")
+            .datasource(DS)
+            .with_target(table_query("netops_site_on_backup == 1"))
+            .height(8)
+            .span(10)
+        )
+        .with_panel(
+            table.Panel()
+            .title("Links down")
+            .description("an end interface polled oper-down; kind primary or backup")
+            .datasource(DS)
+            .with_target(table_query("netops_link_up == 0"))
+            .height(8)
+            .span(10)
+        )
         .with_row(Row("History"))
         .with_panel(
             timeseries.Panel()
@@ -336,7 +367,13 @@ def device() -> Dashboard:
     )
 
 
-DASHBOARDS = {"noc-overview": noc_overview, "prefecture": prefecture, "device": device}
+DASHBOARDS = {
+    "noc-overview": noc_overview,
+    "prefecture": prefecture,
+    "device": device,
+    "vc-readiness": vc_readiness,
+    "changes-runbooks": changes_runbooks,
+}
 
 
 def render() -> dict[str, str]:

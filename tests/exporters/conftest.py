@@ -1,11 +1,12 @@
 """Real processes for the exporters tests, all on loopback with short intervals: the lab, ``netops serve``
-polling it, Debian's Prometheus scraping netops, Debian's Alertmanager, and a local stand-in for the
-receivers it delivers to."""
+polling it (with the playbook ``prefecture-uplink-down`` and the Alertmanager webhook's secret), Debian's
+Prometheus scraping netops, Debian's Alertmanager, and a local stand-in for the receivers it delivers to."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -31,6 +32,9 @@ from tests.exporters import material
 
 INVENTORY = Path(__file__).parent / "inventory"
 POLL_S = "2"
+# The playbooks netops runs in these tests (a copy of the shipped files: the others name devices the small
+# test region does not have).
+PLAYBOOKS = ("prefecture-uplink-down.yaml",)
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 30, every: float = 0.25) -> Any:
@@ -64,6 +68,24 @@ def scrape(url: str) -> list[Sample]:
     return [s for family in text_string_to_metric_families(text) for s in family.samples]
 
 
+SUFFIXES = {
+    "counter": ("_total",),
+    "summary": ("", "_count", "_sum"),
+    "histogram": ("_bucket", "_count", "_sum"),
+}
+
+
+def served_names(url: str) -> set[str]:
+    """Every metric name netops' /metrics declares (HELP/TYPE), with or without samples yet (e.g. a room's
+    readiness before any conference was checked), and every sample name."""
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    names: set[str] = set()
+    for family in text_string_to_metric_families(text):
+        names.update(family.name + s for s in SUFFIXES.get(family.type, ("",)))
+        names.update(s.name for s in family.samples)
+    return names
+
+
 def devices_up(url: str) -> int:
     return sum(
         1
@@ -77,13 +99,32 @@ class Netops:
     url: str  # netops serve, e.g. http://127.0.0.1:PORT
     control: str  # the lab's control API
     address: str  # host:port, the scrape target
+    webhook_secret: str  # the secret `alertmanager-webhook` POST /alerts/alertmanager wants
+    token: str  # an API token, role viewer
+
+    def get(self, path: str, **params: str) -> Any:
+        res = httpx.get(
+            f"{self.url}{path}", params=params, headers={"Authorization": f"Bearer {self.token}"}, timeout=5
+        )
+        assert res.status_code == 200, res.text
+        return res.json()
 
 
 @pytest.fixture(scope="module")
 def netops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netops]:
-    """The lab on 127.75.x and ``netops serve`` polling it every 2 s, all devices up."""
+    """The lab on 127.75.x and ``netops serve`` polling it every 2 s, all devices up; netops runs the
+    playbooks in ``PLAYBOOKS`` and takes Alertmanager's webhook with a fresh secret; a viewer token."""
     tmp = tmp_path_factory.mktemp("netops")
     env = {"NETOPS_SECRETS_FILE": str(tmp / "secrets.yaml"), "NETOPS_STATE_DIR": str(tmp / "lab")}
+    (tmp / "playbooks").mkdir()
+    for name in PLAYBOOKS:
+        shutil.copy(REPO / "playbooks" / name, tmp / "playbooks" / name)
+    webhook_secret = secrets.token_urlsafe(24)
+    token = run_netops(
+        *("token", "create", "--name", "exporters-e2e", "--role", "viewer", "--json"),
+        *("--state-dir", str(tmp / "state")),
+    )
+    assert token.returncode == 0, token.stdout + token.stderr
     control_port, port = free_port(), free_port()
     res = run_netops(
         "lab", "up", "--detach", "--inventory", str(INVENTORY), "--control-port", str(control_port), env=env
@@ -96,7 +137,14 @@ def netops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netops]:
             *("--state-dir", str(tmp / "state"), "--log-level", "warning"),
         ],
         cwd=REPO,
-        env={**os.environ, **env, "NETOPS_POLL_FAST_S": POLL_S, "NETOPS_POLL_NORMAL_S": POLL_S},
+        env={
+            **os.environ,
+            **env,
+            "NETOPS_POLL_FAST_S": POLL_S,
+            "NETOPS_POLL_NORMAL_S": POLL_S,
+            "NETOPS_PLAYBOOKS": str(tmp / "playbooks"),
+            "NETOPS_SECRET_ALERTMANAGER_WEBHOOK": webhook_secret,
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -108,7 +156,13 @@ def netops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netops]:
             return devices_up(url) == 5
 
         wait_for("netops to see the 5 lab devices up", all_up)
-        yield Netops(url, f"http://127.0.0.1:{control_port}", f"127.0.0.1:{port}")
+        yield Netops(
+            url,
+            f"http://127.0.0.1:{control_port}",
+            f"127.0.0.1:{port}",
+            webhook_secret,
+            json.loads(token.stdout)["token"],
+        )
     finally:
         stop(serve)
         log.close()
@@ -159,7 +213,7 @@ class Prometheus:
 @dataclass
 class Webhook:
     """A stand-in for the receivers Alertmanager posts to, on 127.0.0.1: it records every notification by
-    path (``/netops``, ``/chat``, ``/mail``). netops' own ``/alerts/alertmanager`` does not exist yet (issue 7)."""
+    path (``/netops``, ``/chat``, ``/mail``), so a test sees what each receiver got."""
 
     url: str
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -201,9 +255,10 @@ def webhook() -> Iterator[Webhook]:
         thread.join(timeout=5)
 
 
-def local_alertmanager_config(directory: Path, webhook: str) -> Path:
+def local_alertmanager_config(directory: Path, webhook: str, netops: Netops | None = None) -> Path:
     """The shipped Alertmanager config with every receiver sent to the local ``webhook`` (mail becomes a
-    webhook too: nothing leaves 127.0.0.1) and 1 s group timings."""
+    webhook too: nothing leaves 127.0.0.1) and 1 s group timings. With ``netops``, the netops receiver also
+    posts to netops' own webhook (``/alerts/alertmanager``), its secret read from a file as in production."""
     config = yaml.safe_load(material.ALERTMANAGER.read_text(encoding="utf-8"))
     for key in [k for k in config["global"] if k.startswith("smtp_")]:
         del config["global"][key]
@@ -211,6 +266,18 @@ def local_alertmanager_config(directory: Path, webhook: str) -> Path:
         name = receiver["name"].split("-")[-1]  # netops, chat, mail
         receiver.pop("email_configs", None)
         receiver["webhook_configs"] = [{"url": f"{webhook}/{name}", "send_resolved": True}]
+        if name == "netops" and netops is not None:
+            secret = directory / "netops-webhook.secret"
+            secret.write_text(netops.webhook_secret, encoding="utf-8")
+            secret.chmod(0o600)
+            auth = {"type": "Bearer", "credentials_file": str(secret)}
+            receiver["webhook_configs"].append(
+                {
+                    "url": f"{netops.url}/alerts/alertmanager",
+                    "send_resolved": True,
+                    "http_config": {"authorization": auth},
+                }
+            )
     for route in [config["route"], *config["route"]["routes"]]:
         route.update(group_wait="0s", group_interval="1s")
     (directory / "alertmanager.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -227,13 +294,10 @@ class Alertmanager:
         return body
 
 
-@pytest.fixture(scope="module")
-def alertmanager(webhook: Webhook, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alertmanager]:
-    """Debian's prometheus-alertmanager on a free 127.0.0.1 port, clustering off, delivering to ``webhook``."""
+def run_alertmanager(tmp: Path, config: Path) -> Iterator[Alertmanager]:
+    """Debian's prometheus-alertmanager on a free 127.0.0.1 port with ``config``, clustering off."""
     exe = shutil.which("prometheus-alertmanager")
     assert exe, "prometheus-alertmanager is not installed (Debian package prometheus-alertmanager)"
-    tmp = tmp_path_factory.mktemp("alertmanager")
-    config = local_alertmanager_config(tmp, webhook.url)
     port = free_port()
     log = (tmp / "alertmanager.log").open("wb")
     proc = subprocess.Popen(
@@ -260,15 +324,31 @@ def alertmanager(webhook: Webhook, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="module")
+def alertmanager(webhook: Webhook, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alertmanager]:
+    """Alertmanager delivering to ``webhook`` only."""
+    tmp = tmp_path_factory.mktemp("alertmanager")
+    yield from run_alertmanager(tmp, local_alertmanager_config(tmp, webhook.url))
+
+
+@pytest.fixture(scope="module")
+def netops_alertmanager(
+    netops: Netops, webhook: Webhook, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Alertmanager]:
+    """Alertmanager delivering to ``webhook`` and, for the netops receiver, to netops' own webhook too."""
+    tmp = tmp_path_factory.mktemp("alertmanager")
+    yield from run_alertmanager(tmp, local_alertmanager_config(tmp, webhook.url, netops))
+
+
+@pytest.fixture(scope="module")
 def prometheus(
-    netops: Netops, alertmanager: Alertmanager, tmp_path_factory: pytest.TempPathFactory
+    netops: Netops, netops_alertmanager: Alertmanager, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Prometheus]:
     """Debian's prometheus on a free 127.0.0.1 port, scraping ``netops`` with the shipped rules and sending
-    alerts to ``alertmanager``."""
+    alerts to ``netops_alertmanager``."""
     exe = shutil.which("prometheus")
     assert exe, "prometheus is not installed (Debian package prometheus)"
     tmp = tmp_path_factory.mktemp("prometheus")
-    config = fast_prometheus_config(tmp, netops.address, alertmanager.address)
+    config = fast_prometheus_config(tmp, netops.address, netops_alertmanager.address)
     port = free_port()
     log = (tmp / "prometheus.log").open("wb")
     proc = subprocess.Popen(

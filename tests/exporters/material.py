@@ -18,6 +18,7 @@ RULE_FILES = sorted((PROMETHEUS / "rules").glob("*.yml"))
 RULE_TESTS = sorted((PROMETHEUS / "tests").glob("*.test.yml"))
 ALERTMANAGER = EXPORTERS / "alertmanager" / "alertmanager.yml"
 DASHBOARDS = sorted((EXPORTERS / "grafana" / "dashboards").glob("*.json"))
+PLAYBOOKS = REPO / "playbooks"
 
 # Series Prometheus itself adds to every scraped target: the only names allowed that netops does not serve.
 SCRAPE_SERIES = frozenset({"up"})
@@ -49,6 +50,28 @@ def rules() -> list[dict[str, Any]]:
 
 def alerts() -> list[dict[str, Any]]:
     return [r for r in rules() if "alert" in r]
+
+
+def fired_alerts() -> dict[str, list[tuple[dict[str, str], dict[str, str]]]]:
+    """Alert name -> (labels, annotations) of every alert a promtool test expects to fire."""
+    fired: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {}
+    for path in RULE_TESTS:
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["tests"]:
+            for check in case.get("alert_rule_test", []):
+                for exp in check.get("exp_alerts") or []:
+                    fired.setdefault(check["alertname"], []).append(
+                        (exp.get("exp_labels") or {}, exp.get("exp_annotations") or {})
+                    )
+    return fired
+
+
+def playbooks() -> dict[str, dict[str, Any]]:
+    """The shipped playbooks (``playbooks/*.yaml``) by id, as YAML."""
+    out = {}
+    for path in sorted(PLAYBOOKS.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        out[data["id"]] = data
+    return out
 
 
 def recorded() -> set[str]:

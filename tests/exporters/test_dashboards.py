@@ -23,7 +23,13 @@ def test_committed_dashboards_are_what_build_py_builds() -> None:
         [sys.executable, str(GRAFANA / "build.py"), "--check"], capture_output=True, text=True, cwd=REPO
     )
     assert res.returncode == 0, res.stderr
-    assert {p.name for p in material.DASHBOARDS} == {"noc-overview.json", "prefecture.json", "device.json"}
+    assert {p.name for p in material.DASHBOARDS} == {
+        "noc-overview.json",
+        "prefecture.json",
+        "device.json",
+        "vc-readiness.json",
+        "changes-runbooks.json",
+    }
 
 
 @pytest.mark.parametrize("path", material.DASHBOARDS, ids=lambda p: p.stem)
@@ -48,7 +54,7 @@ def test_dashboard_loads_as_grafana_json(path: Path) -> None:
         assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, panel["title"]
     # variables used in queries are defined
     for expr in material.dashboard_exprs(path):
-        for var in ("prefecture", "device"):
+        for var in ("prefecture", "device", "conference"):
             if f"${var}" in expr:
                 assert var in names, (path.name, expr)
 
@@ -59,6 +65,13 @@ def test_dashboards_read_only_netops_metrics() -> None:
             names = material.metric_names(material.runnable(expr))
             assert names, expr
             assert all(n.startswith("netops_") for n in names), (path.name, expr)
+
+
+def test_noc_overview_shows_uplinks_on_backup() -> None:
+    data = json.loads((GRAFANA / "dashboards" / "noc-overview.json").read_text(encoding="utf-8"))
+    panels = {p["title"]: [t["expr"] for t in p.get("targets") or []] for p in data["panels"]}
+    assert panels["Uplinks on backup"] == ["netops_site_on_backup == 1"]
+    assert panels["Links down"] == ["netops_link_up == 0"]
 
 
 def test_provisioning_files() -> None:
