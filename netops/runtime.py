@@ -1,8 +1,8 @@
 """The running service's state: the inventory in use, its topology, the store; reloaded when files change.
 
-One ``Runtime`` per process, built by ``netops serve`` (through ``api.app.create_app``) and handed to the
-routes, the scheduler jobs and the metric collectors. A changed inventory that fails validation is logged
-and counted; the last good one stays in use.
+One ``Runtime`` per process (one per shard with ``--shard K/N``), built by ``netops serve`` (through
+``api.app.create_app``) and handed to the routes, the scheduler jobs and the metric collectors. A changed
+inventory that fails validation is logged and counted; the last good one stays in use.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class Runtime:
             concurrency=settings.poll_concurrency,
             threshold=settings.poll_threshold,
             bus=self.bus,
+            analyse=settings.shard_spec is None,  # shards: the coordinator's ``analyse`` job does it
         )
 
     @classmethod

@@ -6,9 +6,13 @@
 | `inventory-reload` | 30 s | reload the inventory when its files change |
 | `poll-uplinks` | `NETOPS_POLL_FAST_S` (30 s) | SNMP health of the centre and the prefectures' routers |
 | `poll-access` | `NETOPS_POLL_NORMAL_S` (60 s) | SNMP health of everything else |
+| `analyse` | `NETOPS_POLL_FAST_S` | shard 1 of several only: root cause, statuses, incidents from the shared store |
 | `config-backup` | `NETOPS_BACKUP_INTERVAL_S` (6 h; first at +60 s) | back up running configurations |
 | `runbook-launch` | 15 s | start runbook runs approved from the CLI (added by the app) |
 | `vc-schedule` | 60 s | (re)plan conference prechecks: `vc-precheck-<conf>-t60/t15/t5`, `vc-live-<conf>` (docs/vc.md) |
+
+With ``NETOPS_SHARD=K/N`` the poll jobs poll only shard K's devices (``polling/shards.py``), and only the
+coordinator (shard 1) gets `analyse`, `config-backup` and `vc-schedule` (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -26,19 +30,31 @@ from netops.vc.schedule import schedule_prechecks
 
 INVENTORY_RELOAD_JOB = "inventory-reload"
 POLL_JOBS = ("poll-uplinks", "poll-access")
+ANALYSE_JOB = "analyse"
 BACKUP_JOB = "config-backup"
 
 
 async def run_poll_job(runtime: Runtime, job_id: str) -> None:
-    """One cycle of a poll group, over the inventory in use now (a reload changes the next cycle)."""
+    """One cycle of a poll group (this shard's share of it), over the inventory in use now (a reload changes
+    the next cycle)."""
     settings = runtime.settings
+    shard = settings.shard_spec
     for group in poll_groups(runtime.inventory, settings.poll_fast_s, settings.poll_normal_s):
         if group.job_id != job_id:
             continue
+        devices = shard.pick(group.devices) if shard is not None else list(group.devices)
+        if not devices:
+            continue
         with contextlib.suppress(asyncio.CancelledError):  # the service is stopping: the cycle ends unstored
             await runtime.poller.run_cycle(
-                group.devices, job=job_id, interval_s=group.interval_s, spread_s=group.interval_s * 0.5
+                devices, job=job_id, interval_s=group.interval_s, spread_s=group.interval_s * 0.5
             )
+
+
+async def run_analyse_job(runtime: Runtime) -> None:
+    """The coordinator's analysis over everything every shard stored."""
+    with contextlib.suppress(asyncio.CancelledError):
+        await runtime.poller.analyse_now()
 
 
 async def run_backup_job(runtime: Runtime) -> None:
@@ -75,6 +91,19 @@ def build_scheduler(runtime: Runtime, reload_interval_s: float = 30.0) -> AsyncI
                 replace_existing=True,
                 next_run_time=now + timedelta(seconds=offset),
             )
+        if settings.shard_spec is not None and settings.coordinator:
+            scheduler.add_job(
+                run_analyse_job,
+                "interval",
+                seconds=settings.poll_fast_s,
+                args=(runtime,),
+                id=ANALYSE_JOB,
+                name="root cause, statuses and incidents over every shard's results",
+                replace_existing=True,
+                next_run_time=now + timedelta(seconds=settings.poll_fast_s),
+            )
+    if not settings.coordinator:
+        return scheduler  # a shard other than 1 only polls: the jobs below must run once
     schedule_prechecks(scheduler, runtime, secrets=runtime.secrets)  # conference prechecks and live checks
     if settings.backup_interval_s > 0:
         scheduler.add_job(

@@ -13,6 +13,7 @@
 | NETOPS_POLL_THRESHOLD | 2 | consecutive failed polls before a device counts as down |
 | NETOPS_POLL_CONCURRENCY | 64 | devices polled at once |
 | NETOPS_BACKUP_INTERVAL_S | 21600 | configuration backups (0: off) |
+| NETOPS_SHARD | (none) | `K/N`, 1-based: poll only shard K of N; shard 1 coordinates (docs/scaling.md) |
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from netops.errors import NetopsError
+from netops.polling.shards import Shard
 
 DEFAULT_PORT = 8600
 
@@ -45,6 +49,27 @@ class Settings(BaseSettings):
     poll_threshold: int = Field(default=2, ge=1)
     poll_concurrency: int = Field(default=64, ge=1, le=1024)
     backup_interval_s: float = Field(default=6 * 3600, ge=0)
+    shard: str | None = None  # "K/N"; None: one process polls everything and analyses
+
+    @field_validator("shard")
+    @classmethod
+    def _shard_spec(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return str(Shard.parse(value))
+        except NetopsError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @property
+    def shard_spec(self) -> Shard | None:
+        return Shard.parse(self.shard) if self.shard else None
+
+    @property
+    def coordinator(self) -> bool:
+        """Runs the analysis and the jobs that must run once: the single process, or shard 1."""
+        spec = self.shard_spec
+        return spec is None or spec.coordinator
 
     @property
     def db_url(self) -> str:

@@ -69,18 +69,20 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = build_scheduler(rt)
-        scheduler.add_job(
-            runbooks.launch_pending,
-            "interval",
-            seconds=15,
-            id="runbook-launch",
-            name="start runbook runs approved from the CLI",
-            replace_existing=True,
-        )
+        # runs approved from the CLI and runs left half-way: one process (the coordinator) picks them up
+        if rt.settings.coordinator:
+            scheduler.add_job(
+                runbooks.launch_pending,
+                "interval",
+                seconds=15,
+                id="runbook-launch",
+                name="start runbook runs approved from the CLI",
+                replace_existing=True,
+            )
         scheduler.start()
         app.state.scheduler = scheduler
         unsubscribe = subscribe_events(runbooks, rt.bus, asyncio.get_running_loop())
-        resumed = await runbooks.resume_interrupted()  # runs the last process left half-way go on
+        resumed = await runbooks.resume_interrupted() if rt.settings.coordinator else []
         if resumed:
             log.warning(
                 "resumed %d runbook run(s) interrupted by a restart: %s", len(resumed), ", ".join(resumed)

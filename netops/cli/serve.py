@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 
 from netops.cli.common import InventoryOpt, errors_to_exit, out
+from netops.polling.shards import Shard
 from netops.settings import DEFAULT_PORT, Settings
+
+log = logging.getLogger(__name__)
 
 
 def serve(
@@ -20,6 +23,14 @@ def serve(
         Path, typer.Option(envvar="NETOPS_STATE_DIR", help="Embedded database folder.")
     ] = Path(".netops"),
     log_level: Annotated[str, typer.Option(envvar="NETOPS_LOG_LEVEL")] = "info",
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            envvar="NETOPS_SHARD",
+            help="K/N (1-based): poll only shard K of N over a shared PostgreSQL store; "
+            "shard 1 also analyses and runs the once-only jobs (docs/scaling.md).",
+        ),
+    ] = None,
 ) -> None:
     """Run the service: HTTP API, /metrics and the scheduler, over the inventory."""
     import uvicorn  # the web stack is imported only by the commands that serve
@@ -27,13 +38,24 @@ def serve(
     from netops.api.app import create_app
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings(inventory=inventory, host=host, port=port, state_dir=state_dir, log_level=log_level)
     with errors_to_exit():
+        spec = Shard.parse(shard) if shard and shard.strip() else None
+        settings = Settings(
+            inventory=inventory,
+            host=host,
+            port=port,
+            state_dir=state_dir,
+            log_level=log_level,
+            shard=str(spec) if spec else None,
+        )
+        if spec is not None and settings.db_url.startswith("sqlite"):
+            log.warning("shard %s over SQLite: not supported with shards (untested); use PostgreSQL", spec)
         app = create_app(settings)
     rt = app.state.runtime
+    role = "" if spec is None else f", shard {spec}{' (coordinator)' if spec.coordinator else ''}"
     out.print(
         f"netops serving {len(rt.inventory.devices)} devices from {inventory} on http://{host}:{port} "
-        f"(database {settings.db_url.split('://')[0]})",
+        f"(database {settings.db_url.split('://')[0]}{role})",
         highlight=False,
     )
     uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="on")

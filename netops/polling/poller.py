@@ -1,4 +1,5 @@
-"""One poll cycle: poll a group of devices with bounded concurrency, then status, root cause, store, incidents.
+"""One poll cycle: poll a group of devices with bounded concurrency, store the samples, then (unless a
+coordinator does it for several shards) analyse: status, root cause, incidents (``analysis.py``).
 
 The SNMP I/O is the driver's (``SampleSource``); a device that fails is a sample with ``ok=False``, and even a
 driver bug on one device becomes an ``internal`` error sample, never an exception that stops the cycle.
@@ -14,12 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from netops.events import Event, EventBus
+from netops.events import EventBus
 from netops.inventory.models import Device, Inventory, Lifecycle
 from netops.inventory.topology import Topology
+from netops.polling.analysis import NO_ANALYSIS, analyse_session, analyse_store, publish_changes
 from netops.polling.model import DeviceSample
-from netops.polling.rootcause import Analysis, analyse, links_down_from_interfaces
-from netops.polling.store import IncidentChange, record_cycle
+from netops.polling.rootcause import Analysis
+from netops.polling.store import IncidentChange, record_samples
 from netops.polling.tracker import StatusTracker
 from netops.store.db import Store
 
@@ -38,8 +40,9 @@ class CycleResult:
     started_at: float
     duration_s: float
     samples: tuple[DeviceSample, ...]
-    analysis: Analysis
+    analysis: Analysis  # NO_ANALYSIS (empty) when ``analysed`` is False: a shard leaves it to the coordinator
     changes: tuple[IncidentChange, ...]
+    analysed: bool = True
 
     @property
     def failed(self) -> list[DeviceSample]:
@@ -56,7 +59,8 @@ def pollable(inventory: Inventory) -> list[Device]:
 
 
 class Poller:
-    """Holds what lives across cycles: the hysteresis tracker and the last interface observations."""
+    """Holds what lives across cycles: the hysteresis tracker (consecutive failures, flapping) of the devices
+    this process polls. With ``analyse=False`` (a shard that is not the coordinator) a cycle only stores."""
 
     def __init__(
         self,
@@ -67,14 +71,16 @@ class Poller:
         concurrency: int = 64,
         threshold: int = 2,
         bus: EventBus | None = None,
+        analyse: bool = True,
     ) -> None:
         self.store = store
         self.source = source
         self.topology = topology
         self.concurrency = concurrency
+        self.threshold = threshold
         self.tracker = StatusTracker(threshold=threshold)
-        self.down_interfaces: dict[str, list[str]] = {}
         self.bus = bus
+        self.analyse = analyse
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[CycleResult]] = (
             set()
@@ -133,43 +139,52 @@ class Poller:
         samples = await asyncio.gather(*(self._one(d, sem, i * step) for i, d in enumerate(devices)))
         async with self._lock:  # cycles of different groups may finish together
             topo = self.topology()
-            now = time.time()
             for s in samples:
                 self.tracker.observe(s.device, s.ok, s.polled_at, s.error)
-                if s.ok:
-                    self.down_interfaces[s.device] = s.down_interfaces()
-                elif self.tracker.tracks[s.device].silent:
-                    self.down_interfaces.pop(
-                        s.device, None
-                    )  # a silent device tells nothing of its interfaces
             self.tracker.forget(set(topo.inventory.devices))
-            down_links = links_down_from_interfaces(topo, self.down_interfaces)
-            analysis = analyse(topo, self.tracker.silent() & set(topo.inventory.devices), down_links)
-            duration = now - started
-            changes = await asyncio.to_thread(
-                record_cycle,
-                self.store,
-                job=job,
-                samples=samples,
-                tracker=self.tracker,
-                analysis=analysis,
-                started_at=started,
-                duration_s=duration,
-                interval_s=interval_s,
+            duration = time.time() - started
+            analysis, changes = await asyncio.to_thread(
+                self._store_cycle, topo, job, samples, started, duration, interval_s
             )
         if duration > interval_s:
             log.warning(
                 "poll cycle %s took %.1f s, longer than its %.0f s interval", job, duration, interval_s
             )
-        for change in changes:
-            log.warning("incident %d %s: %s", change.incident_id, change.change, change.summary)
-        if self.bus is not None:
-            for change in changes:
-                self.bus.publish(
-                    Event(
-                        f"incident.{change.change}",
-                        str(change.incident_id),
-                        {"key": change.key, "summary": change.summary},
-                    )
-                )
-        return CycleResult(job, started, duration, tuple(samples), analysis, tuple(changes))
+        publish_changes(changes, self.bus)
+        return CycleResult(
+            job, started, duration, tuple(samples), analysis, tuple(changes), analysed=self.analyse
+        )
+
+    def _store_cycle(
+        self,
+        topo: Topology,
+        job: str,
+        samples: Sequence[DeviceSample],
+        started: float,
+        duration: float,
+        interval_s: float,
+    ) -> tuple[Analysis, list[IncidentChange]]:
+        """One transaction: the samples, then (in one process) the analysis over the whole store."""
+        with self.store.session() as session:
+            record_samples(
+                session,
+                job=job,
+                samples=samples,
+                tracker=self.tracker,
+                started_at=started,
+                duration_s=duration,
+                interval_s=interval_s,
+            )
+            if not self.analyse:
+                return NO_ANALYSIS, []
+            return analyse_session(session, topo, self.threshold, started + duration)
+
+    async def analyse_now(self) -> Analysis:
+        """The analysis step on its own (the coordinator's ``analyse`` job): read what every shard stored,
+        write statuses and incidents, publish the incident changes."""
+        async with self._lock:
+            analysis, changes = await asyncio.to_thread(
+                analyse_store, self.store, self.topology(), self.threshold
+            )
+        publish_changes(changes, self.bus)
+        return analysis

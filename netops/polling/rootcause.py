@@ -8,13 +8,17 @@ on a device that answered). Everything is computed with the inventory's topology
 - silent devices connected to each other form one cut-off component; the component's root cause is its
   ``down`` devices, or, when it has none, the failed links on its border (a prefecture whose two uplinks are
   both down: one finding, root cause those two links, its counties and rooms ``unreachable``);
+- a silent component with neither, next to a device that is cut off too but whose hysteresis is still counting
+  (``pending``: it failed its last poll, not yet ``threshold`` times), gets no finding yet: that device's next
+  polls decide it (it goes silent and the component joins its finding). Pollers that poll the two at different
+  moments (shards, groups with different intervals) would otherwise open a short-lived ``isolated`` incident;
 - links down with nothing cut off (a primary uplink while the backup carries the traffic) are ``degraded``:
   no outage, but the sites that now run on a backup link are listed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from netops.inventory.topology import Failure, Topology
@@ -80,9 +84,28 @@ def links_down_from_interfaces(topology: Topology, down_interfaces: Mapping[str,
     return {ends[(dev, itf)] for dev, itfs in down_interfaces.items() for itf in itfs if (dev, itf) in ends}
 
 
-def analyse(topology: Topology, silent: Iterable[str], down_links: Iterable[str]) -> Analysis:
+def _behind_pending(
+    members: set[str],
+    adjacency: Callable[[str], Iterable[tuple[str, str | None, object]]],
+    reach: Collection[str],
+    pending: frozenset[str],
+    working: Callable[[str | None], bool],
+) -> bool:
+    """A neighbour over a working link, outside the members, cut off as well, and still failing."""
+    return any(
+        n in pending and n not in reach and working(link)
+        for d in members
+        for n, link, _ in adjacency(d)
+        if n not in members
+    )
+
+
+def analyse(
+    topology: Topology, silent: Iterable[str], down_links: Iterable[str], pending: Iterable[str] = ()
+) -> Analysis:
     inv = topology.inventory
     silent_set = frozenset(silent)
+    pending_set = frozenset(pending) - silent_set
     link_set = frozenset(down_links)
     failure = Failure(devices=silent_set, links=link_set)
     reach = topology.reachable(failure)
@@ -123,6 +146,8 @@ def analyse(topology: Topology, silent: Iterable[str], down_links: Iterable[str]
             }
         )
         root_links = () if roots else tuple(border)
+        if not roots and not border and _behind_pending(members, adjacency, reach, pending_set, working):
+            continue  # statuses stand; the finding waits for the pending neighbour's verdict
         key = (
             ("device:" + ",".join(roots))
             if roots

@@ -1,8 +1,14 @@
 """Write a poll cycle's results into the store and keep incidents in step with the root-cause findings.
 
-One transaction per cycle: device rows (status, reboots, CPU/memory, UPS), interface rows (raw counters and
-monotonic totals), neighbour rows, error counts by reason, the cycle row, and incidents: a finding with a new
-key opens an incident, a known key refreshes it, an open incident whose key is gone is resolved.
+Two halves, so that several pollers can share one store (docs/scaling.md):
+
+- ``record_samples``: what a poller saw: device rows (hysteresis ``failures``, reboots, CPU/memory, UPS),
+  interface rows (raw counters and monotonic totals), neighbour rows, error counts by reason, the cycle row.
+  Each shard writes only its own devices' rows; the error counts are an atomic upsert.
+- ``apply_analysis``: what the analysis concluded: device statuses, and incidents: a finding with a new key
+  opens an incident, a known key refreshes it, an open incident whose key is gone is resolved.
+
+``record_cycle`` does both in one transaction (tests and tools that already hold an ``Analysis``).
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from netops.polling.counters import COUNTERS, advance, rebooted
@@ -50,28 +58,58 @@ def record_cycle(
     interval_s: float,
 ) -> list[IncidentChange]:
     with store.session() as session:
-        restarted = _devices(session, samples, tracker, analysis)
-        _interfaces(session, samples, restarted)
-        _neighbors(session, samples)
-        _errors(session, samples)
-        session.add(
-            PollCycle(
-                job=job,
-                started_at=started_at,
-                duration_s=duration_s,
-                interval_s=interval_s,
-                devices=len(samples),
-                failed=sum(not s.ok for s in samples),
-                overrun=duration_s > interval_s,
-            )
+        record_samples(
+            session,
+            job=job,
+            samples=samples,
+            tracker=tracker,
+            started_at=started_at,
+            duration_s=duration_s,
+            interval_s=interval_s,
+            analysis=analysis,
         )
-        changes = sync_incidents(session, analysis.findings, started_at + duration_s)
-        _statuses(session, analysis)
+        return apply_analysis(session, analysis, started_at + duration_s)
+
+
+def record_samples(
+    session: Session,
+    *,
+    job: str,
+    samples: Sequence[DeviceSample],
+    tracker: StatusTracker,
+    started_at: float,
+    duration_s: float,
+    interval_s: float,
+    analysis: Analysis | None = None,
+) -> None:
+    """Store what was polled. Without ``analysis`` a new device row starts ``unknown`` and existing rows keep
+    their status until the next ``apply_analysis``."""
+    restarted = _devices(session, samples, tracker, analysis)
+    _interfaces(session, samples, restarted)
+    _neighbors(session, samples)
+    _errors(session, samples)
+    session.add(
+        PollCycle(
+            job=job,
+            started_at=started_at,
+            duration_s=duration_s,
+            interval_s=interval_s,
+            devices=len(samples),
+            failed=sum(not s.ok for s in samples),
+            overrun=duration_s > interval_s,
+        )
+    )
+
+
+def apply_analysis(session: Session, analysis: Analysis, now: float) -> list[IncidentChange]:
+    """Statuses of every stored device and the incidents, from one analysis."""
+    changes = sync_incidents(session, analysis.findings, now)
+    _statuses(session, analysis)
     return changes
 
 
 def _devices(
-    session: Session, samples: Sequence[DeviceSample], tracker: StatusTracker, analysis: Analysis
+    session: Session, samples: Sequence[DeviceSample], tracker: StatusTracker, analysis: Analysis | None
 ) -> set[str]:
     """Update the device rows; returns the devices that rebooted since their last poll."""
     ids = [s.device for s in samples]
@@ -82,14 +120,17 @@ def _devices(
         row = rows.get(s.device)
         track = tracker.tracks.get(s.device)
         if row is None:
-            row = PollDevice(device=s.device, reboots=0, polls=0, flapping=False, failures=0, status="up")
+            row = PollDevice(
+                device=s.device, reboots=0, polls=0, flapping=False, failures=0, status="unknown"
+            )
             session.add(row)
         row.polled_at, row.ok, row.error, row.detail = s.polled_at, s.ok, s.error, s.detail
         row.duration_s = s.duration_s
         row.polls = (row.polls or 0) + 1
         row.failures = track.failures if track else (0 if s.ok else 1)
         row.flapping = s.device in flapping
-        row.status = analysis.status.get(s.device, "up")
+        if analysis is not None:
+            row.status = analysis.status.get(s.device, "up")
         if s.ok:
             if rebooted(row.sys_uptime_s, s.sys_uptime_s):
                 restarted.add(s.device)
@@ -162,11 +203,24 @@ def _neighbors(session: Session, samples: Sequence[DeviceSample]) -> None:
 
 
 def _errors(session: Session, samples: Sequence[DeviceSample]) -> None:
+    """Add this cycle's failures by reason. An atomic upsert where the database has one, so shards writing
+    the same reason at once neither collide on the insert nor lose an increment; in reason order, so two
+    transactions never lock the rows in opposite orders."""
     counts: dict[str, int] = {}
     for s in samples:
         if not s.ok and s.error:
             counts[s.error] = counts.get(s.error, 0) + 1
-    for reason, n in counts.items():
+    dialect = session.get_bind().dialect.name
+    for reason, n in sorted(counts.items()):
+        if dialect in ("postgresql", "sqlite"):
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            stmt = insert(PollErrorCount).values(reason=reason, count=n)
+            session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[PollErrorCount.reason], set_={"count": PollErrorCount.count + n}
+                )
+            )
+            continue
         row = session.get(PollErrorCount, reason)
         if row is None:
             session.add(PollErrorCount(reason=reason, count=n))

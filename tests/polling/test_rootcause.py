@@ -71,3 +71,26 @@ def test_two_independent_causes_are_two_findings(topo: Topology) -> None:
     result = analyse(topo, {"hotan-codec", "kashgar-shufu-ce1"}, [])
     assert [f.key for f in result.findings] == ["device:hotan-codec", "device:kashgar-shufu-ce1"]
     assert result.status["hotan-codec"] == "down"
+
+
+def test_county_silent_before_its_cut_off_prefecture_router_waits_for_it(topo: Topology) -> None:
+    """Shards poll at different moments: the county may reach the threshold while the prefecture router behind
+    the same two dead uplinks has failed only once. No short-lived "isolated" finding; the next analysis has
+    the one finding of the two links."""
+    inv = topo.inventory
+    counties = (
+        kashgar_all(inv)
+        - {"kashgar-ce1", "kashgar-ce2"}
+        - {d.id for d in inv.devices.values() if d.site == "kashgar"}
+    )
+    early = analyse(topo, counties, [PRIMARY, BACKUP], pending={"kashgar-ce1"})
+    assert early.findings == ()
+    assert {early.status[d] for d in counties} == {"unreachable"}
+    without_pending = analyse(topo, counties, [PRIMARY, BACKUP])
+    assert all(f.key.startswith("isolated:") for f in without_pending.findings)  # what the wait avoids
+    assert without_pending.findings
+    later = analyse(topo, kashgar_all(inv), [PRIMARY, BACKUP], pending=set())
+    assert [f.key for f in later.findings] == [f"link:{PRIMARY},{BACKUP}"]
+    # a pending neighbour that still reaches the centre decides nothing: the county router is the cause
+    county = analyse(topo, {"kashgar-kashi-ce1"}, [], pending={"kashgar-ce1"})
+    assert [f.key for f in county.findings] == ["device:kashgar-kashi-ce1"]
