@@ -13,18 +13,55 @@ import time
 from pathlib import Path
 
 from netops.drivers.snmp.source import SnmpSource
-from netops.errors import InventoryError
+from netops.errors import InventoryError, SettingsError
 from netops.events import EventBus
 from netops.inventory.loader import inventory_files, load_inventory
-from netops.inventory.models import Inventory
+from netops.inventory.models import Inventory, SecretRef
 from netops.inventory.topology import Topology
 from netops.polling.poller import Poller
-from netops.secrets import SecretStore
+from netops.secrets import SecretStore, referenced_secrets
 from netops.settings import Settings
 from netops.store.db import Store, open_store
 from netops.store.inventory_loads import record_load
 
 log = logging.getLogger(__name__)
+
+
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "public",
+        "private",
+        "changeme",
+        "change-me",
+        "password",
+        "admin",
+        "secret",
+        "default",
+        "test",
+        "netops",
+        "community",
+        "cisco",
+        "huawei",
+        "h3c",
+        "123456",
+        "12345678",
+    }
+)
+WEBHOOK_SECRET = SecretRef("alertmanager-webhook")
+
+
+def refuse_placeholder_secrets(inventory: Inventory, secrets: SecretStore) -> None:
+    """Production must not run on well-known default values (``public`` communities and the like)."""
+    bad = [
+        ref.name
+        for ref in (*referenced_secrets(inventory), WEBHOOK_SECRET)
+        if secrets.has(ref) and secrets.get(ref).strip().lower() in PLACEHOLDER_SECRETS
+    ]
+    if bad:
+        raise SettingsError(
+            f"secrets {', '.join(bad)} hold well-known placeholder values; set real ones "
+            "(NETOPS_SECRET_<NAME> or the secrets file), or run with NETOPS_MODE=lab for the lab"
+        )
 
 
 def directory_digest(directory: Path) -> str:
@@ -61,8 +98,11 @@ class Runtime:
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
-        """Load the inventory (raises ``InventoryError``), open and migrate the store, record the load."""
+        """Load the inventory (raises ``InventoryError``), refuse placeholder secrets outside lab mode (raises
+        ``SettingsError``), open and migrate the store, record the load."""
         inventory = load_inventory(settings.inventory)
+        if settings.mode != "lab":
+            refuse_placeholder_secrets(inventory, SecretStore())
         store = open_store(settings.db_url)
         record_load(store, inventory)
         return cls(settings, inventory, store)

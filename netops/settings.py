@@ -13,6 +13,7 @@
 | NETOPS_POLL_THRESHOLD | 2 | consecutive failed polls before a device counts as down |
 | NETOPS_POLL_CONCURRENCY | 64 | devices polled at once |
 | NETOPS_BACKUP_INTERVAL_S | 21600 | configuration backups (0: off) |
+| NETOPS_MODE | production | `lab`: allow placeholder secrets (`public`, `changeme`, ...): the lab, the demo |
 | NETOPS_SHARD | (none) | `K/N`, 1-based: poll only shard K of N; shard 1 coordinates (docs/scaling.md) |
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +51,7 @@ class Settings(BaseSettings):
     poll_threshold: int = Field(default=2, ge=1)
     poll_concurrency: int = Field(default=64, ge=1, le=1024)
     backup_interval_s: float = Field(default=6 * 3600, ge=0)
+    mode: Literal["production", "lab"] = "production"  # lab: placeholder secrets allowed (the lab, the demo)
     shard: str | None = None  # "K/N"; None: one process polls everything and analyses
 
     @field_validator("shard")

@@ -6,6 +6,7 @@ foreground with its poll jobs; Ctrl-C stops the service and the lab it started.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,7 @@ def demo(
     from netops.lab.runner import run_file
 
     load(inventory)  # fail early, with every problem, on a bad inventory
+    os.environ.setdefault("NETOPS_MODE", "lab")  # the demo runs on the lab's secrets
     base = [sys.executable, "-m", "netops"]
     started_lab = False
     if run_file(state_dir).read() is None:

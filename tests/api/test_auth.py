@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,35 @@ def test_repeated_failures_are_rate_limited(api: tuple[httpx.Client, Runtime, Fa
     assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
     assert client.get("/status", headers=bearer(good)).status_code == 429  # the client is blocked for a while
     assert audit.entries(rt.store) == []  # GETs are not audited, only mutations
+
+
+def test_every_mutating_route_refuses_a_weaker_role(api: tuple[httpx.Client, Runtime, FastAPI]) -> None:
+    client, rt, app = api
+    app.state.auth_limiter = FailureLimiter(limit=10_000)
+    tokens_by_role = {
+        role: tokens.create_token(rt.store, f"t-{role.name.lower()}", role)[1] for role in tokens.Role
+    }
+    needs = {
+        "/conferences": tokens.Role.ENGINEER,
+        "/changes": tokens.Role.ENGINEER,
+        "/config": tokens.Role.ENGINEER,
+        "/runbooks": tokens.Role.OPERATOR,
+        "/runs": tokens.Role.OPERATOR,
+    }
+    checked = 0
+    for template, ops in app.openapi()["paths"].items():
+        if template.startswith("/alerts/"):
+            continue  # Alertmanager's webhook: its own secret, no roles
+        path = re.sub(r"\{[^}]+\}", "x", template)
+        for method in ops:
+            if method.upper() not in ("POST", "PUT", "PATCH", "DELETE"):
+                continue
+            needed = next(role for prefix, role in needs.items() if template.startswith(prefix))
+            for role, token in tokens_by_role.items():
+                if role < needed:
+                    got = client.request(method.upper(), path, headers=bearer(token), json={})
+                    assert got.status_code == 403, (method, template, role, got.status_code)
+                    checked += 1
+    assert checked >= 15
+    log = audit.entries(rt.store, limit=1000)
+    assert len(log) == checked and all(e.outcome == "403" for e in log)  # every refused mutation is audited
