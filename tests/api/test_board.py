@@ -1,12 +1,14 @@
-"""The NOC web board in a real headless Chromium: the prefectures appear coloured by status from the running
-service over the lab; a lab fault turns the affected prefecture red; a screenshot is taken."""
+"""The NOC web board in a real headless Chromium, from the running demo: the prefectures appear coloured by
+status; a lab fault turns the affected prefecture red; a screenshot is taken."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -45,6 +47,7 @@ def card_states(dom: str) -> dict[str, str]:
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """The running demo (`netops demo`: the lab in the background, the service over it), with fast polls."""
     env = {
         "NETOPS_SECRETS_FILE": str(tmp_path / "secrets.yaml"),
         "NETOPS_STATE_DIR": str(tmp_path / "state"),
@@ -53,28 +56,24 @@ def service(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
         "NETOPS_POLL_THRESHOLD": "1",
         "NETOPS_PLAYBOOKS": str(REPO / "tests" / "api" / "playbooks"),
     }
-    lab = run_netops(
-        "lab", "up", "--detach", "--inventory", str(INVENTORY), "--control-port", str(free_port()), env=env
-    )
-    assert lab.returncode == 0, lab.stderr
     port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "netops",
-            "serve",
+            "demo",
             "--inventory",
             str(INVENTORY),
             "--port",
             str(port),
-            "--log-level",
-            "warning",
+            "--control-port",
+            str(free_port()),
         ],
         cwd=REPO,
         env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -87,14 +86,17 @@ def service(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
             except httpx.TransportError:
                 time.sleep(0.2)
             assert proc.poll() is None and time.monotonic() < deadline, (
-                proc.stderr.read() if proc.stderr else ""
+                proc.stdout.read() if proc.stdout else ""
             )
         made = run_netops("token", "create", "--name", "wall", "--role", "viewer", "--json", env=env)
         yield base, json.loads(made.stdout)["token"], env
     finally:
-        proc.terminate()
-        proc.communicate(timeout=20)
-        run_netops("lab", "down", env=env)
+        proc.send_signal(signal.SIGINT)  # the demo stops the service and the lab it started
+        proc.communicate(timeout=30)
+        run = tmp_path / "state" / "lab.json"
+        if run.exists():  # never leave a lab holding the test addresses
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(json.loads(run.read_text())["pid"], signal.SIGKILL)
 
 
 def wait_polled(base: str, token: str, want: dict[str, str]) -> None:
