@@ -25,6 +25,7 @@ from types import MappingProxyType
 
 from netops.errors import NetopsError
 from netops.inventory.models import Inventory, Lifecycle
+from netops.polling.shards import Shard
 
 NETOPS_FILE = "netops.json"
 DEVICES_FILE = "devices.json"
@@ -110,13 +111,25 @@ def _write_atomic(path: Path, groups: list[TargetGroup]) -> None:
         raise NetopsError(f"cannot write {path}: {exc.strerror}") from exc
 
 
-def write_prometheus_targets(inventory: Inventory, out: Path, service: str) -> ExportResult:
-    """Write ``netops.json`` and ``devices.json`` into ``out`` (created if missing)."""
+def write_prometheus_targets(
+    inventory: Inventory, out: Path, service: str, shards: Mapping[str, str] | None = None
+) -> ExportResult:
+    """Write ``netops.json`` and ``devices.json`` into ``out`` (created if missing). With ``shards`` ("K/N" ->
+    "host:port" of each ``netops serve --shard K/N``), netops.json lists every shard, labelled by it."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise NetopsError(f"cannot create {out}: {exc.strerror}") from exc
-    own = service_targets(service)
+    if shards:
+        Shard.parse(next(iter(shards)))  # a bad "K/N" is a clear error
+        counts = {Shard.parse(k).count for k in shards}
+        if len(counts) != 1 or len(shards) != counts.pop():
+            raise NetopsError(f"shards: expected every K/N of one N exactly once, found {', '.join(shards)}")
+        own = [
+            group for label, address in sorted(shards.items()) for group in service_targets(address, label)
+        ]
+    else:
+        own = service_targets(service)
     devices = device_targets(inventory)
     _write_atomic(out / NETOPS_FILE, own)
     _write_atomic(out / DEVICES_FILE, devices)

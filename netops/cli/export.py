@@ -35,12 +35,24 @@ def prometheus(
     port: Annotated[
         int, typer.Option("--port", envvar="NETOPS_PORT", help="Port netops serve listens on.")
     ] = DEFAULT_PORT,
+    shard: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shard", help="K/N=HOST:PORT of each `netops serve --shard K/N` (repeat for every shard)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write netops.json (netops' own /metrics target) and devices.json (every active device, labelled)."""
+    """Write netops.json (netops' own /metrics targets, one per shard) and devices.json (every device, labelled)."""
     inv = load(inventory)
+    shards: dict[str, str] = {}
+    for item in shard or []:
+        label, sep, address = item.partition("=")
+        if not sep or not address:
+            raise typer.BadParameter(f"expected K/N=HOST:PORT, found {item!r}", param_hint="--shard")
+        shards[label] = address
     with errors_to_exit():
-        result = write_prometheus_targets(inv, out_dir, f"{host}:{port}")
+        result = write_prometheus_targets(inv, out_dir, f"{host}:{port}", shards)
     if as_json:
         print_json(
             {

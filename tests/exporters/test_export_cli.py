@@ -97,3 +97,19 @@ def test_output_path_that_is_a_file_is_an_error(tmp_path: Path) -> None:
     res = runner.invoke(app, ["prometheus", "--inventory", str(INVENTORY), "--out", str(blocker)])
     assert res.exit_code == 1
     assert f"cannot create {blocker}" in res.output
+
+
+def test_one_target_per_shard(tmp_path: Path) -> None:
+    out = tmp_path / "targets"
+    args = ["prometheus", "--inventory", str(INVENTORY), "--out", str(out)]
+    res = runner.invoke(app, [*args, "--shard", "1/2=127.0.0.1:8601", "--shard", "2/2=127.0.0.1:8602"])
+    assert res.exit_code == 0, res.output
+    service = json.loads((out / "netops.json").read_text(encoding="utf-8"))
+    assert service == [
+        {"targets": ["127.0.0.1:8601"], "labels": {"shard": "1/2"}},
+        {"targets": ["127.0.0.1:8602"], "labels": {"shard": "2/2"}},
+    ]
+    missing = runner.invoke(app, [*args, "--shard", "1/2=127.0.0.1:8601"])
+    assert missing.exit_code == 1 and "every K/N of one N exactly once" in missing.output
+    bad = runner.invoke(app, [*args, "--shard", "1/2"])
+    assert bad.exit_code == 2
