@@ -25,6 +25,7 @@ from netops.api.auth import FailureLimiter, install_audit, roles
 from netops.api.changes_routes import router as changes_router
 from netops.api.deps import RuntimeDep
 from netops.api.errors import install_error_handlers
+from netops.api.incident_routes import router as incident_router
 from netops.api.inventory_routes import router as inventory_router
 from netops.api.polling_routes import router as polling_router
 from netops.api.runbook_routes import router as runbook_router
@@ -131,6 +132,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     for router, read, write in (
         (inventory_router, Role.VIEWER, None),
         (polling_router, Role.VIEWER, None),
+        (incident_router, Role.VIEWER, Role.OPERATOR),
         (vc_router, Role.VIEWER, Role.ENGINEER),
         (changes_router, Role.VIEWER, Role.ENGINEER),
         (runbook_router, Role.VIEWER, Role.OPERATOR),  # each approval also checks the step's own role

@@ -27,6 +27,7 @@ app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(status.status)
 app.command()(status.incidents)
+app.command()(status.ack)
 app.command()(admin.audit)
 
 

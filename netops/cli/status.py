@@ -15,6 +15,7 @@ from netops.cli.common import (
     InventoryOpt,
     JsonOpt,
     StateDirOpt,
+    errors_to_exit,
     load,
     open_store_at,
     out,
@@ -133,8 +134,33 @@ def incidents(
             else f"resolved {_ago(inc['resolved_at'])} after {int(inc['resolved_at'] - inc['opened_at'])} s"
         )
         colour = "bold red" if inc["state"] == "open" else "green"
-        out.print(f"[{colour}]#{inc['id']} {inc['state']}[/] {when}: {inc['summary']}", highlight=False)
+        acked = f" [cyan](acknowledged by {inc['acknowledged_by']})[/]" if inc.get("acknowledged_by") else ""
+        out.print(
+            f"[{colour}]#{inc['id']} {inc['state']}[/] {when}: {inc['summary']}{acked}", highlight=False
+        )
         if inc["affected_sites"]:
             out.print("    sites: " + ", ".join(inc["affected_sites"]), highlight=False)
         if inc["affected_rooms"]:
             out.print("    rooms: " + ", ".join(inc["affected_rooms"]), highlight=False)
+
+
+def ack(
+    incident_id: Annotated[int, typer.Argument(help="The incident number (netops incidents).")],
+    note: Annotated[str | None, typer.Option(help="What you are doing about it.")] = None,
+    state_dir: StateDirOpt = Path(".netops"),
+) -> None:
+    """Acknowledge an incident: the NOC and the board see who took it on."""
+    from netops.auth import audit
+    from netops.cli.admin import cli_actor
+    from netops.polling import queries
+
+    store = open_store_at(state_dir)
+    try:
+        with errors_to_exit():
+            queries.acknowledge(store, incident_id, cli_actor(), note)
+            audit.record(
+                store, actor=cli_actor(), action="incident acknowledge", target=str(incident_id), outcome="ok"
+            )
+    finally:
+        store.close()
+    out.print(f"incident {incident_id} acknowledged by {cli_actor()}", highlight=False)

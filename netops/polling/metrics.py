@@ -184,11 +184,17 @@ class PollingCollector(Collector):
                 [link.id, str(link.kind), link.a.device, link.b.device], 0.0 if link.id in down else 1.0
             )
         open_now, total = queries.incident_counts(self.store)
+        unacked = sum(
+            1 for i in queries.incidents(self.store, state="open", limit=10_000) if not i["acknowledged_by"]
+        )
         yield site_state
         yield on_backup
         yield link_up
         yield GaugeMetricFamily(
             "netops_incidents_open", "Open incidents (one per root cause)", value=open_now
+        )
+        yield GaugeMetricFamily(
+            "netops_incidents_unacknowledged", "Open incidents nobody has acknowledged yet", value=unacked
         )
         yield CounterMetricFamily(
             "netops_incidents_opened", "Incidents opened since the database was created", value=total

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from netops.errors import NotFoundError
+from netops.errors import NetopsError, NotFoundError
 from netops.inventory.topology import Failure, Topology
 from netops.store.db import Store
 from netops.store.schema import Incident, PollCycle, PollDevice, PollInterface, PollNeighbor
@@ -123,6 +123,9 @@ def _incident(row: Incident) -> dict[str, Any]:
         "affected_devices": row.affected_devices,
         "affected_sites": row.affected_sites,
         "affected_rooms": row.affected_rooms,
+        "acknowledged_by": row.acknowledged_by,
+        "acknowledged_at": row.acknowledged_at,
+        "ack_note": row.ack_note,
     }
 
 
@@ -189,3 +192,16 @@ def down_links(store: Store, topology: Topology) -> set[str]:
     from netops.polling.rootcause import links_down_from_interfaces
 
     return links_down_from_interfaces(topology, by_device)
+
+
+def acknowledge(store: Store, incident_id: int, who: str, note: str | None = None) -> dict[str, Any]:
+    """Record that someone took the incident on (the first acknowledgement stands; later ones are refused)."""
+    with store.session() as session:
+        row = session.get(Incident, incident_id)
+        if row is None:
+            raise NotFoundError("incident", str(incident_id))
+        if row.acknowledged_by is not None:
+            raise NetopsError(f"incident {incident_id} was acknowledged already by {row.acknowledged_by}")
+        row.acknowledged_by, row.acknowledged_at, row.ack_note = who, time.time(), (note or None)
+        session.flush()
+        return _incident(row)

@@ -124,6 +124,11 @@ class Incident(Base):
     affected_devices: Mapped[list[str]] = mapped_column(JSON)
     affected_sites: Mapped[list[str]] = mapped_column(JSON)
     affected_rooms: Mapped[list[str]] = mapped_column(JSON)
+    acknowledged_by: Mapped[str | None] = mapped_column(
+        String(128), nullable=True
+    )  # token name or cli:<user>
+    acknowledged_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ack_note: Mapped[str | None] = mapped_column(String(512), nullable=True)
 
 
 # --- video-conference readiness (netops/vc, migration 0003) ------------------------------------------------

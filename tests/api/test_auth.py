@@ -103,6 +103,7 @@ def test_every_mutating_route_refuses_a_weaker_role(api: tuple[httpx.Client, Run
         "/changes": tokens.Role.ENGINEER,
         "/config": tokens.Role.ENGINEER,
         "/runbooks": tokens.Role.OPERATOR,
+        "/incidents": tokens.Role.OPERATOR,
         "/runs": tokens.Role.OPERATOR,
     }
     checked = 0
@@ -120,5 +121,9 @@ def test_every_mutating_route_refuses_a_weaker_role(api: tuple[httpx.Client, Run
                     assert got.status_code == 403, (method, template, role, got.status_code)
                     checked += 1
     assert checked >= 15
+    operator = tokens_by_role[tokens.Role.OPERATOR]
+    assert client.post("/incidents/999/acknowledge", headers=bearer(operator), json={}).status_code == 404
     log = audit.entries(rt.store, limit=1000)
-    assert len(log) == checked and all(e.outcome == "403" for e in log)  # every refused mutation is audited
+    assert (
+        len(log) == checked + 1 and sum(e.outcome == "403" for e in log) == checked
+    )  # every refused mutation is audited

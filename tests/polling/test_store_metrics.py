@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
+from netops.errors import NetopsError
 from netops.inventory import Topology, load_inventory
 from netops.polling import queries
 from netops.polling.metrics import PollingCollector
@@ -112,6 +113,15 @@ def test_counters_status_incidents_and_metrics(store: Store, topo: Topology, tmp
     assert st["sites"]["kashgar"] == "up"
     [incident] = st["open_incidents"]
     assert incident["root_devices"] == ["kashgar-shufu-ce1"]
+    assert incident["acknowledged_by"] is None
+    registry0 = CollectorRegistry()
+    registry0.register(PollingCollector(store, lambda: topo))
+    assert registry0.get_sample_value("netops_incidents_unacknowledged") == 1.0
+    acked = queries.acknowledge(store, incident["id"], "on-call", "calling the county")
+    assert (acked["acknowledged_by"], acked["ack_note"]) == ("on-call", "calling the county")
+    with pytest.raises(NetopsError, match="acknowledged already by on-call"):
+        queries.acknowledge(store, incident["id"], "someone-else")
+    assert registry0.get_sample_value("netops_incidents_unacknowledged") == 0.0
     assert incident["affected_sites"] == ["kashgar-shufu"]
 
     registry = CollectorRegistry()

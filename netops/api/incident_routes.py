@@ -1,0 +1,34 @@
+"""Acting on incidents: an on-call engineer acknowledges one (who, when, a note), so the NOC sees it is taken."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from netops.api.deps import RuntimeDep
+from netops.errors import NetopsError, NotFoundError
+from netops.polling import queries
+
+router = APIRouter(tags=["status"])
+
+
+class AckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/incidents/{incident_id}/acknowledge", response_model=None)
+def acknowledge(
+    rt: RuntimeDep, request: Request, incident_id: int, body: AckIn
+) -> dict[str, Any] | JSONResponse:
+    who = request.state.actor.name
+    try:
+        return queries.acknowledge(rt.store, incident_id, who, body.note)
+    except NotFoundError:
+        raise
+    except NetopsError as exc:
+        return JSONResponse({"error": "conflict", "detail": str(exc)}, status_code=409)
