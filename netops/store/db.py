@@ -6,6 +6,7 @@ and returns a ``Store`` with a session factory. Errors become ``StoreError`` nam
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from netops.errors import StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_PG_MIGRATION_LOCK = 0x6E65_746F  # "neto": the advisory lock key of netops migrations
 
 
 def _safe(url: str) -> str:
@@ -53,8 +55,41 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """One migration at a time, across processes: a CLI command and the service (or two shards) may open a
+    fresh database together, and both would otherwise create the same tables. SQLite: an exclusive lock file
+    next to the database; PostgreSQL: a session advisory lock; other databases: none."""
+    url = engine.url
+    backend = url.get_backend_name()
+    if backend == "sqlite" and url.database not in (None, "", ":memory:"):
+        lock_path = Path(url.database).with_suffix(".migrate.lock")
+        with lock_path.open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
+    if backend == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATION_LOCK})
+                conn.commit()
+        return
+    yield
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade (or, with a revision like ``base``/``-1``, downgrade) the schema."""
+    with _migration_lock(engine):
+        _migrate(engine, revision)
+
+
+def _migrate(engine: Engine, revision: str) -> None:
     cfg = alembic_config(engine)
     try:
         if revision == "head" or not (revision == "base" or revision.startswith("-")):
