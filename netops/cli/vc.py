@@ -26,16 +26,16 @@ from netops.cli.common import (
     EXIT_USAGE,
     InventoryOpt,
     JsonOpt,
+    StateDirOpt,
     errors_to_exit,
     fail,
     load,
+    open_store_at,
     out,
     print_json,
 )
 from netops.inventory.topology import Topology
 from netops.secrets import SecretStore
-from netops.settings import Settings
-from netops.store.db import Store, open_store
 from netops.vc import board as vcboard
 from netops.vc import store as vcstore
 from netops.vc.conferences import ConferenceIn
@@ -43,13 +43,7 @@ from netops.vc.precheck import Prechecker
 
 app = typer.Typer(help="Video-conference readiness: conferences, prechecks, board.", no_args_is_help=True)
 
-StateDirOpt = Annotated[Path, typer.Option("--state-dir", envvar="NETOPS_STATE_DIR", help="Database folder.")]
 _COLOUR = {"RED": "bold red", "AMBER": "yellow", "GREEN": "green", "NOT-CHECKED": "dim"}
-
-
-def _store(state_dir: Path) -> Store:
-    with errors_to_exit():
-        return open_store(Settings(state_dir=state_dir).db_url)
 
 
 def _age(seconds: float | None) -> str:
@@ -67,7 +61,7 @@ def list_(
 ) -> None:
     """Conferences, soonest first."""
     inv = load(inventory)
-    store = _store(state_dir)
+    store = open_store_at(state_dir)
     try:
         with errors_to_exit():
             confs = vcstore.list_conferences(store, inv.directory)
@@ -114,7 +108,7 @@ def add(
     except ValidationError as exc:
         first = exc.errors()[0]
         fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", EXIT_USAGE)
-    store = _store(state_dir)
+    store = open_store_at(state_dir)
     try:
         with errors_to_exit():
             conf = vcstore.add_conference(store, inv, spec)
@@ -135,7 +129,7 @@ def remove(
 ) -> None:
     """Delete a conference added with ``add`` and its results."""
     inv = load(inventory)
-    store = _store(state_dir)
+    store = open_store_at(state_dir)
     try:
         with errors_to_exit():
             conf = vcstore.remove_conference(store, inv.directory, ident)
@@ -149,7 +143,7 @@ def remove(
 
 def _board_data(inventory: Path, state_dir: Path, ident: str) -> dict[str, Any]:
     inv = load(inventory)
-    store = _store(state_dir)
+    store = open_store_at(state_dir)
     try:
         with errors_to_exit():
             conf = vcstore.get_conference(store, inv.directory, ident)
@@ -167,7 +161,7 @@ def precheck(
 ) -> None:
     """Check every room of the conference now; exit 1 when a room is RED."""
     inv = load(inventory)
-    store = _store(state_dir)
+    store = open_store_at(state_dir)
     try:
         with errors_to_exit():
             conf = vcstore.get_conference(store, inv.directory, ident)

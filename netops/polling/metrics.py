@@ -183,10 +183,7 @@ class PollingCollector(Collector):
             link_up.add_metric(
                 [link.id, str(link.kind), link.a.device, link.b.device], 0.0 if link.id in down else 1.0
             )
-        open_now, total = queries.incident_counts(self.store)
-        unacked = sum(
-            1 for i in queries.incidents(self.store, state="open", limit=10_000) if not i["acknowledged_by"]
-        )
+        open_now, unacked, total = queries.incident_counts(self.store)
         yield site_state
         yield on_backup
         yield link_up

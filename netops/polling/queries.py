@@ -137,12 +137,16 @@ def incidents(store: Store, state: str = "all", limit: int = 50) -> list[dict[st
         return [_incident(r) for r in session.scalars(query)]
 
 
-def incident_counts(store: Store) -> tuple[int, int]:
-    """(open now, opened ever)."""
+def incident_counts(store: Store) -> tuple[int, int, int]:
+    """(open now, open and not acknowledged, opened ever)."""
     with store.session() as session:
-        open_now = session.scalar(select(func.count()).select_from(Incident).where(Incident.state == "open"))
+        is_open = Incident.state == "open"
+        open_now = session.scalar(select(func.count()).select_from(Incident).where(is_open))
+        unacked = session.scalar(
+            select(func.count()).select_from(Incident).where(is_open, Incident.acknowledged_by.is_(None))
+        )
         total = session.scalar(select(func.count()).select_from(Incident))
-        return int(open_now or 0), int(total or 0)
+        return int(open_now or 0), int(unacked or 0), int(total or 0)
 
 
 def last_cycles(store: Store) -> dict[str, PollCycle]:
