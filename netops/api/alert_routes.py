@@ -12,8 +12,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, HTTPException, Request
 
 from netops.api.runbook_routes import ServiceDep
 from netops.errors import SecretError
@@ -24,33 +23,25 @@ router = APIRouter(tags=["alerts"])
 WEBHOOK_SECRET = SecretRef("alertmanager-webhook")
 
 
-def _authorized(request: Request) -> JSONResponse | None:
+def _authorize(request: Request) -> None:
     try:
         expected = request.app.state.runtime.secrets.get(WEBHOOK_SECRET)
     except SecretError:
-        return JSONResponse(
-            {"error": "disabled", "detail": "set the secret 'alertmanager-webhook' to enable this webhook"},
-            status_code=503,
-        )
+        raise HTTPException(503, "set the secret 'alertmanager-webhook' to enable this webhook") from None
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        return JSONResponse(
-            {"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        raise HTTPException(
+            401, "the webhook's bearer secret is needed", headers={"WWW-Authenticate": "Bearer"}
         )
-    return None
 
 
-@router.post("/alerts/alertmanager", response_model=None)
-async def alertmanager(request: Request, svc: ServiceDep) -> dict[str, Any] | JSONResponse:
-    refused = _authorized(request)
-    if refused is not None:
-        return refused
+@router.post("/alerts/alertmanager")
+async def alertmanager(request: Request, svc: ServiceDep) -> dict[str, Any]:
+    _authorize(request)
     try:
         payload = await request.json()
     except ValueError:
-        return JSONResponse({"error": "invalid", "detail": "expected a JSON body"}, status_code=400)
+        raise HTTPException(400, "expected a JSON body") from None
     if not isinstance(payload, dict) or str(payload.get("version", "4")) != "4":
-        return JSONResponse(
-            {"error": "invalid", "detail": "expected an Alertmanager webhook, version 4"}, 400
-        )
+        raise HTTPException(400, "expected an Alertmanager webhook, version 4")
     return {"status": payload.get("status"), "results": handle_alertmanager(svc, payload)}

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from netops.api.deps import RuntimeDep
-from netops.errors import NetopsError, NotFoundError
+from netops.errors import ConflictError, NetopsError, NotFoundError
 from netops.polling import queries
 
 router = APIRouter(tags=["status"])
@@ -21,14 +20,11 @@ class AckIn(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
-@router.post("/incidents/{incident_id}/acknowledge", response_model=None)
-def acknowledge(
-    rt: RuntimeDep, request: Request, incident_id: int, body: AckIn
-) -> dict[str, Any] | JSONResponse:
-    who = request.state.actor.name
+@router.post("/incidents/{incident_id}/acknowledge")
+def acknowledge(rt: RuntimeDep, request: Request, incident_id: int, body: AckIn) -> dict[str, Any]:
     try:
-        return queries.acknowledge(rt.store, incident_id, who, body.note)
-    except NotFoundError:
+        return queries.acknowledge(rt.store, incident_id, request.state.actor.name, body.note)
+    except (NotFoundError, ConflictError):
         raise
-    except NetopsError as exc:
-        return JSONResponse({"error": "conflict", "detail": str(exc)}, status_code=409)
+    except NetopsError as exc:  # "acknowledged already": polling/queries.py raises a bare NetopsError for now
+        raise ConflictError(str(exc)) from exc

@@ -1,5 +1,6 @@
 """Runbook routes: the catalog (``/runbooks``), dry runs, runs (``/runs``): start, status, approve, cancel, resume,
-transcript. Include with read=viewer, write=operator; approvals check the step's own role on top.
+transcript. Include with read=viewer, write=operator; approvals check the step's own role on top. Errors
+(``ParamError`` 422, ``Forbidden`` 403, ``RunConflict`` 409, ...) are mapped by ``api/errors.py``.
 
 Thin: everything is in ``netops.runbooks``. The ``RunbookService`` is ``app.state.runbooks`` (built by the app
 factory; built here on first use if the app has none). Secret parameters never come back: runs show them
@@ -11,13 +12,10 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from netops.auth.tokens import Role, TokenInfo
-from netops.errors import NetopsError
 from netops.runbooks import records as rec
-from netops.runbooks.engine import Forbidden, RunConflict
 from netops.runbooks.params import ParamError
 from netops.runbooks.plan import plan
 from netops.runbooks.service import RunbookService
@@ -56,16 +54,6 @@ class ResumeIn(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)  # secret parameters, given again
 
 
-def _refused(exc: NetopsError) -> JSONResponse:
-    if isinstance(exc, ParamError):
-        return JSONResponse({"error": "invalid", "problems": exc.problems}, status_code=422)
-    if isinstance(exc, Forbidden):
-        return JSONResponse({"error": "forbidden", "detail": str(exc)}, status_code=403)
-    if isinstance(exc, RunConflict):
-        return JSONResponse({"error": "conflict", "detail": str(exc)}, status_code=409)
-    raise exc
-
-
 def _summary(svc: RunbookService, ident: str) -> dict[str, Any]:
     spec = svc.catalog.get(ident).spec
     return {"id": spec.id, "title": spec.title, "severity": spec.severity, "plan_section": spec.plan_section,
@@ -84,25 +72,15 @@ def show_runbook(svc: ServiceDep, ident: str) -> dict[str, Any]:
     return {**_summary(svc, ident), "file": rb.file, "spec": rb.spec.model_dump(mode="json", by_alias=True)}
 
 
-@router.post("/runbooks/{ident}/plan", response_model=None)
-async def plan_runbook(svc: ServiceDep, ident: str, body: RunIn) -> dict[str, Any] | JSONResponse:
-    try:
-        return await plan(svc.catalog, svc.engine.tools, ident, body.params)
-    except (ParamError, RunConflict) as exc:
-        return _refused(exc)
+@router.post("/runbooks/{ident}/plan")
+async def plan_runbook(svc: ServiceDep, ident: str, body: RunIn) -> dict[str, Any]:
+    return await plan(svc.catalog, svc.engine.tools, ident, body.params)
 
 
-@router.post("/runbooks/{ident}/runs", status_code=202, response_model=None)
-async def start_run(
-    svc: ServiceDep, actor: ActorDep, ident: str, body: RunIn
-) -> dict[str, Any] | JSONResponse:
+@router.post("/runbooks/{ident}/runs", status_code=202)
+async def start_run(svc: ServiceDep, actor: ActorDep, ident: str, body: RunIn) -> dict[str, Any]:
     svc.catalog.get(ident)  # 404 first
-    try:
-        run_id = svc.start(
-            ident, body.params, actor=actor.name, trigger={"source": "api", "actor": actor.name}
-        )
-    except (ParamError, RunConflict) as exc:
-        return _refused(exc)
+    run_id = svc.start(ident, body.params, actor=actor.name, trigger={"source": "api", "actor": actor.name})
     return rec.get_run(svc.store, run_id).as_dict()
 
 
@@ -126,44 +104,28 @@ def run_transcript(svc: ServiceDep, run_id: str) -> list[dict[str, Any]]:
     return rec.transcript(svc.store, run_id)
 
 
-@router.post("/runs/{run_id}/approve", response_model=None)
-async def approve_run(
-    svc: ServiceDep, actor: ActorDep, run_id: str, body: ApproveIn
-) -> dict[str, Any] | JSONResponse:
-    try:
-        was = rec.get_run(svc.store, run_id).state
-        run = svc.engine.approve(
-            run_id,
-            body.step,
-            actor=actor.name,
-            role=Role(actor.role),
-            inputs=body.inputs,
-            decision=body.decision,
-        )
-    except (ParamError, Forbidden, RunConflict) as exc:
-        return _refused(exc)
+@router.post("/runs/{run_id}/approve")
+async def approve_run(svc: ServiceDep, actor: ActorDep, run_id: str, body: ApproveIn) -> dict[str, Any]:
+    was = rec.get_run(svc.store, run_id).state
+    run = svc.engine.approve(
+        run_id, body.step, actor=actor.name, role=Role(actor.role), inputs=body.inputs, decision=body.decision
+    )
     if was == "proposed" and run.state == "pending":
         svc.launch(run_id)
     return run.as_dict()
 
 
-@router.post("/runs/{run_id}/cancel", response_model=None)
-def cancel_run(svc: ServiceDep, actor: ActorDep, run_id: str) -> dict[str, Any] | JSONResponse:
-    try:
-        return svc.engine.cancel(run_id, actor=actor.name).as_dict()
-    except RunConflict as exc:
-        return _refused(exc)
+@router.post("/runs/{run_id}/cancel")
+def cancel_run(svc: ServiceDep, actor: ActorDep, run_id: str) -> dict[str, Any]:
+    return svc.engine.cancel(run_id, actor=actor.name).as_dict()
 
 
-@router.post("/runs/{run_id}/resume", response_model=None)
-async def resume_run(svc: ServiceDep, run_id: str, body: ResumeIn) -> dict[str, Any] | JSONResponse:
-    try:
-        run = rec.get_run(svc.store, run_id)
-        missing = [n for n in run.secret_params if n not in body.params]
-        if missing and run_id not in svc.tasks and run.state not in ("succeeded", "cancelled", "recovered"):
-            raise ParamError([f"secret parameter {n!r} must be given again" for n in missing])
-        svc.engine.prepare_resume(run_id, body.from_step)
-    except (ParamError, RunConflict) as exc:
-        return _refused(exc)
+@router.post("/runs/{run_id}/resume")
+async def resume_run(svc: ServiceDep, run_id: str, body: ResumeIn) -> dict[str, Any]:
+    run = rec.get_run(svc.store, run_id)
+    missing = [n for n in run.secret_params if n not in body.params]
+    if missing and run_id not in svc.tasks and run.state not in ("succeeded", "cancelled", "recovered"):
+        raise ParamError([f"secret parameter {n!r} must be given again" for n in missing])
+    svc.engine.prepare_resume(run_id, body.from_step)
     svc.launch(run_id, {k: str(v) for k, v in body.params.items() if k in run.secret_params})
     return rec.get_run(svc.store, run_id).as_dict()

@@ -2,8 +2,9 @@
 the pre-meeting checklist as CSV. Thin: everything is in ``netops.vc``.
 
 Conferences from ``inventory/conferences/`` are read-only here (409 on PUT/DELETE); a duplicate id is 409,
-a room or MCU the inventory lacks 422. The codec credentials are resolved with ``app.state.secrets`` when the
-app has one, else the default ``SecretStore`` (``NETOPS_SECRETS_FILE``).
+a room or MCU the inventory lacks 422 (``ConferenceError``); ``api/errors.py`` maps them. The codec
+credentials are resolved with ``app.state.secrets`` when the app has one, else the default ``SecretStore``
+(``NETOPS_SECRETS_FILE``).
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 
 from netops.api.deps import RuntimeDep
-from netops.errors import NotFoundError
 from netops.secrets import SecretStore
 from netops.vc import board
 from netops.vc import store as vcstore
-from netops.vc.conferences import ConferenceConflict, ConferenceError, ConferenceIn
+from netops.vc.conferences import ConferenceIn
 from netops.vc.precheck import Prechecker
 
 router = APIRouter(tags=["video conferences"])
@@ -31,14 +30,6 @@ def get_secrets(request: Request) -> SecretStore:
 SecretsDep = Annotated[SecretStore, Depends(get_secrets)]
 
 
-def _conflict(exc: ConferenceConflict) -> JSONResponse:
-    return JSONResponse({"error": "conflict", "detail": str(exc)}, status_code=409)
-
-
-def _invalid(exc: NotFoundError | ConferenceError) -> JSONResponse:
-    return JSONResponse({"error": "invalid", "detail": str(exc)}, status_code=422)
-
-
 @router.get("/conferences")
 def list_conferences(rt: RuntimeDep) -> list[dict[str, Any]]:
     out = []
@@ -49,33 +40,19 @@ def list_conferences(rt: RuntimeDep) -> list[dict[str, Any]]:
     return out
 
 
-@router.post("/conferences", status_code=201, response_model=None)
-def create_conference(rt: RuntimeDep, spec: ConferenceIn) -> dict[str, Any] | JSONResponse:
-    try:
-        return vcstore.add_conference(rt.store, rt.inventory, spec).as_dict()
-    except NotFoundError as exc:
-        return _invalid(exc)
-    except ConferenceError as exc:
-        return _conflict(exc) if isinstance(exc, ConferenceConflict) else _invalid(exc)
+@router.post("/conferences", status_code=201)
+def create_conference(rt: RuntimeDep, spec: ConferenceIn) -> dict[str, Any]:
+    return vcstore.add_conference(rt.store, rt.inventory, spec).as_dict()
 
 
-@router.put("/conferences/{conf_id}", response_model=None)
-def change_conference(rt: RuntimeDep, conf_id: str, spec: ConferenceIn) -> dict[str, Any] | JSONResponse:
-    vcstore.get_conference(rt.store, rt.inventory.directory, conf_id)  # 404 first
-    try:
-        return vcstore.update_conference(rt.store, rt.inventory, conf_id, spec).as_dict()
-    except NotFoundError as exc:
-        return _invalid(exc)
-    except ConferenceError as exc:
-        return _conflict(exc) if isinstance(exc, ConferenceConflict) else _invalid(exc)
+@router.put("/conferences/{conf_id}")
+def change_conference(rt: RuntimeDep, conf_id: str, spec: ConferenceIn) -> dict[str, Any]:
+    return vcstore.update_conference(rt.store, rt.inventory, conf_id, spec).as_dict()  # 404 first, then 409
 
 
 @router.delete("/conferences/{conf_id}", status_code=204, response_model=None)
 def delete_conference(rt: RuntimeDep, conf_id: str) -> Response:
-    try:
-        vcstore.remove_conference(rt.store, rt.inventory.directory, conf_id)
-    except ConferenceConflict as exc:
-        return _conflict(exc)
+    vcstore.remove_conference(rt.store, rt.inventory.directory, conf_id)
     return Response(status_code=204)
 
 

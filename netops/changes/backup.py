@@ -29,7 +29,8 @@ from netops.drivers.cli import Timeouts
 from netops.drivers.platforms.remediation import diff_texts
 from netops.drivers.platforms.syntax import syntax_for
 from netops.drivers.readers import read_running
-from netops.errors import DeviceError, NetopsError, NotFoundError
+from netops.errors import BackupRejected as BackupRejected
+from netops.errors import DeviceError, NotFoundError
 from netops.inventory.models import Device, Inventory
 from netops.secrets import SecretStore, referenced_secrets
 from netops.store.db import Store
@@ -49,10 +50,6 @@ NOT_CONFIG = re.compile(
 HOSTNAME = re.compile(r"^\s*(sysname|hostname) \S+", re.M)
 
 
-class BackupRejected(NetopsError):
-    """What the device sent is not a configuration (kept out of the store)."""
-
-
 @dataclass(frozen=True, slots=True)
 class BackupResult:
     device: str
@@ -61,11 +58,11 @@ class BackupResult:
     drift_lines: int | None = None
 
 
-def clean(text: str, secrets: Iterable[str]) -> str:
+def clean(text: str, secrets: Iterable[str], device: str = "device") -> str:
     """A configuration as stored: volatile lines dropped, secrets masked; raises ``BackupRejected``."""
     if not text.strip() or NOT_CONFIG.search(text) or not HOSTNAME.search(text):
         first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "empty output")
-        raise BackupRejected(f"not a configuration: {mask(first[:120], secrets)!r}")
+        raise BackupRejected(device, f"not a configuration: {mask(first[:120], secrets)!r}")
     lines = [ln.rstrip() for ln in text.replace("\r", "").splitlines() if not VOLATILE.match(ln.strip())]
     return mask("\n".join(lines).strip("\n") + "\n", secrets)
 
@@ -107,7 +104,7 @@ def backup_device(
     now = time.time()
     try:
         running = read_running(device, inventory, secrets, timeouts)  # NAPALM where complete, else netmiko
-        text = clean(running, known)
+        text = clean(running, known, device.id)
     except BackupRejected as exc:
         _status(store, device.id, last_backup_attempt_at=now, last_backup_error=str(exc)[:500])
         return BackupResult(device.id, "rejected", str(exc))

@@ -26,17 +26,14 @@ from typing import Any
 import jinja2
 
 from netops.drivers.cli import register_secrets
-from netops.errors import NetopsError, SecretError
+from netops.errors import SecretError
+from netops.errors import TemplateError as TemplateError
 from netops.inventory.models import Device, Inventory, SecretRef
 from netops.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = "templates"
-
-
-class TemplateError(NetopsError):
-    """A template is missing, invalid, or uses a variable the device does not have."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from netops.errors import NetopsError, NotFoundError, Problem
+from netops.errors import NotFoundError, Problem
+from netops.errors import RunbookError as RunbookError
 from netops.inventory.yamlsource import LineDict, LineList, line_at, read_yaml
 from netops.runbooks import expr
 from netops.runbooks.schema import (
@@ -30,16 +31,6 @@ from netops.runbooks.schema import (
     RunbookStep,
     WaitUntilStep,
 )
-
-
-class RunbookError(NetopsError):
-    """Runbook files have problems; ``problems`` lists all of them, in file and line order."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.field))
-        head = "\n".join(str(p) for p in self.problems[:50])
-        n = len(self.problems)
-        super().__init__(f"runbooks have {n} problem{'s' if n != 1 else ''}:\n{head}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ from typing import Any
 
 from netops.auth import audit
 from netops.auth.tokens import Role
-from netops.errors import NetopsError
+from netops.errors import Forbidden as Forbidden
+from netops.errors import RunConflict as RunConflict
 from netops.inventory.models import Inventory
 from netops.runbooks import records as rec
 from netops.runbooks import steps as st
@@ -32,14 +33,6 @@ from netops.store.db import Store
 
 log = logging.getLogger(__name__)
 MAX_MOVES = 500  # steps executed per run, goto loops included
-
-
-class RunConflict(NetopsError):
-    """The run cannot do that now (another run holds the concurrency key, a finished run, a wrong step)."""
-
-
-class Forbidden(NetopsError):
-    """The caller's role is too weak for this approval."""
 
 
 @dataclass

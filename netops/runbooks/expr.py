@@ -13,12 +13,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from netops.errors import NetopsError
-
-
-class ExpressionError(NetopsError):
-    """A template or expression could not be parsed or evaluated."""
-
+from netops.errors import ExpressionError as ExpressionError
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 

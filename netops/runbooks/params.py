@@ -11,18 +11,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from netops.errors import NetopsError, NotFoundError
+from netops.errors import NotFoundError
+from netops.errors import ParamError as ParamError
 from netops.inventory.models import Inventory
 from netops.runbooks.schema import InputSpec, ParamSpec
-
-
-class ParamError(NetopsError):
-    """Parameters (or approval inputs) that do not fit the runbook; ``problems`` names each one."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
-
 
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}

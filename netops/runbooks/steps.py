@@ -12,6 +12,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from netops.errors import NetopsError
+from netops.errors import StepCancelled as StepCancelled
+from netops.errors import StepFailed as StepFailed
 from netops.runbooks import actions
 from netops.runbooks import records as rec
 from netops.runbooks.expr import ExpressionError, evaluate, render
@@ -31,18 +33,6 @@ if TYPE_CHECKING:
     from netops.runbooks.engine import Engine, Live
 
 OUTPUT_LIMIT = 20_000  # characters kept of one command's output
-
-
-class StepFailed(NetopsError):
-    """The step ran and its result says no (an expectation not met, a rejection, a failed push)."""
-
-    def __init__(self, message: str, output: dict[str, Any] | None = None) -> None:
-        self.output = output or {}
-        super().__init__(message)
-
-
-class StepCancelled(NetopsError):
-    pass
 
 
 async def pause(engine: Engine, live: Live, seconds: float) -> None:

@@ -24,21 +24,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from netops.errors import NetopsError, NotFoundError
+from netops.errors import ConferenceConflict as ConferenceConflict
+from netops.errors import ConferenceError as ConferenceError
+from netops.errors import NotFoundError
 from netops.inventory.models import Inventory, Role, Room, Tier
 from netops.vc.thresholds import Thresholds
 
 SCOPES = ("all", "all-prefectures")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 CONFERENCES_DIR = "conferences"
-
-
-class ConferenceError(NetopsError):
-    """A conference that cannot be loaded, created or changed (bad file, duplicate id, read-only)."""
-
-
-class ConferenceConflict(ConferenceError):
-    """The id is taken, or the conference is defined in a file and cannot be changed through the API."""
 
 
 class ConferenceIn(BaseModel):
@@ -138,9 +132,12 @@ def resolve_mcu(conf: Conference, inventory: Inventory) -> str | None:
 
 
 def validate(conf: Conference, inventory: Inventory) -> None:
-    """Every room and the MCU exist in the inventory (raises ``NotFoundError`` / ``ConferenceError``)."""
-    resolve_rooms(conf, inventory)
-    resolve_mcu(conf, inventory)
+    """Every room and the MCU exist in the inventory; raises ``ConferenceError`` (invalid input, not a 404)."""
+    try:
+        resolve_rooms(conf, inventory)
+        resolve_mcu(conf, inventory)
+    except NotFoundError as exc:
+        raise ConferenceError(f"conference {conf.id}: {exc}") from exc
 
 
 def _line_of(text: str, ident: str) -> int:

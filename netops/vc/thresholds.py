@@ -11,11 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from netops.errors import NetopsError
-
-
-class ThresholdError(NetopsError):
-    """A threshold setting that is unknown or not a number."""
+from netops.errors import ThresholdError as ThresholdError
 
 
 @dataclass(frozen=True, slots=True)

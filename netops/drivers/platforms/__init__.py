@@ -14,6 +14,7 @@ from netops.drivers.platforms.comware7 import Comware7Driver
 from netops.drivers.platforms.ios import IosDriver
 from netops.drivers.platforms.vrp5 import Vrp5Driver
 from netops.drivers.platforms.vrp8 import Vrp8Driver
+from netops.errors import UnsupportedPlatform
 from netops.inventory.models import Platform
 
 DRIVERS: dict[Platform, PlatformDriver] = {
@@ -29,7 +30,9 @@ def driver_for(platform: Platform) -> PlatformDriver:
         return DRIVERS[platform]
     except KeyError:
         known = ", ".join(p.value for p in DRIVERS)
-        raise ValueError(f"no configuration driver for platform {platform.value} (known: {known})") from None
+        raise UnsupportedPlatform(
+            f"no configuration driver for platform {platform.value} (known: {known})"
+        ) from None
 
 
 __all__ = ["DRIVERS", "InterfaceState", "Pending", "PlatformDriver", "driver_for"]

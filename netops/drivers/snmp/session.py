@@ -10,22 +10,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from netops.drivers.snmp.oids import Oid
-from netops.errors import AuthenticationFailed, DeviceError, DeviceUnreachable
+from netops.errors import SnmpAuthError as SnmpAuthError
+from netops.errors import SnmpProtocolError as SnmpProtocolError
+from netops.errors import SnmpTimeout as SnmpTimeout
 
 Value = int | bytes | tuple[int, ...] | None
 Table = dict[Oid, dict[Oid, Value]]  # column -> row index -> value
-
-
-class SnmpTimeout(DeviceUnreachable):
-    """No answer within the timeout and retries."""
-
-
-class SnmpAuthError(AuthenticationFailed):
-    """Wrong community gets no answer (a timeout); this is the v3 case: unknown user, wrong digest, ..."""
-
-
-class SnmpProtocolError(DeviceError):
-    """An answer that makes no sense (error-status, non-increasing OIDs, undecodable)."""
 
 
 class SnmpSession(Protocol):
