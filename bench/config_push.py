@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.benchreport import REPO, machine, write_section
+from netops.lab.testing import write_secrets
 
 PASSWORD, COMMUNITY = "bench-Pa55word", "bench-c0mm"
 PLATFORMS = ("huawei_vrp8", "h3c_comware7", "huawei_vrp5", "cisco_ios")
@@ -106,30 +107,27 @@ def write_region(directory: Path, devices: int) -> list[str]:
     (directory / "region.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     shutil.copytree(REPO / "inventory" / "templates", directory / "templates")
     secrets = directory.parent / "secrets.yaml"
-    secrets.write_text(f"bench-cli: {PASSWORD}\nbench-community: {COMMUNITY}\n", encoding="utf-8")
-    secrets.chmod(0o600)
+    write_secrets(secrets, {"bench-cli": PASSWORD, "bench-community": COMMUNITY})
     return ids
 
 
 def serve(directory: Path) -> None:
     """Child process: the lab (SSH + SNMP) until stdin closes; prints its CPU seconds."""
     from netops.inventory.loader import load_inventory
-    from netops.lab.cli import start_ssh
-    from netops.lab.snmp import start_snmp
+    from netops.lab.simulators import start_parts
     from netops.lab.state import LabWorld
     from netops.secrets import SecretStore
 
     async def main() -> None:
         world = LabWorld(load_inventory(directory))
         secrets = SecretStore(directory.parent / "secrets.yaml")
-        ssh = await start_ssh(world, secrets)
-        snmp = await start_snmp(world, secrets)
+        started = await start_parts(world, secrets, codecs=False)
         print("ready", flush=True)
         cpu = time.process_time()
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         print(f"{time.process_time() - cpu:.2f}", flush=True)
-        await snmp.close()
-        await ssh.close()
+        for sim in reversed(started.values()):
+            await sim.close()
 
     asyncio.run(main())
 

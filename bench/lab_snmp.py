@@ -27,7 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ANCHORS = Path("/work/shared/bench-anchors/snmp")
+from netops.lab.testing import write_secrets
+
+ANCHORS = (
+    Path(__file__).resolve().parents[2] / "shared" / "bench-anchors" / "snmp"
+)  # ../shared beside the repo
 LAB_PORT = 16200
 SNMPD_BASE = 21000
 COMMUNITY, AUTH, PRIV = "bench-community", "bench-auth-pass", "bench-priv-pass"
@@ -61,23 +65,22 @@ def write_inventory(directory: Path, devices: int, rows: int) -> Path:
     (directory / "inventory").mkdir()
     (directory / "inventory" / "region.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     secrets = directory / "secrets.yaml"
-    secrets.write_text(
-        f"bench-community: {COMMUNITY}\nbench-auth: {AUTH}\nbench-priv: {PRIV}\nbench-cli: bench-cli-pass\n",
-        encoding="utf-8",
+    write_secrets(
+        secrets,
+        {"bench-community": COMMUNITY, "bench-auth": AUTH, "bench-priv": PRIV, "bench-cli": "bench-cli-pass"},
     )
-    secrets.chmod(0o600)
     return secrets
 
 
 async def serve(directory: Path) -> None:
     """Child process: run the lab agents; answer 'stats' lines on stdin with JSON counters; stop at EOF."""
     from netops.inventory.loader import load_inventory
-    from netops.lab.snmp import start_snmp
+    from netops.lab.simulators import start_parts
     from netops.lab.state import LabWorld
     from netops.secrets import SecretStore
 
     world = LabWorld(load_inventory(directory / "inventory"))
-    lab = await start_snmp(world, SecretStore(directory / "secrets.yaml"))
+    lab = (await start_parts(world, SecretStore(directory / "secrets.yaml"), ssh=False, codecs=False))["snmp"]
     loop = asyncio.get_running_loop()
     sys.stdout.write("ready\n")
     sys.stdout.flush()

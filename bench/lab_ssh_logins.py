@@ -26,6 +26,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from netops.lab.testing import write_secrets
+
 PORT = 2222
 USER, PASSWORD = "netops", "bench-Pa55word"
 PLATFORMS = ("huawei_vrp8", "huawei_vrp5", "h3c_comware7", "cisco_ios")
@@ -56,20 +58,20 @@ def write_inventory(directory: Path, devices: int) -> None:
     lines.append("    ]}")
     (directory / "region.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     secrets = directory.parent / "secrets.yaml"
-    secrets.write_text(f"bench-cli: {PASSWORD}\n")
-    secrets.chmod(0o600)
+    write_secrets(secrets, {"bench-cli": PASSWORD})
 
 
 def serve(directory: Path) -> None:
     """Child process: run the lab SSH server until stdin closes."""
     from netops.inventory.loader import load_inventory
-    from netops.lab.cli import start_ssh
+    from netops.lab.simulators import start_parts
     from netops.lab.state import LabWorld
     from netops.secrets import SecretStore
 
     async def main() -> None:
         world = LabWorld(load_inventory(directory))
-        lab = await start_ssh(world, SecretStore(directory.parent / "secrets.yaml"))
+        secrets = SecretStore(directory.parent / "secrets.yaml")
+        lab = (await start_parts(world, secrets, snmp=False, codecs=False))["ssh"]
         print("ready", flush=True)
         cpu = time.process_time()
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)

@@ -45,9 +45,12 @@ from netops.drivers.snmp import oids as O
 from netops.drivers.snmp.source import SnmpSource
 from netops.inventory.loader import load_inventory
 from netops.inventory.models import Inventory, Platform
+from netops.lab.testing import write_secrets
 from netops.secrets import SecretStore
 
-ANCHORS = Path("/work/shared/bench-anchors/snmp")
+ANCHORS = (
+    Path(__file__).resolve().parents[2] / "shared" / "bench-anchors" / "snmp"
+)  # ../shared beside the repo
 BASE_PORT = 22000
 MARKS = ("<!-- bench:poll_snmp -->", "<!-- /bench:poll_snmp -->")
 NETNS = "snmpperf"
@@ -72,11 +75,15 @@ def write_inventory(directory: Path, n: int, v3: bool) -> Inventory:
     (directory / "inventory").mkdir(parents=True, exist_ok=True)
     (directory / "inventory" / "region.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     secrets = directory / "secrets.yaml"
-    secrets.write_text(
-        "perf-community: public\nperf-auth: perfauthpass\nperf-priv: perfprivpass\nperf-cli: unused-pass\n",
-        encoding="utf-8",
+    write_secrets(
+        secrets,
+        {
+            "perf-community": "public",
+            "perf-auth": "perfauthpass",
+            "perf-priv": "perfprivpass",
+            "perf-cli": "unused-pass",
+        },
     )
-    secrets.chmod(0o600)
     (directory / "agents").write_text(str(n), encoding="utf-8")
     return agents_inventory(directory)
 
@@ -356,6 +363,12 @@ def main() -> None:
     ap.add_argument("--engine", default="fast", help=argparse.SUPPRESS)
     ap.add_argument("--inner", help=argparse.SUPPRESS)
     ap.add_argument("--anchors", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--anchors-dir",
+        type=Path,
+        default=ANCHORS,
+        help="the shared SNMP anchors (default ../shared/bench-anchors/snmp)",
+    )
     args = ap.parse_args()
     if args.inner:
         inner_main(args)
@@ -364,7 +377,7 @@ def main() -> None:
     netns = args.rows > 0
     work = Path(tempfile.mkdtemp(prefix="poll-snmp-"))
     anchors = work / "snmp"
-    shutil.copytree(ANCHORS, anchors)
+    shutil.copytree(args.anchors_dir, anchors)
     driver = anchors / "drive_exporter.py"  # our own ports, so that other runs on this machine do not collide
     text = driver.read_text(encoding="utf-8").replace("20001", str(BASE_PORT + 1))
     driver.write_text(text.replace("127.0.0.1:9116", EXPORTER_ADDR), encoding="utf-8")

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.benchreport import REPO, machine, write_section
 from netops.inventory.loader import load_inventory
 from netops.inventory.topology import Topology
+from netops.lab.testing import write_secrets
 from netops.secrets import SecretStore
 from netops.store.db import open_store
 from netops.vc.conferences import Conference
@@ -38,7 +39,7 @@ from netops.vc.precheck import Prechecker
 from netops.vc.thresholds import Thresholds
 
 MARKS = ("<!-- bench:vc_precheck -->", "<!-- /bench:vc_precheck -->")
-SECRETS = "lab-codec-password: bench-codec-pw\nlab-cli-password: bench-cli-pw\n"
+SECRETS = {"lab-codec-password": "bench-codec-pw", "lab-cli-password": "bench-cli-pw"}
 
 
 def shifted_copy(src: Path, dst: Path) -> Path:
@@ -187,8 +188,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         secrets = Path(tmp) / "secrets.yaml"
-        secrets.write_text(SECRETS, encoding="utf-8")
-        secrets.chmod(0o600)
+        write_secrets(secrets, SECRETS)
         env = {**os.environ, "NETOPS_SECRETS_FILE": str(secrets)}
         os.environ["NETOPS_SECRETS_FILE"] = str(secrets)
         gen = Path(tmp) / "generated"

@@ -1,10 +1,14 @@
-"""Fixtures shared by every test folder: the small base inventory and a way to run the real CLI."""
+"""Fixtures shared by every test folder: the small base inventory and a way to run the real CLI.
+
+Every test process (the plain pytest process, or each pytest-xdist worker) moves into a network namespace of its
+own at start (``netops.lab.testing.private_network``), so fixed 127.x lab addresses never collide between two
+test runs or two workers. Set ``NETOPS_TEST_SHARED_NETWORK=1`` to stay in the machine's namespace.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from netops.lab.testing import free_port as free_port
+from netops.lab.testing import private_network
+
+PRIVATE_NETWORK = pytest.StashKey[bool]()
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
@@ -43,11 +52,14 @@ def run_netops(
     )
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("NETOPS_TEST_SHARED_NETWORK") != "1":
+        config.stash[PRIVATE_NETWORK] = private_network()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    private = config.stash.get(PRIVATE_NETWORK, False)
+    return f"netops: {'private network namespace' if private else 'shared network namespace'}"
 
 
 @pytest.fixture(scope="session")

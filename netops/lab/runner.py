@@ -26,6 +26,7 @@ from netops.errors import LabError
 from netops.inventory.models import Inventory
 from netops.lab.control import create_control_app
 from netops.lab.faults import FaultBook
+from netops.lab.simulators import start_parts
 from netops.lab.state import LabWorld
 from netops.secrets import SecretStore, ensure_lab_secrets, referenced_secrets
 
@@ -85,20 +86,8 @@ def _check_port_free(host: str, port: int) -> None:
 
 async def start_simulators(world: LabWorld, secrets: SecretStore) -> list[tuple[str, Any]]:
     """Start SSH, SNMP and codec simulators; on any failure close what started and raise ``LabError``."""
-    from netops.lab.cli.server import start_ssh
-    from netops.lab.codec.lab import start_codecs
-    from netops.lab.snmp.server import start_snmp
-
-    started: list[tuple[str, Any]] = []
-    try:
-        started.append(("snmp", await start_snmp(world, secrets)))
-        started.append(("ssh", await start_ssh(world, secrets)))
-        started.append(("codec", await start_codecs(world, secrets)))
-    except BaseException:
-        for _, sim in reversed(started):
-            await sim.close()
-        raise
-    return started
+    started = await start_parts(world, secrets)
+    return [("codec" if name == "codecs" else name, sim) for name, sim in started.items()]
 
 
 class _ControlServer(uvicorn.Server):

@@ -10,7 +10,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from netops.lab.testing import service_process, wait_until
 from tests.conftest import REPO, free_port, run_netops
 
 INVENTORY = REPO / "tests" / "lab" / "run" / "inventory"
@@ -57,42 +57,15 @@ def service(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
         "NETOPS_PLAYBOOKS": str(REPO / "tests" / "api" / "playbooks"),
     }
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "netops",
-            "demo",
-            "--inventory",
-            str(INVENTORY),
-            "--port",
-            str(port),
-            "--control-port",
-            str(free_port()),
-        ],
-        cwd=REPO,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    args = ["demo", "--inventory", str(INVENTORY), "--port", str(port), "--control-port", str(free_port())]
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                proc.stdout.read() if proc.stdout else ""
-            )
-        made = run_netops("token", "create", "--name", "wall", "--role", "viewer", "--json", env=env)
-        yield base, json.loads(made.stdout)["token"], env
+        # SIGINT: the demo stops the service and the lab it started
+        with service_process(
+            args, tmp_path / "demo.log", port, env=env, cwd=REPO, stop_signal=signal.SIGINT
+        ) as svc:
+            made = run_netops("token", "create", "--name", "wall", "--role", "viewer", "--json", env=env)
+            yield svc.base_url, json.loads(made.stdout)["token"], env
     finally:
-        proc.send_signal(signal.SIGINT)  # the demo stops the service and the lab it started
-        proc.communicate(timeout=30)
         run = tmp_path / "state" / "lab.json"
         if run.exists():  # never leave a lab holding the test addresses
             with contextlib.suppress(ProcessLookupError):
@@ -100,14 +73,11 @@ def service(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
 
 
 def wait_polled(base: str, token: str, want: dict[str, str]) -> None:
-    deadline = time.monotonic() + 30
-    sites: dict[str, str] = {}
-    while time.monotonic() < deadline:
+    def reached() -> bool:
         sites = httpx.get(f"{base}/status", headers={"Authorization": f"Bearer {token}"}).json()["sites"]
-        if all(sites.get(k) == v for k, v in want.items()):
-            return
-        time.sleep(0.5)
-    pytest.fail(f"status never reached {want}: {sites}")
+        return all(sites.get(k) == v for k, v in want.items())
+
+    wait_until(f"status {want}", reached, every=0.5)
 
 
 def test_board_shows_the_region_and_turns_a_cut_prefecture_red(
@@ -150,7 +120,13 @@ def test_device_conference_and_runbook_pages(
 ) -> None:
     base, viewer, env = service
     wait_polled(base, viewer, {"hami": "up"})
-    time.sleep(2.5)  # a second poll, so traffic rates exist
+
+    def rates_known() -> bool:  # a second poll, so traffic rates exist
+        auth = {"Authorization": f"Bearer {viewer}"}
+        health = httpx.get(f"{base}/devices/hami-ce1/health", headers=auth).json()
+        return any(i.get("in_bps") is not None for i in health.get("interfaces", []))
+
+    wait_until("traffic rates of hami-ce1", rates_known, every=0.5)
 
     dom = chromium(
         "--dump-dom", f"{base}/board/device/hami-ce1#token={viewer}", profile=tmp_path / "d"
@@ -177,10 +153,10 @@ def test_device_conference_and_runbook_pages(
     run = httpx.post(f"{base}/runbooks/duty-check/runs", headers=operator, json={"params": {}})
     assert run.status_code == 202, run.text
     run_id = run.json()["id"] if "id" in run.json() else run.json()["run_id"]
-    deadline = time.monotonic() + 20
-    while httpx.get(f"{base}/runs/{run_id}", headers=operator).json()["state"] != "waiting":
-        assert time.monotonic() < deadline, "the run never reached its approval"
-        time.sleep(0.2)
+    wait_until(
+        "the run to reach its approval",
+        lambda: httpx.get(f"{base}/runs/{run_id}", headers=operator).json()["state"] == "waiting",
+    )
     dom = chromium("--dump-dom", f"{base}/board/runs#token={viewer}", profile=tmp_path / "r").stdout
     assert f'data-approve="{run_id}"' in dom and "duty-check" in dom
     shot = tmp_path / "runs.png"

@@ -6,14 +6,12 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from netops.lab.testing import service_process, wait_until
 from tests.conftest import REPO, free_port, run_netops
 
 INVENTORY = REPO / "tests" / "lab" / "run" / "inventory"
@@ -29,64 +27,43 @@ def test_demo_polls_the_lab_and_stops_cleanly(tmp_path: Path) -> None:
         "NETOPS_POLL_FAST_S": "4",
         "NETOPS_POLL_NORMAL_S": "4",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "netops",
-            "demo",
-            "--inventory",
-            str(INVENTORY),
-            "--port",
-            str(port),
-            "--control-port",
-            str(control),
-            "--state-dir",
-            str(state),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    args = ["demo", "--inventory", str(INVENTORY), "--port", str(port), "--control-port", str(control)]
+    polled: dict[str, Any] = {}
     try:
-        deadline = time.monotonic() + 60
-        polled: dict[str, Any] = {}
-        token = ""
-        while time.monotonic() < deadline:
-            try:
-                if not token and httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    made = run_netops(
-                        "token",
-                        "create",
-                        "--name",
-                        "test",
-                        "--role",
-                        "viewer",
-                        "--state-dir",
-                        str(state),
-                        "--json",
-                        env=env,
-                    )
-                    token = json.loads(made.stdout)["token"]
-                polled = httpx.get(
-                    f"http://127.0.0.1:{port}/status", timeout=2, headers={"Authorization": f"Bearer {token}"}
-                ).json()
-                if polled["device_counts"]["up"] == 6:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            time.sleep(0.5)
-        assert polled.get("device_counts", {}).get("up") == 6, polled
-        assert (state / "lab.json").is_file()
+        with service_process(
+            [*args, "--state-dir", str(state)],
+            tmp_path / "demo.log",
+            port,
+            env=env,
+            cwd=REPO,
+            stop_signal=signal.SIGINT,
+        ) as svc:
+            made = run_netops(
+                "token",
+                "create",
+                "--name",
+                "test",
+                "--role",
+                "viewer",
+                "--state-dir",
+                str(state),
+                "--json",
+                env=env,
+            )
+            auth = {"Authorization": f"Bearer {json.loads(made.stdout)['token']}"}
+
+            def all_up() -> bool:
+                polled.update(httpx.get(f"{svc.base_url}/status", timeout=5, headers=auth).json())
+                return bool(polled["device_counts"]["up"] == 6)
+
+            wait_until("the demo to poll all six devices up", all_up, every=0.5)
+            assert (state / "lab.json").is_file()
+        output = svc.output()
     finally:
-        proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=30)
         if (state / "lab.json").exists():  # never leave a lab holding the test addresses
             with contextlib.suppress(ProcessLookupError):
                 os.kill(json.loads((state / "lab.json").read_text())["pid"], signal.SIGKILL)
+    proc = svc.proc
     assert proc.returncode == 0, output
     assert f"service    http://127.0.0.1:{port}" in output
     assert "lab down" in output

@@ -8,16 +8,14 @@ from pathlib import Path
 import pytest
 
 from netops.errors import SettingsError
+from netops.lab.testing import write_secrets
 from netops.runtime import Runtime
 from netops.settings import Settings
 from tests.conftest import free_port, run_netops
 
 
 def secrets_file(path: Path, community: str) -> Path:
-    path.write_text(
-        f"lab-snmp-community: {community}\nlab-cli-password: a-real-password-1\n", encoding="utf-8"
-    )
-    path.chmod(0o600)
+    write_secrets(path, {"lab-snmp-community": community, "lab-cli-password": "a-real-password-1"})
     return path
 
 

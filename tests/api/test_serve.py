@@ -6,8 +6,6 @@ import json
 import shutil
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from netops.lab.testing import service_process
 from netops.store.db import MIGRATIONS
 from tests.conftest import REPO, free_port, run_netops
 
@@ -43,53 +42,13 @@ def head_revision() -> str:
 def served(base_inventory: Path, tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
     port = free_port()
     state = tmp_path / "state"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "netops",
-            "serve",
-            "--inventory",
-            str(base_inventory),
-            "--port",
-            str(port),
-            "--state-dir",
-            str(state),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.stdout.read() if proc.stdout else ""
-            proc.kill()
-            pytest.fail(f"netops serve did not start:\n{out}")
-        time.sleep(0.1)
-    made = run_netops(
-        "token", "create", "--name", "test", "--role", "viewer", "--state-dir", str(state), "--json"
-    )
-    assert made.returncode == 0, made.stderr
-    token = json.loads(made.stdout)["token"]
-    try:
-        yield base, state, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        finally:
-            if proc.stdout:
-                proc.stdout.close()
+    args = ["serve", "--inventory", str(base_inventory), "--port", str(port), "--state-dir", str(state)]
+    with service_process([*args, "--log-level", "warning"], tmp_path / "serve.log", port, cwd=REPO) as svc:
+        made = run_netops(
+            "token", "create", "--name", "test", "--role", "viewer", "--state-dir", str(state), "--json"
+        )
+        assert made.returncode == 0, made.stderr
+        yield svc.base_url, state, json.loads(made.stdout)["token"]
 
 
 def test_healthz_and_database_created_by_migrations(served: tuple[str, Path, str]) -> None:

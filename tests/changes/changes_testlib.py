@@ -4,8 +4,6 @@ and the lab (SSH CLI + SNMP agents) running on a background event loop (netmiko 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,14 +15,15 @@ from netops.inventory.models import Inventory
 from netops.lab.cli import SshLab
 from netops.lab.snmp.server import SnmpLab
 from netops.lab.state import LabWorld
+from netops.lab.testing import SUBNETS as SUBNETS
+from netops.lab.testing import LoopThread
+from netops.lab.testing import write_secrets as write_secrets_file
 from netops.secrets import SecretStore
 from netops.store.db import Store
 from netops.vc.conferences import Conference
-from tests.lab.cli.cli_testlib import LoopThread
 
 PASSWORD = "chg-Pa55word"
 COMMUNITY = "S3cret-c0mmunity"
-SUBNETS = itertools.cycle([*range(10 + os.getpid() % 200, 250), *range(10, 10 + os.getpid() % 200)])
 
 INVENTORY = """\
 defaults:
@@ -143,9 +142,7 @@ def write_inventory(directory: Path, n: int, templates: Path | None = None) -> P
 
 
 def write_secrets(path: Path) -> SecretStore:
-    path.write_text(f"chg-password: {PASSWORD}\nchg-community: {COMMUNITY}\n", encoding="utf-8")
-    path.chmod(0o600)
-    return SecretStore(path)
+    return SecretStore(write_secrets_file(path, {"chg-password": PASSWORD, "chg-community": COMMUNITY}))
 
 
 @dataclass

@@ -12,10 +12,10 @@ from netops.inventory.loader import load_inventory
 from netops.lab.cli import start_ssh
 from netops.lab.snmp import start_snmp
 from netops.lab.state import LabWorld
+from netops.lab.testing import LoopThread
 from netops.secrets import SecretStore
 from netops.store.db import Store, open_store
 from tests.changes.changes_testlib import SUBNETS, Lab, write_inventory, write_secrets
-from tests.lab.cli.cli_testlib import LoopThread
 
 TEMPLATES = Path(__file__).parents[2] / "inventory" / "templates"
 

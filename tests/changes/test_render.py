@@ -10,6 +10,7 @@ import pytest
 
 from netops.changes.render import Renderer, TemplateError
 from netops.inventory.loader import load_inventory
+from netops.lab.testing import write_secrets as write_secrets_file
 from netops.secrets import SecretStore
 from tests.changes.changes_testlib import COMMUNITY, write_inventory, write_secrets
 
@@ -107,8 +108,7 @@ def test_template_hash_changes_with_content_and_missing_template_is_named(
 
 def test_every_device_of_the_shipped_region_renders(shipped_inventory: Path, tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text("lab-snmp-community: c0mm\n", encoding="utf-8")
-    path.chmod(0o600)
+    write_secrets_file(path, {"lab-snmp-community": "c0mm"})
     inv = load_inventory(shipped_inventory)
     r = Renderer(inv, SecretStore(path))
     devices = [d for d in inv.devices.values() if d.platform.has_cli]

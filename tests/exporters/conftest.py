@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +26,7 @@ from prometheus_client.samples import Sample
 
 from netops.exporters import write_prometheus_targets
 from netops.inventory.loader import load_inventory
+from netops.lab.testing import wait_until
 from tests.conftest import REPO, free_port, run_netops
 from tests.exporters import material
 
@@ -37,19 +37,9 @@ POLL_S = "2"
 PLAYBOOKS = ("prefecture-uplink-down.yaml",)
 
 
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 30, every: float = 0.25) -> Any:
-    """Call ``check`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except httpx.TransportError as exc:
-            last = exc
-        time.sleep(every)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}; last: {last!r}")
+def wait_for(what: str, check: Callable[[], Any], timeout: float | None = None, every: float = 0.25) -> Any:
+    """Call ``check`` until it returns something truthy (the lab kit's one deadline unless ``timeout``)."""
+    return wait_until(what, check, timeout=timeout, every=every)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -142,13 +142,13 @@ def test_prefecture_cut_off_fires_one_alert_starts_its_runbook_then_resolves(
         def delivered(path: str) -> list[dict[str, str]]:
             return [a for a in webhook.alerts(path) if a["alertname"] == "NetopsPrefectureUplinksDown"]
 
-        (alert, *_) = wait_for("the alert at the netops receiver", lambda: delivered("/netops"), timeout=20)
+        (alert, *_) = wait_for("the alert at the netops receiver", lambda: delivered("/netops"))
         assert alert["site"] == "kashgar" and alert["runbook"] == "prefecture-uplink-down"
         wait_for("the alert in on-call chat and NOC mail", lambda: delivered("/chat") and delivered("/mail"))
 
         # ... and to netops' own webhook, which starts the playbook for kashgar; with the backup down too,
         # the run checks both uplinks, then waits for an engineer to approve the forced failover
-        (run,) = wait_for("the prefecture-uplink-down run", lambda: uplink_runs(netops), timeout=20)
+        (run,) = wait_for("the prefecture-uplink-down run", lambda: uplink_runs(netops))
         assert run["params"]["site"] == "kashgar"
         assert run["trigger"]["source"] == "alertmanager"
         assert run["trigger"]["alertname"] == "NetopsPrefectureUplinksDown"

@@ -15,13 +15,14 @@ from netops.inventory import Topology, load_inventory
 from netops.lab.faults import FaultBook
 from netops.lab.snmp.server import start_snmp
 from netops.lab.state import LabWorld
+from netops.lab.testing import write_secrets
 from netops.polling import queries
 from netops.polling.metrics import PollingCollector
 from netops.polling.poller import Poller, pollable
 from netops.secrets import SecretStore
 from netops.store.db import Store, open_store
+from tests.polling.testlib import polling_region
 
-INVENTORY = Path(__file__).parent / "lab"
 PRIMARY = "kashgar-ce1--centre-core1"
 BACKUP = "kashgar-ce1--centre-core2-backup"
 
@@ -34,8 +35,7 @@ def secrets_file(path: Path, **overrides: str) -> SecretStore:
         "poll-cli-password": "x" * 12,
         **overrides,
     }
-    path.write_text("".join(f"{k}: {v}\n" for k, v in values.items()), encoding="utf-8")
-    path.chmod(0o600)
+    write_secrets(path, values)
     return SecretStore(path)
 
 
@@ -43,7 +43,7 @@ Scenario = Callable[[Poller, FaultBook, Store], Awaitable[None]]
 
 
 def run(tmp_path: Path, scenario: Scenario, *, poller_secrets: SecretStore | None = None) -> None:
-    inv = load_inventory(INVENTORY)
+    inv = load_inventory(polling_region(tmp_path / "region"))
     topo = Topology(inv)
     lab_secrets = secrets_file(tmp_path / "lab-secrets.yaml")
     store = open_store(f"sqlite:///{tmp_path / 'netops.db'}")
@@ -66,7 +66,7 @@ def run(tmp_path: Path, scenario: Scenario, *, poller_secrets: SecretStore | Non
 
 def test_clean_region_then_uplink_faults(tmp_path: Path) -> None:
     async def scenario(poller: Poller, faults: FaultBook, store: Store) -> None:
-        inv = load_inventory(INVENTORY)
+        inv = load_inventory(polling_region(tmp_path / "region"))
         topo = Topology(inv)
         devices = pollable(inv)
         result = await poller.run_cycle(devices)
@@ -144,7 +144,7 @@ def test_wrong_v3_key_is_an_auth_or_timeout_error(tmp_path: Path) -> None:
     wrong = secrets_file(tmp_path / "poller-secrets.yaml", **{"poll-v3-auth": "not-the-right-key"})
 
     async def scenario(poller: Poller, _faults: FaultBook, _store: Store) -> None:
-        inv = load_inventory(INVENTORY)
+        inv = load_inventory(polling_region(tmp_path / "region"))
         result = await poller.run_cycle([inv.device("centre-core1"), inv.device("kashgar-shufu-ce1")])
         by = {s.device: s for s in result.samples}
         assert by["kashgar-shufu-ce1"].ok  # v2c is unaffected

@@ -9,26 +9,25 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
 from netops.errors import NetopsError
 from netops.inventory import Topology, load_inventory
+from netops.lab.testing import service_process, wait_until
 from netops.polling import queries
 from netops.polling.jobs import poll_groups
 from netops.polling.shards import Shard
 from netops.store.db import Store, open_store
 from netops.store.schema import Incident, PollCycle, PollDevice
 from tests.conftest import REPO, free_port, run_netops
+from tests.polling.testlib import polling_region
 
-INVENTORY = Path(__file__).parent / "shardlab"
 PRIMARY = "kashgar-ce1--centre-core1"
 BACKUP = "kashgar-ce1--centre-core2-backup"
 T = TypeVar("T")
@@ -52,21 +51,20 @@ def test_every_device_in_exactly_one_shard(shipped_inventory: Path) -> None:
     assert Shard(2, 2).owns("kashgar-ce1") and Shard(1, 2).owns("centre-core1")  # stable across runs
 
 
-def wait_for(what: str, check: Callable[[], T | None], timeout: float = 30.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value is not None and value is not False:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
+def wait_for(what: str, check: Callable[[], T | None]) -> T:
+    return wait_until(what, check, every=0.2)
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> Iterator[dict[str, str]]:
+def region(tmp_path: Path) -> Path:
+    return polling_region(tmp_path / "region", net=78)
+
+
+@pytest.fixture
+def lab(tmp_path: Path, region: Path) -> Iterator[dict[str, str]]:
     env = {"NETOPS_SECRETS_FILE": str(tmp_path / "secrets.yaml"), "NETOPS_STATE_DIR": str(tmp_path / "lab")}
     up = run_netops(
-        "lab", "up", "--detach", "--inventory", str(INVENTORY), "--control-port", str(free_port()), env=env
+        "lab", "up", "--detach", "--inventory", str(region), "--control-port", str(free_port()), env=env
     )
     assert up.returncode == 0, up.stdout + up.stderr
     run = json.loads((tmp_path / "lab" / "lab.json").read_text())
@@ -80,46 +78,16 @@ def lab(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 @contextlib.contextmanager
-def serve_shard(shard: str, env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def serve_shard(
+    shard: str, env: dict[str, str], tmp_path: Path, region: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     port = free_port()
     name = shard.replace("/", "of")
-    log_path = tmp_path / f"serve-{name}.log"
-    with log_path.open("wb") as log:
-        args = ["serve", "--inventory", str(INVENTORY), "--port", str(port), "--shard", shard]
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "netops",
-                *args,
-                "--state-dir",
-                str(tmp_path / name),
-                "--log-level",
-                "warning",
-            ],
-            cwd=REPO,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-
-        def healthy() -> bool:
-            assert proc.poll() is None, f"shard {shard} exited:\n{log_path.read_text()}"
-            with contextlib.suppress(httpx.TransportError):
-                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-            return False
-
-        wait_for(f"shard {shard} to serve", healthy)
-        assert f"shard {shard}" in log_path.read_text()
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    args = ["serve", "--inventory", str(region), "--port", str(port), "--shard", shard]
+    args += ["--state-dir", str(tmp_path / name), "--log-level", "warning"]
+    with service_process(args, tmp_path / f"serve-{name}.log", port, env=env, cwd=REPO) as svc:
+        assert f"shard {shard}" in svc.output()
+        yield svc.proc
 
 
 def polls(store: Store) -> tuple[dict[str, int], int]:
@@ -131,8 +99,8 @@ def polls(store: Store) -> tuple[dict[str, int], int]:
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_two_shards_share_one_store(lab: dict[str, str], db_url: str, tmp_path: Path) -> None:
-    inv = load_inventory(INVENTORY)
+def test_two_shards_share_one_store(lab: dict[str, str], region: Path, db_url: str, tmp_path: Path) -> None:
+    inv = load_inventory(region)
     topo = Topology(inv)
     env = {
         **lab,
@@ -145,7 +113,7 @@ def test_two_shards_share_one_store(lab: dict[str, str], db_url: str, tmp_path: 
     # the share of each group each shard polls: a cycle row of another size means a device polled twice
     sizes = {(g.job_id, len(Shard(k, 2).pick(g.devices))) for g in poll_groups(inv, 2, 2) for k in (1, 2)}
     assert {n for _, n in sizes} == {1, 2}
-    with serve_shard("1/2", env, tmp_path), serve_shard("2/2", env, tmp_path):
+    with serve_shard("1/2", env, tmp_path, region), serve_shard("2/2", env, tmp_path, region):
         store = open_store(db_url, apply_migrations=False)
         try:
             st = wait_for(

@@ -4,13 +4,14 @@ Comware prefecture router with a backup uplink, a Cisco department router), copi
 
 from __future__ import annotations
 
-import itertools
-import os
 from pathlib import Path
 
 from netops.changes import records
 from netops.inventory import load_inventory
 from netops.inventory.models import Inventory
+from netops.lab.testing import SUBNETS
+from netops.lab.testing import write_inventory as write_inventory_from
+from netops.lab.testing import write_secrets as write_secrets_file
 from netops.secrets import SecretStore
 from netops.store.db import open_store
 
@@ -18,7 +19,6 @@ HERE = Path(__file__).parent
 PLAYBOOKS = HERE / "ce_playbooks"
 SERVICE_PLAYBOOKS = HERE / "ce_service_playbooks"
 SECRETS = {"ce-community": "ce-c0mmunity", "ce-cli-password": "ce-Pa55word"}
-SUBNETS = itertools.cycle([*range(10 + os.getpid() % 200, 250), *range(10, 10 + os.getpid() % 200)])
 SSH_DEVICES = ["centre-core1", "centre-core2", "hami-ce1", "dept-audit-ce1"]
 
 INVENTORY = """\
@@ -39,11 +39,11 @@ sites:
     devices:
       - id: centre-core1
         role: core
-        address: 127.77.N.1
+        address: 127.77.{{n}}.1
         interfaces: [{name: GigabitEthernet0/0/1, kind: downlink}, {name: GigabitEthernet0/0/2, kind: downlink}]
       - id: centre-core2
         role: core
-        address: 127.77.N.2
+        address: 127.77.{{n}}.2
         interfaces: [{name: GigabitEthernet0/0/1, kind: downlink}]
   - id: hami
     name: 哈密市
@@ -52,7 +52,7 @@ sites:
       - id: hami-ce1
         role: ce
         platform: h3c_comware7
-        address: 127.77.N.21
+        address: 127.77.{{n}}.21
         interfaces:
           - {name: GigabitEthernet1/0/1, kind: uplink}
           - {name: GigabitEthernet1/0/2, kind: uplink}
@@ -62,7 +62,7 @@ sites:
     tier: department
     parent: centre
     devices:
-      - {id: dept-audit-ce1, role: ce, platform: cisco_ios, address: 127.77.N.41,
+      - {id: dept-audit-ce1, role: ce, platform: cisco_ios, address: 127.77.{{n}}.41,
          interfaces: [{name: GigabitEthernet0/1, kind: uplink}]}
 links:
   - {a: hami-ce1:GigabitEthernet1/0/1, b: centre-core1:GigabitEthernet0/0/1, bandwidth_mbps: 20}
@@ -72,16 +72,14 @@ links:
 
 
 def write_inventory(target: Path) -> Path:
-    """The region on the next 127.77.N.0/24 (N cycles from a pid-chosen start)."""
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "lab.yaml").write_text(INVENTORY.replace("127.77.N.", f"127.77.{next(SUBNETS)}."), "utf-8")
-    return target
+    """The region on the next 127.77.N.0/24 (the lab kit's subnets)."""
+    return write_inventory_from(
+        target, INVENTORY.replace("127.77.{{n}}.", "127.77.{{n}}."), {"n": next(SUBNETS)}, "lab.yaml"
+    )
 
 
 def write_secrets(path: Path) -> Path:
-    path.write_text("".join(f"{k}: {v}\n" for k, v in SECRETS.items()), encoding="utf-8")
-    path.chmod(0o600)
-    return path
+    return write_secrets_file(path, SECRETS)
 
 
 def lab_region(tmp: Path) -> tuple[Inventory, SecretStore, Path, Path]:

@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-import os
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,11 +18,10 @@ from netops.drivers.platforms import driver_for
 from netops.drivers.snmp.source import SnmpSource
 from netops.inventory import load_inventory
 from netops.inventory.models import Inventory
-from netops.lab.cli import start_ssh
-from netops.lab.codec.lab import start_codecs
 from netops.lab.faults import FaultBook
-from netops.lab.snmp import start_snmp
 from netops.lab.state import LabWorld
+from netops.lab.testing import SUBNETS, LoopThread, in_process_lab
+from netops.lab.testing import write_secrets as write_secrets_file
 from netops.runbooks.actions import ConfigPusher, PushOutcome, PushRequest, Tools
 from netops.runbooks.catalog import load_catalog
 from netops.runbooks.service import RunbookService
@@ -36,8 +33,6 @@ HERE = Path(__file__).parent
 PLAYBOOKS = HERE / "playbooks"
 SHIPPED = HERE.parent.parent / "playbooks"
 SECRETS = {"rb-community": "rb-c0mmunity", "rb-cli-password": "rb-Pa55word", "rb-codec-password": "rb-c0dec"}
-# 127.76.N.0/24 per lab; start where the pid says so that parallel test runs rarely meet
-SUBNETS = itertools.cycle([*range(10 + os.getpid() % 200, 250), *range(10, 10 + os.getpid() % 200)])
 
 
 def write_inventory(target: Path) -> tuple[Path, int]:
@@ -53,9 +48,7 @@ def write_inventory(target: Path) -> tuple[Path, int]:
 
 
 def write_secrets(path: Path, extra: dict[str, str] | None = None) -> Path:
-    path.write_text("".join(f"{k}: {v}\n" for k, v in {**SECRETS, **(extra or {})}.items()), encoding="utf-8")
-    path.chmod(0o600)
-    return path
+    return write_secrets_file(path, {**SECRETS, **(extra or {})})
 
 
 def build_service(
@@ -115,37 +108,6 @@ def webhook() -> Iterator[Webhook]:
         hook.thread.join(5)
 
 
-class LoopThread:
-    """An asyncio loop in a daemon thread, for the lab's SNMP agents and SSH servers."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="rb-lab-loop", daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def call(self, fn: Callable[[], T]) -> T:
-        async def wrapper() -> T:
-            return fn()
-
-        return self.run(wrapper())
-
-    def stop(self) -> None:
-        async def drain() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self.loop.shutdown_asyncgens()
-
-        self.run(drain())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 @dataclass
 class Lab:
     world: LabWorld
@@ -163,21 +125,10 @@ def running_lab(
 ) -> Iterator[Lab]:
     """SNMP agents for ``devices``, SSH CLIs for ``ssh``, codec/MCU endpoints (SIP, HTTP, probe reflector) for
     ``codecs``, on their 127.76.x addresses, in a loop thread."""
-    world = LabWorld(inventory)
-    loop = LoopThread()
-    closers: list[Any] = []
-    try:
-        if devices:
-            closers.append(loop.run(start_snmp(world, secrets, devices)))
-        if ssh:
-            closers.append(loop.run(start_ssh(world, secrets, ssh, minute_seconds=1.0)))
-        if codecs:
-            closers.append(loop.run(start_codecs(world, secrets, codecs)))
-        yield Lab(world, FaultBook(world), loop)
-    finally:
-        for lab in reversed(closers):
-            loop.run(lab.close())
-        loop.stop()
+    with in_process_lab(
+        inventory, secrets, snmp=devices or False, ssh=ssh or False, codecs=codecs or False
+    ) as lab:
+        yield Lab(lab.world, lab.faults, lab.loop)
 
 
 class DriverPusher:

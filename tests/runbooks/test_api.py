@@ -18,6 +18,7 @@ from netops.api.app import create_app
 from netops.api.auth import roles
 from netops.api.runbook_routes import router as runbook_router
 from netops.auth.tokens import Role, create_token
+from netops.lab.testing import wait_until
 from netops.runbooks.metrics import RunbookCollector
 from netops.runbooks.service import RunbookService
 from netops.runtime import Runtime
@@ -44,13 +45,11 @@ class Api:
         return answer
 
     def wait_for(self, run_id: str, *states: str) -> dict[str, Any]:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
+        def reached() -> dict[str, Any] | None:
             run: dict[str, Any] = self.call("GET", f"/runs/{run_id}", "noc").json()
-            if run["state"] in states:
-                return run
-            time.sleep(0.05)
-        raise AssertionError(f"{run_id} never {states}")
+            return run if run["state"] in states else None
+
+        return wait_until(f"run {run_id} in {states}", reached)
 
 
 @pytest.fixture

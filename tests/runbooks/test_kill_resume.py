@@ -14,6 +14,7 @@ from pathlib import Path
 
 from netops.auth.tokens import Role
 from netops.inventory import load_inventory
+from netops.lab.testing import wait_until
 from netops.runbooks import records as rec
 from netops.secrets import SecretStore
 from netops.store.db import open_store
@@ -37,31 +38,32 @@ def test_killed_run_resumes_without_repeating_finished_steps(tmp_path: Path) -> 
         "NETOPS_DATABASE_URL": "",
     }  # fmt: skip
     env.pop("NETOPS_DATABASE_URL")
-    with webhook() as hook:
+    with webhook() as hook, (tmp_path / "cli.log").open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-c", CLI, "run", "approve-flow", "--param", "site=hami", "--param", f"hook={hook.url}",
              "--as", "duty"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            deadline = time.monotonic() + 30
-            run = None
-            while time.monotonic() < deadline:
-                if (state / "netops.db").exists():
-                    store = open_store(f"sqlite:///{state / 'netops.db'}")
+
+            def waiting() -> rec.RunView | None:
+                assert proc.poll() is None, (tmp_path / "cli.log").read_text()
+                if not (state / "netops.db").exists():
+                    return None
+                store = open_store(f"sqlite:///{state / 'netops.db'}")
+                try:
                     found = rec.list_runs(store)
+                finally:
                     store.close()
-                    if found and found[0].state == "waiting":
-                        run = found[0]
-                        break
-                time.sleep(0.1)
-            assert run is not None, "the run did not reach its approval step"
+                return found[0] if found and found[0].state == "waiting" else None
+
+            run = wait_until("the run to reach its approval step", waiting, every=0.1)
             os.kill(proc.pid, signal.SIGKILL)  # a crash: nothing is cleaned up
             proc.wait(10)
         finally:
             if proc.poll() is None:
                 proc.kill()
-            proc.communicate()
+            proc.wait(10)
         assert hook.messages() == ["starting at hami with token None"]
 
         listed = runbook_cli("runs", "--json", env=env)

@@ -9,8 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from netops.lab.testing import service_process, wait_until
 from netops.runbooks import records as rec
 from netops.store.db import open_store
 from tests.conftest import REPO, free_port, run_netops
@@ -25,47 +24,19 @@ from tests.runbooks.ce_testlib import SERVICE_PLAYBOOKS, lab_region
 from tests.runbooks.rb_testlib import running_config, running_lab, webhook
 
 
-def wait_for(what: Callable[[], Any], timeout: float = 30.0, pause: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = what()
-        if found:
-            return found
-        time.sleep(pause)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+def wait_for(what: Callable[[], Any], timeout: float | None = None) -> Any:
+    return wait_until("the service", what, timeout=timeout, every=0.1)
 
 
 @contextmanager
-def service(inventory: Path, state: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def service(
+    inventory: Path, state: Path, env: dict[str, str], log: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``python -m netops serve`` on a free loopback port; yields the process and its base URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "netops", "serve", "--inventory", str(inventory), "--port", str(port),
-         "--state-dir", str(state), "--log-level", "warning"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        assert proc.poll() is None, f"netops serve exited: {proc.stderr.read() if proc.stderr else ''}"
-        try:
-            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(up, timeout=30)
-        yield proc, base
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        if proc.stderr:
-            proc.stderr.close()
+    args = ["serve", "--inventory", str(inventory), "--port", str(port), "--state-dir", str(state)]
+    with service_process([*args, "--log-level", "warning"], log, port, env=env, cwd=REPO) as svc:
+        yield svc.proc, svc.base_url
 
 
 def run_state(base: str, headers: dict[str, str], run_id: str) -> dict[str, Any]:
@@ -82,7 +53,7 @@ def test_service_killed_at_an_approval_resumes_and_pushes_through_the_change_eng
            "NETOPS_POLL_ENABLED": "false", "NETOPS_STATE_DIR": str(state)}  # fmt: skip
     env.pop("NETOPS_DATABASE_URL", None)
     with running_lab(inventory, secrets, ["hami-ce1"], ["hami-ce1"]), webhook() as hook:
-        with service(inv_dir, state, env) as (proc, base):
+        with service(inv_dir, state, env, tmp_path / "serve1.log") as (proc, base):
             made = run_netops("token", "create", "--name", "duty", "--role", "operator", "--json", env=env)
             assert made.returncode == 0, made.stderr
             headers = {"Authorization": f"Bearer {json.loads(made.stdout)['token']}"}
@@ -99,15 +70,13 @@ def test_service_killed_at_an_approval_resumes_and_pushes_through_the_change_eng
             proc.wait(10)
         assert hook.messages() == ["starting on hami-ce1"]
 
-        with service(inv_dir, state, env) as (_proc, base):
+        with service(inv_dir, state, env, tmp_path / "serve2.log") as (_proc, base):
             wait_for(lambda: run_state(base, headers, run_id)["state"] == "waiting")  # continued at start
             approved = httpx.post(
                 f"{base}/runs/{run_id}/approve", json={"inputs": {}}, headers=headers, timeout=10
             )
             assert approved.status_code == 200, approved.text
-            done = wait_for(
-                lambda: (r := run_state(base, headers, run_id))["state"] in rec.FINAL and r, timeout=60
-            )
+            done = wait_for(lambda: (r := run_state(base, headers, run_id))["state"] in rec.FINAL and r)
         assert done["state"] == "succeeded", done
         change_id = next(s for s in done["steps"] if s["step"] == "push")["output"]["change_id"]
         assert hook.messages() == ["starting on hami-ce1", f"pushed {change_id}", "run over"]

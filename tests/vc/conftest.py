@@ -20,6 +20,7 @@ from netops.inventory.topology import Topology
 from netops.lab.codec import start_codecs
 from netops.lab.faults import FaultBook
 from netops.lab.state import LabWorld
+from netops.lab.testing import write_secrets
 from netops.secrets import SecretStore
 from netops.store.db import Store, open_store
 from netops.vc.precheck import Prechecker
@@ -48,9 +49,9 @@ def topology(inventory: Inventory) -> Topology:
 
 @pytest.fixture
 def secrets(tmp_path: Path) -> SecretStore:
-    path = tmp_path / "secrets.yaml"
-    path.write_text(f"codec-admin-password: {PASSWORD}\nlab-cli-password: cli-pw-0815\n", encoding="utf-8")
-    path.chmod(0o600)
+    path = write_secrets(
+        tmp_path / "secrets.yaml", {"codec-admin-password": PASSWORD, "lab-cli-password": "cli-pw-0815"}
+    )
     return SecretStore(path)
 
 

@@ -19,6 +19,7 @@ from netops.inventory.loader import load_inventory
 from netops.inventory.models import Inventory
 from netops.lab.snmp import SnmpLab, start_snmp
 from netops.lab.state import LabWorld
+from netops.lab.testing import write_secrets as write_secrets_file
 from netops.secrets import SecretStore
 
 HERE = Path(__file__).parent
@@ -36,8 +37,7 @@ def write_secrets(path: Path, **overrides: str) -> SecretStore:
         "drv-cli": "cli-password-73",
         **overrides,
     }
-    path.write_text("".join(f"{k}: {v}\n" for k, v in values.items()), encoding="utf-8")
-    path.chmod(0o600)
+    write_secrets_file(path, values)
     return SecretStore(path)
 
 

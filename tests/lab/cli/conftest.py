@@ -12,6 +12,7 @@ from netops.errors import LabError
 from netops.inventory.loader import load_inventory
 from netops.lab.cli import start_ssh
 from netops.lab.state import LabWorld
+from netops.lab.testing import write_secrets
 from netops.secrets import SecretStore
 from tests.lab.cli.cli_testlib import ENABLE, INVENTORY, PASSWORD, SUBNETS, Lab, LoopThread
 
@@ -25,9 +26,10 @@ def loop_thread() -> Iterator[LoopThread]:
 
 @pytest.fixture
 def secrets(tmp_path: Path) -> SecretStore:
-    path = tmp_path / "secrets.yaml"
-    path.write_text(f"lab-cli-password: {PASSWORD}\nlab-community: c0mmunity-x\nlab-enable: {ENABLE}\n")
-    path.chmod(0o600)
+    path = write_secrets(
+        tmp_path / "secrets.yaml",
+        {"lab-cli-password": PASSWORD, "lab-community": "c0mmunity-x", "lab-enable": ENABLE},
+    )
     return SecretStore(path)
 
 

@@ -14,6 +14,7 @@ from netops.inventory.loader import load_inventory
 from netops.inventory.models import Inventory
 from netops.lab.codec import CodecLab, start_codecs
 from netops.lab.state import LabWorld
+from netops.lab.testing import write_secrets
 from netops.secrets import SecretStore
 from tests.lab.codec.codec_testlib import INVENTORY, PASSWORD, WithLab
 
@@ -25,9 +26,9 @@ def inventory() -> Inventory:
 
 @pytest.fixture
 def store(tmp_path: Path) -> SecretStore:
-    path = tmp_path / "secrets.yaml"
-    path.write_text(f"codec-admin-password: {PASSWORD}\nlab-cli-password: cli-pw-0815\n", encoding="utf-8")
-    path.chmod(0o600)
+    path = write_secrets(
+        tmp_path / "secrets.yaml", {"codec-admin-password": PASSWORD, "lab-cli-password": "cli-pw-0815"}
+    )
     return SecretStore(path)
 
 

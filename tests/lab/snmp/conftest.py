@@ -10,6 +10,7 @@ import pytest
 from netops.inventory.loader import load_inventory
 from netops.inventory.models import Inventory
 from netops.lab.state import LabWorld
+from netops.lab.testing import write_secrets
 from netops.secrets import SecretStore
 from tests.lab.snmp.snmp_testlib import AUTH, COMMUNITY, PRIV, LabThread
 
@@ -23,13 +24,15 @@ def inventory() -> Inventory:
 
 @pytest.fixture(scope="session")
 def secrets(tmp_path_factory: pytest.TempPathFactory) -> SecretStore:
-    path = tmp_path_factory.mktemp("snmp-secrets") / "secrets.yaml"
-    path.write_text(
-        f"snmp-test-community: {COMMUNITY}\nsnmp-test-auth: {AUTH}\nsnmp-test-priv: {PRIV}\n"
-        "snmp-test-cli: cli-password-3\n",
-        encoding="utf-8",
+    path = write_secrets(
+        tmp_path_factory.mktemp("snmp-secrets") / "secrets.yaml",
+        {
+            "snmp-test-community": COMMUNITY,
+            "snmp-test-auth": AUTH,
+            "snmp-test-priv": PRIV,
+            "snmp-test-cli": "cli-password-3",
+        },
     )
-    path.chmod(0o600)
     return SecretStore(path)
 
 

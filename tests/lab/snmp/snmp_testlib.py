@@ -6,18 +6,17 @@ Every address is in 127.67.0.0/16; agents listen on UDP port 16161.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import socket
 import subprocess
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from netops.inventory.models import Inventory
 from netops.lab.snmp import SnmpLab, start_snmp
 from netops.lab.state import LabWorld
+from netops.lab.testing import LoopThread
 from netops.secrets import SecretStore
 from netops.snmp.ber import OCTET_STRING, tlv
 from netops.snmp.message import (
@@ -56,28 +55,20 @@ class LabThread:
 
     def __init__(self, world: LabWorld, secrets: SecretStore) -> None:
         self.world = world
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        self.loop_thread = LoopThread("snmp-lab")
+        self.loop = self.loop_thread.loop
         self.snmp: SnmpLab = self.run(start_snmp(world, secrets))
 
     def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+        return self.loop_thread.run(coro)
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` in the lab's loop thread (where the agents read the state) and return its result."""
-
-        async def job() -> T:
-            return fn()
-
-        result: T = self.run(job())
-        return result
+        return self.loop_thread.call(fn)
 
     def close(self) -> None:
         self.run(self.snmp.close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
+        self.loop_thread.stop()
 
 
 def target(inventory: Inventory, device: str) -> str:

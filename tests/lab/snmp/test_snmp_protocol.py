@@ -15,6 +15,7 @@ from netops.inventory.models import Inventory
 from netops.lab.snmp import start_snmp
 from netops.lab.snmp.server import make_agent
 from netops.lab.state import LabWorld
+from netops.lab.testing import write_secrets
 from netops.secrets import SecretStore
 from netops.snmp.ber import END_OF_MIB_VIEW_VALUE, NULL_VALUE, decode_value
 from netops.snmp.message import (
@@ -178,9 +179,9 @@ def test_start_snmp_selects_devices_and_reports_bind_errors(
 def test_missing_secret_names_device_without_leaking(
     inventory: Inventory, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    path = tmp_path_factory.mktemp("nosecrets") / "secrets.yaml"
-    path.write_text("snmp-test-community: only-this-one\n", encoding="utf-8")
-    path.chmod(0o600)
+    path = write_secrets(
+        tmp_path_factory.mktemp("nosecrets") / "secrets.yaml", {"snmp-test-community": "only-this-one"}
+    )
 
     async def run() -> None:
         await start_snmp(LabWorld(inventory), SecretStore(path), devices=["kashgar-ce1"])
