@@ -13,7 +13,6 @@ from rich.tree import Tree
 from netops.cli.common import EXIT_PROBLEMS, InventoryOpt, JsonOpt, errors_to_exit, load, out, print_json
 from netops.errors import InventoryError
 from netops.inventory import views
-from netops.inventory.loader import load_inventory
 from netops.inventory.topology import Topology
 
 app = typer.Typer(help="Read, check and query the inventory.", no_args_is_help=True)
@@ -38,7 +37,9 @@ def validate(
     """Load and check the inventory; print counts, or every problem with file and line (exit 1)."""
     target = directory or inventory
     try:
-        inv = load_inventory(target)
+        from netops.changes.template_checks import validate_inventory  # the whole folder; jinja2 only here
+
+        inv = validate_inventory(target)
     except InventoryError as exc:
         if as_json:
             print_json(

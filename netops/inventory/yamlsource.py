@@ -126,6 +126,9 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or "syntax error"
         ctx = f" ({exc.context})" if exc.context else ""
+        begun = exc.context_mark
+        if exc.context and begun is not None and mark is not None and begun.line != mark.line:
+            ctx = f" ({exc.context} that starts at line {begun.line + 1})"
         return None, [Problem(display, line, "", f"YAML syntax error: {what}{ctx}")]
     except yaml.YAMLError as exc:
         return None, [Problem(display, None, "", f"YAML error: {exc}")]

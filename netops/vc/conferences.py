@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from netops.errors import ConferenceConflict as ConferenceConflict
 from netops.errors import ConferenceError as ConferenceError
-from netops.errors import NotFoundError
+from netops.errors import NotFoundError, Problem
 from netops.inventory.models import Inventory, Role, Room, Tier
+from netops.inventory.yamlsource import LineDict, LineList, line_at, read_yaml
 from netops.vc.thresholds import Thresholds
 
 SCOPES = ("all", "all-prefectures")
@@ -140,43 +140,114 @@ def validate(conf: Conference, inventory: Inventory) -> None:
         raise ConferenceError(f"conference {conf.id}: {exc}") from exc
 
 
-def _line_of(text: str, ident: str) -> int:
-    pattern = re.compile(rf"\bid:\s*['\"]?{re.escape(ident)}['\"]?\s*[,}}\n]")
-    match = pattern.search(text + "\n")
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """A conference read from a file, with the mapping it came from (for the lines of its rooms, mcu, ...)."""
+
+    conference: Conference
+    file: str  # conferences/<name>.yaml
+    raw: LineDict
 
 
-def load_files(inventory_dir: Path) -> tuple[list[Conference], Thresholds]:
-    """Conferences and thresholds from ``<inventory>/conferences/*.yaml`` (none if the folder is missing)."""
+@dataclass(frozen=True, slots=True)
+class ConferenceFiles:
+    """What ``conferences/*.yaml`` hold and every problem found reading them (file, line, field)."""
+
+    entries: list[FileEntry]
+    thresholds: list[tuple[str, LineDict]]  # (file, its ``thresholds`` mapping), in file order
+    problems: list[Problem]
+
+
+_TOP_KEYS = ("conferences", "thresholds")
+_EXPECTED_TOP = "expected a mapping with 'conferences' and/or 'thresholds'"
+_UNKNOWN_KEY = "unknown key (check the spelling; docs/vc.md lists the keys of a conference)"
+
+
+def read_files(inventory_dir: Path) -> ConferenceFiles:
+    """Read ``<inventory>/conferences/*.yaml`` with line numbers; collect every problem instead of stopping."""
     folder = Path(inventory_dir) / CONFERENCES_DIR
-    conferences: list[Conference] = []
-    threshold_data: dict[str, Any] = {}
+    result = ConferenceFiles([], [], [])
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
         rel = f"{CONFERENCES_DIR}/{path.name}"
-        text = path.read_text(encoding="utf-8")
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise ConferenceError(f"{rel}: not valid YAML ({exc.__class__.__name__})") from exc
-        if not isinstance(data, dict) or set(data) - {"conferences", "thresholds"}:
-            raise ConferenceError(f"{rel}: expected a mapping with 'conferences' and/or 'thresholds'")
-        threshold_data.update(data.get("thresholds") or {})
-        for n, raw in enumerate(data.get("conferences") or []):
-            ident = raw.get("id", f"#{n}") if isinstance(raw, dict) else f"#{n}"
-            where = f"{rel}:{_line_of(text, str(ident))}"
-            try:
-                spec = ConferenceIn.model_validate(raw)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                loc = ".".join(str(p) for p in first["loc"])
-                raise ConferenceError(f"{where}: conference {ident}: {loc}: {first['msg']}") from None
-            if spec.id in seen:
-                raise ConferenceError(
-                    f"{where}: conference id {spec.id!r} already defined at {seen[spec.id]}"
-                )
-            seen[spec.id] = where
-            conferences.append(Conference.from_input(spec, where))
+        data, problems = read_yaml(path, rel)
+        result.problems.extend(problems)
+        if data is None:
+            continue
+        if not isinstance(data, LineDict):
+            found = type(data).__name__
+            result.problems.append(Problem(rel, 1, "", f"{_EXPECTED_TOP}, found {found}"))
+            continue
+        for key in data:
+            if key not in _TOP_KEYS:
+                result.problems.append(Problem(rel, data.line_of(key), key, f"unknown key; {_EXPECTED_TOP}"))
+        thresholds = data.get("thresholds")
+        if isinstance(thresholds, LineDict):
+            result.thresholds.append((rel, thresholds))
+        elif thresholds is not None:
+            line = data.line_of("thresholds")
+            result.problems.append(Problem(rel, line, "thresholds", "expected a mapping of names to numbers"))
+        items = data.get("conferences")
+        if items is None:
+            continue
+        if not isinstance(items, LineList):
+            line = data.line_of("conferences")
+            found = type(items).__name__
+            result.problems.append(Problem(rel, line, "conferences", f"expected a list, found {found}"))
+            continue
+        for n, raw in enumerate(items):
+            entry = _read_one(raw, rel, items.line_of(n), n, seen, result.problems)
+            if entry is not None:
+                result.entries.append(entry)
+    return result
+
+
+def _read_one(
+    raw: Any, rel: str, line: int, n: int, seen: dict[str, str], problems: list[Problem]
+) -> FileEntry | None:
+    if not isinstance(raw, LineDict):
+        problems.append(
+            Problem(rel, line, f"conferences[{n}]", f"expected a mapping, found {type(raw).__name__}")
+        )
+        return None
+    ident = raw.get("id", f"#{n}")
+    try:
+        spec = ConferenceIn.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = ".".join(str(p) for p in err["loc"])
+            at = line_at(raw, err["loc"], line)
+            msg = _UNKNOWN_KEY if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(Problem(rel, at, f"conference {ident}", f"{loc}: {msg}"))
+        return None
+    where = f"{rel}:{line}"
+    if spec.id in seen:
+        problems.append(
+            Problem(
+                rel,
+                line,
+                f"conference {spec.id}",
+                f"conference id {spec.id!r} already defined at {seen[spec.id]}",
+            )
+        )
+        return None
+    seen[spec.id] = where
+    return FileEntry(Conference.from_input(spec, where), rel, raw)
+
+
+def load_files(inventory_dir: Path) -> tuple[list[Conference], Thresholds]:
+    """Conferences and thresholds from ``<inventory>/conferences/*.yaml`` (none if the folder is missing).
+
+    Raises ``ConferenceError`` naming every problem with file and line (``read_files`` returns them instead).
+    """
+    files = read_files(inventory_dir)
+    if files.problems:
+        ordered = sorted(files.problems, key=lambda p: (p.file, p.line or 0))
+        raise ConferenceError("\n".join(str(p) for p in ordered))
+    threshold_data: dict[str, Any] = {}
+    for _, mapping in files.thresholds:
+        threshold_data.update(mapping)
+    conferences = [e.conference for e in files.entries]
     return conferences, Thresholds.from_mapping(threshold_data, f"{CONFERENCES_DIR}/ thresholds")
 
 
