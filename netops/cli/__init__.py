@@ -1,34 +1,67 @@
 """The ``netops`` command line: thin wrappers from arguments to the same services the API calls.
 
-Commands: ``inventory`` (validate, show, tree, impact, progress), ``serve``, ``lab`` (the simulated region).
+Command groups: ``inventory`` (validate, show, tree, impact, progress), ``serve``, ``demo``, ``lab`` (the
+simulated region and its faults), ``poll`` (one SNMP health cycle), ``status``, ``incidents``, ``ack``,
+``vc`` (conferences and room readiness), ``config`` (render, diff, push in waves, backups, drift), ``runbook``
+(emergency-plan runbooks), ``token`` (API tokens), ``audit`` and ``export`` (Prometheus file-SD targets).
+
+Start-up is kept short: each command's module is imported only when that command runs (``groups.LazyGroup``;
+``--help`` lists them from the table below), and heavy libraries (netmiko, SQLAlchemy, FastAPI, ...) only
+inside the commands that use them. Where the state lives: ``state.py``; errors -> exit codes: ``groups.py``.
 """
 
 from __future__ import annotations
 
 import typer
 
-from netops.cli import admin, config, demo, export, inventory, lab, poll, runbook, serve, status, vc
+from netops.cli.groups import LazyGroup
+
+# name -> ("module:attr", short help); the help must equal the command's own (tests/cli/test_lazy_imports.py)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "inventory": ("netops.cli.inventory:app", "Read, check and query the inventory."),
+    "serve": (
+        "netops.cli.serve:serve",
+        "Run the service: HTTP API, /metrics and the scheduler, over the inventory.",
+    ),
+    "demo": ("netops.cli.demo:demo", "Start the lab region and the service over it; print where to look."),
+    "lab": ("netops.cli.lab:app", "The simulated region on 127.x: SSH CLIs, SNMP agents, codecs, faults."),
+    "poll": ("netops.cli.poll:app", "SNMP health polling."),
+    "status": (
+        "netops.cli.status:status",
+        "The region as a tree coloured by state; exit 1 when something is down or unreachable.",
+    ),
+    "incidents": (
+        "netops.cli.status:incidents",
+        "Incidents, newest first: one per root cause, with the sites, devices and rooms it cut off.",
+    ),
+    "ack": ("netops.cli.status:ack", "Acknowledge an incident: the NOC and the board see who took it on."),
+    "vc": ("netops.cli.vc:app", "Video-conference readiness: conferences, prechecks, board."),
+    "config": ("netops.cli.config:app", "Configuration: render, diff, push in waves, changes, backups."),
+    "runbook": ("netops.cli.runbook:app", "Emergency-plan runbooks: validate, plan, run, approve, resume."),
+    "token": ("netops.cli.admin:token_app", "API tokens: create (shown once), list, revoke."),
+    "audit": (
+        "netops.cli.admin:audit",
+        "The audit log, newest first: who did what, when, with what outcome.",
+    ),
+    "export": ("netops.cli.export:app", "Export monitoring configuration generated from the inventory."),
+}
+
+
+class _Netops(LazyGroup):
+    lazy = COMMANDS
+
 
 app = typer.Typer(
-    help="netops: operations manager for the regional e-government WAN.",
+    cls=_Netops,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(inventory.app, name="inventory")
-app.add_typer(lab.app, name="lab")
-app.add_typer(poll.app, name="poll")
-app.add_typer(admin.token_app, name="token")
-app.add_typer(vc.app, name="vc")
-app.add_typer(export.app, name="export")
-app.add_typer(runbook.app, name="runbook")
-app.add_typer(config.app, name="config")
-app.command()(serve.serve)
-app.command()(demo.demo)
-app.command()(status.status)
-app.command()(status.incidents)
-app.command()(status.ack)
-app.command()(admin.audit)
+
+
+@app.callback()
+def _root() -> None:
+    """netops: operations manager for the regional e-government WAN."""
 
 
 def main() -> None:

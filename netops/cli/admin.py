@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import getpass
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from netops.cli.common import JsonOpt, StateDirOpt, errors_to_exit, open_store_at, out, print_json
+from netops.cli.common import JsonOpt, StateDirOpt, command_group, open_store_at, out, print_json
 from netops.errors import NetopsError
 
-token_app = typer.Typer(help="API tokens: create (shown once), list, revoke.", no_args_is_help=True)
+token_app = command_group("API tokens: create (shown once), list, revoke.")
 
 
 def cli_actor() -> str:
@@ -24,28 +23,27 @@ def cli_actor() -> str:
 def token_create(
     name: Annotated[str, typer.Option("--name", help="A name for who or what uses it, e.g. noc-wall.")],
     role: Annotated[str, typer.Option("--role", help="viewer, operator, engineer or admin.")],
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a token; it is printed once and stored only as a hash."""
     from netops.auth import audit, tokens
 
-    store = open_store_at(state_dir)
     try:
-        try:
-            parsed = tokens.Role.parse(role)
-        except NetopsError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--role") from None
-        with errors_to_exit():
-            info, token = tokens.create_token(store, name, parsed)
-            audit.record(
-                store,
-                actor=cli_actor(),
-                action="token create",
-                target=name,
-                outcome="ok",
-                detail={"role": str(parsed)},
-            )
+        parsed = tokens.Role.parse(role)
+    except NetopsError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--role") from None
+    store = open_store_at(state_dir, create=True)
+    try:
+        info, token = tokens.create_token(store, name, parsed)
+        audit.record(
+            store,
+            actor=cli_actor(),
+            action="token create",
+            target=name,
+            outcome="ok",
+            detail={"role": str(parsed)},
+        )
     finally:
         store.close()
     if as_json:
@@ -55,11 +53,11 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(state_dir: StateDirOpt = Path(".netops"), as_json: JsonOpt = False) -> None:
+def token_list(state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> None:
     """Tokens by name and role (never the tokens themselves)."""
     from netops.auth import tokens
 
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=False)
     try:
         rows = tokens.list_tokens(store)
     finally:
@@ -93,22 +91,21 @@ def token_list(state_dir: StateDirOpt = Path(".netops"), as_json: JsonOpt = Fals
 
 
 @token_app.command("revoke")
-def token_revoke(name: Annotated[str, typer.Argument()], state_dir: StateDirOpt = Path(".netops")) -> None:
+def token_revoke(name: Annotated[str, typer.Argument()], state_dir: StateDirOpt = None) -> None:
     """Revoke a token at once (it stays listed, as revoked)."""
     from netops.auth import audit, tokens
 
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=False)
     try:
-        with errors_to_exit():
-            tokens.revoke(store, name)
-            audit.record(store, actor=cli_actor(), action="token revoke", target=name, outcome="ok")
+        tokens.revoke(store, name)
+        audit.record(store, actor=cli_actor(), action="token revoke", target=name, outcome="ok")
     finally:
         store.close()
     out.print(f"token {name} revoked")
 
 
 def audit(
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
     actor: Annotated[str | None, typer.Option(help="Only this actor (token name or cli:USER).")] = None,
     as_json: JsonOpt = False,
@@ -116,7 +113,7 @@ def audit(
     """The audit log, newest first: who did what, when, with what outcome."""
     from netops.auth import audit as audit_log
 
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=False)
     try:
         rows = audit_log.entries(store, limit=limit, actor=actor)
     finally:

@@ -1,26 +1,23 @@
-"""What every command shares: the ``--inventory``/``--json`` options, output, and errors -> exit codes.
+"""What every command shares: the ``--inventory``/``--json``/``--state-dir`` options, output, the store.
 
 Exit codes: 0 success; 1 the work found problems (invalid inventory, failed devices); 2 usage errors
-(unknown option, an id that names nothing).
+(unknown option, an id that names nothing). Errors become exit codes in one place, ``groups.NetopsGroup``.
+
+Kept light: ``netops --help`` imports this module, so heavy libraries are imported inside the functions.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from netops.errors import InventoryError, NetopsError, NotFoundError
-from netops.inventory.loader import load_inventory
-from netops.inventory.models import Inventory
-
 if TYPE_CHECKING:
+    from netops.inventory.models import Inventory
     from netops.store.db import Store
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -33,14 +30,24 @@ InventoryOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 StateDirOpt = Annotated[
-    Path,
+    Path | None,
     typer.Option(
-        "--state-dir", envvar="NETOPS_STATE_DIR", help="Folder of the embedded database and run files."
+        "--state-dir",
+        help="Folder of the embedded database and run files [default: $NETOPS_STATE_DIR, else .netops/ "
+        "here or in a parent folder, else ~/.local/state/netops].",
+        show_default=False,
     ),
 ]
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+
+def command_group(help: str) -> typer.Typer:
+    """A ``netops`` subcommand group; run on its own (tests), it maps errors to exit codes like ``netops``."""
+    from netops.cli.groups import NetopsGroup
+
+    return typer.Typer(cls=NetopsGroup, help=help, no_args_is_help=True)
 
 
 def fail(message: str, code: int = EXIT_PROBLEMS) -> NoReturn:
@@ -52,35 +59,27 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-@contextmanager
-def errors_to_exit() -> Iterator[None]:
-    """Turn netops errors into a message and the right exit code (never a traceback)."""
-    try:
-        yield
-    except InventoryError as exc:
-        for problem in exc.problems:
-            err.print(str(problem), highlight=False, markup=False)
-        fail(f"inventory has {len(exc.problems)} problem(s)")
-    except NotFoundError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except NetopsError as exc:
-        fail(str(exc))
-
-
 def load(directory: Path) -> Inventory:
-    with errors_to_exit():
-        return load_inventory(directory)
+    """The inventory; an invalid one ends the command with every problem (exit 1, see ``groups``)."""
+    from netops.inventory.loader import load_inventory
+
+    return load_inventory(directory)
 
 
-def run(func: Callable[[], None]) -> None:
-    with errors_to_exit():
-        func()
-
-
-def open_store_at(state_dir: Path) -> Store:
-    """The store the service uses: ``NETOPS_DATABASE_URL``, else the SQLite file in ``state_dir``."""
+def open_store_at(state_dir: Path | None, *, create: bool) -> Store:
+    """The store the service uses: ``NETOPS_DATABASE_URL``, else the SQLite file of the state folder found
+    from ``state_dir`` (``netops.cli.state``). ``create=False`` (commands that only read): never create a
+    database; fail naming where it looked."""
+    from netops.cli import state
     from netops.settings import Settings
     from netops.store.db import open_store
 
-    with errors_to_exit():
-        return open_store(Settings(state_dir=state_dir).db_url)
+    settings = Settings()
+    if settings.database_url:
+        return open_store(settings.database_url)
+    if create:
+        folder = state.state_for_writing(state_dir)
+    else:
+        folder = state.state_for_reading(state_dir)
+        state.database_for_reading(folder)
+    return open_store(Settings(state_dir=folder).db_url)

@@ -19,38 +19,29 @@ import getpass
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress
-from rich.table import Table
 
-from netops.changes import backup as backups
-from netops.changes import records
-from netops.changes.apply import ChangeRequest
-from netops.changes.diff import mask
-from netops.changes.plan import plan_waves
-from netops.changes.push import PushOptions
-from netops.changes.render import Renderer
-from netops.changes.service import apply_change, diff_devices, known_secrets, select_devices
 from netops.cli.common import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
     InventoryOpt,
     JsonOpt,
-    errors_to_exit,
+    StateDirOpt,
+    command_group,
     fail,
     load,
     out,
     print_json,
 )
 from netops.cli.common import open_store_at as _open_store
-from netops.drivers.cli import Timeouts
-from netops.secrets import SecretStore
 
-app = typer.Typer(help="Configuration: render, diff, push in waves, changes, backups.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from netops.inventory.models import Inventory
 
-StateDirOpt = Annotated[Path, typer.Option("--state-dir", envvar="NETOPS_STATE_DIR", help="Database folder.")]
+app = command_group("Configuration: render, diff, push in waves, changes, backups.")
+
 DeviceOpt = Annotated[list[str] | None, typer.Option("--device", "-d", help="Device id (repeatable).")]
 SiteOpt = Annotated[str | None, typer.Option("--site", "-s", help="A site and every site below it.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every configurable device.")]
@@ -63,7 +54,9 @@ _STYLE = {
 }
 
 
-def _select(inventory: Any, device: list[str] | None, site: str | None, everything: bool) -> list[str]:
+def _select(inventory: Inventory, device: list[str] | None, site: str | None, everything: bool) -> list[str]:
+    from netops.changes.service import select_devices
+
     chosen = select_devices(inventory, device or [], site, everything)
     if not chosen:
         fail("choose devices: --device, --site or --all", EXIT_USAGE)
@@ -73,9 +66,13 @@ def _select(inventory: Any, device: list[str] | None, site: str | None, everythi
 @app.command()
 def render(device: str, inventory: InventoryOpt = Path("inventory"), json: JsonOpt = False) -> None:
     """Print the intended configuration of DEVICE (secrets masked)."""
+    from netops.changes.diff import mask
+    from netops.changes.render import Renderer
+    from netops.changes.service import known_secrets
+    from netops.secrets import SecretStore
+
     inv = load(inventory)
-    with errors_to_exit():
-        rendered = Renderer(inv, SecretStore()).render(device)
+    rendered = Renderer(inv, SecretStore()).render(device)
     text = mask(rendered.text, rendered.secrets | known_secrets(inv, SecretStore()))
     if json:
         print_json(
@@ -97,10 +94,13 @@ def diff(
     json: JsonOpt = False,
 ) -> None:
     """Running vs intended per device: the lines that differ and the remediation commands."""
+    from netops.changes.service import diff_devices
+    from netops.drivers.cli import Timeouts
+    from netops.secrets import SecretStore
+
     inv = load(inventory)
-    with errors_to_exit():
-        chosen = _select(inv, device, site, everything)
-        diffs = diff_devices(inv, SecretStore(), chosen, concurrency, Timeouts(timeout, timeout, timeout))
+    chosen = _select(inv, device, site, everything)
+    diffs = diff_devices(inv, SecretStore(), chosen, concurrency, Timeouts(timeout, timeout, timeout))
     if json:
         print_json([d.as_dict() for d in diffs])
     else:
@@ -132,23 +132,30 @@ def push(
         bool, typer.Option("--no-snmp-checks", help="Post-check over SSH only.")
     ] = False,
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Plan (--plan) or run (--apply) a push in waves under confirmed commits with post-checks."""
+    from rich.progress import Progress
+
+    from netops.changes.apply import ChangeRequest
+    from netops.changes.plan import plan_waves
+    from netops.changes.push import PushOptions
+    from netops.changes.service import apply_change
+    from netops.secrets import SecretStore
+
     if plan == apply:
         fail("give exactly one of --plan and --apply", EXIT_USAGE)
     inv = load(inventory)
-    with errors_to_exit():
-        chosen = _select(inv, device, site, everything)
-        waves = plan_waves(
-            inv,
-            chosen,
-            canary=canary,
-            prefectures_per_wave=prefectures_per_wave,
-            failure_budget=failure_budget,
-            concurrency=concurrency,
-        )
+    chosen = _select(inv, device, site, everything)
+    waves = plan_waves(
+        inv,
+        chosen,
+        canary=canary,
+        prefectures_per_wave=prefectures_per_wave,
+        failure_budget=failure_budget,
+        concurrency=concurrency,
+    )
     if plan:
         if json:
             print_json([w.as_dict() for w in waves])
@@ -160,7 +167,7 @@ def push(
             )
             out.print("  " + " ".join(w.devices), highlight=False, markup=False)
         return
-    store = _open_store(state_dir)
+    store = _open_store(state_dir, create=True)
     request = ChangeRequest(
         waves,
         user=getpass.getuser(),
@@ -198,7 +205,7 @@ def push(
                 out.print(f"  [yellow]refused[/] {dev}: conference {conf} ({event['why']})", highlight=False)
 
     try:
-        with errors_to_exit(), bar if bar is not None else nullcontext():
+        with bar if bar is not None else nullcontext():
             run = apply_change(inv, SecretStore(), store, request, progress, snmp_checks=not no_snmp_checks)
     finally:
         store.close()
@@ -216,11 +223,15 @@ def push(
 def changes(
     device: Annotated[str | None, typer.Option("--device", "-d")] = None,
     limit: int = 50,
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Recorded changes, newest first."""
-    store = _open_store(state_dir)
+    from rich.table import Table
+
+    from netops.changes import records
+
+    store = _open_store(state_dir, create=False)
     try:
         rows = records.list_changes(store, limit, device)
     finally:
@@ -237,12 +248,13 @@ def changes(
 
 
 @app.command()
-def show(change: str, state_dir: StateDirOpt = Path(".netops"), json: JsonOpt = False) -> None:
+def show(change: str, state_dir: StateDirOpt = None, json: JsonOpt = False) -> None:
     """One change: its waves and, per device, outcome, checks and the diff pushed."""
-    store = _open_store(state_dir)
+    from netops.changes import records
+
+    store = _open_store(state_dir, create=False)
     try:
-        with errors_to_exit():
-            data = records.get_change(store, change)
+        data = records.get_change(store, change)
     finally:
         store.close()
     if json:
@@ -267,14 +279,17 @@ def backup(
     site: SiteOpt = None,
     concurrency: int = 16,
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Back up running configurations (a version only when changed) and measure drift."""
+    from netops.changes import backup as backups
+    from netops.changes.service import select_devices
+    from netops.secrets import SecretStore
+
     inv = load(inventory)
-    with errors_to_exit():
-        chosen = select_devices(inv, device or [], site, everything=not device and site is None)
-    store = _open_store(state_dir)
+    chosen = select_devices(inv, device or [], site, everything=not device and site is None)
+    store = _open_store(state_dir, create=True)
     try:
         results = backups.run_backups(inv, SecretStore(), store, chosen, concurrency)
     finally:
@@ -299,23 +314,26 @@ def history(
     device: str,
     diff_ids: Annotated[tuple[int, int] | None, typer.Option("--diff", help="OLD NEW version ids.")] = None,
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Stored configuration versions of DEVICE, or what changed between two of them."""
-    store = _open_store(state_dir)
+    from rich.table import Table
+
+    from netops.changes import backup as backups
+
+    store = _open_store(state_dir, create=False)
     try:
-        with errors_to_exit():
-            if diff_ids is not None:
-                text = backups.diff_versions(store, load(inventory), diff_ids[0], diff_ids[1])
-                if json:
-                    print_json({"device": device, "old": diff_ids[0], "new": diff_ids[1], "diff": text})
-                else:
-                    out.print(
-                        text or "(no difference)", end="\n" if not text else "", highlight=False, markup=False
-                    )
-                return
-            versions = backups.history(store, device)
+        if diff_ids is not None:
+            text = backups.diff_versions(store, load(inventory), diff_ids[0], diff_ids[1])
+            if json:
+                print_json({"device": device, "old": diff_ids[0], "new": diff_ids[1], "diff": text})
+            else:
+                out.print(
+                    text or "(no difference)", end="\n" if not text else "", highlight=False, markup=False
+                )
+            return
+        versions = backups.history(store, device)
     finally:
         store.close()
     if json:
@@ -333,9 +351,13 @@ def history(
 
 
 @app.command()
-def drift(state_dir: StateDirOpt = Path(".netops"), json: JsonOpt = False) -> None:
+def drift(state_dir: StateDirOpt = None, json: JsonOpt = False) -> None:
     """The drift report: per device, lines differing from the intended configuration at the last backup."""
-    store = _open_store(state_dir)
+    from rich.table import Table
+
+    from netops.changes import backup as backups
+
+    store = _open_store(state_dir, create=False)
     try:
         rows = backups.device_status(store)
     finally:

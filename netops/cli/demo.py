@@ -7,14 +7,12 @@ foreground with its poll jobs; Ctrl-C stops the service and the lab it started.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from netops.cli.common import InventoryOpt, fail, load, out
+from netops.cli.common import InventoryOpt, StateDirOpt, load, out
 from netops.settings import DEFAULT_PORT
 
 
@@ -23,35 +21,20 @@ def demo(
     port: Annotated[
         int, typer.Option(envvar="NETOPS_PORT", min=1, max=65535, help="Service port.")
     ] = DEFAULT_PORT,
-    state_dir: Annotated[Path, typer.Option("--state-dir", envvar="NETOPS_STATE_DIR")] = Path(".netops"),
+    state_dir: StateDirOpt = None,
     control_port: Annotated[int, typer.Option("--control-port", help="Lab control API port.")] = 8690,
 ) -> None:
     """Start the lab region and the service over it; print where to look."""
+    from netops.cli import lab
     from netops.cli.serve import serve
-    from netops.lab.runner import run_file
+    from netops.cli.state import state_for_writing
 
     load(inventory)  # fail early, with every problem, on a bad inventory
     os.environ.setdefault("NETOPS_MODE", "lab")  # the demo runs on the lab's secrets
-    base = [sys.executable, "-m", "netops"]
+    state_dir = state_for_writing(state_dir)
     started_lab = False
-    if run_file(state_dir).read() is None:
-        res = subprocess.run(
-            [
-                *base,
-                "lab",
-                "up",
-                "--detach",
-                "--inventory",
-                str(inventory),
-                "--state-dir",
-                str(state_dir),
-                "--control-port",
-                str(control_port),
-            ],
-            check=False,
-        )
-        if res.returncode != 0:
-            fail("the lab did not start (see above)")
+    if lab.running(state_dir) is None:
+        lab.start_detached(inventory, state_dir, control_port)
         started_lab = True
     token = _demo_token(state_dir)
     conference = _demo_conference(inventory, state_dir)
@@ -80,7 +63,7 @@ Ctrl-C stops the service{" and the lab" if started_lab else ""}.
         serve(inventory=inventory, host="127.0.0.1", port=port, state_dir=state_dir, log_level="warning")
     finally:
         if started_lab:
-            subprocess.run([*base, "lab", "down", "--state-dir", str(state_dir)], check=False)
+            lab.down(state_dir)
 
 
 def _demo_token(state_dir: Path) -> str:
@@ -90,7 +73,7 @@ def _demo_token(state_dir: Path) -> str:
     from netops.auth import tokens
     from netops.cli.common import open_store_at
 
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=True)
     try:
         for t in tokens.list_tokens(store):
             if t.name.startswith("demo-") and t.revoked_at is None:
@@ -119,7 +102,7 @@ def _demo_conference(inventory: Path, state_dir: Path) -> str:
         duration_min=60,
         rooms="all-prefectures",
     )
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=True)
     try:
         add_conference(store, load_inventory(inventory), spec)
     finally:

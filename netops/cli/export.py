@@ -11,11 +11,10 @@ from typing import Annotated
 
 import typer
 
-from netops.cli.common import InventoryOpt, JsonOpt, errors_to_exit, load, out, print_json
-from netops.exporters import write_prometheus_targets
+from netops.cli.common import InventoryOpt, JsonOpt, command_group, load, out, print_json
 from netops.settings import DEFAULT_PORT
 
-app = typer.Typer(help="Export monitoring configuration generated from the inventory.", no_args_is_help=True)
+app = command_group("Export monitoring configuration generated from the inventory.")
 
 
 @app.callback()
@@ -44,6 +43,8 @@ def prometheus(
     as_json: JsonOpt = False,
 ) -> None:
     """Write netops.json (netops' own /metrics targets, one per shard) and devices.json (every device, labelled)."""
+    from netops.exporters import write_prometheus_targets
+
     inv = load(inventory)
     shards: dict[str, str] = {}
     for item in shard or []:
@@ -51,8 +52,7 @@ def prometheus(
         if not sep or not address:
             raise typer.BadParameter(f"expected K/N=HOST:PORT, found {item!r}", param_hint="--shard")
         shards[label] = address
-    with errors_to_exit():
-        result = write_prometheus_targets(inv, out_dir, f"{host}:{port}", shards)
+    result = write_prometheus_targets(inv, out_dir, f"{host}:{port}", shards)
     if as_json:
         print_json(
             {

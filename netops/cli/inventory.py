@@ -10,12 +10,12 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from netops.cli.common import EXIT_PROBLEMS, InventoryOpt, JsonOpt, errors_to_exit, load, out, print_json
+from netops.cli.common import EXIT_PROBLEMS, InventoryOpt, JsonOpt, command_group, load, out, print_json
 from netops.errors import InventoryError
 from netops.inventory import views
 from netops.inventory.topology import Topology
 
-app = typer.Typer(help="Read, check and query the inventory.", no_args_is_help=True)
+app = command_group("Read, check and query the inventory.")
 
 _STATUS_STYLE = {
     "active": "green",
@@ -85,8 +85,7 @@ def show(
 ) -> None:
     """Everything the inventory says about one object (with inherited values resolved)."""
     inv = load(inventory)
-    with errors_to_exit():
-        data = views.show(inv, ident, Topology(inv))
+    data = views.show(inv, ident, Topology(inv))
     if as_json:
         print_json(data)
         return
@@ -119,8 +118,7 @@ def tree(
 ) -> None:
     """The hierarchy: centre -> prefectures and departments -> counties."""
     inv = load(inventory)
-    with errors_to_exit():
-        data = views.tree(inv, root)
+    data = views.tree(inv, root)
     if as_json:
         print_json(data)
         return
@@ -153,8 +151,7 @@ def impact(
 ) -> None:
     """What-if: which sites, devices and rooms lose their path to the centre if these fail."""
     inv = load(inventory)
-    with errors_to_exit():
-        data = views.impact(inv, Topology(inv), idents)
+    data = views.impact(inv, Topology(inv), idents)
     if as_json:
         print_json(data)
         return
@@ -189,8 +186,7 @@ def progress(
 ) -> None:
     """Rollout per prefecture: nodes active, planned, staging, and late against their target date."""
     inv = load(inventory)
-    with errors_to_exit():
-        when = _parse_date(today)
+    when = _parse_date(today)
     data = views.progress(inv, when)
     if as_json:
         print_json(data)
@@ -237,4 +233,4 @@ def _parse_date(text: str | None) -> date | None:
         raise typer.BadParameter(f"expected YYYY-MM-DD, found {text!r}", param_hint="--today") from None
 
 
-__all__ = ["app", "errors_to_exit"]
+__all__ = ["app"]

@@ -2,12 +2,15 @@
 
 `up` runs the lab in the foreground (Ctrl-C stops it) or, with `--detach`, in the background until `down`.
 `status`, `fault` and `down` talk to the running lab's control API, found through the run file in the state
-directory (`--state-dir`, `NETOPS_STATE_DIR`, default `./.netops`).
+folder (``netops.cli.state``: `--state-dir`, `NETOPS_STATE_DIR`, `.netops/` here or above, the user's).
+
+Only `up` in the foreground imports the lab (and its web stack); the other commands read the run file and
+speak HTTP with the standard library, and `up --detach` starts the lab process and waits for its run file.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -17,59 +20,87 @@ from typing import Annotated, Any
 
 import typer
 
+from netops.cli import state
 from netops.cli.common import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
     InventoryOpt,
     JsonOpt,
     StateDirOpt,
-    errors_to_exit,
+    command_group,
     fail,
     load,
     out,
     print_json,
 )
 
-app = typer.Typer(
-    help="The simulated region on 127.x: SSH CLIs, SNMP agents, codecs, faults.", no_args_is_help=True
-)
-fault_app = typer.Typer(help="Inject, list and clear faults in the running lab.", no_args_is_help=True)
+app = command_group("The simulated region on 127.x: SSH CLIs, SNMP agents, codecs, faults.")
+fault_app = command_group("Inject, list and clear faults in the running lab.")
 app.add_typer(fault_app, name="fault")
 
 ControlPortOpt = Annotated[int, typer.Option("--control-port", min=1, max=65535, help="Control API port.")]
+RUN_FILE = "lab.json"  # written by netops.lab.runner (run_file) once the lab listens; removed when it stops
+START_TIMEOUT_S = 60.0
 
 
-def _control_url(state_dir: Path) -> str:
-    from netops.lab.runner import run_file
-
-    data = run_file(state_dir).read()
-    if data is None:
-        fail(f"no lab is running (no run file in {state_dir}); start one with: netops lab up --detach")
-    return str(data["control_url"])
-
-
-def _call(method: str, state_dir: Path, path: str, body: dict[str, Any] | None = None) -> Any:
-    import httpx
-
-    url = _control_url(state_dir)
+def _read_run_file(state_dir: Path) -> dict[str, Any] | None:
     try:
-        resp = httpx.request(method, url + path, json=body, timeout=10)
-    except httpx.TransportError as exc:
-        fail(f"the lab at {url} does not answer ({exc.__class__.__name__}); is it still running?")
-    if resp.status_code >= 400:
-        detail = (
-            resp.json().get("detail", resp.text)
-            if resp.headers.get("content-type", "").startswith("application/json")
-            else resp.text
-        )
-        fail(str(detail), EXIT_USAGE if resp.status_code in (400, 404, 422) else EXIT_PROBLEMS)
-    return resp.json()
+        data: dict[str, Any] = json.loads((state_dir / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+def running(state_dir: Path) -> dict[str, Any] | None:
+    """The run file of the lab running from ``state_dir``, if one is there and its process lives."""
+    data = _read_run_file(state_dir)
+    return data if data is not None and _alive(int(data["pid"])) else None
+
+
+def _lab_state(state_dir: Path | None) -> tuple[Path, dict[str, Any]]:
+    """The state folder of the running lab and its run file; exit 1 when no lab runs there."""
+    lookup = state.find_state(state_dir)
+    if lookup.path is None:
+        fail(f"no lab is running: no netops state found (looked in {lookup.describe()}); "
+             "start one with: netops lab up --detach")  # fmt: skip
+    data = _read_run_file(lookup.path)
+    if data is None:
+        fail(f"no lab is running (no run file in {lookup.path}); start one with: netops lab up --detach")
+    return lookup.path, data
+
+
+def _call(method: str, state_dir: Path | None, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One request to the running lab's control API (stdlib HTTP, no proxies: it is on 127.0.0.1)."""
+    import urllib.error
+    import urllib.request
+
+    _, run = _lab_state(state_dir)
+    url = str(run["control_url"])
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=10) as resp:
+            return json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        text = exc.read().decode("utf-8", errors="replace")
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        detail = parsed.get("detail", text) if isinstance(parsed, dict) else text
+        fail(str(detail), EXIT_USAGE if exc.code in (400, 404, 422) else EXIT_PROBLEMS)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        fail(f"the lab at {url} does not answer ({reason}); is it still running?")
 
 
 @app.command()
 def up(
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     control_port: ControlPortOpt = 8690,
     detach: Annotated[
         bool, typer.Option("--detach", help="Run in the background until `netops lab down`.")
@@ -78,9 +109,11 @@ def up(
 ) -> None:
     """Start every device of the inventory on its 127.x address (SSH, SNMP, codec endpoints)."""
     inv = load(inventory)
+    folder = state.state_for_writing(state_dir)
     if detach:
-        _detach(inventory, state_dir, control_port, log_level)
+        start_detached(inventory, folder, control_port, log_level)
         return
+    import asyncio
     import logging
 
     from netops.lab.runner import run_lab
@@ -95,61 +128,52 @@ def up(
             highlight=False,
         )
 
-    with errors_to_exit():
-        asyncio.run(run_lab(inv, SecretStore(), state_dir, control_port, ready))
+    asyncio.run(run_lab(inv, SecretStore(), folder, control_port, ready))
     out.print("lab down")
 
 
-def _detach(inventory: Path, state_dir: Path, control_port: int, log_level: str) -> None:
-    from netops.lab.runner import run_file
-
-    rf = run_file(state_dir)
-    existing = rf.read()
+def start_detached(inventory: Path, state_dir: Path, control_port: int, log_level: str = "warning") -> int:
+    """Start ``netops lab up`` in the background (its own session, output in ``lab.log``) and wait until its
+    run file names it: the lab listens then. Returns its pid; exit 1 if it stops or does not start in time."""
+    existing = _read_run_file(state_dir)
     if existing is not None and _alive(int(existing["pid"])):
         fail(f"a lab is already running (pid {existing['pid']}, {existing['control_url']})")
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "lab.log"
+    args = ["lab", "up", "--inventory", str(inventory), "--state-dir", str(state_dir),
+            "--control-port", str(control_port), "--log-level", log_level]  # fmt: skip
     with log_path.open("ab") as logf:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "netops",
-                "lab",
-                "up",
-                "--inventory",
-                str(inventory),
-                "--state-dir",
-                str(state_dir),
-                "--control-port",
-                str(control_port),
-                "--log-level",
-                log_level,
-            ],
+            [sys.executable, "-m", "netops", *args],
             stdout=logf,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        data = rf.read()
+        data = _read_run_file(state_dir)
         if data is not None and data.get("pid") == proc.pid:
             out.print(
                 f"lab up (pid {proc.pid}): {data['devices']} devices in {data['started_s']} s; "
                 f"control {data['control_url']}; log {log_path}",
                 highlight=False,
             )
-            return
+            return proc.pid
         if proc.poll() is not None:
             tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
             fail("the lab did not start:\n" + "\n".join(tail))
-        time.sleep(0.1)
+        time.sleep(0.02)
     proc.terminate()
-    fail(f"the lab did not become ready in 60 s; see {log_path}")
+    fail(f"the lab did not become ready in {START_TIMEOUT_S:.0f} s; see {log_path}")
 
 
 def _alive(pid: int) -> bool:
+    try:  # our own child (``netops demo`` starts the lab itself): reap it, a zombie still takes signals
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -160,30 +184,25 @@ def _alive(pid: int) -> bool:
 
 
 @app.command()
-def down(state_dir: StateDirOpt = Path(".netops")) -> None:
+def down(state_dir: StateDirOpt = None) -> None:
     """Stop the running lab."""
-    from netops.lab.runner import run_file
-
-    rf = run_file(state_dir)
-    data = rf.read()
-    if data is None:
-        fail(f"no lab is running (no run file in {state_dir})")
+    folder, data = _lab_state(state_dir)
     pid = int(data["pid"])
     if not _alive(pid):
-        rf.remove()
+        (folder / RUN_FILE).unlink(missing_ok=True)
         out.print(f"the lab (pid {pid}) was not running; removed its stale run file")
         return
-    _call("POST", state_dir, "/shutdown")
+    _call("POST", folder, "/shutdown")
     deadline = time.monotonic() + 30
     while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.02)
     if _alive(pid):
         fail(f"the lab (pid {pid}) did not stop in 30 s")
     out.print(f"lab down (pid {pid})")
 
 
 @app.command()
-def status(state_dir: StateDirOpt = Path(".netops"), as_json: JsonOpt = False) -> None:
+def status(state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> None:
     """Devices simulated, which do not answer, active faults, request counters."""
     data = _call("GET", state_dir, "/status")
     if as_json:
@@ -231,7 +250,7 @@ def fault_add(
     params: Annotated[
         list[str] | None, typer.Argument(help="KEY=VALUE, e.g. delay_ms=200 loss_pct=5")
     ] = None,
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Inject a fault; prints its id (for `netops lab fault clear ID`)."""
@@ -248,7 +267,7 @@ def fault_add(
 def fault_clear(
     fault_id: Annotated[int | None, typer.Argument(help="The fault id; omit with --all.")] = None,
     clear_all: Annotated[bool, typer.Option("--all", help="Clear every active fault.")] = False,
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Clear one fault, or all of them."""
@@ -263,7 +282,7 @@ def fault_clear(
 
 
 @fault_app.command("list")
-def fault_list(state_dir: StateDirOpt = Path(".netops"), as_json: JsonOpt = False) -> None:
+def fault_list(state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> None:
     """The active faults."""
     data = _call("GET", state_dir, "/faults")
     if as_json:

@@ -15,7 +15,7 @@ from netops.cli.common import (
     InventoryOpt,
     JsonOpt,
     StateDirOpt,
-    errors_to_exit,
+    command_group,
     fail,
     load,
     open_store_at,
@@ -23,7 +23,7 @@ from netops.cli.common import (
     print_json,
 )
 
-app = typer.Typer(help="SNMP health polling.", no_args_is_help=True)
+app = command_group("SNMP health polling.")
 
 
 @app.command()
@@ -33,7 +33,7 @@ def once(
         list[str] | None, typer.Option("--site", help="Only devices of this site (and below).")
     ] = None,
     device: Annotated[list[str] | None, typer.Option("--device", help="Only this device.")] = None,
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Poll once (system, interfaces, CPU/memory, neighbours, UPS); exit 1 if a device failed."""
@@ -44,16 +44,15 @@ def once(
 
     inv = load(inventory)
     devices = pollable(inv)
-    with errors_to_exit():
-        if site:
-            wanted = set()
-            for s in site:
-                inv.site(s)
-                wanted |= {s, *(d.id for d in inv.descendants(s))}
-            devices = [d for d in devices if d.site in wanted]
-        if device:
-            ids = {inv.device(d).id for d in device}
-            devices = [d for d in devices if d.id in ids]
+    if site:
+        wanted = set()
+        for s in site:
+            inv.site(s)
+            wanted |= {s, *(d.id for d in inv.descendants(s))}
+        devices = [d for d in devices if d.site in wanted]
+    if device:
+        ids = {inv.device(d).id for d in device}
+        devices = [d for d in devices if d.id in ids]
     if not devices:
         fail("no active device with an SNMP profile matches", 2)
     topo = Topology(inv)
@@ -65,7 +64,7 @@ def once(
         far_ends = {lk.other(dev).device for dev in chosen | upstream for lk in inv.links_of(dev)}
         devices += [d for d in pollable(inv) if d.id in (upstream | far_ends) - chosen]
     logging.getLogger("netops.polling").setLevel(logging.ERROR)  # the table says it; no log lines on top
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=True)
     poller = Poller(store, SnmpSource(lambda: inv, SecretStore()), lambda: topo, threshold=1)
 
     async def cycle() -> Any:

@@ -19,7 +19,7 @@ import asyncio
 import getpass
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,25 +28,20 @@ from netops.cli.common import (
     InventoryOpt,
     JsonOpt,
     StateDirOpt,
-    errors_to_exit,
+    command_group,
     fail,
     load,
+    open_store_at,
     out,
 )
 from netops.cli.common import print_json as emit
-from netops.drivers.snmp.source import SnmpSource
-from netops.runbooks import records as rec
-from netops.runbooks.actions import Tools
-from netops.runbooks.catalog import Catalog, RunbookError, load_catalog
-from netops.runbooks.change_engine import ChangeEnginePusher
-from netops.runbooks.engine import Engine
-from netops.runbooks.params import parse_pairs
-from netops.runbooks.plan import plan as dry_plan
-from netops.secrets import SecretStore
-from netops.settings import Settings
-from netops.store.db import open_store
 
-app = typer.Typer(help="Emergency-plan runbooks: validate, plan, run, approve, resume.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from netops.runbooks import records as rec
+    from netops.runbooks.catalog import Catalog
+    from netops.runbooks.engine import Engine
+
+app = command_group("Emergency-plan runbooks: validate, plan, run, approve, resume.")
 
 PlaybooksOpt = Annotated[
     Path, typer.Option("--playbooks", "-p", envvar="NETOPS_PLAYBOOKS", help="Folder of runbook YAML files.")
@@ -56,6 +51,8 @@ ActorOpt = Annotated[str, typer.Option("--as", help="Your name, recorded as who 
 
 
 def _catalog(directory: Path) -> Catalog:
+    from netops.runbooks.catalog import RunbookError, load_catalog
+
     try:
         return load_catalog(directory)
     except RunbookError as exc:
@@ -64,18 +61,29 @@ def _catalog(directory: Path) -> Catalog:
         fail(f"runbooks have {len(exc.problems)} problem(s)")
 
 
-def _engine(playbooks: Path, inventory: Path, state_dir: Path) -> Engine:
+def _engine(playbooks: Path, inventory: Path, state_dir: Path | None, *, create: bool) -> Engine:
+    from netops.drivers.snmp.source import SnmpSource
+    from netops.runbooks.actions import Tools
+    from netops.runbooks.change_engine import ChangeEnginePusher
+    from netops.runbooks.engine import Engine
+    from netops.secrets import SecretStore
+
     catalog = _catalog(playbooks)
     inv = load(inventory)
     secrets = SecretStore()
-    with errors_to_exit():
-        store = open_store(Settings(state_dir=state_dir).db_url)
+    store = open_store_at(state_dir, create=create)
     snmp = SnmpSource(lambda: inv, secrets)
     pusher = ChangeEnginePusher(
         lambda: inv, secrets, store, snmp
     )  # config_push steps go through the change engine
     tools = Tools(lambda: inv, secrets, snmp, store, pusher)
     return Engine(store, lambda: catalog, tools)
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    from netops.runbooks.params import parse_pairs
+
+    return parse_pairs(items)
 
 
 def _user() -> str:
@@ -86,6 +94,8 @@ def _user() -> str:
 
 
 def _show_run(run: rec.RunView, as_json: bool, engine: Engine) -> None:
+    from netops.runbooks import records as rec
+
     if as_json:
         steps = [s.as_dict() for s in rec.steps_of(engine.store, run.id)]
         emit({**run.as_dict(), "steps": steps, "approvals": rec.approvals_of(engine.store, run.id)})
@@ -98,8 +108,7 @@ def _show_run(run: rec.RunView, as_json: bool, engine: Engine) -> None:
 
 
 def _execute(engine: Engine, run_id: str, secrets: dict[str, str], as_json: bool) -> None:
-    with errors_to_exit():
-        run = asyncio.run(engine.execute(run_id, secrets))
+    run = asyncio.run(engine.execute(run_id, secrets))
     _show_run(run, as_json, engine)
     engine.store.close()
     if run.state != "succeeded":
@@ -126,6 +135,8 @@ def validate(
     directory: Annotated[Path, typer.Argument()] = Path("playbooks"), as_json: JsonOpt = False
 ) -> None:
     """Check every runbook of DIR; lists every problem with file:line and field."""
+    from netops.runbooks.catalog import RunbookError, load_catalog
+
     try:
         catalog = load_catalog(directory)
     except RunbookError as exc:
@@ -146,8 +157,7 @@ def validate(
 @app.command()
 def show(ident: str, playbooks: PlaybooksOpt = Path("playbooks"), as_json: JsonOpt = False) -> None:
     """One runbook: its metadata, parameters and steps (JSON), or its YAML."""
-    with errors_to_exit():
-        rb = _catalog(playbooks).get(ident)
+    rb = _catalog(playbooks).get(ident)
     if as_json:
         emit(rb.spec.model_dump(mode="json", by_alias=True))
     else:
@@ -163,14 +173,18 @@ def plan(
     as_json: JsonOpt = False,
 ) -> None:
     """Dry run: render every step, run the read-only checks, show what would be done. Writes nothing."""
+    from netops.drivers.snmp.source import SnmpSource
+    from netops.runbooks.actions import Tools
+    from netops.runbooks.plan import plan as dry_plan
+    from netops.secrets import SecretStore
+
     catalog = _catalog(playbooks)
     inv = load(inventory)
     secrets = SecretStore()
     tools = Tools(
         lambda: inv, secrets, SnmpSource(lambda: inv, secrets), store=None
     )  # no store: writes nothing
-    with errors_to_exit():
-        result = asyncio.run(dry_plan(catalog, tools, ident, parse_pairs(param or [])))
+    result = asyncio.run(dry_plan(catalog, tools, ident, _pairs(param or [])))
     if as_json:
         emit(result)
         return
@@ -188,18 +202,19 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Same as `plan`: writes nothing.")] = False,
     playbooks: PlaybooksOpt = Path("playbooks"),
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     actor: ActorOpt = "",
     as_json: JsonOpt = False,
 ) -> None:
     """Start a run and execute it here, in the foreground (approvals can be given from another shell)."""
+    from netops.runbooks import records as rec
+
     if dry_run:
         plan(ident, param, playbooks, inventory, as_json)
         return
-    engine = _engine(playbooks, inventory, state_dir)
-    with errors_to_exit():
-        given = parse_pairs(param or [])
-        run_id = engine.create_run(ident, given, actor=actor or _user(), trigger={"source": "cli"})
+    engine = _engine(playbooks, inventory, state_dir, create=True)
+    given = _pairs(param or [])
+    run_id = engine.create_run(ident, given, actor=actor or _user(), trigger={"source": "cli"})
     if not as_json:
         out.print(f"run {run_id} started", highlight=False)
     secrets = {k: v for k, v in given.items() if k in rec.get_run(engine.store, run_id).secret_params}
@@ -210,12 +225,13 @@ def run(
 def runs(
     state: Annotated[str | None, typer.Option(help="active, or one state (failed, waiting, ...).")] = None,
     runbook: Annotated[str | None, typer.Option(help="Only runs of this runbook.")] = None,
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Recent runs, newest first."""
-    with errors_to_exit():
-        store = open_store(Settings(state_dir=state_dir).db_url)
+    from netops.runbooks import records as rec
+
+    store = open_store_at(state_dir, create=False)
     found = rec.list_runs(store, state=state, runbook=runbook)
     store.close()
     if as_json:
@@ -231,21 +247,23 @@ def status(
     run_id: str,
     playbooks: PlaybooksOpt = Path("playbooks"),
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """One run: state, where it stands, every step attempt, approvals."""
-    engine = _engine(playbooks, inventory, state_dir)
-    with errors_to_exit():
-        _show_run(rec.get_run(engine.store, run_id), as_json, engine)
+    from netops.runbooks import records as rec
+
+    engine = _engine(playbooks, inventory, state_dir, create=False)
+    _show_run(rec.get_run(engine.store, run_id), as_json, engine)
 
 
 @app.command()
-def transcript(run_id: str, state_dir: StateDirOpt = Path(".netops"), as_json: JsonOpt = False) -> None:
+def transcript(run_id: str, state_dir: StateDirOpt = None, as_json: JsonOpt = False) -> None:
     """The append-only transcript of a run."""
-    with errors_to_exit():
-        store = open_store(Settings(state_dir=state_dir).db_url)
-        rec.get_run(store, run_id)
+    from netops.runbooks import records as rec
+
+    store = open_store_at(state_dir, create=False)
+    rec.get_run(store, run_id)
     lines = rec.transcript(store, run_id)
     store.close()
     if as_json:
@@ -268,19 +286,18 @@ def approve(
     reject: Annotated[bool, typer.Option("--reject", help="Refuse instead of approving.")] = False,
     playbooks: PlaybooksOpt = Path("playbooks"),
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     actor: ActorOpt = "",
     as_json: JsonOpt = False,
 ) -> None:
     """Approve (or reject) the step a run waits on, or the start of a proposed run."""
     from netops.auth.tokens import Role
 
-    engine = _engine(playbooks, inventory, state_dir)
-    with errors_to_exit():
-        run_view = engine.approve(
-            run_id, step, actor=actor or _user(), role=Role.ADMIN, inputs=dict(parse_pairs(input_ or [])),
-            decision="rejected" if reject else "approved",
-        )  # fmt: skip
+    engine = _engine(playbooks, inventory, state_dir, create=False)
+    run_view = engine.approve(
+        run_id, step, actor=actor or _user(), role=Role.ADMIN, inputs=dict(_pairs(input_ or [])),
+        decision="rejected" if reject else "approved",
+    )  # fmt: skip
     _show_run(run_view, as_json, engine)
 
 
@@ -289,14 +306,13 @@ def cancel(
     run_id: str,
     playbooks: PlaybooksOpt = Path("playbooks"),
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     actor: ActorOpt = "",
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel a run (at once if nothing executes it, else at its next step or wait)."""
-    engine = _engine(playbooks, inventory, state_dir)
-    with errors_to_exit():
-        _show_run(engine.cancel(run_id, actor=actor or _user()), as_json, engine)
+    engine = _engine(playbooks, inventory, state_dir, create=False)
+    _show_run(engine.cancel(run_id, actor=actor or _user()), as_json, engine)
 
 
 @app.command()
@@ -306,11 +322,10 @@ def resume(
     param: ParamOpt = None,
     playbooks: PlaybooksOpt = Path("playbooks"),
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Continue a failed or interrupted run here, at the step it stopped on; finished steps do not run again."""
-    engine = _engine(playbooks, inventory, state_dir)
-    with errors_to_exit():
-        engine.prepare_resume(run_id, from_step)
-    _execute(engine, run_id, dict(parse_pairs(param or [])), as_json)
+    engine = _engine(playbooks, inventory, state_dir, create=False)
+    engine.prepare_resume(run_id, from_step)
+    _execute(engine, run_id, dict(_pairs(param or [])), as_json)

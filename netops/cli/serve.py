@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from netops.cli.common import InventoryOpt, errors_to_exit, out
-from netops.polling.shards import Shard
+from netops.cli.common import InventoryOpt, StateDirOpt, out
 from netops.settings import DEFAULT_PORT, Settings
 
 log = logging.getLogger(__name__)
@@ -19,9 +18,7 @@ def serve(
     inventory: InventoryOpt = Path("inventory"),
     host: Annotated[str, typer.Option(envvar="NETOPS_HOST", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="NETOPS_PORT", min=1, max=65535, help="Port.")] = DEFAULT_PORT,
-    state_dir: Annotated[
-        Path, typer.Option(envvar="NETOPS_STATE_DIR", help="Embedded database folder.")
-    ] = Path(".netops"),
+    state_dir: StateDirOpt = None,
     log_level: Annotated[str, typer.Option(envvar="NETOPS_LOG_LEVEL")] = "info",
     shard: Annotated[
         str | None,
@@ -36,21 +33,22 @@ def serve(
     import uvicorn  # the web stack is imported only by the commands that serve
 
     from netops.api.app import create_app
+    from netops.cli.state import state_for_writing
+    from netops.polling.shards import Shard
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with errors_to_exit():
-        spec = Shard.parse(shard) if shard and shard.strip() else None
-        settings = Settings(
-            inventory=inventory,
-            host=host,
-            port=port,
-            state_dir=state_dir,
-            log_level=log_level,
-            shard=str(spec) if spec else None,
-        )
-        if spec is not None and settings.db_url.startswith("sqlite"):
-            log.warning("shard %s over SQLite: not supported with shards (untested); use PostgreSQL", spec)
-        app = create_app(settings)
+    spec = Shard.parse(shard) if shard and shard.strip() else None
+    settings = Settings(
+        inventory=inventory,
+        host=host,
+        port=port,
+        state_dir=state_for_writing(state_dir),
+        log_level=log_level,
+        shard=str(spec) if spec else None,
+    )
+    if spec is not None and settings.db_url.startswith("sqlite"):
+        log.warning("shard %s over SQLite: not supported with shards (untested); use PostgreSQL", spec)
+    app = create_app(settings)
     rt = app.state.runtime
     role = "" if spec is None else f", shard {spec}{' (coordinator)' if spec.coordinator else ''}"
     out.print(

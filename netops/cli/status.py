@@ -15,7 +15,6 @@ from netops.cli.common import (
     InventoryOpt,
     JsonOpt,
     StateDirOpt,
-    errors_to_exit,
     load,
     open_store_at,
     out,
@@ -36,7 +35,7 @@ def _ago(ts: float | None) -> str:
 
 def status(
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     depth: Annotated[int, typer.Option(min=1, max=3, help="1 prefectures, 2 counties, 3 devices.")] = 2,
     problems: Annotated[bool, typer.Option("--problems", help="Only sites that are not up.")] = False,
     as_json: JsonOpt = False,
@@ -46,7 +45,7 @@ def status(
 
     inv = load(inventory)
     topo = Topology(inv)
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=False)
     try:
         data = queries.status(store, topo)
     finally:
@@ -107,7 +106,7 @@ def _render(data: dict[str, Any], topo: Topology, depth: int, problems: bool) ->
 
 
 def incidents(
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     state: Annotated[str, typer.Option(help="open, resolved or all.")] = "all",
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     as_json: JsonOpt = False,
@@ -117,7 +116,7 @@ def incidents(
 
     if state not in ("open", "resolved", "all"):
         raise typer.BadParameter("expected open, resolved or all", param_hint="--state")
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=False)
     try:
         rows = queries.incidents(store, state=state, limit=limit)
     finally:
@@ -147,20 +146,19 @@ def incidents(
 def ack(
     incident_id: Annotated[int, typer.Argument(help="The incident number (netops incidents).")],
     note: Annotated[str | None, typer.Option(help="What you are doing about it.")] = None,
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
 ) -> None:
     """Acknowledge an incident: the NOC and the board see who took it on."""
     from netops.auth import audit
     from netops.cli.admin import cli_actor
     from netops.polling import queries
 
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=False)
     try:
-        with errors_to_exit():
-            queries.acknowledge(store, incident_id, cli_actor(), note)
-            audit.record(
-                store, actor=cli_actor(), action="incident acknowledge", target=str(incident_id), outcome="ok"
-            )
+        queries.acknowledge(store, incident_id, cli_actor(), note)
+        audit.record(
+            store, actor=cli_actor(), action="incident acknowledge", target=str(incident_id), outcome="ok"
+        )
     finally:
         store.close()
     out.print(f"incident {incident_id} acknowledged by {cli_actor()}", highlight=False)

@@ -19,7 +19,6 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
 
 from netops.cli.common import (
     EXIT_PROBLEMS,
@@ -27,21 +26,15 @@ from netops.cli.common import (
     InventoryOpt,
     JsonOpt,
     StateDirOpt,
-    errors_to_exit,
+    command_group,
     fail,
     load,
     open_store_at,
     out,
     print_json,
 )
-from netops.inventory.topology import Topology
-from netops.secrets import SecretStore
-from netops.vc import board as vcboard
-from netops.vc import store as vcstore
-from netops.vc.conferences import ConferenceIn
-from netops.vc.precheck import Prechecker
 
-app = typer.Typer(help="Video-conference readiness: conferences, prechecks, board.", no_args_is_help=True)
+app = command_group("Video-conference readiness: conferences, prechecks, board.")
 
 _COLOUR = {"RED": "bold red", "AMBER": "yellow", "GREEN": "green", "NOT-CHECKED": "dim"}
 
@@ -56,16 +49,19 @@ def _age(seconds: float | None) -> str:
 @app.command("list")
 def list_(
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Conferences, soonest first."""
+    from rich.table import Table
+
+    from netops.vc import store as vcstore
+
     inv = load(inventory)
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=False)
     try:
-        with errors_to_exit():
-            confs = vcstore.list_conferences(store, inv.directory)
-            rows = [(c, vcstore.last_round(store, c.id)) for c in confs]
+        confs = vcstore.list_conferences(store, inv.directory)
+        rows = [(c, vcstore.last_round(store, c.id)) for c in confs]
     finally:
         store.close()
     if as_json:
@@ -92,10 +88,13 @@ def add(
     call_rate_kbps: Annotated[int | None, typer.Option("--call-rate-kbps")] = None,
     mcu: Annotated[str | None, typer.Option("--mcu")] = None,
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a conference in the store."""
+    from netops.vc import store as vcstore
+    from netops.vc.conferences import ConferenceIn
+
     inv = load(inventory)
     room_list: list[str] | str = (
         rooms if rooms in ("all", "all-prefectures") else [r.strip() for r in rooms.split(",") if r.strip()]
@@ -108,10 +107,9 @@ def add(
     except ValidationError as exc:
         first = exc.errors()[0]
         fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", EXIT_USAGE)
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=True)
     try:
-        with errors_to_exit():
-            conf = vcstore.add_conference(store, inv, spec)
+        conf = vcstore.add_conference(store, inv, spec)
     finally:
         store.close()
     if as_json:
@@ -124,15 +122,16 @@ def add(
 def remove(
     ident: Annotated[str, typer.Argument(help="Conference id.")],
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Delete a conference added with ``add`` and its results."""
+    from netops.vc import store as vcstore
+
     inv = load(inventory)
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=False)
     try:
-        with errors_to_exit():
-            conf = vcstore.remove_conference(store, inv.directory, ident)
+        conf = vcstore.remove_conference(store, inv.directory, ident)
     finally:
         store.close()
     if as_json:
@@ -141,13 +140,15 @@ def remove(
         out.print(f"removed conference [bold]{conf.id}[/]", highlight=False)
 
 
-def _board_data(inventory: Path, state_dir: Path, ident: str) -> dict[str, Any]:
+def _board_data(inventory: Path, state_dir: Path | None, ident: str) -> dict[str, Any]:
+    from netops.vc import board as vcboard
+    from netops.vc import store as vcstore
+
     inv = load(inventory)
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=False)
     try:
-        with errors_to_exit():
-            conf = vcstore.get_conference(store, inv.directory, ident)
-            return vcboard.readiness(store, inv, conf)
+        conf = vcstore.get_conference(store, inv.directory, ident)
+        return vcboard.readiness(store, inv, conf)
     finally:
         store.close()
 
@@ -156,18 +157,23 @@ def _board_data(inventory: Path, state_dir: Path, ident: str) -> dict[str, Any]:
 def precheck(
     ident: Annotated[str, typer.Argument(help="Conference id.")],
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check every room of the conference now; exit 1 when a room is RED."""
+    from netops.inventory.topology import Topology
+    from netops.secrets import SecretStore
+    from netops.vc import board as vcboard
+    from netops.vc import store as vcstore
+    from netops.vc.precheck import Prechecker
+
     inv = load(inventory)
-    store = open_store_at(state_dir)
+    store = open_store_at(state_dir, create=True)
     try:
-        with errors_to_exit():
-            conf = vcstore.get_conference(store, inv.directory, ident)
-            checker = Prechecker(inv, Topology(inv), store, SecretStore())
-            report = asyncio.run(checker.run(conf, "manual"))
-            data = vcboard.readiness(store, inv, conf)
+        conf = vcstore.get_conference(store, inv.directory, ident)
+        checker = Prechecker(inv, Topology(inv), store, SecretStore())
+        report = asyncio.run(checker.run(conf, "manual"))
+        data = vcboard.readiness(store, inv, conf)
     finally:
         store.close()
     data["round"] = {"id": report.round_id, "kind": report.kind, "duration_s": round(report.duration_s, 3)}
@@ -183,7 +189,7 @@ def precheck(
 def board(
     ident: Annotated[str, typer.Argument(help="Conference id.")],
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The readiness board from the last round: prefectures worst first; exit 1 when a room is RED."""
@@ -201,10 +207,12 @@ def checklist(
     ident: Annotated[str, typer.Argument(help="Conference id.")],
     out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     inventory: InventoryOpt = Path("inventory"),
-    state_dir: StateDirOpt = Path(".netops"),
+    state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write the pre-meeting checklist (CSV, UTF-8 with BOM for spreadsheets)."""
+    from netops.vc import board as vcboard
+
     data = _board_data(inventory, state_dir, ident)
     text = vcboard.checklist_csv(data)
     try:
