@@ -13,6 +13,7 @@ remove every line of that key).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from netops.drivers.platforms.syntax import Node, Syntax
@@ -53,7 +54,7 @@ class Remediation:
 
 def diff_trees(syntax: Syntax, running: Node, intended: Node) -> Remediation:
     result = Remediation()
-    _diff_block(syntax, running, intended, (), result)
+    result.commands = _diff_block(syntax, running, intended, (), result.changes)
     return result
 
 
@@ -62,79 +63,84 @@ def diff_texts(syntax: Syntax, running: str, intended: str) -> Remediation:
     return diff_trees(syntax, syntax.parse(running), syntax.parse(intended))
 
 
-def _match(syntax: Syntax, running: list[Node], node: Node) -> Node | None:
-    """The running sibling that ``node`` corresponds to: same line, else same key."""
-    for r in running:
-        if r.line == node.line:
-            return r
-    key = syntax.key(node.line)
-    if key != node.line:
-        for r in running:
-            if syntax.key(r.line) == key:
-                return r
-    return None
+def _first(indexes: deque[int] | None, matched: list[bool]) -> int | None:
+    """The first sibling of ``indexes`` (in running order) not matched yet; matched ones are dropped as met."""
+    if indexes is None:
+        return None
+    while indexes and matched[indexes[0]]:
+        indexes.popleft()
+    return indexes[0] if indexes else None
 
 
 def _diff_block(
-    syntax: Syntax, running: Node, intended: Node, path: tuple[str, ...], out: Remediation
-) -> None:
+    syntax: Syntax, running: Node, intended: Node, path: tuple[str, ...], changes: list[Change]
+) -> list[str]:
+    """Append the changes of this block to ``changes``; return its commands.
+
+    Each intended child is matched to a running sibling: the first unmatched one (in running order) with the
+    same line, else (for a line with a key) the first unmatched one with the same key. The running siblings
+    are indexed by line and by key, so a block of n lines costs O(n), not O(n^2).
+    """
     cmds: list[str] = []
-    intended_keys = {syntax.key(n.line) for n in intended.children}
-    matched: set[int] = set()
+    olds = running.children
+    old_keys = [syntax.key(r.line) for r in olds]
+    new_keys = [syntax.key(n.line) for n in intended.children]
+    intended_keys = set(new_keys)
+    by_line: dict[str, deque[int]] = {}
+    by_key: dict[str, deque[int]] = {}
+    for i, r in enumerate(olds):
+        by_line.setdefault(r.line, deque()).append(i)
+        by_key.setdefault(old_keys[i], deque()).append(i)
+    matched = [False] * len(olds)
     pairs: list[tuple[Node, Node | None]] = []
-    for node in intended.children:
-        twin = _match(syntax, [r for r in running.children if id(r) not in matched], node)
-        if twin is not None:
-            matched.add(id(twin))
-        pairs.append((node, twin))
+    for node, key in zip(intended.children, new_keys, strict=True):
+        hit = _first(by_line.get(node.line), matched)
+        if hit is None and key != node.line:
+            hit = _first(by_key.get(key), matched)
+        if hit is None:
+            pairs.append((node, None))
+        else:
+            matched[hit] = True
+            pairs.append((node, olds[hit]))
     # 1. what must go (before additions: a negation may remove every line of its key)
-    for r in running.children:
-        if id(r) in matched:
+    for i, r in enumerate(olds):
+        if matched[i]:
             continue
-        key = syntax.key(r.line)
+        key = old_keys[i]
         if key != r.line and key in intended_keys:
-            out.changes.append(Change("-", path, r.line))  # replaced by the intended line of the same key
+            changes.append(Change("-", path, r.line))  # replaced by the intended line of the same key
             continue
-        out.changes.append(Change("-", path, r.line))
-        for _depth, child in r.walk():
-            out.changes.append(Change("-", (*path, r.line, *_ancestors(r, child)), child.line))
+        changes.append(Change("-", path, r.line))
+        _subtree("-", (*path, r.line), r, changes)
         cmds.extend(_removal(syntax, r))
     # 2. what must be added or changed
     for node, twin in pairs:
         if twin is None:
-            out.changes.append(Change("+", path, node.line))
-            for _depth, child in node.walk():
-                out.changes.append(Change("+", (*path, node.line, *_ancestors(node, child)), child.line))
+            changes.append(Change("+", path, node.line))
+            _subtree("+", (*path, node.line), node, changes)
             cmds.extend(_addition(syntax, node))
             continue
         if twin.line != node.line:
-            out.changes.append(Change("-", path, twin.line))
-            out.changes.append(Change("+", path, node.line))
-        sub = Remediation()
-        _diff_block(syntax, twin, node, (*path, node.line), sub)
-        out.changes.extend(sub.changes)
-        if twin.line != node.line or sub.commands:
+            changes.append(Change("-", path, twin.line))
+            changes.append(Change("+", path, node.line))
+        sub: list[str] = []
+        if twin.children or node.children:  # two leaves (most lines) have nothing below them to compare
+            sub = _diff_block(syntax, twin, node, (*path, node.line), changes)
+        if twin.line != node.line or sub:
             cmds.append(node.line)
-            if sub.commands:
-                cmds.extend(sub.commands)
-            if node.children or sub.commands:
+            if sub:
+                cmds.extend(sub)
+            if node.children or sub:
                 cmds.append(syntax.leave)
-    out.commands.extend(cmds)
+    return cmds
 
 
-def _ancestors(block: Node, target: Node) -> list[str]:
-    """The lines between ``block`` (exclusive) and ``target`` (exclusive)."""
-
-    def search(node: Node, trail: list[str]) -> list[str] | None:
-        for child in node.children:
-            if child is target:
-                return trail
-            found = search(child, [*trail, child.line])
-            if found is not None:
-                return found
-        return None
-
-    return search(block, []) or []
+def _subtree(sign: str, path: tuple[str, ...], block: Node, changes: list[Change]) -> None:
+    """Every line below ``block`` (depth first, in order) as a change under its own path."""
+    for child in block.children:
+        changes.append(Change(sign, path, child.line))
+        if child.children:
+            _subtree(sign, (*path, child.line), child, changes)
 
 
 def _addition(syntax: Syntax, node: Node) -> list[str]:
