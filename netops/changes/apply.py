@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from netops.changes import records
 from netops.changes.freeze import DEFAULT_WINDOW_S, frozen_devices
 from netops.changes.plan import Wave
 from netops.changes.push import Pusher, PushOptions, PushResult
+from netops.changes.records import ChangeState, DeviceOutcome, WaveState
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import NetopsError
 from netops.inventory.models import Inventory
@@ -38,7 +38,7 @@ Event = Callable[[dict[str, Any]], None]
 @dataclass(slots=True)
 class ChangeRun:
     change_id: str
-    state: str  # done | halted | refused
+    state: ChangeState
     results: dict[str, PushResult] = field(default_factory=dict)
     waves: list[dict[str, Any]] = field(default_factory=list)
 
@@ -76,7 +76,7 @@ def record_result(store: Store, change_id: str, wave: int, r: PushResult, secret
             checks=[c.as_dict() for c in r.checks],
             started_at=r.started_at,
             duration_s=r.duration_s,
-            rolled_back=r.outcome == "rolled-back",
+            rolled_back=r.outcome == DeviceOutcome.ROLLED_BACK,
         ),
         secrets,
     )
@@ -94,20 +94,20 @@ async def run_change(
 ) -> ChangeRun:
     emit = on_event or (lambda _e: None)
     change_id = change_id or records.new_change_id()
-    plan = [{**w.as_dict(), "state": "pending"} for w in request.waves]
+    plan = [{**w.as_dict(), "state": WaveState.PENDING} for w in request.waves]
     records.create_change(store, change_id, request.user, request.reason, request.force, plan)
-    run = ChangeRun(change_id, "running", waves=plan)
+    run = ChangeRun(change_id, ChangeState.RUNNING, waves=plan)
     all_devices = [d for w in request.waves for d in w.devices]
     frozen = frozen_devices(inventory, conferences, all_devices, request.freeze_window_s)
     if frozen and not (request.force and request.reason.strip()):
         for dev, conf in frozen.items():
-            run.results[dev] = PushResult(dev, "refused", f"conference freeze: on the path of {conf}")
+            run.results[dev] = PushResult(
+                dev, DeviceOutcome.REFUSED, f"conference freeze: on the path of {conf}"
+            )
             record_result(store, change_id, 0, run.results[dev], frozenset())
-        run.state = "refused"
+        run.state = ChangeState.REFUSED
         why = "forced without a reason" if request.force else "conference freeze"
-        records.update_change(
-            store, change_id, state="refused", finished_at=time.time(), summary=run.summary(), waves=plan
-        )
+        records.finish_change(store, change_id, run.state, plan, run.summary())
         emit({"event": "refused", "change": change_id, "frozen": frozen, "why": why})
         return run
     with ThreadPoolExecutor(max_workers=request.threads, thread_name_prefix="netops-push") as pool:
@@ -115,16 +115,14 @@ async def run_change(
         halted = False
         for wave, entry in zip(request.waves, plan, strict=True):
             if halted:
-                entry["state"] = "not-started"
+                entry["state"] = WaveState.NOT_STARTED
                 continue
-            entry["state"] = "running"
+            entry["state"] = WaveState.RUNNING
             emit({"event": "wave", "wave": wave.index, "name": wave.name, "devices": len(wave.devices)})
             halted = await _run_wave(pusher, store, change_id, wave, entry, run, emit)
-            records.update_change(store, change_id, waves=plan, summary=run.summary())
-    run.state = "halted" if halted else "done"
-    records.update_change(
-        store, change_id, state=run.state, finished_at=time.time(), summary=run.summary(), waves=plan
-    )
+            records.record_progress(store, change_id, plan, run.summary())
+    run.state = ChangeState.HALTED if halted else ChangeState.DONE
+    records.finish_change(store, change_id, run.state, plan, run.summary())
     emit({"event": "done", "change": change_id, "state": run.state, "summary": run.summary()})
     return run
 
@@ -148,7 +146,9 @@ async def _run_wave(
         nonlocal failures, over
         async with sem:
             if over:
-                r = PushResult(dev, "skipped", f"wave {wave.index} halted before this device started")
+                r = PushResult(
+                    dev, DeviceOutcome.SKIPPED, f"wave {wave.index} halted before this device started"
+                )
             else:
                 r = await pusher.push(dev, change_id)
         results.append(r)
@@ -163,16 +163,19 @@ async def _run_wave(
     await asyncio.gather(*(one(d) for d in wave.devices))
     entry["failures"] = failures
     if not over:
-        entry["state"] = "done"
+        entry["state"] = WaveState.DONE
         return False
-    entry["state"] = "halted"
+    entry["state"] = WaveState.HALTED
     emit({"event": "halt", "wave": wave.index, "failures": failures, "budget": wave.failure_budget})
-    changed = [r for r in results if r.outcome == "confirmed"]
+    changed = [r for r in results if r.outcome == DeviceOutcome.CONFIRMED]
 
     async def undo(r: PushResult) -> None:
         try:
             what = await pusher.rollback(r)
-            r.outcome, r.detail = "rolled-back", f"wave {wave.index} over its failure budget: {what}"
+            r.outcome, r.detail = (
+                DeviceOutcome.ROLLED_BACK,
+                f"wave {wave.index} over its failure budget: {what}",
+            )
         except NetopsError as exc:
             r.detail = pusher.masked(f"wave {wave.index} halted; ROLLBACK FAILED: {exc}")
         record_result(store, change_id, wave.index, r, pusher.known_secrets)
@@ -187,5 +190,5 @@ async def _run_wave(
         )
 
     await asyncio.gather(*(undo(r) for r in changed))
-    entry["rolled_back"] = [r.device for r in changed if r.outcome == "rolled-back"]
+    entry["rolled_back"] = [r.device for r in changed if r.outcome == DeviceOutcome.ROLLED_BACK]
     return True

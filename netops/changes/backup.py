@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -50,10 +51,17 @@ NOT_CONFIG = re.compile(
 HOSTNAME = re.compile(r"^\s*(sysname|hostname) \S+", re.M)
 
 
+class BackupOutcome(StrEnum):
+    STORED = "stored"  # a new version
+    UNCHANGED = "unchanged"  # the same as the last version
+    REJECTED = "rejected"  # the device sent something that is not a configuration
+    FAILED = "failed"  # the device could not be read
+
+
 @dataclass(frozen=True, slots=True)
 class BackupResult:
     device: str
-    outcome: str  # stored | unchanged | rejected | failed
+    outcome: BackupOutcome
     detail: str | None = None
     drift_lines: int | None = None
 
@@ -107,11 +115,11 @@ def backup_device(
         text = clean(running, known, device.id)
     except BackupRejected as exc:
         _status(store, device.id, last_backup_attempt_at=now, last_backup_error=str(exc)[:500])
-        return BackupResult(device.id, "rejected", str(exc))
+        return BackupResult(device.id, BackupOutcome.REJECTED, str(exc))
     except DeviceError as exc:
         detail = mask(str(exc), known)
         _status(store, device.id, last_backup_attempt_at=now, last_backup_error=detail[:500])
-        return BackupResult(device.id, "failed", detail)
+        return BackupResult(device.id, BackupOutcome.FAILED, detail)
     stored = store_version(store, device.id, text, now)
     drift: int | None = None
     if renderer is not None:
@@ -128,7 +136,7 @@ def backup_device(
         drift_lines=drift,
         drift_checked_at=now if renderer is not None else None,
     )
-    return BackupResult(device.id, "stored" if stored else "unchanged", None, drift)
+    return BackupResult(device.id, BackupOutcome.STORED if stored else BackupOutcome.UNCHANGED, None, drift)
 
 
 def run_backups(

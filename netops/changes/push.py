@@ -26,7 +26,7 @@ from typing import Protocol, TypeVar
 
 from netops.changes import checks as chk
 from netops.changes.diff import ConfigDiff, compare, mask
-from netops.changes.records import acquire_lock, release_lock
+from netops.changes.records import DeviceOutcome, acquire_lock, release_lock
 from netops.changes.render import RenderedConfig, Renderer, TemplateError
 from netops.drivers.cli import CliSession, Timeouts, register_secrets
 from netops.drivers.platforms import Pending, driver_for
@@ -39,7 +39,7 @@ from netops.store.db import Store
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FAILED_OUTCOMES = frozenset({"reverted", "rejected", "failed"})
+FAILED_OUTCOMES = frozenset({DeviceOutcome.REVERTED, DeviceOutcome.REJECTED, DeviceOutcome.FAILED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +68,33 @@ class Rendered:
         return self.config
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PushResult:
     device: str
-    outcome: str  # confirmed | unchanged | reverted | rejected | failed | refused | skipped | rolled-back
-    detail: str | None = None
-    diff: ConfigDiff | None = None
-    checks: list[chk.Check] = field(default_factory=list)
-    pending: Pending | None = None
-    started_at: float = field(default_factory=time.time)
-    duration_s: float = 0.0
+    outcome: DeviceOutcome
+    detail: str | None
+    diff: ConfigDiff | None
+    checks: list[chk.Check]
+    pending: Pending | None
+    started_at: float
+    duration_s: float
+
+    def __init__(
+        self,
+        device: str,
+        outcome: DeviceOutcome | str,  # a value string is checked: ``DeviceOutcome("typo")`` raises
+        detail: str | None = None,
+        diff: ConfigDiff | None = None,
+        checks: list[chk.Check] | None = None,
+        pending: Pending | None = None,
+        started_at: float | None = None,
+        duration_s: float = 0.0,
+    ) -> None:
+        self.device, self.outcome, self.detail, self.diff = device, DeviceOutcome(outcome), detail, diff
+        self.checks = checks if checks is not None else []
+        self.pending = pending
+        self.started_at = time.time() if started_at is None else started_at
+        self.duration_s = duration_s
 
     @property
     def failed(self) -> bool:
@@ -129,24 +146,27 @@ class Pusher:
     # -- one device ------------------------------------------------------------------------------------
     async def push(self, device_id: str, change_id: str, source: ChangeSource | None = None) -> PushResult:
         """Push ``source``'s intended configuration (default: the device's templates) under ``change_id``."""
-        result = PushResult(device_id, "failed")
+        result = PushResult(device_id, DeviceOutcome.FAILED)
         t0 = time.monotonic()
         holder = await self._thread(lambda: acquire_lock(self.store, device_id, change_id))
         if holder is not None:
-            result.outcome, result.detail = "refused", f"device is locked by change {holder}"
+            result.outcome, result.detail = DeviceOutcome.REFUSED, f"device is locked by change {holder}"
             return result
         sessions: list[CliSession] = []
         try:
             await self._push(device_id, result, sessions, source)
         except TemplateError as exc:
-            result.outcome, result.detail = "failed", self.masked(str(exc))
+            result.outcome, result.detail = DeviceOutcome.FAILED, self.masked(str(exc))
         except CommandRejected as exc:
-            result.outcome, result.detail = "rejected", self.masked(f"{exc}; nothing stays changed")
+            result.outcome, result.detail = (
+                DeviceOutcome.REJECTED,
+                self.masked(f"{exc}; nothing stays changed"),
+            )
         except DeviceError as exc:
-            result.outcome, result.detail = "failed", self.masked(str(exc))
+            result.outcome, result.detail = DeviceOutcome.FAILED, self.masked(str(exc))
         except Exception as exc:  # a failed device never stops the others (a library bug, a surprise)
             log.exception("%s: push failed unexpectedly", device_id)
-            result.outcome = "failed"
+            result.outcome = DeviceOutcome.FAILED
             result.detail = self.masked(f"internal error: {exc.__class__.__name__}: {exc}")
         finally:
             for session in sessions:
@@ -182,7 +202,7 @@ class Pusher:
         sessions.append(session)
         result.diff = diff
         if diff.empty:
-            result.outcome = "unchanged"
+            result.outcome = DeviceOutcome.UNCHANGED
             return
         if opts.post_checks:
             await self._snmp_view(device_id, before)
@@ -199,23 +219,26 @@ class Pusher:
         if not bad:
             left = await self._thread(lambda: self._confirm(session, pending, rendered))
             if left:
-                result.outcome = "failed"
+                result.outcome = DeviceOutcome.FAILED
                 result.detail = self.masked(
                     f"confirmed, but {left} line(s) still differ from the intended configuration "
                     f"(did the device revert before the confirm? revert timer {pending.revert_after_s:.0f} s)"
                 )
             else:
-                result.outcome = "confirmed"
+                result.outcome = DeviceOutcome.CONFIRMED
             return
         why = "; ".join(c.detail for c in bad)
         try:
             await self._thread(lambda: driver.abort(session, pending))
-            result.outcome, result.detail = "reverted", self.masked(f"post-check failed: {why}; reverted")
+            result.outcome, result.detail = (
+                DeviceOutcome.REVERTED,
+                self.masked(f"post-check failed: {why}; reverted"),
+            )
         except NetopsError as exc:
             timer = f"the device's own timer reverts it within {pending.revert_after_s:.0f} s"
             if not pending.auto_revert:
                 timer = "VRP5 has no timer: ROLL BACK BY HAND"
-            result.outcome = "reverted" if pending.auto_revert else "failed"
+            result.outcome = DeviceOutcome.REVERTED if pending.auto_revert else DeviceOutcome.FAILED
             result.detail = self.masked(f"post-check failed: {why}; revert not sent ({exc}); {timer}")
 
     def _confirm(self, session: CliSession, pending: Pending, rendered: RenderedConfig) -> int:

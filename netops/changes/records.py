@@ -12,15 +12,48 @@ import secrets as pysecrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from netops.changes.diff import mask
-from netops.errors import NotFoundError
+from netops.errors import ConflictError, NotFoundError
 from netops.store.db import Store
 from netops.store.schema import ConfigChange, ConfigChangeDevice, ConfigLock
+
+
+class DeviceOutcome(StrEnum):
+    """What a change did to one device (``config_change_devices.outcome``, the metric label)."""
+
+    CONFIRMED = "confirmed"  # committed, post-checks passed, the commit confirmed
+    UNCHANGED = "unchanged"  # nothing to change
+    REVERTED = "reverted"  # post-checks failed: the device reverted the commit
+    REJECTED = "rejected"  # the device refused a line; nothing stays changed
+    FAILED = "failed"
+    REFUSED = "refused"  # not touched: locked by another change, or a conference freeze
+    SKIPPED = "skipped"  # not started: its wave halted
+    ROLLED_BACK = "rolled-back"  # confirmed, then undone (failure budget, rollback)
+    PLANNED = "planned"  # dry run: what would change
+
+
+class ChangeState(StrEnum):
+    """A change (``config_changes.state``); a wave's ``state`` in the plan is a ``WaveState``."""
+
+    RUNNING = "running"
+    DONE = "done"
+    HALTED = "halted"  # a wave went over its failure budget: later waves not started
+    REFUSED = "refused"  # conference freeze
+
+
+class WaveState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    HALTED = "halted"
+    NOT_STARTED = "not-started"
+
 
 LOCK_TTL_S = 3600.0  # a lock left by a crashed process is taken over after this long
 
@@ -42,27 +75,59 @@ def create_change(
                 user=user,
                 reason=reason,
                 forced=forced,
-                state="running",
+                state=ChangeState.RUNNING,
                 waves=waves,
                 summary={},
             )
         )
 
 
-def update_change(store: Store, change_id: str, **values: Any) -> None:
+def _running(change_id: str) -> Any:
+    return update(ConfigChange).where(ConfigChange.id == change_id, ConfigChange.state == ChangeState.RUNNING)
+
+
+def _applied(store: Store, query: Any) -> bool:
     with store.session() as s:
-        row = s.get(ConfigChange, change_id)
-        if row is None:
-            raise NotFoundError("change", change_id)
-        for key, value in values.items():
-            setattr(row, key, value)
+        result = s.execute(query, execution_options={"synchronize_session": False})
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def record_progress(
+    store: Store, change_id: str, waves: list[dict[str, Any]], summary: dict[str, int]
+) -> bool:
+    """A running change's waves and outcome counts so far; False if the change is not running."""
+    return _applied(store, _running(change_id).values(waves=waves, summary=summary))
+
+
+def finish_change(
+    store: Store, change_id: str, state: ChangeState, waves: list[dict[str, Any]], summary: dict[str, int]
+) -> bool:
+    """End a running change (done, halted, refused); False if it is not running (ended already)."""
+    values = {"state": state, "finished_at": time.time(), "waves": waves, "summary": summary}
+    return _applied(store, _running(change_id).values(**values))
+
+
+def update_change(
+    store: Store,
+    change_id: str,
+    *,
+    state: str,
+    finished_at: float,
+    summary: dict[str, int],
+    waves: list[dict[str, Any]],
+) -> None:
+    """Deprecated: ``finish_change`` (kept for ``lines.py`` until it calls that). ``finished_at`` is now."""
+    del finished_at
+    if not finish_change(store, change_id, ChangeState(state), waves, summary):
+        get_change(store, change_id)  # NotFoundError if there is no such change
+        raise ConflictError(f"change {change_id} is not running; it cannot become {state}")
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceRecord:
     device: str
     wave: int
-    outcome: str
+    outcome: DeviceOutcome
     detail: str | None
     diff: str | None
     commands: list[str]
@@ -101,7 +166,7 @@ def mark_rolled_back(store: Store, change_id: str, device: str, detail: str) -> 
         row = s.get(ConfigChangeDevice, (change_id, device))
         if row is not None:
             row.rolled_back = True
-            row.outcome = "rolled-back"
+            row.outcome = DeviceOutcome.ROLLED_BACK
             row.detail = f"{row.detail + '; ' if row.detail else ''}{detail}"
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from netops.runbooks.actions import Tools
 from netops.runbooks.catalog import Catalog, Runbook
 from netops.runbooks.expr import ExpressionError, evaluate
 from netops.runbooks.params import ParamError, coerce
+from netops.runbooks.records import Phase, RunState, StepState
 from netops.runbooks.schema import ManualConfirmStep
 from netops.store.db import Store
 
@@ -47,7 +47,10 @@ class Live:
     pushes: list[tuple[str, str]] = field(default_factory=list)  # (change id, device) for rollback
 
     def context(self, inventory: Inventory, **extra: Any) -> dict[str, Any]:
-        known = {s.id: {"ok": False, "state": "not-run", "output": {}} for s in self.runbook.spec.all_steps()}
+        known = {
+            s.id: {"ok": False, "state": StepState.NOT_RUN, "output": {}}
+            for s in self.runbook.spec.all_steps()
+        }
         known.update(self.steps)
         view = {**known, **{k.replace("-", "_"): v for k, v in known.items()}}
         return {"params": self.params, "steps": view, "inventory": inventory, "run_id": self.run_id,
@@ -108,9 +111,10 @@ class Engine:
                     f"run {holder.id} of {rb.id} is active for {key!r}; wait for it or cancel it"
                 )
         masked = {**plain, **{k: rec.MASK for k in secret}}
+        state = RunState.PROPOSED if propose else RunState.PENDING
         run_id = rec.new_run(
             self.store, runbook=rb.id, params=masked, secret_params=sorted(secret),
-            trigger=trigger or {"source": "manual"}, created_by=actor, state="proposed" if propose else "pending",
+            trigger=trigger or {"source": "manual"}, created_by=actor, state=state,
             cursor=rb.spec.steps[0].id, fingerprint=fingerprint, concurrency_key=key, parent_run=parent,
         )  # fmt: skip
         self._secrets[run_id] = secret
@@ -126,9 +130,9 @@ class Engine:
     async def execute(self, run_id: str, secrets: dict[str, str] | None = None) -> rec.RunView:
         """Run from the cursor to the end (or a wait it cannot pass). Returns the run as stored at the end."""
         run = rec.get_run(self.store, run_id)
-        if run.state in rec.FINAL or run.state == "proposed":
+        if run.state in rec.FINAL or run.state == RunState.PROPOSED:
             raise RunConflict(f"run {run_id} is {run.state}; nothing to execute")
-        if run.state in ("running", "waiting") and not run.interrupted and run.owner != rec.owner_id():
+        if run.state in rec.EXECUTING and not run.interrupted and run.owner != rec.owner_id():
             raise RunConflict(f"run {run_id} is being executed by {run.owner}")
         rb = self.catalog().get(run.runbook)
         held = {**self._secrets.get(run_id, {}), **(secrets or {})}
@@ -140,35 +144,36 @@ class Engine:
         self._secrets[run_id] = held
         live = Live(run_id, rb, {**run.params, **held}, rec.Masker(list(held.values())))
         for view in rec.steps_of(self.store, run_id):  # results of earlier steps, for expressions
-            live.steps[view.step] = {"ok": view.state in ("succeeded", "skipped"), "state": view.state,
+            live.steps[view.step] = {"ok": view.state in st.DONE_STEPS, "state": view.state,
                                      "output": view.output}  # fmt: skip
-            if view.kind == "config_push" and view.output.get("change_id") and view.state == "succeeded":
+            if (
+                view.kind == "config_push"
+                and view.output.get("change_id")
+                and view.state == StepState.SUCCEEDED
+            ):
                 live.pushes.append((view.output["change_id"], view.output.get("device", "")))
         if not rec.claim(self.store, run):  # atomic: two processes never execute one run
             raise RunConflict(f"run {run_id} was taken by another process")
         rec.close_open_steps(self.store, run_id)  # attempts a dead process left open (it is ours now)
-        now = time.time()
-        rec.update_run(self.store, run_id, heartbeat_at=now, started_at=run.started_at or now)
         verb = "continues" if run.started_at else "starts"
         rec.append(self.store, run_id, f"run {verb} at {run.phase} {run.cursor} (engine {rec.owner_id()})")
         try:
-            outcome = run.outcome
-            if run.phase == "steps":
-                outcome = await self._phase(live, "steps", run.cursor)
-                if outcome == "cancelled":  # cancelled, or recovered: what the canceller asked for
-                    outcome = rec.get_run(self.store, run_id).outcome or "cancelled"
-                rec.update_run(self.store, run_id, outcome=outcome, phase="finally",
-                               cursor=rb.spec.finally_[0].id if rb.spec.finally_ else None)  # fmt: skip
+            outcome = RunState(run.outcome) if run.outcome else None
+            if run.phase == Phase.STEPS:
+                outcome = await self._phase(live, Phase.STEPS, run.cursor)
+                if outcome == RunState.CANCELLED:  # cancelled, or recovered: what the canceller asked for
+                    asked = rec.get_run(self.store, run_id).outcome
+                    outcome = RunState(asked) if asked else RunState.CANCELLED
+                first = rb.spec.finally_[0].id if rb.spec.finally_ else None
+                rec.enter_finally(self.store, run_id, outcome, first)
             now_run = rec.get_run(self.store, run_id)
-            if now_run.phase == "finally" and now_run.cursor:
-                await self._phase(live, "finally", now_run.cursor)
-            final = outcome or "failed"
-            rec.update_run(
-                self.store, run_id, state=final, phase="done", cursor=None, finished_at=time.time()
-            )
-            rec.append(self.store, run_id, f"run ended: {final}")
+            if now_run.phase == Phase.FINALLY and now_run.cursor:
+                await self._phase(live, Phase.FINALLY, now_run.cursor)
+            final = outcome or RunState.FAILED
+            if rec.finish_run(self.store, run_id, final):
+                rec.append(self.store, run_id, f"run ended: {final}")
         except asyncio.CancelledError:  # the service stops: the run stays where it is, resumable at once
-            rec.update_run(self.store, run_id, owner=None)
+            rec.release_run(self.store, run_id)
             rec.append(self.store, run_id, "engine stopped during the run; resumable")
             raise
         finally:
@@ -176,37 +181,42 @@ class Engine:
                 self._secrets.pop(run_id, None)
         return rec.get_run(self.store, run_id)
 
-    async def _phase(self, live: Live, phase: str, cursor: str | None) -> str:
+    async def _phase(self, live: Live, phase: Phase, cursor: str | None) -> RunState:
+        """Run the steps of ``phase`` from ``cursor``; the outcome: succeeded, failed or cancelled."""
         spec = live.runbook.spec
-        steps = spec.steps if phase == "steps" else spec.finally_
+        steps = spec.steps if phase == Phase.STEPS else spec.finally_
         index = {s.id: i for i, s in enumerate(steps)}
         i = index.get(cursor or "", 0)
         moves = 0
         failed = False
         while i < len(steps):
-            if phase == "steps" and self.cancel_requested(live.run_id):
+            if phase == Phase.STEPS and self.cancel_requested(live.run_id):
                 rec.append(self.store, live.run_id, "cancel requested: no further steps")
-                return "cancelled"
+                return RunState.CANCELLED
             moves += 1
             if moves > MAX_MOVES:
                 rec.append(
                     self.store, live.run_id, f"more than {MAX_MOVES} steps executed: stopped (goto loop?)"
                 )
-                return "failed"
+                return RunState.FAILED
             step = steps[i]
-            rec.update_run(self.store, live.run_id, cursor=step.id, heartbeat_at=time.time())
+            if not rec.move_cursor(self.store, live.run_id, step.id):
+                rec.append(
+                    self.store, live.run_id, f"run changed by another process before {step.id}: stopped"
+                )
+                return RunState.CANCELLED
             state = await st.run_step(self, live, step)
-            if state in ("succeeded", "skipped"):
+            if state in st.DONE_STEPS:
                 i += 1
                 continue
-            if state == "cancelled":
-                return "cancelled"
-            if phase == "finally":
+            if state == StepState.CANCELLED:
+                return RunState.CANCELLED
+            if phase == Phase.FINALLY:
                 failed = True
                 i += 1
                 continue
             action = step.on_failure
-            if state == "timeout" and isinstance(step, ManualConfirmStep):
+            if state == StepState.TIMEOUT and isinstance(step, ManualConfirmStep):
                 action = step.on_timeout
             rec.append(self.store, live.run_id, f"step {step.id} {state}: {action}", step.id)
             if action == "continue":
@@ -216,8 +226,8 @@ class Engine:
             else:
                 if action == "rollback":
                     await st.rollback(self, live)
-                return "failed"
-        return "failed" if failed and phase == "steps" else "succeeded"
+                return RunState.FAILED
+        return RunState.FAILED if failed and phase == Phase.STEPS else RunState.SUCCEEDED
 
     # -- controlling ----------------------------------------------------------------------------------
 
@@ -227,21 +237,24 @@ class Engine:
     def cancel_requested(self, run_id: str) -> bool:
         return rec.get_run(self.store, run_id).cancel_requested
 
-    def cancel(self, run_id: str, *, actor: str, final: str = "cancelled", reason: str = "") -> rec.RunView:
+    def cancel(
+        self, run_id: str, *, actor: str, final: RunState = RunState.CANCELLED, reason: str = ""
+    ) -> rec.RunView:
         """Stop a run: at once if nothing executes it, else the engine stops at its next step or wait."""
         run = rec.get_run(self.store, run_id)
         if run.state in rec.FINAL:
             raise RunConflict(f"run {run_id} already ended: {run.state}")
         why = f" ({reason})" if reason else ""
         rec.append(
-            self.store, run_id, f"{'auto-recovered' if final == 'recovered' else 'cancel'} by {actor}{why}"
+            self.store,
+            run_id,
+            f"{'auto-recovered' if final == RunState.RECOVERED else 'cancel'} by {actor}{why}",
         )
-        if run.state in ("proposed", "pending") or run.interrupted:
-            rec.update_run(self.store, run_id, state=final, outcome=final, cancel_requested=True,
-                           finished_at=time.time(), phase="done", cursor=None)  # fmt: skip
+        idle = run.state in (RunState.PROPOSED, RunState.PENDING) or run.interrupted
+        if idle and rec.cancel_run(self.store, run, final):  # nothing executes it: it ends now
             rec.append(self.store, run_id, f"run ended: {final}")
-        else:
-            rec.update_run(self.store, run_id, cancel_requested=True, outcome=final)
+        elif not rec.request_cancel(self.store, run_id, final):  # the executing engine stops it
+            raise RunConflict(f"run {run_id} already ended: {rec.get_run(self.store, run_id).state}")
         audit.record(self.store, actor=actor, action="runbook.cancel", target=run_id, outcome=final)
         return rec.get_run(self.store, run_id)
 
@@ -258,18 +271,20 @@ class Engine:
         """Answer the step a run waits on (or, for a proposed run, its start). Checks role and inputs."""
         run = rec.get_run(self.store, run_id)
         rb = self.catalog().get(run.runbook)
-        if run.state == "proposed":
+        if run.state == RunState.PROPOSED:
             if step not in (None, "start"):
                 raise RunConflict(f"run {run_id} waits for its start to be approved, not step {step!r}")
             if role < Role.OPERATOR:
                 raise Forbidden(f"{actor} has role {role}; starting a run needs operator")
-            rec.update_run(self.store, run_id, state="pending" if decision == "approved" else "cancelled")
+            if not rec.decide_start(self.store, run_id, decision == "approved"):
+                now = rec.get_run(self.store, run_id)
+                raise RunConflict(f"run {run_id} is {now.state}: its start was answered already")
             rec.append(self.store, run_id, f"start {decision} by {actor} ({role})")
             audit.record(self.store, actor=actor, role=str(role), action="runbook.approve",
                          target=f"{run_id}:start", outcome=decision)  # fmt: skip
             return rec.get_run(self.store, run_id)
         target = step or run.cursor or ""
-        waiting = run.state == "waiting" or (run.state == "running" and run.interrupted)
+        waiting = run.state == RunState.WAITING or (run.state == RunState.RUNNING and run.interrupted)
         if not waiting or target != run.cursor:
             raise RunConflict(
                 f"run {run_id} is {run.state} at {run.cursor!r}; it does not wait for {target!r}"
@@ -280,9 +295,13 @@ class Engine:
         if role < Role.parse(spec.role):
             raise Forbidden(f"{actor} has role {role}; step {target!r} needs {spec.role} or higher")
         values = coerce(spec.inputs, inputs or {}, None)[0] if decision == "approved" else {}
-        rec.add_approval(
+        answered = rec.answer_step(
             self.store, run_id, target, decision=decision, actor=actor, role=str(role), inputs=values
         )
+        if not answered:  # another approval won, or the run moved on, since it was read
+            raise RunConflict(
+                f"run {run_id} no longer waits for {target!r} (answered already, or it moved on)"
+            )
         shown = ", ".join(f"{k}={v}" for k, v in values.items())
         rec.append(
             self.store, run_id, f"{decision} by {actor} ({role}){': ' + shown if shown else ''}", target
@@ -294,32 +313,33 @@ class Engine:
     def prepare_resume(self, run_id: str, from_step: str | None = None) -> rec.RunView:
         """Make a failed or interrupted run executable again (at its cursor, or at ``from_step``)."""
         run = rec.get_run(self.store, run_id)
-        if run.state in ("succeeded", "cancelled", "recovered", "proposed"):
+        if run.state in (RunState.SUCCEEDED, RunState.CANCELLED, RunState.RECOVERED, RunState.PROPOSED):
             raise RunConflict(f"run {run_id} is {run.state}; only failed or interrupted runs resume")
-        if run.state in ("running", "waiting", "pending") and not run.interrupted and run.state != "pending":
+        if run.state in rec.EXECUTING and not run.interrupted:
             raise RunConflict(f"run {run_id} is still being executed by {run.owner}")
         spec = self.catalog().get(run.runbook).spec
-        fields: dict[str, Any] = {"state": "pending", "finished_at": None, "cancel_requested": False}
+        main = [s.id for s in spec.steps]
+        cursor, phase, clear_outcome = run.cursor, run.phase, False
         if from_step is not None:
-            main = [s.id for s in spec.steps]
             fin = [s.id for s in spec.finally_]
             if from_step not in main + fin:
                 raise RunConflict(f"{run.runbook} has no step {from_step!r} (steps: {', '.join(main + fin)})")
-            fields.update(cursor=from_step, phase="steps" if from_step in main else "finally")
-            if from_step in main:
-                fields["outcome"] = None
-        elif run.state == "failed":
-            failed = [v for v in rec.steps_of(self.store, run_id) if v.state in ("failed", "timeout")]
-            main_ids = {s.id for s in spec.steps}
-            if run.phase == "done" and failed:
-                last = failed[-1].step
-                fields.update(cursor=last, phase="steps" if last in main_ids else "finally")
-                if last in main_ids:
-                    fields["outcome"] = None
-        rec.update_run(self.store, run_id, **fields)
+            cursor, clear_outcome = from_step, from_step in main
+            phase = Phase.STEPS if clear_outcome else Phase.FINALLY
+        elif run.state == RunState.FAILED:
+            failed = [
+                v
+                for v in rec.steps_of(self.store, run_id)
+                if v.state in (StepState.FAILED, StepState.TIMEOUT)
+            ]
+            if run.phase == Phase.DONE and failed:
+                cursor = failed[-1].step
+                clear_outcome = cursor in main
+                phase = Phase.STEPS if clear_outcome else Phase.FINALLY
+        if not rec.reopen_run(self.store, run, cursor=cursor, phase=phase, clear_outcome=clear_outcome):
+            raise RunConflict(f"run {run_id} changed while being prepared to resume; try again")
         rec.close_open_steps(self.store, run_id)
-        where = fields.get("cursor", run.cursor)
-        rec.append(self.store, run_id, f"resume prepared at {where}")
+        rec.append(self.store, run_id, f"resume prepared at {cursor}")
         return rec.get_run(self.store, run_id)
 
     def interrupted_runs(self) -> list[rec.RunView]:

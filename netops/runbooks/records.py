@@ -11,19 +11,61 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.sql.dml import Update
 
 from netops.errors import NotFoundError
 from netops.store.db import Store
 from netops.store.schema import RunbookApproval, RunbookRun, RunbookStepRecord, RunbookTranscriptLine
 
-ACTIVE = ("proposed", "pending", "running", "waiting")
-FINAL = ("succeeded", "failed", "cancelled", "recovered")
+
+class RunState(StrEnum):
+    """A run's state (stored as its value). Active: proposed .. waiting; final: succeeded .. recovered."""
+
+    PROPOSED = "proposed"  # waits for an operator to approve its start
+    PENDING = "pending"  # approved, not executing yet
+    RUNNING = "running"
+    WAITING = "waiting"  # at a manual_confirm step
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    RECOVERED = "recovered"  # the alert resolved while it ran
+
+
+class StepState(StrEnum):
+    """The state of one step attempt (``runbook_steps.state``); ``not-run`` and ``planned`` only in expressions."""
+
+    RUNNING = "running"
+    WAITING = "waiting"
+    ANSWERED = "answered"  # approved or rejected; the engine has not taken the answer yet
+    SUCCEEDED = "succeeded"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"  # the process executing it stopped
+    NOT_RUN = "not-run"
+    PLANNED = "planned"
+
+
+class Phase(StrEnum):
+    STEPS = "steps"
+    FINALLY = "finally"
+    DONE = "done"
+
+
+ACTIVE = (RunState.PROPOSED, RunState.PENDING, RunState.RUNNING, RunState.WAITING)
+FINAL = (RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED, RunState.RECOVERED)
+EXECUTING = (RunState.RUNNING, RunState.WAITING)
 STATES = (*ACTIVE, *FINAL)
+OPEN_STEPS = (StepState.RUNNING, StepState.WAITING, StepState.ANSWERED)
 MASK = "********"
+QUIET = {"synchronize_session": False}  # conditional UPDATEs: no ORM objects to keep in step
 
 
 def owner_id() -> str:
@@ -78,11 +120,11 @@ class Masker:
 class RunView:
     id: str
     runbook: str
-    state: str
+    state: RunState
     params: dict[str, Any]
     trigger: dict[str, Any]
     fingerprint: str | None
-    phase: str
+    phase: Phase
     cursor: str | None
     outcome: str | None
     error: str | None
@@ -98,7 +140,7 @@ class RunView:
 
     @property
     def interrupted(self) -> bool:
-        return self.state in ("running", "waiting") and not owner_alive(self.owner, self.heartbeat_at)
+        return self.state in EXECUTING and not owner_alive(self.owner, self.heartbeat_at)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -124,7 +166,7 @@ class RunView:
 
 def _view(r: RunbookRun) -> RunView:
     return RunView(
-        r.id, r.runbook, r.state, dict(r.params), dict(r.trigger), r.fingerprint, r.phase, r.cursor,
+        r.id, r.runbook, RunState(r.state), dict(r.params), dict(r.trigger), r.fingerprint, Phase(r.phase), r.cursor,
         r.outcome, r.error, r.created_by, r.created_at, r.started_at, r.finished_at, r.owner,
         bool(r.cancel_requested), list(r.secret_params), r.parent_run, r.heartbeat_at,
     )  # fmt: skip
@@ -138,7 +180,7 @@ def new_run(
     secret_params: list[str],
     trigger: dict[str, Any],
     created_by: str,
-    state: str,
+    state: RunState,
     cursor: str,
     fingerprint: str | None = None,
     concurrency_key: str | None = None,
@@ -149,7 +191,7 @@ def new_run(
         s.add(
             RunbookRun(
                 id=run_id, runbook=runbook, state=state, params=params, secret_params=secret_params,
-                trigger=trigger, fingerprint=fingerprint, concurrency_key=concurrency_key, phase="steps",
+                trigger=trigger, fingerprint=fingerprint, concurrency_key=concurrency_key, phase=Phase.STEPS,
                 cursor=cursor, outcome=None, error=None, created_by=created_by, created_at=time.time(),
                 cancel_requested=False, parent_run=parent_run,
             )
@@ -177,25 +219,129 @@ def list_runs(
         return [_view(r) for r in s.scalars(query)]
 
 
-def update_run(store: Store, run_id: str, **fields: Any) -> None:
-    with store.session() as s:
-        row = s.get(RunbookRun, run_id)
-        if row is None:
-            raise NotFoundError("run", run_id)
-        for key, value in fields.items():
-            setattr(row, key, value)
+# -- run state changes: each is ONE conditional UPDATE and says whether it applied -------------------------
+
+
+class _NotApplied(Exception):
+    """Rolls back the transaction of a state change whose condition did not hold."""
+
+
+def _applied(store: Store, *statements: Update) -> bool:
+    """Execute in one transaction; True if every statement changed exactly one row (else none is kept)."""
+    try:
+        with store.session() as s:
+            for statement in statements:
+                if s.execute(statement, execution_options=QUIET).rowcount != 1:  # type: ignore[attr-defined]
+                    raise _NotApplied
+    except _NotApplied:
+        return False
+    return True
+
+
+def _run(run_id: str, states: Iterable[RunState]) -> Update:
+    return update(RunbookRun).where(RunbookRun.id == run_id, RunbookRun.state.in_(list(states)))
+
+
+def _as_read(run: RunView) -> Update:
+    """An UPDATE of ``run`` that applies only if its state and owner are still as read."""
+    owner = RunbookRun.owner.is_(None) if run.owner is None else RunbookRun.owner == run.owner
+    return update(RunbookRun).where(RunbookRun.id == run.id, RunbookRun.state == run.state, owner)
 
 
 def claim(store: Store, run: RunView) -> bool:
     """Mark ``run`` running in this process if it is still as read (state and owner); False if another took it."""
-    owner = RunbookRun.owner.is_(None) if run.owner is None else RunbookRun.owner == run.owner
-    query = (
-        update(RunbookRun)
-        .where(RunbookRun.id == run.id, RunbookRun.state == run.state, owner)
-        .values(state="running", owner=owner_id(), heartbeat_at=time.time())
+    now = time.time()
+    started = func.coalesce(RunbookRun.started_at, now)
+    return _applied(
+        store,
+        _as_read(run).values(state=RunState.RUNNING, owner=owner_id(), heartbeat_at=now, started_at=started),
     )
-    with store.session() as s:
-        return bool(s.execute(query).rowcount == 1)  # type: ignore[attr-defined]
+
+
+def beat(store: Store, run_id: str) -> bool:
+    """The executing engine is alive (the heartbeat other hosts read)."""
+    return _applied(store, _run(run_id, EXECUTING).values(heartbeat_at=time.time()))
+
+
+def move_cursor(store: Store, run_id: str, step: str) -> bool:
+    """The running run goes to ``step`` (stored before the step starts, so a resume starts there)."""
+    return _applied(store, _run(run_id, (RunState.RUNNING,)).values(cursor=step, heartbeat_at=time.time()))
+
+
+def enter_finally(store: Store, run_id: str, outcome: RunState, cursor: str | None) -> bool:
+    """The steps phase ended with ``outcome``; the ``finally`` steps run next (from ``cursor``)."""
+    query = _run(run_id, EXECUTING).where(RunbookRun.phase == Phase.STEPS)
+    return _applied(store, query.values(outcome=outcome, phase=Phase.FINALLY, cursor=cursor))
+
+
+def finish_run(
+    store: Store,
+    run_id: str,
+    state: RunState,
+    *,
+    error: str | None = None,
+    expected: Iterable[RunState] = EXECUTING,
+) -> bool:
+    """End the run with a final ``state`` (and an error text), if it is still in one of the ``expected`` states."""
+    values: dict[str, Any] = {"state": state, "phase": Phase.DONE, "cursor": None, "finished_at": time.time()}
+    if error is not None:
+        values["error"] = error
+    return _applied(store, _run(run_id, expected).values(**values))
+
+
+def release_run(store: Store, run_id: str) -> bool:
+    """This process stops executing the run (service shutdown): it stays where it is, resumable at once."""
+    query = update(RunbookRun).where(RunbookRun.id == run_id, RunbookRun.owner == owner_id())
+    return _applied(store, query.values(owner=None))
+
+
+def cancel_run(store: Store, run: RunView, final: RunState) -> bool:
+    """End a run nothing executes (proposed, pending, interrupted) as ``final``, if it is still as read."""
+    return _applied(
+        store,
+        _as_read(run).values(state=final, outcome=final, cancel_requested=True, finished_at=time.time(),
+                             phase=Phase.DONE, cursor=None),
+    )  # fmt: skip
+
+
+def request_cancel(store: Store, run_id: str, outcome: RunState) -> bool:
+    """Ask the engine executing the run to stop at its next step or wait; False if the run already ended."""
+    return _applied(store, _run(run_id, ACTIVE).values(cancel_requested=True, outcome=outcome))
+
+
+def decide_start(store: Store, run_id: str, approved: bool) -> bool:
+    """Answer a proposed run: ``pending`` (it may start) or ``cancelled``; False if it is no longer proposed."""
+    state = RunState.PENDING if approved else RunState.CANCELLED
+    values: dict[str, Any] = {"state": state}
+    if not approved:
+        values.update(outcome=state, finished_at=time.time(), phase=Phase.DONE, cursor=None)
+    return _applied(store, _run(run_id, (RunState.PROPOSED,)).values(**values))
+
+
+def reopen_run(store: Store, run: RunView, *, cursor: str | None, phase: Phase, clear_outcome: bool) -> bool:
+    """Make a failed or interrupted run ``pending`` again at ``cursor``, if it is still as read."""
+    values: dict[str, Any] = {"state": RunState.PENDING, "finished_at": None, "cancel_requested": False,
+                              "cursor": cursor, "phase": phase}  # fmt: skip
+    if clear_outcome:
+        values["outcome"] = None
+    return _applied(store, _as_read(run).values(**values))
+
+
+def mark_step_waiting(store: Store, run_id: str, record: int) -> bool:
+    """The step attempt ``record`` and its run wait for an approval (both or neither)."""
+    step = update(RunbookStepRecord).where(
+        RunbookStepRecord.id == record, RunbookStepRecord.state == StepState.RUNNING
+    )
+    return _applied(
+        store,
+        step.values(state=StepState.WAITING),
+        _run(run_id, (RunState.RUNNING,)).values(state=RunState.WAITING),
+    )
+
+
+def end_wait(store: Store, run_id: str) -> bool:
+    """The run's wait is over (answered, timed out or cancelled): it runs again."""
+    return _applied(store, _run(run_id, (RunState.WAITING,)).values(state=RunState.RUNNING))
 
 
 def active_run(store: Store, *, runbook: str, fingerprint: str) -> RunView | None:
@@ -229,7 +375,7 @@ class StepView:
     step: str
     kind: str
     attempt: int
-    state: str
+    state: StepState
     started_at: float
     finished_at: float | None
     output: dict[str, Any]
@@ -247,7 +393,7 @@ class StepView:
 def step_started(store: Store, run_id: str, step: str, kind: str, attempt: int) -> int:
     with store.session() as s:
         row = RunbookStepRecord(
-            run_id=run_id, step=step, kind=kind, attempt=attempt, state="running",
+            run_id=run_id, step=step, kind=kind, attempt=attempt, state=StepState.RUNNING,
             started_at=time.time(), output={},
         )  # fmt: skip
         s.add(row)
@@ -255,34 +401,27 @@ def step_started(store: Store, run_id: str, step: str, kind: str, attempt: int) 
         return row.id
 
 
-def step_finished(store: Store, record: int, state: str, output: dict[str, Any], error: str | None) -> None:
-    with store.session() as s:
-        row = s.get(RunbookStepRecord, record)
-        if row is not None:
-            row.state, row.output, row.error, row.finished_at = state, output, error, time.time()
-
-
-def step_state(store: Store, record: int, state: str) -> None:
-    with store.session() as s:
-        row = s.get(RunbookStepRecord, record)
-        if row is not None:
-            row.state = state
+def step_finished(
+    store: Store, record: int, state: StepState, output: dict[str, Any], error: str | None
+) -> bool:
+    """The attempt ``record`` ended (from running, waiting or answered) with ``state``."""
+    query = update(RunbookStepRecord).where(
+        RunbookStepRecord.id == record, RunbookStepRecord.state.in_(list(OPEN_STEPS))
+    )
+    return _applied(store, query.values(state=state, output=output, error=error, finished_at=time.time()))
 
 
 def close_open_steps(store: Store, run_id: str) -> int:
-    """Mark the attempts a stopped process left running or waiting as ``interrupted``; returns how many."""
-    query = select(RunbookStepRecord).where(
-        RunbookStepRecord.run_id == run_id, RunbookStepRecord.state.in_(("running", "waiting"))
+    """Mark the attempts a stopped process left open (running, waiting, answered) ``interrupted``; how many."""
+    query = (
+        update(RunbookStepRecord)
+        .where(RunbookStepRecord.run_id == run_id, RunbookStepRecord.state.in_(list(OPEN_STEPS)))
+        .values(
+            state=StepState.INTERRUPTED, finished_at=time.time(), error="the process executing it stopped"
+        )
     )
     with store.session() as s:
-        rows = list(s.scalars(query))
-        for row in rows:
-            row.state, row.finished_at, row.error = (
-                "interrupted",
-                time.time(),
-                "the process executing it stopped",
-            )
-        return len(rows)
+        return int(s.execute(query, execution_options=QUIET).rowcount)  # type: ignore[attr-defined]
 
 
 def steps_of(store: Store, run_id: str) -> list[StepView]:
@@ -290,7 +429,15 @@ def steps_of(store: Store, run_id: str) -> list[StepView]:
     with store.session() as s:
         return [
             StepView(
-                r.id, r.step, r.kind, r.attempt, r.state, r.started_at, r.finished_at, dict(r.output), r.error
+                r.id,
+                r.step,
+                r.kind,
+                r.attempt,
+                StepState(r.state),
+                r.started_at,
+                r.finished_at,
+                dict(r.output),
+                r.error,
             )
             for r in s.scalars(query)
         ]
@@ -299,16 +446,48 @@ def steps_of(store: Store, run_id: str) -> list[StepView]:
 # -- approvals ------------------------------------------------------------------------------------------
 
 
-def add_approval(
-    store: Store, run_id: str, step: str, *, decision: str, actor: str, role: str, inputs: dict[str, Any]
-) -> None:
-    with store.session() as s:
-        s.add(
-            RunbookApproval(
-                run_id=run_id, step=step, decision=decision, actor=actor, role=role, inputs=inputs,
-                at=time.time(), used=False,
-            )
-        )  # fmt: skip
+def answer_step(
+    store: Store,
+    run_id: str,
+    step: str,
+    *,
+    decision: str,
+    actor: str,
+    role: str,
+    inputs: dict[str, Any],
+) -> bool:
+    """Answer the waiting attempt of ``step``: ONE conditional UPDATE (the attempt still waits, the run is
+    executing and at that step), and the answer stored in the same transaction. Of two approvals at once, one
+    applies; the other gets False."""
+    run_at_step = exists().where(
+        RunbookRun.id == run_id,
+        RunbookRun.state.in_(list(EXECUTING)),
+        RunbookRun.cursor == step,
+        RunbookRun.phase != Phase.DONE,
+    )
+    query = (
+        update(RunbookStepRecord)
+        .where(
+            RunbookStepRecord.run_id == run_id,
+            RunbookStepRecord.step == step,
+            RunbookStepRecord.state == StepState.WAITING,
+            run_at_step,
+        )
+        .values(state=StepState.ANSWERED)
+    )
+    try:
+        with store.session() as s:
+            if s.execute(query, execution_options=QUIET).rowcount != 1:  # type: ignore[attr-defined]
+                raise _NotApplied
+            s.add(
+                RunbookApproval(
+                    run_id=run_id, step=step, decision=decision, actor=actor, role=role, inputs=inputs,
+                    at=time.time(), used=False,
+                )
+            )  # fmt: skip
+    except _NotApplied:
+        return False
+    return True
 
 
 def take_approval(store: Store, run_id: str, step: str) -> dict[str, Any] | None:

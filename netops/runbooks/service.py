@@ -114,7 +114,10 @@ class RunbookService:
             rec.append(self.store, run_id, f"not executed: {exc}")
         except Exception:  # a bug in one run must not take the service down
             log.exception("run %s crashed", run_id)
-            rec.update_run(self.store, run_id, state="failed", error="engine error (see the service log)")
+            rec.finish_run(
+                self.store, run_id, rec.RunState.FAILED, error="engine error (see the service log)",
+                expected=(rec.RunState.PENDING, *rec.EXECUTING),
+            )  # fmt: skip
 
     async def resume_interrupted(self) -> list[str]:
         """Continue the runs a stopped process left running or waiting; returns the ids continued."""
@@ -122,8 +125,8 @@ class RunbookService:
         for run in self.engine.interrupted_runs():
             if run.secret_params:
                 rec.append(self.store, run.id, "interrupted; needs its secret parameters: resume it by hand")
-                rec.update_run(
-                    self.store, run.id, state="failed", error="interrupted (secret parameters needed)"
+                rec.finish_run(
+                    self.store, run.id, rec.RunState.FAILED, error="interrupted (secret parameters needed)"
                 )
                 continue
             self.engine.prepare_resume(run.id)
@@ -138,7 +141,7 @@ class RunbookService:
         service runs waits for it. Runs with secret parameters are left alone (their secrets are not here).
         """
         launched = []
-        for run in rec.list_runs(self.store, state="pending", limit=1000):
+        for run in rec.list_runs(self.store, state=rec.RunState.PENDING, limit=1000):
             if run.id not in self.tasks and not run.secret_params:
                 self.launch(run.id)
                 launched.append(run.id)

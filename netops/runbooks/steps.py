@@ -1,8 +1,8 @@
 """One step of a run: ``when``, attempts with ``retries`` and ``timeout``, the step kinds, the records it leaves.
 
-Called by ``engine.py`` for each step the cursor reaches; returns the step's final state (``succeeded``,
-``skipped``, ``failed``, ``timeout``, ``cancelled``). Every attempt is a row in ``runbook_steps`` and lines in
-the transcript, both masked. Device work is in ``actions.py``.
+Called by ``engine.py`` for each step the cursor reaches; returns the step's final ``StepState``
+(``succeeded``, ``skipped``, ``failed``, ``timeout``, ``cancelled``). Every attempt is a row in ``runbook_steps``
+and lines in the transcript, both masked. Device work is in ``actions.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from netops.errors import StepFailed as StepFailed
 from netops.runbooks import actions
 from netops.runbooks import records as rec
 from netops.runbooks.expr import ExpressionError, evaluate, render
+from netops.runbooks.records import RunState, StepState
 from netops.runbooks.schema import (
     READ_ONLY,
     CheckStep,
@@ -32,6 +33,7 @@ from netops.runbooks.schema import (
 if TYPE_CHECKING:
     from netops.runbooks.engine import Engine, Live
 
+DONE_STEPS = (StepState.SUCCEEDED, StepState.SKIPPED)  # what ``steps.X.ok`` means in expressions
 OUTPUT_LIMIT = 20_000  # characters kept of one command's output
 
 
@@ -45,7 +47,7 @@ async def pause(engine: Engine, live: Live, seconds: float) -> None:
         if left <= 0:
             return
         await asyncio.sleep(min(engine.poll_s, left))
-        rec.update_run(engine.store, live.run_id, heartbeat_at=time.time())
+        rec.beat(engine.store, live.run_id)
 
 
 async def observe(tools: actions.Tools, live: Live, probe: Probe) -> tuple[bool, dict[str, Any]]:
@@ -120,8 +122,8 @@ async def _wait(engine: Engine, live: Live, step: WaitUntilStep, _record: int) -
 
 async def _confirm(engine: Engine, live: Live, step: ManualConfirmStep, record: int) -> dict[str, Any]:
     prompt = render(step.prompt, live.context(engine.tools.inventory()))
-    rec.update_run(engine.store, live.run_id, state="waiting")
-    rec.step_state(engine.store, record, "waiting")
+    if not rec.mark_step_waiting(engine.store, live.run_id, record):
+        raise StepCancelled("the run was changed by another process before it could wait")
     asks = f"; inputs: {', '.join(i.name for i in step.inputs)}" if step.inputs else ""
     rec.append(engine.store, live.run_id, f"waiting for {step.role} approval: {prompt}{asks}", step.id)
     try:
@@ -131,7 +133,7 @@ async def _confirm(engine: Engine, live: Live, step: ManualConfirmStep, record: 
                 break
             await pause(engine, live, engine.poll_s)
     finally:
-        rec.update_run(engine.store, live.run_id, state="running")
+        rec.end_wait(engine.store, live.run_id)
     out = {"prompt": prompt, "decision": answer["decision"], "by": answer["actor"], "role": answer["role"],
            "inputs": answer["inputs"]}  # fmt: skip
     if answer["decision"] != "approved":
@@ -175,7 +177,7 @@ async def _child(engine: Engine, live: Live, step: RunbookStep, record: int) -> 
     rec.append(engine.store, live.run_id, f"calls runbook {step.runbook}: run {child}", step.id)
     done = await engine.execute(child)
     out = {"run": child, "state": done.state}
-    if done.state != "succeeded":
+    if done.state != RunState.SUCCEEDED:
         raise StepFailed(f"runbook {step.runbook} (run {child}) ended {done.state}", out)
     return out
 
@@ -186,11 +188,11 @@ _KINDS: dict[type[Any], Any] = {
 }  # fmt: skip
 
 
-def _remember(live: Live, step_id: str, state: str, output: dict[str, Any]) -> None:
-    live.steps[step_id] = {"ok": state in ("succeeded", "skipped"), "state": state, "output": output}
+def _remember(live: Live, step_id: str, state: StepState, output: dict[str, Any]) -> None:
+    live.steps[step_id] = {"ok": state in DONE_STEPS, "state": state, "output": output}
 
 
-async def run_step(engine: Engine, live: Live, step: Any) -> str:
+async def run_step(engine: Engine, live: Live, step: Any) -> StepState:
     store, run_id = engine.store, live.run_id
     if step.when:
         try:
@@ -199,18 +201,18 @@ async def run_step(engine: Engine, live: Live, step: Any) -> str:
             go, why = None, live.masker.text(str(exc))
         if go is False:
             record = rec.step_started(store, run_id, step.id, step.kind, 0)
-            rec.step_finished(store, record, "skipped", {"when": step.when}, None)
+            rec.step_finished(store, record, StepState.SKIPPED, {"when": step.when}, None)
             rec.append(store, run_id, f"skipped {step.id}: when {step.when} is false", step.id)
-            _remember(live, step.id, "skipped", {})
-            return "skipped"
+            _remember(live, step.id, StepState.SKIPPED, {})
+            return StepState.SKIPPED
         if go is None:
             record = rec.step_started(store, run_id, step.id, step.kind, 0)
-            rec.step_finished(store, record, "failed", {}, why)
+            rec.step_finished(store, record, StepState.FAILED, {}, why)
             rec.append(store, run_id, f"{step.id} failed: {why}", step.id)
-            _remember(live, step.id, "failed", {})
-            return "failed"
+            _remember(live, step.id, StepState.FAILED, {})
+            return StepState.FAILED
     done_before = sum(1 for v in rec.steps_of(store, run_id) if v.step == step.id)
-    state = "failed"
+    state = StepState.FAILED
     for attempt in range(1, step.retries + 2):
         record = rec.step_started(store, run_id, step.id, step.kind, done_before + attempt)
         title = f" ({step.title})" if step.title else ""
@@ -223,28 +225,28 @@ async def run_step(engine: Engine, live: Live, step: Any) -> str:
             output = await asyncio.wait_for(
                 _KINDS[type(step)](engine, live, step, record), timeout=step.timeout
             )
-            state = "succeeded"
+            state = StepState.SUCCEEDED
         except TimeoutError:
-            state, error = "timeout", f"no result within {step.timeout:g} s"
-        except StepCancelled:
-            state, error = "cancelled", "cancel requested"
+            state, error = StepState.TIMEOUT, f"no result within {step.timeout:g} s"
+        except StepCancelled as exc:
+            state, error = StepState.CANCELLED, str(exc)
         except StepFailed as exc:
-            state, error, output = "failed", str(exc), exc.output
+            state, error, output = StepState.FAILED, str(exc), exc.output
         except NetopsError as exc:  # device, expression, parameter errors: data, not a crash
-            state, error = "failed", f"{exc.__class__.__name__}: {exc}"
+            state, error = StepState.FAILED, f"{exc.__class__.__name__}: {exc}"
         output = live.masker.data(output)
         error = live.masker.text(error) if error else None
         rec.step_finished(store, record, state, output, error)
-        summary = _summary(step, output) if state == "succeeded" else error
+        summary = _summary(step, output) if state == StepState.SUCCEEDED else error
         rec.append(store, run_id, f"{step.id} {state}{': ' + summary if summary else ''}", step.id)
         _remember(live, step.id, state, output)
-        if state in ("succeeded", "cancelled") or isinstance(step, ManualConfirmStep):
+        if state in (StepState.SUCCEEDED, StepState.CANCELLED) or isinstance(step, ManualConfirmStep):
             return state
         if attempt <= step.retries:
             try:
                 await pause(engine, live, engine.pace(step.retry_delay))
             except StepCancelled:
-                return "cancelled"
+                return StepState.CANCELLED
     return state
 
 

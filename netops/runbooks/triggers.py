@@ -84,7 +84,8 @@ def _start(
 def resolve(service: RunbookService, fingerprint: str, actor: str) -> list[dict[str, Any]]:
     out = []
     for run in rec.active_by_fingerprint(service.store, fingerprint):
-        final = "recovered" if run.state == "running" and not run.interrupted else "cancelled"
+        live = run.state == rec.RunState.RUNNING and not run.interrupted
+        final = rec.RunState.RECOVERED if live else rec.RunState.CANCELLED
         try:
             service.engine.cancel(run.id, actor=actor, final=final, reason="the alert resolved")
         except NetopsError as exc:

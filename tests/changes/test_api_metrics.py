@@ -95,7 +95,9 @@ def test_rollout_progress_metrics(store: Store) -> None:
         {"index": 3, "devices": ["d"], "state": "pending"},
     ]
     records.create_change(store, "chg-live", "u", "r", False, waves)
-    rec = records.DeviceRecord("a", 1, "confirmed", None, None, [], {}, None, [], time.time(), 0.1)
+    rec = records.DeviceRecord(
+        "a", 1, records.DeviceOutcome.CONFIRMED, None, None, [], {}, None, [], time.time(), 0.1
+    )
     records.record_device(store, "chg-live", rec)
     registry = CollectorRegistry()
     registry.register(ChangesCollector(store))

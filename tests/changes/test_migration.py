@@ -39,7 +39,7 @@ def test_change_store_queries(db_url: str) -> None:
         rec = records.DeviceRecord(
             "kashgar-ce1",
             1,
-            "confirmed",
+            records.DeviceOutcome.CONFIRMED,
             None,
             "+ ntp server 127.1.0.1",
             ["ntp server 127.1.0.1"],
@@ -50,7 +50,8 @@ def test_change_store_queries(db_url: str) -> None:
             2.5,
         )
         records.record_device(store, change, rec, secrets=["s3cret"])
-        records.update_change(store, change, state="done")
+        assert records.finish_change(store, change, records.ChangeState.DONE, [], {"confirmed": 1})
+        assert not records.finish_change(store, change, records.ChangeState.HALTED, [], {})  # ended already
         assert records.get_change(store, change)["devices"][0]["outcome"] == "confirmed"
         assert [c["id"] for c in records.list_changes(store, device="kashgar-ce1")] == [change]
         assert records.outcome_counts(store) == {"confirmed": 1}

@@ -52,4 +52,4 @@ def test_list_show_and_plan_write_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "s").exists()  # no database was even created
     refused = runbook_cli("plan", "approve-flow", "--playbooks", str(PLAYBOOKS), "--inventory", str(inventory),
                           "--param", "site=atlantis", env=env)  # fmt: skip
-    assert refused.returncode == 1 and "no site named 'atlantis'" in refused.stderr
+    assert refused.returncode == 2 and "no site named 'atlantis'" in refused.stderr  # invalid input: usage
