@@ -174,6 +174,10 @@ def _alive(pid: int) -> bool:
             return False
     except ChildProcessError:
         pass
+    try:  # Linux: a process that has exited but is not reaped yet (by init, which may be slow) is gone
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
