@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from netops.api.deps import RuntimeDep
-from netops.errors import ConflictError, NetopsError, NotFoundError
 from netops.polling import queries
 
 router = APIRouter(tags=["status"])
@@ -22,9 +21,4 @@ class AckIn(BaseModel):
 
 @router.post("/incidents/{incident_id}/acknowledge")
 def acknowledge(rt: RuntimeDep, request: Request, incident_id: int, body: AckIn) -> dict[str, Any]:
-    try:
-        return queries.acknowledge(rt.store, incident_id, request.state.actor.name, body.note)
-    except (NotFoundError, ConflictError):
-        raise
-    except NetopsError as exc:  # "acknowledged already": polling/queries.py raises a bare NetopsError for now
-        raise ConflictError(str(exc)) from exc
+    return queries.acknowledge(rt.store, incident_id, request.state.actor.name, body.note)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from netops.changes import records
 from netops.changes.apply import record_result
 from netops.changes.diff import MASK, ConfigDiff, compare, mask, unavailable
 from netops.changes.push import Pusher, PushOptions, PushResult
+from netops.changes.records import ChangeState, DeviceOutcome
 from netops.changes.render import RenderedConfig
 from netops.changes.service import known_secrets
 from netops.drivers.cli import CliSession, Timeouts, register_secrets
@@ -43,7 +43,7 @@ from netops.store.db import Store
 log = logging.getLogger(__name__)
 
 LINES_TEMPLATE = "(lines)"  # the ``template`` of a lines change in its RenderedConfig and record
-DONE_OUTCOMES = frozenset({"confirmed", "unchanged"})
+DONE_OUTCOMES = frozenset({DeviceOutcome.CONFIRMED, DeviceOutcome.UNCHANGED})
 
 
 # -- the merge --------------------------------------------------------------------------------------------
@@ -191,9 +191,7 @@ async def push_lines(
         result.detail = mask(result.detail, change.secrets)
     record_result(store, change_id, 1, result, hidden)
     plan[0]["state"] = "done"
-    records.update_change(
-        store, change_id, state="done", finished_at=time.time(), summary={result.outcome: 1}, waves=plan
-    )
+    records.finish_change(store, change_id, ChangeState.DONE, plan, {result.outcome: 1})
     return change_id, result
 
 
@@ -218,14 +216,16 @@ async def rollback_lines(
     )
     if entry is None:
         raise NetopsError(f"change {change_id} did not touch device {device_id!r}")
-    if entry["outcome"] != "confirmed":
+    if entry["outcome"] != DeviceOutcome.CONFIRMED:
         return None, PushResult(
-            device_id, entry["outcome"], f"change {change_id} is {entry['outcome']}: nothing to undo"
+            device_id,
+            DeviceOutcome(entry["outcome"]),
+            f"change {change_id} is {entry['outcome']}: nothing to undo",
         )
     device = inventory.device(device_id)
     lines = inverse_lines(syntax_for(device.platform), entry["diff"] or "")
     if not lines:
-        return None, PushResult(device_id, "unchanged", "the recorded diff is empty")
+        return None, PushResult(device_id, DeviceOutcome.UNCHANGED, "the recorded diff is empty")
     change = LinesChange(
         device_id, tuple(lines), user, f"rollback of {change_id}", options=options or PushOptions()
     )

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from netops.changes.diff import mask
-from netops.errors import ConflictError, NotFoundError
+from netops.errors import NotFoundError
 from netops.store.db import Store
 from netops.store.schema import ConfigChange, ConfigChangeDevice, ConfigLock
 
@@ -105,22 +105,6 @@ def finish_change(
     """End a running change (done, halted, refused); False if it is not running (ended already)."""
     values = {"state": state, "finished_at": time.time(), "waves": waves, "summary": summary}
     return _applied(store, _running(change_id).values(**values))
-
-
-def update_change(
-    store: Store,
-    change_id: str,
-    *,
-    state: str,
-    finished_at: float,
-    summary: dict[str, int],
-    waves: list[dict[str, Any]],
-) -> None:
-    """Deprecated: ``finish_change`` (kept for ``lines.py`` until it calls that). ``finished_at`` is now."""
-    del finished_at
-    if not finish_change(store, change_id, ChangeState(state), waves, summary):
-        get_change(store, change_id)  # NotFoundError if there is no such change
-        raise ConflictError(f"change {change_id} is not running; it cannot become {state}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any
 
 import jinja2
 
-from netops.drivers.cli import register_secrets
+from netops.drivers.masking import register_secrets
 from netops.errors import SecretError
 from netops.errors import TemplateError as TemplateError
 from netops.inventory.models import Device, Inventory, SecretRef
@@ -54,18 +55,50 @@ class RenderedConfig:
 
 
 class _HashingLoader(jinja2.FileSystemLoader):
-    """A file loader that remembers the content hash of every template it reads (per render)."""
+    """A file loader that remembers the content hash of every template it reads."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(str(root))
-        self.read: dict[str, str] = {}
+        self.hashes: dict[str, str] = {}
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
-        self.read[template] = hashlib.sha256(source.encode()).hexdigest()
+        self.hashes[template] = hashlib.sha256(source.encode()).hexdigest()
         return source, filename, uptodate
+
+
+class _RecordingEnvironment(jinja2.Environment):
+    """One environment per ``Renderer`` (templates compiled once for every device); ``used`` collects the
+    templates one render loads, cached or not (the top template, includes, imports)."""
+
+    def __init__(self, loader: _HashingLoader) -> None:
+        super().__init__(
+            loader=loader,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            autoescape=False,  # configuration text, not HTML
+        )
+        self.hashing = loader
+        self._local = threading.local()  # renders may run in several threads at once
+
+    @property
+    def used(self) -> dict[str, str]:
+        used: dict[str, str] | None = getattr(self._local, "used", None)
+        if used is None:
+            used = self._local.used = {}
+        return used
+
+    def start_render(self) -> None:
+        self._local.used = {}
+
+    def _load_template(self, name: str, globals: Any) -> jinja2.Template:
+        template = super()._load_template(name, globals)
+        self.used[name] = self.hashing.hashes.get(name, "")
+        return template
 
 
 def _itf(value: str) -> IPv4Interface:
@@ -93,6 +126,8 @@ class Renderer:
         self.root = root or Path(inventory.directory) / TEMPLATES_DIR
         if not self.root.is_dir():
             raise TemplateError(f"no templates folder {self.root}")
+        self._env = _RecordingEnvironment(_HashingLoader(self.root))
+        self._env.filters.update(FILTERS)
 
     def template_for(self, device: Device) -> str:
         candidates = [
@@ -107,16 +142,8 @@ class Renderer:
     def render(self, device_id: str) -> RenderedConfig:
         device = self.inventory.device(device_id)
         name = self.template_for(device)
-        loader = _HashingLoader(self.root)
-        env = jinja2.Environment(
-            loader=loader,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            autoescape=False,  # configuration text, not HTML
-        )
-        env.filters.update(FILTERS)
+        env = self._env
+        env.start_render()
         used: set[str] = set()
 
         def secret(ref: str) -> str:
@@ -156,7 +183,7 @@ class Renderer:
         lines = [ln.rstrip() for ln in text.splitlines()]
         clean = "\n".join(ln for ln in lines if ln.strip()) + "\n"
         log.debug("%s: rendered %s (%d lines)", device.id, name, clean.count("\n"))
-        return RenderedConfig(device.id, clean, name, dict(loader.read), frozenset(used))
+        return RenderedConfig(device.id, clean, name, dict(env.used), frozenset(used))
 
 
 def _template_line(exc: BaseException, fallback: str) -> str:

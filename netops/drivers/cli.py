@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netmiko import BaseConnection, ConnectHandler
@@ -27,7 +27,8 @@ from netmiko.exceptions import (
 )
 from paramiko.ssh_exception import SSHException  # type: ignore[import-untyped]
 
-from netops.drivers.masking import SecretLogFilter
+from netops.drivers.masking import LOG_FILTER as LOG_FILTER
+from netops.drivers.masking import register_secrets as register_secrets
 from netops.errors import (
     AuthenticationFailed,
     CommandRejected,
@@ -40,16 +41,6 @@ from netops.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
-# netmiko logs every line written to a device at debug level: mask secrets there (values registered by
-# whoever types them: ``CliSession.open`` its password, the change engine the template secrets)
-LOG_FILTER = SecretLogFilter()
-for _name in ("netmiko", "paramiko"):
-    logging.getLogger(_name).addFilter(LOG_FILTER)
-
-
-def register_secrets(values: Iterable[str]) -> None:
-    """Values to mask in netmiko's log records from now on (secrets about to be typed into devices)."""
-    LOG_FILTER.register(values)
 
 
 # a configuration or display command failed: VRP "Error:", Comware " % ", IOS "% "

@@ -55,3 +55,16 @@ class SecretLogFilter(logging.Filter):
         if masked != message:
             record.msg, record.args = masked, None
         return True
+
+
+# netmiko logs every line written to a device at debug level: mask secrets there (values registered by
+# whoever types them: ``CliSession.open`` its password, the change engine the template secrets). Here, not in
+# ``drivers.cli``, so that registering a secret does not import netmiko.
+LOG_FILTER = SecretLogFilter()
+for _name in ("netmiko", "paramiko"):
+    logging.getLogger(_name).addFilter(LOG_FILTER)
+
+
+def register_secrets(values: Iterable[str]) -> None:
+    """Values to mask in netmiko's log records from now on (secrets about to be typed into devices)."""
+    LOG_FILTER.register(values)

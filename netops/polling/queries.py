@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from netops.errors import NetopsError, NotFoundError
+from netops.errors import ConflictError, NotFoundError
 from netops.inventory.topology import Failure, Topology
 from netops.store.db import Store
 from netops.store.schema import Incident, PollCycle, PollDevice, PollInterface, PollNeighbor
@@ -205,7 +205,7 @@ def acknowledge(store: Store, incident_id: int, who: str, note: str | None = Non
         if row is None:
             raise NotFoundError("incident", str(incident_id))
         if row.acknowledged_by is not None:
-            raise NetopsError(f"incident {incident_id} was acknowledged already by {row.acknowledged_by}")
+            raise ConflictError(f"incident {incident_id} was acknowledged already by {row.acknowledged_by}")
         row.acknowledged_by, row.acknowledged_at, row.ack_note = who, time.time(), (note or None)
         session.flush()
         return _incident(row)
