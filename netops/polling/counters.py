@@ -1,31 +1,48 @@
 """Raw device counters -> monotonic totals that Prometheus can take ``rate()`` of.
 
-Devices report counters that wrap (32-bit ifInOctets every ~34 s at 1 Gbit/s; 64-bit in theory) and restart
-from zero when the device reboots or an engineer clears them. Each poll adds the increase since the last
-poll to a running total:
-- after a reboot (sysUpTime went back), the counter restarted: the increase is the new value;
-- a 32-bit value below the last one wrapped, if the implied increase fits the interface speed over the
-  elapsed time (with 2x margin); otherwise it was reset;
-- a 64-bit value below the last one was reset (a 64-bit wrap takes decades), unless the last value sat in the
-  top 1/1024 of the range, which is a wrap.
+An exported counter is netops' own running total: it starts at the device's value on the first poll of an
+interface and then grows only by the deltas netops accepted, so a device reboot, an agent restart or a
+``reset counters`` never makes it jump or go back. Each poll compares the raw values with the last poll's:
+
+- a **discontinuity** drops the interval (no delta, no rate; the new raw values become the baseline):
+  the device restarted (sysUpTime went back), the interface's ifCounterDiscontinuityTime changed, a counter
+  went back without being a plausible wrap, or an octet delta would mean more than the interface speed
+  (ifHighSpeed) over the elapsed time;
+- a 32-bit counter below the last value wrapped if the implied increase is plausible (octets: within the
+  interface speed over the elapsed time; other counters: less than half the range);
+- a 64-bit counter below the last value wrapped only if the last value sat in the top 1/1024 of the range
+  (a 64-bit wrap takes decades at line rate).
+
+So no rate above the interface speed is ever stored or exported.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 COUNTERS = ("in_octets", "out_octets", "in_errors", "out_errors", "in_discards", "out_discards")
 _OCTETS = ("in_octets", "out_octets")
 
 
-def increase(prev: int, cur: int, bits: int, *, rebooted: bool, max_increase: float | None = None) -> int:
-    """How much a counter grew between two polls."""
-    if rebooted:
-        return cur
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The outcome of one poll for one interface: new totals, and whether the interval was accepted (its
+    deltas added, a rate may be computed) or dropped (``reason`` says why)."""
+
+    totals: dict[str, int]
+    accepted: bool
+    reason: str | None = None  # "reboot", "discontinuity", "backwards", "above-speed", "no-time"
+
+
+def increase(prev: int, cur: int, bits: int, *, max_increase: float | None = None) -> int | None:
+    """How much a counter grew between two polls, or None when it did not grow plausibly (a reset)."""
     if cur >= prev:
         return cur - prev
     wrapped = cur + 2**bits - prev
     if bits == 32:
-        return wrapped if max_increase is None or wrapped <= max_increase else cur
-    return wrapped if prev >= 2**bits - 2 ** (bits - 10) else cur
+        limit = max_increase if max_increase is not None else 2**31
+        return wrapped if wrapped <= limit else None
+    return wrapped if prev >= 2**bits - 2 ** (bits - 10) else None
 
 
 def advance(
@@ -37,22 +54,37 @@ def advance(
     rebooted: bool,
     elapsed_s: float,
     speed_bps: int,
-) -> dict[str, int]:
+) -> Step:
     """New totals for one interface. The first poll starts the totals at the device's values."""
     if raw_prev is None or totals_prev is None:
-        return dict(raw_now)
+        return Step({name: raw_now.get(name, 0) for name in COUNTERS}, accepted=False, reason="first")
+    kept = {name: totals_prev.get(name, 0) for name in COUNTERS}
+    if rebooted:
+        return Step(kept, accepted=False, reason="reboot")
+    if discontinuity(raw_prev, raw_now):
+        return Step(kept, accepted=False, reason="discontinuity")
+    if elapsed_s <= 0:
+        return Step(kept, accepted=False, reason="no-time")
+    octet_limit = speed_bps / 8 * elapsed_s if speed_bps > 0 else None
     out: dict[str, int] = {}
     for name in COUNTERS:
         cur = raw_now.get(name, 0)
         prev = raw_prev.get(name, cur)
-        bits = 64 if (name in _OCTETS and hc) else 32
-        limit = None
-        if name in _OCTETS and speed_bps > 0 and elapsed_s > 0:
-            limit = 2 * speed_bps / 8 * elapsed_s
-        out[name] = totals_prev.get(name, 0) + increase(
-            prev, cur, bits, rebooted=rebooted, max_increase=limit
-        )
-    return out
+        octets = name in _OCTETS
+        bits = 64 if (octets and hc) else 32
+        delta = increase(prev, cur, bits, max_increase=octet_limit if octets else None)
+        if delta is None:
+            return Step(kept, accepted=False, reason="backwards")
+        if octets and octet_limit is not None and delta > octet_limit:
+            return Step(kept, accepted=False, reason="above-speed")
+        out[name] = kept[name] + delta
+    return Step(out, accepted=True)
+
+
+def discontinuity(raw_prev: dict[str, int], raw_now: dict[str, int]) -> bool:
+    """ifCounterDiscontinuityTime changed (RFC 2863): the interface's counters were reset or re-created."""
+    before, now = raw_prev.get("discontinuity"), raw_now.get("discontinuity")
+    return before is not None and now is not None and before != now
 
 
 def rebooted(prev_uptime_s: float | None, uptime_s: float | None) -> bool:

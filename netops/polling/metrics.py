@@ -1,8 +1,9 @@
 """Polling metrics, built from the store at scrape time (``PollingCollector``).
 
 Labels are inventory ids (device, interface, site, prefecture, role, platform, protocol, peer, job) and fixed
-sets (status, reason): bounded by the inventory, never free text. Counters are netops' monotonic totals, so
-device counter wraps and reboots never make them go backwards.
+sets (status, reason): bounded by the inventory, never free text. Interface counters are netops' own running
+totals of accepted deltas (``counters.py``): a device reboot or counter reset never makes them jump or go back,
+and they never grow faster than the interface speed.
 """
 
 from __future__ import annotations

@@ -158,11 +158,13 @@ def _interfaces(session: Session, samples: Sequence[DeviceSample], restarted: se
             raw_now = {name: int(getattr(itf, name)) for name in COUNTERS}
             row = existing.get((s.device, itf.index))
             if row is None:
-                row = PollInterface(device=s.device, if_index=itf.index, raw=raw_now, totals=dict(raw_now))
+                step = advance(None, None, raw_now, hc=itf.hc, rebooted=False, elapsed_s=0, speed_bps=0)
+                row = PollInterface(device=s.device, if_index=itf.index, raw=raw_now, totals=step.totals)
                 session.add(row)
             else:
-                elapsed = max(0.0, s.polled_at - row.updated_at)
-                totals = advance(
+                # a dropped interval (reboot, discontinuity, above the speed) adds nothing and has no rate
+                elapsed = s.polled_at - row.updated_at
+                step = advance(
                     row.raw,
                     row.totals,
                     raw_now,
@@ -171,10 +173,11 @@ def _interfaces(session: Session, samples: Sequence[DeviceSample], restarted: se
                     elapsed_s=elapsed,
                     speed_bps=itf.speed_bps,
                 )
-                if elapsed > 0:
-                    row.in_bps = (totals["in_octets"] - row.totals.get("in_octets", 0)) * 8 / elapsed
-                    row.out_bps = (totals["out_octets"] - row.totals.get("out_octets", 0)) * 8 / elapsed
-                row.totals, row.raw = totals, raw_now
+                row.in_bps = row.out_bps = None
+                if step.accepted:
+                    row.in_bps = (step.totals["in_octets"] - row.totals.get("in_octets", 0)) * 8 / elapsed
+                    row.out_bps = (step.totals["out_octets"] - row.totals.get("out_octets", 0)) * 8 / elapsed
+                row.totals, row.raw = step.totals, raw_now
             row.name, row.alias, row.admin_up, row.oper_up = itf.name, itf.alias, itf.admin_up, itf.oper_up
             row.speed_bps, row.hc, row.updated_at = itf.speed_bps, itf.hc, s.polled_at
 
