@@ -8,6 +8,7 @@ that. ``netops lab fault ...`` and the lab's control API (``lab/control.py``) bo
 | --- | --- | --- | --- |
 | link-down | link id or an end `device:interface` | - | both ends oper-down; cut-off devices stop answering |
 | node-down | device | - | the device answers nothing; its links go down; uptime restarts when cleared |
+| reboot | device | - | the device restarts now: sysUpTime and its counters from zero (clearing it undoes nothing) |
 | on-battery | device with `ups: true` | minutes (45) | UPS-MIB upsOutputSource = battery(5) |
 | high-cpu | device | percent (95) | CPU usage at the vendor OIDs and in `display cpu-usage` |
 | if-errors | `device:interface` | rate (50 per second) | ifInErrors rises |
@@ -33,6 +34,7 @@ from netops.lab.state import DeviceState, Impairment, LabWorld
 KINDS = (
     "link-down",
     "node-down",
+    "reboot",
     "on-battery",
     "high-cpu",
     "if-errors",
@@ -131,6 +133,10 @@ class FaultBook:
         dev = self._device(target).device.id
         self.world.set_node_down(dev, True)
         return lambda: self.world.set_node_down(dev, False)
+
+    def _reboot(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+        self.world.reboot(self._device(target).device.id)
+        return lambda: None  # a reboot cannot be undone
 
     def _on_battery(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
         state = self._device(target)

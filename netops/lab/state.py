@@ -75,6 +75,12 @@ class InterfaceState:
             if was != self.oper_up:
                 self.last_change = now
 
+    def restart_counters(self, now: float) -> None:
+        """The device rebooted: every counter starts again from zero."""
+        self.acc_in = self.acc_out = self.acc_errors = 0.0
+        self.discards = 0
+        self.since = now
+
     def set_error_rate(self, per_s: float, now: float | None = None) -> None:
         self._advance(time.time() if now is None else now)
         self.error_rate_per_s = per_s
@@ -278,3 +284,11 @@ class LabWorld:
                 itf.set_link(True)
         state.node_down = down
         self.recompute()
+
+    def reboot(self, device: str, now: float | None = None) -> None:
+        """The device restarts now: sysUpTime (and the SNMP engine's boots) and its counters start again."""
+        now = time.time() if now is None else now
+        state = self.devices[self.inventory.device(device).id]
+        state.boot_time = now
+        for itf in state.interfaces:
+            itf.restart_counters(now)
