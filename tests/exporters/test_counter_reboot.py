@@ -8,6 +8,7 @@ seen."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -18,6 +19,7 @@ CORE_LINK = 'device=~"centre-core[12]",interface="GigabitEthernet0/0/9"'  # 1 Gb
 
 
 def rate_now(prometheus: Prometheus, device: str) -> float:
+    """The current receive rate of ``device``'s 1 Gbit/s core port, 0 without a sample."""
     got = prometheus.query(
         f'rate(netops_interface_receive_bytes_total{{device="{device}",interface="GigabitEthernet0/0/9"}}[5s])'
     )
@@ -25,8 +27,11 @@ def rate_now(prometheus: Prometheus, device: str) -> float:
 
 
 def test_reboots_never_push_rate_above_line_rate(netops: Netops, prometheus: Prometheus) -> None:
+    def counting(device: str) -> Callable[[], bool]:
+        return lambda: rate_now(prometheus, device) > 0
+
     for device in ("centre-core1", "centre-core2"):
-        wait_for(f"a rate on {device}'s core port", lambda d=device: rate_now(prometheus, d) > 0, timeout=30)
+        wait_for(f"a rate on {device}'s core port", counting(device), timeout=30)
     started = time.time()
 
     def fault(kind: str, target: str) -> int:
@@ -47,9 +52,7 @@ def test_reboots_never_push_rate_above_line_rate(netops: Netops, prometheus: Pro
     wait_for("Prometheus to see both restarts", rebooted, timeout=60)
     # counting again after the restart: a few polls with a rate
     for device in ("centre-core1", "centre-core2"):
-        wait_for(
-            f"a rate on {device} after its restart", lambda d=device: rate_now(prometheus, d) > 0, timeout=30
-        )
+        wait_for(f"a rate on {device} after its restart", counting(device), timeout=30)
     time.sleep(6)  # three more polls, six more scrapes
 
     span = f"{int(time.time() - started) + 30}s"
