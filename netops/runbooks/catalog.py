@@ -20,8 +20,9 @@ from netops.errors import NotFoundError, Problem
 from netops.errors import RunbookError as RunbookError
 from netops.inventory.yamlsource import LineDict, LineList, line_at, read_yaml
 from netops.runbooks import expr
+from netops.runbooks.readonly import first_word_problem
 from netops.runbooks.schema import (
-    READ_ONLY,
+    PLATFORM_KEYS,
     AlertTriggerSpec,
     CheckStep,
     CommandStep,
@@ -124,7 +125,7 @@ def _texts(step: Any) -> list[tuple[str, str, bool]]:
     out: list[tuple[str, str, bool]] = []
     if step.when:
         out.append(("when", step.when, True))
-    for name in ("device", "message", "template", "prompt", "webhook"):
+    for name in ("device", "message", "template", "prompt"):
         value = getattr(step, name, None)
         if isinstance(value, str):
             out.append((name, value, False))
@@ -215,20 +216,15 @@ def _check(spec: RunbookSpec, raw: LineDict, file: str, problems: list[Problem])
             if isinstance(step, CommandStep):
                 lists = step.commands if isinstance(step.commands, dict) else {"": step.commands}
                 for key, cmds in lists.items():
-                    if key and key not in (
-                        "default",
-                        "huawei_vrp8",
-                        "huawei_vrp5",
-                        "h3c_comware7",
-                        "cisco_ios",
-                    ):
+                    if key and key not in PLATFORM_KEYS:
                         add([*base, "commands", key], f"{section}.{i}.commands.{key}", "unknown platform")
                     for cmd in cmds:
-                        if not READ_ONLY.match(cmd):
+                        why = first_word_problem(cmd, key or None)
+                        if why:
                             add(
                                 [*base, "commands"],
                                 f"{section}.{i}.commands",
-                                f"{cmd!r} is not read-only (display/show/ping/tracert); use config_push",
+                                f"{why}; use config_push to change a device",
                             )
             probes = (
                 [step]
@@ -238,8 +234,9 @@ def _check(spec: RunbookSpec, raw: LineDict, file: str, problems: list[Problem])
                 else []
             )
             for probe in probes:
-                if probe.command and not READ_ONLY.match(probe.command):
-                    add([*base], f"{section}.{i}.command", f"{probe.command!r} is not read-only")
+                why = first_word_problem(probe.command, None) if probe.command else None
+                if why:
+                    add([*base], f"{section}.{i}.command", why)
 
     for i, trig in enumerate(spec.triggers):
         if isinstance(trig, (AlertTriggerSpec, EventTriggerSpec)):

@@ -1,8 +1,9 @@
 """The shape of a runbook YAML file (``playbooks/*.yaml``), exactly as written, validated by pydantic.
 
 Every key is declared (``extra="forbid"``). Steps are a union discriminated by ``kind``. Text fields named
-``device``, ``command(s)``, ``message``, ``template``, ``prompt``, ``webhook`` and trigger ``params`` are Jinja
-templates; ``when``, ``expect`` and ``concurrency`` are expressions; both are checked for syntax and for the
+``device``, ``command(s)``, ``message``, ``template``, ``prompt`` and trigger ``params`` are Jinja templates
+(a notify step's ``webhook`` is not: it names a target the service is configured with); ``when``, ``expect``
+and ``concurrency`` are expressions; both are checked for syntax and for the
 parameters and steps they name by ``catalog.py``, which also gives every problem its file and line.
 See docs/runbooks.md for the format with examples.
 """
@@ -10,7 +11,7 @@ See docs/runbooks.md for the format with examples.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
@@ -20,11 +21,14 @@ Seconds = Annotated[float, Field(gt=0, le=7 * 86400)]
 OnFailure = Annotated[str, StringConstraints(pattern=r"^(abort|continue|rollback|goto:[a-z0-9][a-z0-9-]*)$")]
 OnTimeout = Annotated[str, StringConstraints(pattern=r"^(abort|continue|goto:[a-z0-9][a-z0-9-]*)$")]
 
-PARAM_TYPES = ("string", "int", "bool", "enum", "regex", "site", "device", "link", "room", "secret")
+ParamType = Literal[
+    "string", "int", "bool", "enum", "regex", "site", "device", "link", "room", "interface", "ip", "secret"
+]
+PARAM_TYPES: tuple[str, ...] = get_args(ParamType)
 INVENTORY_TYPES = ("site", "device", "link", "room")
 PLATFORM_KEYS = ("default", "huawei_vrp8", "huawei_vrp5", "h3c_comware7", "cisco_ios")
-# the first word of every command a `command` or `cli` check may send: nothing here changes a device
-READ_ONLY = re.compile(r"^\s*(display|show|ping|tracert|traceroute|dir)\b", re.IGNORECASE)
+# a notify step's webhook: the name of a target configured in the service (secret ``notify-webhook-<name>``)
+NOTIFY_TARGET = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 class Spec(BaseModel):
@@ -33,7 +37,7 @@ class Spec(BaseModel):
 
 class ParamSpec(Spec):
     name: Name
-    type: Literal["string", "int", "bool", "enum", "regex", "site", "device", "link", "room", "secret"]
+    type: ParamType
     description: str | None = None
     required: bool = True
     default: str | int | bool | None = None
@@ -135,7 +139,7 @@ class WaitUntilStep(StepBase):
 
 class InputSpec(Spec):
     name: Name
-    type: Literal["string", "int", "regex", "enum"] = "string"
+    type: Literal["string", "int", "regex", "enum", "interface", "ip"] = "string"
     pattern: str | None = None
     values: list[str] | None = None
     required: bool = True
@@ -153,13 +157,18 @@ class ManualConfirmStep(StepBase):
 class NotifyStep(StepBase):
     kind: Literal["notify"]
     message: str
-    webhook: str | None = None
+    webhook: str | None = None  # a configured target's name (never a URL, never a template)
     email: list[str] | None = None  # sent only when the engine has a mail sender
 
     @model_validator(mode="after")
     def _somewhere(self) -> NotifyStep:
         if not self.webhook and not self.email:
             raise ValueError("notify needs 'webhook' or 'email'")
+        if self.webhook is not None and not NOTIFY_TARGET.match(self.webhook):
+            raise ValueError(
+                f"webhook names a notification target configured in the service (a slug such as 'noc', whose "
+                f"URL is the secret notify-webhook-<name>), not a URL or a template; found {self.webhook!r}"
+            )
         return self
 
 

@@ -11,15 +11,18 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from netops.errors import NetopsError
+from jinja2 import TemplateError
+
+from netops.errors import NetopsError, SecretError
 from netops.errors import StepCancelled as StepCancelled
 from netops.errors import StepFailed as StepFailed
-from netops.runbooks import actions
+from netops.inventory.models import SecretRef
+from netops.runbooks import actions, expr
 from netops.runbooks import records as rec
 from netops.runbooks.expr import ExpressionError, evaluate, render
+from netops.runbooks.readonly import command_problem, control_characters
 from netops.runbooks.records import RunState, StepState
 from netops.runbooks.schema import (
-    READ_ONLY,
     CheckStep,
     CommandStep,
     ConfigPushStep,
@@ -50,12 +53,51 @@ async def pause(engine: Engine, live: Live, seconds: float) -> None:
         rec.beat(engine.store, live.run_id)
 
 
+def _one_line(value: Any) -> Any:
+    bad = control_characters(str(value))
+    if bad:
+        raise StepFailed(
+            f"refused, nothing was sent: a value rendered into a device line holds control characters "
+            f"({', '.join(sorted(set(bad)))})"
+        )
+    return value
+
+
+# templates whose output goes to a device: every {{ value }} must stay on its line (no newline, no control)
+_DEVICE_ENV = expr._ENV.overlay(finalize=_one_line)
+
+
+def render_device(template: str, context: dict[str, Any]) -> str:
+    """Render a command, a configuration template or a device id; a value with a control character fails the
+    step before anything is sent (a rendered newline would be another command)."""
+    if "{{" not in template and "{%" not in template:
+        return template
+    try:
+        return str(_DEVICE_ENV.from_string(template).render(**context))
+    except TemplateError as exc:
+        raise ExpressionError(f"cannot render {template!r}: {exc}") from exc
+
+
+def guard(commands: list[str], platform: str) -> None:
+    """Refuse the step unless every rendered command is one read-only line for ``platform`` (nothing is sent)."""
+    bad = [(c, why) for c in commands if (why := command_problem(c, platform))]
+    if bad:
+        raise StepFailed(
+            "refused, nothing was sent: " + "; ".join(f"rendered command {c[:80]!r} {why}" for c, why in bad)
+        )
+
+
+def notify_secret(target: str) -> SecretRef:
+    """Where a notify target's URL is configured: the secret ``notify-webhook-<target>``."""
+    return SecretRef(f"notify-webhook-{target}")
+
+
 async def observe(tools: actions.Tools, live: Live, probe: Probe) -> tuple[bool, dict[str, Any]]:
     ctx = live.context(tools.inventory())
-    device = render(probe.device, ctx)
-    command = render(probe.command, ctx) if probe.command else None
-    if command and not READ_ONLY.match(command):
-        raise StepFailed(f"rendered command {command!r} is not read-only")
+    device = render_device(probe.device, ctx)
+    command = render_device(probe.command, ctx) if probe.command else None
+    if command is not None:
+        guard([command], tools.device(device).platform.value)
     result = await actions.read(tools, probe.via, device, command)
     ok = bool(evaluate(probe.expect, {**ctx, "result": result}))
     return ok, {"device": device, "result": result, "expect": probe.expect, "met": ok}
@@ -70,17 +112,15 @@ async def _check(engine: Engine, live: Live, step: CheckStep, _record: int) -> d
 
 async def _command(engine: Engine, live: Live, step: CommandStep, _record: int) -> dict[str, Any]:
     ctx = live.context(engine.tools.inventory())
-    dev = engine.tools.device(render(step.device, ctx))
+    dev = engine.tools.device(render_device(step.device, ctx))
     if isinstance(step.commands, list):
         raw = step.commands
     else:
         raw = step.commands.get(dev.platform.value, step.commands.get("default", []))
-    commands = [render(c, ctx) for c in raw]
+    commands = [render_device(c, ctx) for c in raw]
     if not commands:
         raise StepFailed(f"no commands for platform {dev.platform.value}")
-    bad = [c for c in commands if not READ_ONLY.match(c)]
-    if bad:
-        raise StepFailed(f"rendered commands are not read-only: {bad}")
+    guard(commands, dev.platform.value)
     outputs = await actions.run_commands(engine.tools, dev, commands)
     return {
         "device": dev.id,
@@ -90,8 +130,8 @@ async def _command(engine: Engine, live: Live, step: CommandStep, _record: int) 
 
 async def _push(engine: Engine, live: Live, step: ConfigPushStep, _record: int) -> dict[str, Any]:
     ctx = live.context(engine.tools.inventory())
-    device = engine.tools.device(render(step.device, ctx)).id
-    lines = [line for line in render(step.template, ctx).splitlines() if line.strip()]
+    device = engine.tools.device(render_device(step.device, ctx)).id
+    lines = [line for line in render_device(step.template, ctx).splitlines() if line.strip()]
     if engine.tools.pusher is None:
         raise StepFailed("no change engine is connected to the runbook engine (config_push unavailable)")
     request = actions.PushRequest(
@@ -145,11 +185,8 @@ async def _notify(engine: Engine, live: Live, step: NotifyStep, _record: int) ->
     ctx = live.context(engine.tools.inventory())
     message = live.masker.text(render(step.message, ctx))
     out: dict[str, Any] = {"message": message}
-    if step.webhook:
-        url = render(step.webhook, ctx)
-        payload = {"run": live.run_id, "runbook": live.runbook.id, "step": step.id, "message": message,
-                   "severity": live.runbook.spec.severity}  # fmt: skip
-        out["webhook"] = {"url": url, "status": await actions.post_webhook(url, payload, step.timeout)}
+    if step.webhook:  # a target configured in the service, never a URL from the run's parameters
+        out["webhook"] = await _post(engine, live, step, message)
     if step.email:
         if engine.tools.mailer is None:
             out["email"] = "not sent: no mail sender configured"
@@ -157,6 +194,26 @@ async def _notify(engine: Engine, live: Live, step: NotifyStep, _record: int) ->
             await engine.tools.mailer.send(step.email, f"[netops] {live.runbook.spec.title}", message)
             out["email"] = f"sent to {len(step.email)}"
     return out
+
+
+async def _post(engine: Engine, live: Live, step: NotifyStep, message: str) -> dict[str, Any]:
+    target = str(step.webhook)
+    ref = notify_secret(target)
+    try:
+        url = engine.tools.secrets.get(ref) if engine.tools.secrets.has(ref) else None
+    except SecretError as exc:
+        raise StepFailed(f"notify target {target!r}: {exc}") from None
+    if url is None:
+        return {"target": target, "sent": False, "detail": f"not sent: no URL configured ({ref.name})"}
+    if not url.startswith(("http://", "https://")):
+        raise StepFailed(f"notify target {target!r}: the secret {ref.name} is not an http(s) URL")
+    payload = {"run": live.run_id, "runbook": live.runbook.id, "step": step.id, "message": message,
+               "severity": live.runbook.spec.severity}  # fmt: skip
+    try:
+        status = await actions.post_webhook(url, payload, step.timeout)
+    except NetopsError as exc:  # the URL may carry a token: the target's name stands for it
+        raise StepFailed(f"notify target {target!r}: {str(exc).replace(url, '<' + target + '>')}") from None
+    return {"target": target, "sent": True, "status": status}
 
 
 async def _child(engine: Engine, live: Live, step: RunbookStep, record: int) -> dict[str, Any]:

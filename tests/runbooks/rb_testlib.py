@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,8 @@ from netops.lab.testing import write_secrets as write_secrets_file
 from netops.runbooks.actions import ConfigPusher, PushOutcome, PushRequest, Tools
 from netops.runbooks.catalog import load_catalog
 from netops.runbooks.service import RunbookService
-from netops.secrets import SecretStore
+from netops.runbooks.steps import notify_secret
+from netops.secrets import SecretStore, env_name
 from netops.store.db import open_store
 
 T = TypeVar("T")
@@ -95,14 +97,28 @@ class Webhook:
     def messages(self) -> list[str]:
         return [str(m.get("message")) for m in self.received]
 
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment that configures this receiver as its notify target (for processes)."""
+        return {k: v for k, v in os.environ.items() if k.startswith("NETOPS_SECRET_NOTIFY_WEBHOOK_")}
+
 
 @contextmanager
-def webhook() -> Iterator[Webhook]:
+def webhook(target: str = "hook") -> Iterator[Webhook]:
+    """A receiver configured as the notify target ``target`` (the secret ``notify-webhook-<target>``, given
+    through its environment variable while the receiver runs: processes started meanwhile inherit it)."""
     hook = Webhook()
     hook.thread.start()
+    variable = env_name(notify_secret(target).name)
+    before = os.environ.get(variable)
+    os.environ[variable] = hook.url
     try:
         yield hook
     finally:
+        if before is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = before
         hook.server.shutdown()
         hook.server.server_close()
         hook.thread.join(5)

@@ -40,7 +40,7 @@ def test_list_show_and_plan_write_nothing(tmp_path: Path) -> None:
         "NETOPS_STATE_DIR": str(tmp_path / "s"),
     }
     planned = runbook_cli("run", "approve-flow", "--dry-run", "--playbooks", str(PLAYBOOKS), "--inventory",
-                          str(inventory), "--param", "site=hami", "--param", "hook=http://127.0.0.1:9/x",
+                          str(inventory), "--param", "site=hami",
                           "--param", "token=t0p-s3cret-v4lue", "--json", env=env)  # fmt: skip
     assert planned.returncode == 0, planned.stderr
     plan = json.loads(planned.stdout)

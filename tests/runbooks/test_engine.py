@@ -38,9 +38,7 @@ def test_approval_flow_masks_secrets_and_records_who_approved(tmp_path: Path) ->
 
     async def scenario() -> rec.RunView:
         with webhook() as hook:
-            run_id = svc.start(
-                "approve-flow", {"site": "hami", "hook": hook.url, "token": SECRET}, actor="alice"
-            )
+            run_id = svc.start("approve-flow", {"site": "hami", "token": SECRET}, actor="alice")
             run = await wait_state(svc, run_id, "waiting")
             assert run.cursor == "approve"
             with pytest.raises(Forbidden, match="needs engineer"):
@@ -67,7 +65,7 @@ def test_approval_flow_masks_secrets_and_records_who_approved(tmp_path: Path) ->
 
     done = asyncio.run(scenario())
     assert done.state == "succeeded"
-    assert done.params == {"site": "hami", "hook": done.params["hook"], "token": "********"}
+    assert done.params == {"site": "hami", "token": "********"}
     steps = rec.steps_of(svc.store, done.id)
     assert [(s.step, s.state) for s in steps] == [
         ("announce", "succeeded"), ("polled", "succeeded"), ("approve", "succeeded"), ("done", "succeeded"),
@@ -93,7 +91,7 @@ def test_failure_retries_goto_when_and_finally(tmp_path: Path) -> None:
 
     async def scenario() -> rec.RunView:
         with webhook() as hook:
-            run_id = svc.start("failing", {"hook": hook.url}, actor="alice")
+            run_id = svc.start("failing", {}, actor="alice")
             done = await svc.wait(run_id)
             assert hook.messages() == ["first", "fallback after failed", "cleanup"]
             return done
@@ -114,7 +112,7 @@ def test_resume_from_failed_step_does_not_repeat_finished_steps(tmp_path: Path) 
 
     async def scenario() -> tuple[rec.RunView, list[str]]:
         with webhook() as hook:
-            run_id = svc.start("failing", {"hook": hook.url}, actor="alice")
+            run_id = svc.start("failing", {}, actor="alice")
             await svc.wait(run_id)
             with pytest.raises(RunConflict, match="no step 'nope'"):
                 svc.engine.prepare_resume(run_id, "nope")
@@ -138,10 +136,10 @@ def test_cancel_a_waiting_run_and_concurrency_key(tmp_path: Path) -> None:
 
     async def scenario() -> rec.RunView:
         with webhook() as hook:
-            run_id = svc.start("approve-flow", {"site": "hami", "hook": hook.url}, actor="alice")
+            run_id = svc.start("approve-flow", {"site": "hami"}, actor="alice")
             await wait_state(svc, run_id, "waiting")
             with pytest.raises(RunConflict, match=f"run {run_id} of approve-flow is active"):
-                svc.start("approve-flow", {"site": "hami", "hook": hook.url}, actor="bob")
+                svc.start("approve-flow", {"site": "hami"}, actor="bob")
             svc.engine.cancel(run_id, actor="bob")
             done = await svc.wait(run_id)
             assert hook.messages() == ["starting at hami with token None", "run over"]
@@ -158,9 +156,10 @@ def test_cancel_a_waiting_run_and_concurrency_key(tmp_path: Path) -> None:
 def test_parameters_are_checked(tmp_path: Path) -> None:
     svc = service(tmp_path)
     with pytest.raises(ParamError) as info:
-        svc.engine.create_run("approve-flow", {"site": "atlantis", "colour": "red"}, actor="alice")
+        svc.engine.create_run("approve-flow", {"colour": "red"}, actor="alice")
     text = str(info.value)
-    assert "unknown parameter 'colour'" in text and "no site named 'atlantis'" in text
-    assert "parameter 'hook' (string) is required" in text
+    assert "unknown parameter 'colour'" in text and "parameter 'site' (site) is required" in text
+    with pytest.raises(ParamError, match="no site named 'atlantis'"):
+        svc.engine.create_run("approve-flow", {"site": "atlantis"}, actor="alice")
     assert rec.list_runs(svc.store) == []
     svc.store.close()

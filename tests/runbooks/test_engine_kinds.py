@@ -43,7 +43,7 @@ def test_alert_proposes_then_child_run_timeout_and_rollback(tmp_path: Path) -> N
         with webhook() as hook:
             payload = {"version": "4", "status": "firing", "alerts": [
                 {"status": "firing", "fingerprint": "f1", "labels": {"alertname": "TestAlert", "team": "network",
-                 "device": "hami-ce1"}, "annotations": {"hook": hook.url}},
+                 "device": "hami-ce1"}},
                 {"status": "firing", "fingerprint": "f2", "labels": {"alertname": "TestAlert", "team": "video"}},
             ]}  # fmt: skip
             (result,) = handle_alertmanager(svc, payload)
@@ -88,8 +88,8 @@ def test_secrets_stay_out_of_the_logs(tmp_path: Path, caplog: pytest.LogCaptureF
     caplog.set_level(logging.DEBUG)
 
     async def scenario() -> rec.RunView:
-        with webhook() as hook:
-            run_id = svc.start("approve-flow", {"site": "hami", "hook": hook.url, "token": secret}, actor="a")
+        with webhook():
+            run_id = svc.start("approve-flow", {"site": "hami", "token": secret}, actor="a")
             async with asyncio.timeout(10):
                 while rec.get_run(svc.store, run_id).state != "waiting":  # noqa: ASYNC110
                     await asyncio.sleep(0.02)

@@ -39,8 +39,9 @@ def test_killed_run_resumes_without_repeating_finished_steps(tmp_path: Path) -> 
     }  # fmt: skip
     env.pop("NETOPS_DATABASE_URL")
     with webhook() as hook, (tmp_path / "cli.log").open("wb") as log:
+        env.update(hook.env)  # the notify target hook: this receiver
         proc = subprocess.Popen(
-            [sys.executable, "-c", CLI, "run", "approve-flow", "--param", "site=hami", "--param", f"hook={hook.url}",
+            [sys.executable, "-c", CLI, "run", "approve-flow", "--param", "site=hami",
              "--as", "duty"],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -98,8 +99,9 @@ def test_service_start_hook_continues_runs_a_killed_process_left(tmp_path: Path)
            "NETOPS_STATE_DIR": str(state), "NETOPS_PLAYBOOKS": str(PLAYBOOKS)}  # fmt: skip
     env.pop("NETOPS_DATABASE_URL", None)
     with webhook() as hook:
+        env.update(hook.env)  # the notify target hook: this receiver
         proc = subprocess.Popen(
-            [sys.executable, "-c", CLI, "run", "approve-flow", "--param", "site=hami", "--param", f"hook={hook.url}"],
+            [sys.executable, "-c", CLI, "run", "approve-flow", "--param", "site=hami"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:

@@ -73,13 +73,11 @@ def test_core_cpu_high_collects_evidence_then_approved_mitigation(tmp_path: Path
 def test_ups_on_battery_reports_minutes_and_waits_for_mains(tmp_path: Path) -> None:
     inv, secrets, _ = lab_inventory(tmp_path)
     svc = build_service(tmp_path, inv, secrets, SHIPPED)
-    with running_lab(inv, secrets, ["hami-ce1"], ssh=[]) as lab, webhook() as hook:
+    with running_lab(inv, secrets, ["hami-ce1"], ssh=[]) as lab, webhook("noc") as hook:
         fault = lab.loop.call(lambda: lab.faults.apply("on-battery", "hami-ce1", {"minutes": 37}))
 
         async def scenario() -> rec.RunView:
-            run_id = svc.start(
-                "ups-on-battery", {"site": "hami", "notify_webhook": hook.url}, actor="alertmanager"
-            )
+            run_id = svc.start("ups-on-battery", {"site": "hami"}, actor="alertmanager")
             clear = {"wait-mains": lambda: lab.loop.call(lambda: lab.faults.clear(fault.id))}
             answers: Answers = {"conference": (Role.OPERATOR, {"action": "moved-to-audio"})}
             return await drive(svc, run_id, answers, clear)
@@ -95,13 +93,11 @@ def test_ups_on_battery_reports_minutes_and_waits_for_mains(tmp_path: Path) -> N
 def test_county_unreachable_diagnoses_node_and_recovers(tmp_path: Path) -> None:
     inv, secrets, _ = lab_inventory(tmp_path)
     svc = build_service(tmp_path, inv, secrets, SHIPPED)
-    with running_lab(inv, secrets, ["hami-ce1", "hami-yiwu-ce1"], ssh=[]) as lab, webhook() as hook:
+    with running_lab(inv, secrets, ["hami-ce1", "hami-yiwu-ce1"], ssh=[]) as lab, webhook("noc") as hook:
         fault = lab.loop.call(lambda: lab.faults.apply("node-down", "hami-yiwu-ce1"))
 
         async def scenario() -> rec.RunView:
-            run_id = svc.start(
-                "county-unreachable", {"site": "hami-yiwu", "notify_webhook": hook.url}, actor="am"
-            )
+            run_id = svc.start("county-unreachable", {"site": "hami-yiwu"}, actor="am")
             clear = {"wait-recovery": lambda: lab.loop.call(lambda: lab.faults.clear(fault.id))}
             answers: Answers = {"diagnose": (Role.OPERATOR, {"cause": "power", "note": "mains cut in Yiwu"})}
             return await drive(svc, run_id, answers, clear)
@@ -121,7 +117,7 @@ def test_room_turning_red_starts_the_room_runbook_from_the_event_bus(tmp_path: P
     inv, secrets, _ = lab_inventory(tmp_path)
     svc = build_service(tmp_path, inv, secrets, SHIPPED)
     bus = EventBus()
-    with running_lab(inv, secrets, [], ssh=[], codecs=["hami-codec"]) as lab, webhook() as hook:
+    with running_lab(inv, secrets, [], ssh=[], codecs=["hami-codec"]) as lab, webhook("noc") as hook:
         fault = lab.loop.call(lambda: lab.faults.apply("node-down", "hami-codec"))
 
         async def scenario() -> rec.RunView:
@@ -142,7 +138,7 @@ def test_room_turning_red_starts_the_room_runbook_from_the_event_bus(tmp_path: P
     assert run.state == "succeeded"
     got = states(svc, run.id)
     assert got["recheck"] == "failed" and got["wait-codec"] == "succeeded" and got["fallback"] == "skipped"
-    assert messages == []  # no notify_webhook parameter from the event trigger
+    assert messages == ["room hami-vc answers again; run the precheck once more"]  # to the target noc
     svc.store.close()
 
 
@@ -172,17 +168,19 @@ def test_incident_events_start_and_resolve_the_county_runbook(tmp_path: Path) ->
     async def scenario() -> rec.RunView:
         bus = EventBus()
         unsubscribe = subscribe_events(svc, bus, asyncio.get_running_loop())
-        bus.publish(Event("incident.opened", "7", {"key": "device:hami-ce1", "summary": "a prefecture"}))
-        bus.publish(
-            Event("incident.opened", "8", {"key": "device:hami-yiwu-ce1", "summary": "hami-yiwu down"})
-        )
-        bus.publish(Event("incident.opened", "8", {"key": "device:hami-yiwu-ce1", "summary": "again"}))
+        prefecture = {"kind": "device", "site": "hami", "tier": "prefecture"}
+        county = {"kind": "link", "site": "hami-yiwu", "tier": "county"}  # a link cause starts it too
+        flapping = {"kind": "flapping", "site": "hami-yiwu", "tier": "county"}  # never (no kind: flapping)
+        bus.publish(Event("incident.opened", "7", {"key": "device:hami-ce1", **prefecture}))
+        bus.publish(Event("incident.opened", "9", {"key": "flapping:hami-yiwu-ce1", **flapping}))
+        bus.publish(Event("incident.opened", "8", {"key": "link:hami-yiwu-ce1--hami-ce1", **county}))
+        bus.publish(Event("incident.opened", "8", {"key": "link:hami-yiwu-ce1--hami-ce1", **county}))
         await asyncio.sleep(0.2)
         (run,) = rec.list_runs(
             svc.store
-        )  # the prefecture's incident matches no county; the repeat is ignored
+        )  # the prefecture's incident matches no county, the flapping one no runbook; the repeat is ignored
         assert run.runbook == "county-unreachable" and run.fingerprint == "incident.opened:8"
-        assert run.params == {"site": "hami-yiwu", "notify_webhook": None}
+        assert run.params == {"site": "hami-yiwu"}
         async with asyncio.timeout(20):
             while True:
                 now = rec.get_run(svc.store, run.id)
