@@ -257,16 +257,18 @@ def in_process_lab(
     codecs: Iterable[str] | bool | None = ALL,
     minute_seconds: float = 1.0,
     loop: LoopThread | None = None,
+    world: Any = None,
 ) -> Iterator[InProcessLab]:
     """Start the simulators of ``inventory`` (an ``Inventory``) in a loop thread: for each of ``snmp``, ``ssh``
     and ``codecs``, ``None`` means every device, a list those devices, ``False`` none. Raises ``LabError`` if
-    an address is taken (everything started is closed again). A given ``loop`` is left running at the end."""
+    an address is taken (everything started is closed again). A given ``loop`` is left running at the end; a
+    given ``world`` (a ``LabWorld`` of ``inventory`` the test already holds) is served instead of a new one."""
     from netops.lab.faults import FaultBook
     from netops.lab.state import LabWorld
 
     own_loop = loop is None
     lt = loop or LoopThread()
-    world = LabWorld(inventory)
+    world = world if world is not None else LabWorld(inventory)
     lab = InProcessLab(world, FaultBook(world), lt)
     try:
         parts = lt.run(

@@ -15,7 +15,6 @@ from netops.inventory.models import Inventory
 from netops.lab.cli import SshLab
 from netops.lab.snmp.server import SnmpLab
 from netops.lab.state import LabWorld
-from netops.lab.testing import SUBNETS as SUBNETS
 from netops.lab.testing import LoopThread
 from netops.lab.testing import write_secrets as write_secrets_file
 from netops.secrets import SecretStore

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from netops.errors import LabError
 from netops.inventory.loader import load_inventory
-from netops.lab.cli import start_ssh
-from netops.lab.snmp import start_snmp
-from netops.lab.state import LabWorld
-from netops.lab.testing import LoopThread
+from netops.inventory.models import Inventory
+from netops.lab.testing import InProcessLab, LoopThread, in_process_lab, start_on_free_subnet
 from netops.secrets import SecretStore
 from netops.store.db import Store, open_store
-from tests.changes.changes_testlib import SUBNETS, Lab, write_inventory, write_secrets
+from tests.changes.changes_testlib import Lab, write_inventory, write_secrets
 
 TEMPLATES = Path(__file__).parents[2] / "inventory" / "templates"
 
@@ -42,23 +40,13 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def lab(tmp_path: Path, secrets: SecretStore, loop_thread: LoopThread) -> Iterator[Lab]:
     """A fresh world with SSH CLIs (a lab "minute" = 1 s) and SNMP agents; the next subnet if one is taken."""
-    for _ in range(20):
-        n = next(SUBNETS)
-        inv_dir = write_inventory(tmp_path / f"inventory-{n}", n, TEMPLATES)
-        inventory = load_inventory(inv_dir)
-        world = LabWorld(inventory)
-        try:
-            ssh = loop_thread.run(start_ssh(world, secrets, minute_seconds=1.0))
-        except LabError:
-            continue
-        try:
-            snmp = loop_thread.run(start_snmp(world, secrets))
-        except LabError:
-            loop_thread.run(ssh.close())
-            continue
-        break
-    else:
-        raise LabError("no free 127.74.N.0/24 subnet for the change tests")
-    yield Lab(world, ssh, snmp, loop_thread, n, inventory, inv_dir, secrets)
-    loop_thread.run(snmp.close())
-    loop_thread.run(ssh.close())
+    with contextlib.ExitStack() as stack:
+
+        def start(n: int) -> tuple[int, Path, Inventory, InProcessLab]:
+            inv_dir = write_inventory(tmp_path / f"inventory-{n}", n, TEMPLATES)
+            inventory = load_inventory(inv_dir)
+            running = stack.enter_context(in_process_lab(inventory, secrets, codecs=False, loop=loop_thread))
+            return n, inv_dir, inventory, running
+
+        n, inv_dir, inventory, running = start_on_free_subnet(start)
+        yield Lab(running.world, running.ssh, running.snmp, loop_thread, n, inventory, inv_dir, secrets)

@@ -73,9 +73,7 @@ links:
 
 def write_inventory(target: Path) -> Path:
     """The region on the next 127.77.N.0/24 (the lab kit's subnets)."""
-    return write_inventory_from(
-        target, INVENTORY.replace("127.77.{{n}}.", "127.77.{{n}}."), {"n": next(SUBNETS)}, "lab.yaml"
-    )
+    return write_inventory_from(target, INVENTORY, {"n": next(SUBNETS)}, "lab.yaml")
 
 
 def write_secrets(path: Path) -> Path:

@@ -4,7 +4,6 @@ and store per test, and ``lab``, which runs an async scenario with the world's c
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any, Protocol
 
 import pytest
 
-from netops.errors import NetopsError
 from netops.events import Event, EventBus
 from netops.inventory.loader import load_inventory
 from netops.inventory.models import Inventory
@@ -20,7 +18,7 @@ from netops.inventory.topology import Topology
 from netops.lab.codec import start_codecs
 from netops.lab.faults import FaultBook
 from netops.lab.state import LabWorld
-from netops.lab.testing import write_secrets
+from netops.lab.testing import in_process_lab, write_secrets
 from netops.secrets import SecretStore
 from netops.store.db import Store, open_store
 from netops.vc.precheck import Prechecker
@@ -107,35 +105,8 @@ def lab(world: LabWorld, secrets: SecretStore) -> RunLab:
 def lab_in_thread(world: LabWorld, secrets: SecretStore) -> Iterator[None]:
     """The world's codecs and MCU served from a background thread's event loop, for blocking clients
     (FastAPI's TestClient, the CLI runner)."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            holder["lab"] = loop.run_until_complete(start_codecs(world, secrets))
-        except (NetopsError, OSError) as exc:  # handed to the test thread below
-            holder["error"] = exc
-            ready.set()
-            return
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, name="vc-lab", daemon=True)
-    thread.start()
-    ready.wait(10)
-    if "error" in holder:
-        thread.join(5)
-        loop.close()
-        raise holder["error"]
-    try:
+    with in_process_lab(world.inventory, secrets, snmp=False, ssh=False, world=world):
         yield
-    finally:
-        asyncio.run_coroutine_threadsafe(holder["lab"].close(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 @pytest.fixture

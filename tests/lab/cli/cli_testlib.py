@@ -15,7 +15,6 @@ from netmiko import BaseConnection, ConnectHandler
 from netops.errors import LabError
 from netops.lab.cli import SshLab
 from netops.lab.state import LabWorld
-from netops.lab.testing import SUBNETS as SUBNETS
 from netops.lab.testing import LoopThread as LoopThread
 from netops.lab.testing import wait_until
 

@@ -3,18 +3,22 @@ secrets file, and the lab SSH server on a background event loop."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from netops.errors import LabError
 from netops.inventory.loader import load_inventory
-from netops.lab.cli import start_ssh
-from netops.lab.state import LabWorld
-from netops.lab.testing import write_secrets
+from netops.lab.testing import (
+    InProcessLab,
+    in_process_lab,
+    start_on_free_subnet,
+    write_inventory,
+    write_secrets,
+)
 from netops.secrets import SecretStore
-from tests.lab.cli.cli_testlib import ENABLE, INVENTORY, PASSWORD, SUBNETS, Lab, LoopThread
+from tests.lab.cli.cli_testlib import ENABLE, INVENTORY, PASSWORD, Lab, LoopThread
 
 
 @pytest.fixture(scope="session")
@@ -33,25 +37,19 @@ def secrets(tmp_path: Path) -> SecretStore:
     return SecretStore(path)
 
 
-def _new_world(tmp_path: Path) -> tuple[LabWorld, int]:
-    n = next(SUBNETS)
-    inv_dir = tmp_path / f"inventory-{n}"
-    inv_dir.mkdir()
-    (inv_dir / "region.yaml").write_text(INVENTORY.format(n=n), encoding="utf-8")
-    return LabWorld(load_inventory(inv_dir)), n
-
-
 @pytest.fixture
 def lab(tmp_path: Path, secrets: SecretStore, loop_thread: LoopThread) -> Iterator[Lab]:
     """A fresh world and SSH lab; another test run on this machine may hold a subnet, so try the next."""
-    for _ in range(20):
-        world, n = _new_world(tmp_path)
-        try:
-            ssh = loop_thread.run(start_ssh(world, secrets, minute_seconds=1.0))
-        except LabError:
-            continue
-        break
-    else:
-        raise LabError("no free 127.66.N.0/24 subnet for the lab CLI tests")
-    yield Lab(world, ssh, loop_thread, n)
-    loop_thread.run(ssh.close())
+    with contextlib.ExitStack() as stack:
+
+        def start(n: int) -> tuple[int, InProcessLab]:
+            inv_dir = tmp_path / f"inventory-{n}"
+            write_inventory(inv_dir, INVENTORY.format(n=n))
+            inventory = load_inventory(inv_dir)
+            running = stack.enter_context(
+                in_process_lab(inventory, secrets, snmp=False, codecs=False, loop=loop_thread)
+            )
+            return n, running
+
+        n, running = start_on_free_subnet(start)
+        yield Lab(running.world, running.ssh, loop_thread, n)
