@@ -3,6 +3,10 @@
 System group, IF-MIB ifTable + ifXTable, vendor CPU/memory (main board kept), OSPF and BGP neighbour state,
 UPS-MIB where the device has a UPS. Transport errors propagate (the source turns them into failed samples);
 a missing or odd value only leaves that field empty.
+
+Device-side cost: each GETBULK asks for as many rows as the table has plus one (ifNumber, read in the first
+GET, for ifTable and ifXTable; the previous cycle's row count for the other tables), so the agent never encodes
+rows past a table's end and one request per table usually suffices.
 """
 
 from __future__ import annotations
@@ -94,20 +98,52 @@ def neighbors(table: Table) -> tuple[NeighborSample, ...]:
     return tuple(out)
 
 
-async def collect(device: Device, session: SnmpSession, max_repetitions: int = 25) -> DeviceSample:
+# the tables a cycle walks, by the name their row count is remembered under (``TableRows``)
+TableRows = dict[str, int]
+
+
+def repetitions(rows: int | None, default: int) -> int:
+    """GETBULK max-repetitions for a table of ``rows`` rows: all of them plus one to see the table's end,
+    so the agent encodes nothing past it and no second request is needed; ``default`` when unknown."""
+    return rows + 1 if rows is not None and rows >= 0 else default
+
+
+def _rows(table: Table) -> int:
+    return max((len(column) for column in table.values()), default=0)
+
+
+async def collect(
+    device: Device, session: SnmpSession, max_repetitions: int = 25, rows: TableRows | None = None
+) -> DeviceSample:
+    """One poll of ``device``. ``rows`` holds the row count of each table from the previous cycle (updated
+    here); with ifNumber (read in the first GET) it sizes each GETBULK to the table: ``max_repetitions`` is
+    only the first guess for a table never walked before."""
     t0 = time.time()
-    scalars = [O.SYS_NAME, O.SYS_UPTIME]
+    rows = {} if rows is None else rows
+    scalars = [O.SYS_NAME, O.SYS_UPTIME, O.IF_NUMBER]
     if device.ups:
         scalars += [O.UPS_OUTPUT_SOURCE, O.UPS_MINUTES_REMAINING]
     system = await session.get(scalars)
-    if_table = await session.walk_columns(O.IF_TABLE, max_repetitions)
-    ifx_table = await session.walk_columns(O.IFX_TABLE, max_repetitions)
+    if_number = system.get(O.IF_NUMBER)
+    if isinstance(if_number, int) and 0 <= if_number < 100_000:
+        rows["if"] = if_number
+    if_table = await session.walk_columns(O.IF_TABLE, repetitions(rows.get("if"), max_repetitions))
+    rows["if"] = _rows(if_table)
+    ifx_rows = rows["if"] if rows.get("ifx", 1) > 0 else 0  # a device without ifXTable: one varbind each
+    ifx_table = await session.walk_columns(O.IFX_TABLE, repetitions(ifx_rows, max_repetitions))
+    rows["ifx"] = _rows(ifx_table)
     cpu = mem = None
     nbs: tuple[NeighborSample, ...] = ()
     columns = O.cpu_mem_columns(device.platform)
     if columns:
-        cpu, mem = cpu_memory(device.platform, await session.walk_columns(columns, max_repetitions))
-        nbs = neighbors(await session.walk_columns((O.OSPF_NBR_STATE, O.BGP_PEER_STATE), max_repetitions))
+        entity = await session.walk_columns(columns, repetitions(rows.get("entity"), max_repetitions))
+        rows["entity"] = _rows(entity)
+        cpu, mem = cpu_memory(device.platform, entity)
+        peers = await session.walk_columns(
+            (O.OSPF_NBR_STATE, O.BGP_PEER_STATE), repetitions(rows.get("neighbors"), max_repetitions)
+        )
+        rows["neighbors"] = _rows(peers)
+        nbs = neighbors(peers)
     uptime = system.get(O.SYS_UPTIME)
     source = system.get(O.UPS_OUTPUT_SOURCE) if device.ups else None
     minutes = system.get(O.UPS_MINUTES_REMAINING) if device.ups else None

@@ -5,7 +5,9 @@ socket per event loop). Requests are built with ``netops.snmp`` (the codec the l
 against pyasn1); answers are read in place: a GETBULK answer's varbinds are matched to their column by
 comparing the encoded OID bytes with the column's encoded prefix, only the index arcs after the prefix are
 decoded, and parsing stops as soon as every column has left its subtree. v3 messages go through
-``fast_usm.py`` (engine discovery, time synchronisation, HMAC, AES).
+``fast_usm.py`` (engine discovery, time synchronisation, HMAC, AES); an authenticated answer whose engine
+boots/time disagree with the cached clock by more than 150 s is refused and the engine discovered again once
+(``in_time_window``, RFC 3414 section 3.2 step 7b).
 
 Same contract and errors as ``pysnmp_session.PysnmpSession`` (the reference, and the fallback for what this
 module does not serve): ``SnmpTimeout`` after the retries, ``SnmpAuthError`` for the usmStats Reports that
@@ -52,7 +54,7 @@ from netops.snmp.ber import (
     tlv,
 )
 from netops.snmp.message import GET, GET_BULK, REPORT, RESPONSE, V2C, encode_community, encode_pdu
-from netops.snmp.usm import NOT_IN_TIME_WINDOWS, UNKNOWN_ENGINE_IDS
+from netops.snmp.usm import MAX_BOOTS, NOT_IN_TIME_WINDOWS, TIME_WINDOW_S, UNKNOWN_ENGINE_IDS
 
 ERROR_STATUS = [
     "noError",
@@ -130,6 +132,15 @@ def pdu_header(buf: bytes, pos: int, end: int) -> tuple[int, int, int, int, int,
     index = int.from_bytes(buf[s:e], "big", signed=True)
     vs, ve = expect(buf, e, stop, SEQUENCE)
     return tag, request_id, status, index, vs, ve
+
+
+def in_time_window(boots: int, etime: int, engine: EngineInfo, now: float) -> bool:
+    """Whether an authenticated answer's msgAuthoritativeEngineBoots/Time agree with what this manager knows
+    of the engine (RFC 3414 section 3.2 step 7b, stricter: time within 150 s either way, same boots). An
+    answer outside is treated as notInTimeWindow: a replayed or forged answer, or an engine that restarted or
+    whose clock moved, and the engine is discovered again."""
+    known_boots, known_time = engine.clock(now)
+    return boots == known_boots and boots < MAX_BOOTS and abs(etime - known_time) <= TIME_WINDOW_S
 
 
 def v2c_pdu(data: bytes) -> tuple[int, int]:
@@ -223,6 +234,7 @@ class FastSession:
         assert isinstance(creds, V3Credentials)
         loop = asyncio.get_running_loop()
         engines = self.client.engines
+        rediscovered = False
         for _attempt in range(3):
             engine = engines.get(self.addr) or await self._discover(creds)
             key = self.client.next_id()
@@ -238,6 +250,20 @@ class FastSession:
                 raise SnmpProtocolError(self.device, f"SNMPv3 answer rejected: {exc}") from exc
             buf, start, end = answer.scoped, answer.pdu_start, answer.pdu_end
             if buf[start] != REPORT:
+                if answer.authenticated and not in_time_window(
+                    answer.boots, answer.time, engine, loop.time()
+                ):
+                    # RFC 3414 3.2 step 7b: notInTimeWindow; the answer is dropped, the engine found again
+                    engines.pop(self.addr, None)
+                    if rediscovered:
+                        raise SnmpProtocolError(
+                            self.device,
+                            f"SNMPv3 answer outside the time window (engine boots {answer.boots}, time "
+                            f"{answer.time}; expected {engine.clock(loop.time())} within {TIME_WINDOW_S} s) "
+                            "after a fresh discovery",
+                        )
+                    rediscovered = True
+                    continue
                 if answer.authenticated and (answer.boots, answer.time) > engine.clock(loop.time()):
                     engines[self.addr] = EngineInfo(answer.engine_id, answer.boots, answer.time, loop.time())
                 return buf, start, end
@@ -283,7 +309,9 @@ class FastSession:
         active = list(columns)
         while active:
             request = b"".join(_varbind(tlv(OBJECT_IDENTIFIER, cursor[c])) for c in active)
-            buf, pos, end = await self._exchange(GET_BULK, 0, max_repetitions, request, len(active))
+            # no more rows than one answer can carry: the agent would encode them only to drop them
+            reps = min(max_repetitions, max(1, MAX_ANSWER // (VARBIND_BYTES * len(active))))
+            buf, pos, end = await self._exchange(GET_BULK, 0, reps, request, len(active))
             width = len(active)
             finished: set[Oid] = set()
             count = 0

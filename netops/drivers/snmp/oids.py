@@ -13,6 +13,7 @@ def oid(text: str) -> Oid:
 
 SYS_NAME = oid("1.3.6.1.2.1.1.5.0")
 SYS_UPTIME = oid("1.3.6.1.2.1.1.3.0")
+IF_NUMBER = oid("1.3.6.1.2.1.2.1.0")  # rows of ifTable: sizes the GETBULKs of ifTable and ifXTable
 
 IF_DESCR = oid("1.3.6.1.2.1.2.2.1.2")
 IF_SPEED = oid("1.3.6.1.2.1.2.2.1.5")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from netops.drivers.snmp import pysnmp_session
-from netops.drivers.snmp.collect import collect
+from netops.drivers.snmp.collect import TableRows, collect
 from netops.drivers.snmp.fast import Credentials, FastSession, V2cCredentials
 from netops.drivers.snmp.fast_client import SnmpClient
 from netops.drivers.snmp.fast_usm import V3Credentials, supports
@@ -49,6 +49,7 @@ class SnmpSource:
         self.client = SnmpClient(max_in_flight=max_in_flight)  # shared by the fast sessions
         self._auth: dict[str, Any] = {}  # profile id -> pysnmp auth data (secrets resolved once)
         self._fast: dict[str, Credentials] = {}  # profile id -> fast-session credentials
+        self.rows: dict[str, TableRows] = {}  # device id -> row count per table, sizes the next GETBULKs
 
     def uses_fast(self, profile: SnmpProfile) -> bool:
         """Whether this source polls ``profile`` with the fast session."""
@@ -138,7 +139,8 @@ class SnmpSource:
                 session = await pysnmp_session.PysnmpSession.open(
                     device.id, str(device.address), device.snmp_port, auth, profile.timeout_s, profile.retries
                 )
-            return await collect(device, session, self.max_repetitions)
+            rows = self.rows.setdefault(device.id, {})
+            return await collect(device, session, self.max_repetitions, rows)
         except SnmpTimeout as exc:
             return failed("timeout", str(exc))
         except SnmpAuthError as exc:

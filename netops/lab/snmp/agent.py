@@ -123,10 +123,13 @@ class Agent:
             return None
 
     def _read(self, pdu: Pdu, now: float, budget: int) -> tuple[int, int, bytes] | None:
-        """The answer to a request PDU: reads from the view, SET refused (read-only), others dropped."""
+        """The answer to a request PDU: reads from the view, SET refused (read-only), others dropped.
+        ``counters["varbinds"]`` counts the varbinds encoded for reads (what a manager costs the agent)."""
         if pdu.tag in READS:
             self.counters[{GET: "get", GET_NEXT: "getnext", GET_BULK: "getbulk"}[pdu.tag]] += 1
-            return answer(self.view, pdu, now, budget)
+            status, index, vbs, count = answer(self.view, pdu, now, budget)
+            self.counters["varbinds"] += count
+            return status, index, vbs
         if pdu.tag == SET:
             self.counters["set"] += 1
             vbs = b"".join(encode_varbind(encode_oid(oid), value) for oid, value in pdu.varbinds)

@@ -1,9 +1,10 @@
 """GET, GETNEXT and GETBULK against a ``MibView`` within a byte budget (RFC 3416 section 4.2).
 
 Called by ``agent.py`` after the message passed its security checks; returns (error-status, error-index,
-encoded varbinds). GETBULK follows net-snmp: non-repeaters are clamped to the varbind count, a negative
-max-repetitions counts as 0, a repeater past the end repeats its last OID with endOfMibView, repetitions stop
-once every repeater is at the end, and repetitions are truncated (never the non-repeaters) to fit the budget.
+encoded varbinds, how many varbinds were encoded). GETBULK follows net-snmp: non-repeaters are clamped to the
+varbind count, a negative max-repetitions counts as 0, a repeater past the end repeats its last OID with
+endOfMibView, repetitions stop once every repeater is at the end, and repetitions are truncated (never the
+non-repeaters) to fit the budget.
 tooBig (empty varbind list) when not even the mandatory part fits.
 """
 
@@ -13,8 +14,8 @@ from netops.lab.snmp.mib import MibView
 from netops.snmp.ber import END_OF_MIB_VIEW_VALUE, Oid, encode_oid
 from netops.snmp.message import GET, GET_BULK, GET_NEXT, NO_ERROR, TOO_BIG, Pdu, encode_varbind
 
-Answer = tuple[int, int, bytes]
-_TOO_BIG: Answer = (TOO_BIG, 0, b"")
+Answer = tuple[int, int, bytes, int]
+_TOO_BIG: Answer = (TOO_BIG, 0, b"", 0)
 
 
 def answer(view: MibView, pdu: Pdu, now: float, budget: int) -> Answer:
@@ -30,7 +31,7 @@ def answer(view: MibView, pdu: Pdu, now: float, budget: int) -> Answer:
 def _get(view: MibView, pdu: Pdu, now: float, budget: int) -> Answer:
     parts = [encode_varbind(*view.get(oid, now)) for oid, _ in pdu.varbinds]
     body = b"".join(parts)
-    return (NO_ERROR, 0, body) if len(body) <= budget else _TOO_BIG
+    return (NO_ERROR, 0, body, len(parts)) if len(body) <= budget else _TOO_BIG
 
 
 def _next(view: MibView, oid: Oid, now: float) -> tuple[bytes, int]:
@@ -43,7 +44,7 @@ def _next(view: MibView, oid: Oid, now: float) -> tuple[bytes, int]:
 
 def _get_next(view: MibView, oids: list[Oid], now: float, budget: int) -> Answer:
     body = b"".join(_next(view, oid, now)[0] for oid in oids)
-    return (NO_ERROR, 0, body) if len(body) <= budget else _TOO_BIG
+    return (NO_ERROR, 0, body, len(oids)) if len(body) <= budget else _TOO_BIG
 
 
 def _get_bulk(view: MibView, pdu: Pdu, now: float, budget: int) -> Answer:
@@ -60,7 +61,7 @@ def _get_bulk(view: MibView, pdu: Pdu, now: float, budget: int) -> Answer:
         return _TOO_BIG
     repeaters = oids[non_repeaters:]
     if not repeaters or repetitions == 0:
-        return NO_ERROR, 0, b"".join(parts)
+        return NO_ERROR, 0, b"".join(parts), len(parts)
     end = len(view)
     positions: list[int] = []
     ends: list[bytes] = []  # the endOfMibView varbind of a repeater that ran off the view
@@ -80,9 +81,9 @@ def _get_bulk(view: MibView, pdu: Pdu, now: float, budget: int) -> Answer:
                     ends[j] = encode_varbind(view.encoded_oid(i), END_OF_MIB_VIEW_VALUE)
                 live = True
             if size + len(vb) > budget:
-                return (NO_ERROR, 0, b"".join(parts)) if parts else _TOO_BIG
+                return (NO_ERROR, 0, b"".join(parts), len(parts)) if parts else _TOO_BIG
             parts.append(vb)
             size += len(vb)
         if not live:
             break
-    return NO_ERROR, 0, b"".join(parts)
+    return NO_ERROR, 0, b"".join(parts), len(parts)
