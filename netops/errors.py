@@ -28,6 +28,7 @@
         ├── AuthenticationFailed  the device refused the credentials
         │   └── SnmpAuthError     SNMPv3: unknown user, wrong digest, ...
         ├── CommandRejected       the device answered with an error for a command
+        ├── UnreadableOutput      a line of a display netops cannot read (names the command and the line)
         ├── SnmpProtocolError     an SNMP answer that makes no sense
         └── BackupRejected        what the device sent is not a configuration
 
@@ -137,6 +138,10 @@ class CommandRejected(DeviceError):
 
 
 # -- the domain errors, grouped under the bases above (re-exported by the modules that raise them) ----------
+
+
+class UnreadableOutput(DeviceError):
+    """A display whose output holds a line no parser reads: never dropped silently."""
 
 
 class Forbidden(PermissionDeniedError):

@@ -42,7 +42,6 @@ from netops.secrets import SecretStore
 log = logging.getLogger(__name__)
 
 
-
 # a configuration or display command failed: VRP "Error:", Comware " % ", IOS "% "
 ERROR_LINE = re.compile(r"^(Error:|\s*%\s)", re.M)
 # any prompt of the four dialects: <name>, [~name-view], name#, name(config-if)#

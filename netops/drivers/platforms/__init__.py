@@ -9,7 +9,8 @@ netmiko-based transaction layer keeps the four platforms alike.
 
 from __future__ import annotations
 
-from netops.drivers.platforms.base import InterfaceState, Pending, PlatformDriver
+from netops.drivers.parsing import InterfaceState, OspfNeighbour
+from netops.drivers.platforms.base import Pending, PlatformDriver
 from netops.drivers.platforms.comware7 import Comware7Driver
 from netops.drivers.platforms.ios import IosDriver
 from netops.drivers.platforms.vrp5 import Vrp5Driver
@@ -35,4 +36,4 @@ def driver_for(platform: Platform) -> PlatformDriver:
         ) from None
 
 
-__all__ = ["DRIVERS", "InterfaceState", "Pending", "PlatformDriver", "driver_for"]
+__all__ = ["DRIVERS", "InterfaceState", "OspfNeighbour", "Pending", "PlatformDriver", "driver_for"]

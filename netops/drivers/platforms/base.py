@@ -5,7 +5,7 @@ Part of ``netops.drivers.platforms`` (used by ``netops.changes.push``). A driver
 configuration, applying remediation under a *confirmed commit* (a change that reverts by itself unless
 confirmed: VRP8 ``commit trial``, Comware ``configuration commit delay``, IOS ``configure terminal revert
 timer``; VRP5 has none), confirming, aborting (revert now), rolling back a confirmed change, saving, and the
-displays the post-checks read (interface states, OSPF neighbours).
+displays the post-checks read (interface states, OSPF neighbours: parsed by ``netops.drivers.parsing``).
 
 Where a platform has no native way back, the driver *converges to the snapshot*: it reads the running
 configuration, diffs it against the configuration taken before the change, and types the remediation.
@@ -19,7 +19,9 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from netops.drivers import parsing
 from netops.drivers.cli import CliSession
+from netops.drivers.parsing import InterfaceState, OspfNeighbour
 from netops.drivers.platforms.remediation import diff_texts
 from netops.drivers.platforms.syntax import Syntax, syntax_for
 from netops.errors import DeviceError
@@ -46,20 +48,13 @@ class Pending:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class InterfaceState:
-    name: str  # canonical name
-    admin_up: bool
-    oper_up: bool
-
-
 class PlatformDriver(ABC):
     """Base of the four drivers; subclasses set ``platform`` and override the transaction steps."""
 
     platform: Platform
     show_running = "display current-configuration"
     show_interfaces = "display interface brief"
-    show_ospf = "display ospf peer"
+    show_ospf = "display ospf peer brief"  # plain ``display ospf peer`` is verbose (one block per neighbour)
     enter_config = "system-view"
     leave_config = "return"
 
@@ -75,24 +70,18 @@ class PlatformDriver(ABC):
         return text
 
     def interfaces(self, s: CliSession) -> list[InterfaceState]:
-        return self.parse_interfaces(s.send(self.show_interfaces))
+        """Every row of the interface table (``UnreadableOutput`` for a line nobody reads)."""
+        return self.parse_interfaces(s.send(self.show_interfaces), s.device.id)
 
-    def ospf_neighbours(self, s: CliSession) -> list[str]:
-        return self.parse_ospf(s.send(self.show_ospf))
+    def ospf_neighbours(self, s: CliSession) -> list[OspfNeighbour]:
+        """Every OSPF adjacency, whatever its state (``UnreadableOutput`` for a line nobody reads)."""
+        return self.parse_ospf(s.send(self.show_ospf), s.device.id)
 
-    def parse_interfaces(self, text: str) -> list[InterfaceState]:
-        """VRP: ``GigabitEthernet0/0/1   up   up ...`` (``*down`` = administratively down)."""
-        out = []
-        for line in text.splitlines():
-            words = line.split()
-            if len(words) >= 3 and words[1] in ("up", "down", "*down") and words[2] in ("up", "down"):
-                admin = words[1] != "*down"
-                out.append(InterfaceState(self.syntax.interface_name(words[0]), admin, words[1] == "up"))
-        return out
+    def parse_interfaces(self, text: str, device: str = "?") -> list[InterfaceState]:
+        return parsing.interfaces(self.platform, self.show_interfaces, text, device)
 
-    def parse_ospf(self, text: str) -> list[str]:
-        """VRP: `` 0.0.0.0  GigabitEthernet0/0/1  10.0.0.2  Full`` -> the neighbour's router id."""
-        return [w[2] for w in (ln.split() for ln in text.splitlines()) if len(w) >= 4 and w[3] == "Full"]
+    def parse_ospf(self, text: str, device: str = "?") -> list[OspfNeighbour]:
+        return parsing.ospf_neighbours(self.platform, self.show_ospf, text, device)
 
     # -- transactions ----------------------------------------------------------------------------------
     @abstractmethod

@@ -7,28 +7,14 @@ then stops the timer. ``save force`` saves without questions. Part of ``netops.d
 from __future__ import annotations
 
 from netops.drivers.cli import CliSession
-from netops.drivers.platforms.base import SYSTEM_VIEW, InterfaceState, Pending, PlatformDriver
+from netops.drivers.platforms.base import SYSTEM_VIEW, Pending, PlatformDriver
 from netops.errors import CommandRejected, DeviceError
 from netops.inventory.models import Platform
 
 
 class Comware7Driver(PlatformDriver):
     platform = Platform.H3C_COMWARE7
-
-    def parse_interfaces(self, text: str) -> list[InterfaceState]:
-        """``GE0/0/1  UP  UP  10.0.0.1  desc`` (Link ``ADM`` = administratively down)."""
-        out = []
-        for line in text.splitlines():
-            w = line.split()
-            if len(w) >= 3 and w[1] in ("UP", "DOWN", "ADM") and w[2] in ("UP", "DOWN"):
-                out.append(InterfaceState(self.syntax.interface_name(w[0]), w[1] != "ADM", w[1] == "UP"))
-        return out
-
-    def parse_ospf(self, text: str) -> list[str]:
-        """`` 10.0.0.1  10.74.0.1  1  37  Full/DR  GE0/0/0`` -> the neighbour's router id."""
-        return [
-            w[0] for w in (ln.split() for ln in text.splitlines()) if len(w) >= 6 and w[4].startswith("Full")
-        ]
+    show_ospf = "display ospf peer"  # Comware: the brief table (``verbose`` gives blocks)
 
     def begin(
         self,

@@ -7,7 +7,7 @@ snapshot. ``write memory`` saves. Part of ``netops.drivers.platforms``.
 from __future__ import annotations
 
 from netops.drivers.cli import CliSession
-from netops.drivers.platforms.base import InterfaceState, Pending, PlatformDriver
+from netops.drivers.platforms.base import Pending, PlatformDriver
 from netops.errors import CommandRejected, DeviceError
 from netops.inventory.models import Platform
 
@@ -22,22 +22,6 @@ class IosDriver(PlatformDriver):
     show_ospf = "show ip ospf neighbor"
     enter_config = "configure terminal"
     leave_config = "end"
-
-    def parse_interfaces(self, text: str) -> list[InterfaceState]:
-        """``GigabitEthernet0/0/0  10.0.0.2  YES NVRAM  administratively down  down``."""
-        out = []
-        for line in text.splitlines():
-            w = line.split()
-            if len(w) < 6 or w[0] == "Interface" or w[-1] not in ("up", "down"):
-                continue
-            admin = "administratively" not in w
-            out.append(InterfaceState(self.syntax.interface_name(w[0]), admin, admin and w[-2] == "up"))
-        return out
-
-    def parse_ospf(self, text: str) -> list[str]:
-        return [
-            w[0] for w in (ln.split() for ln in text.splitlines()) if len(w) >= 3 and w[2].startswith("FULL")
-        ]
 
     def begin(
         self,

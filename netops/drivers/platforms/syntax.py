@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from netops.drivers.names import canonical
 from netops.inventory.models import Platform
 
 
@@ -42,7 +43,6 @@ class Syntax:
     comment: re.Pattern[str]  # separators and headers: not configuration
     own_lines: re.Pattern[str]  # lines the device keeps by itself (never pushed, never removed)
     keys: tuple[re.Pattern[str], ...]  # a line matching one of these replaces its sibling with the same key
-    interface_prefixes: dict[str, str]  # lower-case abbreviation -> full name
     logical_interfaces: tuple[str, ...]  # interface blocks that can be deleted (``undo interface LoopBack1``)
 
     # -- lines -----------------------------------------------------------------------------------------
@@ -57,16 +57,8 @@ class Syntax:
         return " ".join(words)
 
     def interface_name(self, name: str) -> str:
-        m = re.match(r"^([A-Za-z][A-Za-z-]*)\s*(\d.*)$", name.strip())
-        if m is None:
-            return name.strip()
-        prefix, number = m.group(1), m.group(2).replace(" ", "")
-        full = self.interface_prefixes.get(prefix.lower())
-        if full is None:
-            full = next(
-                (f for f in self.interface_prefixes.values() if f.lower().startswith(prefix.lower())), prefix
-            )
-        return full + number
+        """The platform's full spelling (``netops.drivers.names.canonical``)."""
+        return canonical(self.platform, name)
 
     def key(self, line: str) -> str:
         for pat in self.keys:
@@ -129,56 +121,6 @@ _IOS_KEYS = (
     r"mtu(?= |$)",
     r"snmp-server (location|contact)",
 )
-_HUAWEI_NAMES = {
-    "ge": "GigabitEthernet",
-    "gigabitethernet": "GigabitEthernet",
-    "xge": "XGigabitEthernet",
-    "xgigabitethernet": "XGigabitEthernet",
-    "eth-trunk": "Eth-Trunk",
-    "loop": "LoopBack",
-    "lo": "LoopBack",
-    "loopback": "LoopBack",
-    "vlanif": "Vlanif",
-    "tunnel": "Tunnel",
-    "null": "NULL",
-    "meth": "MEth",
-    "ethernet": "Ethernet",
-}
-_COMWARE_NAMES = {
-    "ge": "GigabitEthernet",
-    "gigabitethernet": "GigabitEthernet",
-    "xge": "Ten-GigabitEthernet",
-    "ten-gigabitethernet": "Ten-GigabitEthernet",
-    "loop": "LoopBack",
-    "loopback": "LoopBack",
-    "vlan-int": "Vlan-interface",
-    "vlan-interface": "Vlan-interface",
-    "ragg": "Route-Aggregation",
-    "route-aggregation": "Route-Aggregation",
-    "mge": "M-GigabitEthernet",
-    "m-gigabitethernet": "M-GigabitEthernet",
-    "tunnel": "Tunnel",
-    "null": "NULL",
-}
-_IOS_NAMES = {
-    "ge": "GigabitEthernet",
-    "gi": "GigabitEthernet",
-    "gigabitethernet": "GigabitEthernet",
-    "te": "TenGigabitEthernet",
-    "tengigabitethernet": "TenGigabitEthernet",
-    "fa": "FastEthernet",
-    "fastethernet": "FastEthernet",
-    "lo": "Loopback",
-    "loopback": "Loopback",
-    "po": "Port-channel",
-    "port-channel": "Port-channel",
-    "se": "Serial",
-    "serial": "Serial",
-    "vlan": "Vlan",
-    "tunnel": "Tunnel",
-    "null": "Null",
-    "ethernet": "Ethernet",
-}
 
 _HUAWEI_COMMENT = re.compile(r"^(#|return$|!)")
 _COMWARE_OWN = re.compile(r"^version \d")
@@ -199,7 +141,6 @@ SYNTAXES: dict[Platform, Syntax] = {
         _HUAWEI_COMMENT,
         _NONE,
         _compile(_HUAWEI_KEYS),
-        _HUAWEI_NAMES,
         ("LoopBack", "Vlanif", "Tunnel", "Eth-Trunk"),
     ),
     Platform.HUAWEI_VRP5: Syntax(
@@ -209,7 +150,6 @@ SYNTAXES: dict[Platform, Syntax] = {
         _HUAWEI_COMMENT,
         _NONE,
         _compile(_HUAWEI_KEYS),
-        _HUAWEI_NAMES,
         ("LoopBack", "Vlanif", "Tunnel", "Eth-Trunk"),
     ),
     Platform.H3C_COMWARE7: Syntax(
@@ -219,7 +159,6 @@ SYNTAXES: dict[Platform, Syntax] = {
         _HUAWEI_COMMENT,
         _COMWARE_OWN,
         _compile(_HUAWEI_KEYS),
-        _COMWARE_NAMES,
         ("LoopBack", "Vlan-interface", "Tunnel", "Route-Aggregation"),
     ),
     Platform.CISCO_IOS: Syntax(
@@ -229,7 +168,6 @@ SYNTAXES: dict[Platform, Syntax] = {
         _IOS_COMMENT,
         _IOS_OWN,
         _compile(_IOS_KEYS),
-        _IOS_NAMES,
         ("Loopback", "Tunnel", "Vlan", "Port-channel"),
     ),
 }
