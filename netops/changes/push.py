@@ -5,7 +5,8 @@ pool (``ThreadPoolExecutor``), SNMP polls on the event loop. The flow of one dev
 
 1. take the device's lock (a second change of the same device is refused, naming the holder);
 2. render, log in, read the running configuration, diff (nothing to do: ``unchanged``);
-3. read the baseline (interfaces, OSPF neighbours over SSH; error counters over SNMP);
+3. read the baseline (interfaces, OSPF neighbours over SSH; error counters over SNMP): a baseline that
+   cannot be read stops the push before any change (``failed``, nothing changed);
 4. apply the remediation under a confirmed commit (a refused line: the driver cleans up -> ``rejected``);
 5. post-checks from the centre (new SSH login, SNMP, uplinks, neighbours, errors);
 6. all pass: confirm and save -> ``confirmed``; else revert now -> ``reverted`` with the failed checks
@@ -141,7 +142,8 @@ class Pusher:
 
     async def _snmp_view(self, device_id: str, view: chk.View) -> None:
         if self.snmp is not None:
-            chk.add_snmp(view, await self.snmp.poll(self.inventory.device(device_id)))
+            device = self.inventory.device(device_id)
+            chk.add_snmp(view, await self.snmp.poll(device), device.platform)
 
     # -- one device ------------------------------------------------------------------------------------
     async def push(self, device_id: str, change_id: str, source: ChangeSource | None = None) -> PushResult:
@@ -206,6 +208,10 @@ class Pusher:
             return
         if opts.post_checks:
             await self._snmp_view(device_id, before)
+            if before.snmp_error is not None:  # no baseline: the error check could only fail after the change
+                raise DeviceError(
+                    device_id, f"baseline: SNMP does not answer ({before.snmp_error}); nothing changed"
+                )
         pending = await self._thread(
             lambda: driver.begin(
                 session, diff.commands, diff.masked_commands(), running, opts.confirm_s, opts.minute_s
@@ -256,11 +262,12 @@ class Pusher:
 
         def over_ssh() -> None:
             try:
-                with CliSession.open(device, self.inventory, self.secrets, self.options.timeouts) as s:
-                    fresh = chk.cli_view(driver, driver.interfaces(s), driver.ospf_neighbours(s))
-                view.interfaces, view.neighbours = fresh.interfaces, fresh.neighbours
+                s = CliSession.open(device, self.inventory, self.secrets, self.options.timeouts)
             except DeviceError as exc:
                 view.ssh_error = self.masked(str(exc))
+                return
+            with s:  # a display that cannot be read fails its check (fail closed), not the login
+                chk.read_cli(view, driver, s, self.masked)
 
         await asyncio.gather(self._thread(over_ssh), self._snmp_view(device_id, view))
         return view
