@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from netops.drivers.names import same
 from netops.inventory.models import Device, InterfaceKind, LinkKind, Room
 from netops.inventory.topology import Topology
 from netops.polling import queries
@@ -55,6 +56,14 @@ class PollView:
             self._rates[device] = queries.interface_rates(self.store, device)
         return self._rates[device]
 
+    def rate(self, device: str, interface: str) -> dict[str, Any] | None:
+        """One interface's rates; the polled ifName (``Gi0/1``) matches the inventory's ``GigabitEthernet0/1``."""
+        dev = self.topology.inventory.devices.get(device)
+        rates = self.rates(device)
+        if dev is None:
+            return rates.get(interface)
+        return next((r for n, r in rates.items() if same(dev.platform, n, interface)), None)
+
     def incident_for(self, room: str) -> dict[str, Any] | None:
         return next((i for i in self.status["open_incidents"] if room in (i["affected_rooms"] or [])), None)
 
@@ -77,7 +86,7 @@ def upstream_check(view: PollView, room: Room) -> Check:
 
 
 def _headroom(name: str, label: str, device: str, itf: str, need_bps: float, view: PollView) -> Check:
-    rates = view.rates(device).get(itf)
+    rates = view.rate(device, itf)
     if rates is None or not view.fresh(device):
         return _unknown(name, f"no poll data for {device}:{itf}")
     if not rates["oper_up"]:
@@ -163,7 +172,7 @@ def backup_check(view: PollView, room: Room) -> Check:
     if not backups:
         return Check("backup_link", Status.OK, "no backup link planned for this site", "none", critical=False)
     for link, end in backups:
-        rates = view.rates(end.device).get(end.interface)
+        rates = view.rate(end.device, end.interface)
         if rates is None or not view.fresh(end.device):
             return _unknown("backup_link", f"no poll data for {end}")
         if not rates["oper_up"]:

@@ -149,9 +149,13 @@ class Comware7Dialect(HuaweiDialect):
         ]
         for r in interface_rows(s.state, s.store.running, self.names):
             link = "UP" if r.oper_up else ("ADM" if not r.admin_up else "DOWN")
-            proto = "UP" if r.oper_up else "DOWN"
+            proto = "DOWN"
+            if r.oper_up:  # loopbacks and NULL0 are spoofing, as on a real device
+                proto = "UP(s)" if r.name.lower().startswith(("loopback", "null", "inloopback")) else "UP"
             ip = r.ip or "--"
-            lines.append(f"{self.names.shorten(r.name):<21}{link:<5}{proto:<9}{ip:<16}{r.description}")
+            lines.append(
+                f"{self.names.shorten(r.name):<20} {link:<4} {proto:<8} {ip:<15} {r.description}".rstrip()
+            )
         return "\n".join(lines) + "\n"
 
     def cmd_ospf_peer(self, s: Session, rest: str) -> str:

@@ -15,6 +15,7 @@ from netops.lab.cli.config import ConfigNode
 from netops.lab.cli.engine import Command, Dialect, Frame, Session, caret
 from netops.lab.cli.facts import (
     InterfaceNames,
+    PeerRow,
     boot_facts,
     interface_rows,
     ospf_peers,
@@ -45,6 +46,12 @@ NAMES = InterfaceNames(
     },
     short={"GigabitEthernet": "GE", "XGigabitEthernet": "XGE", "LoopBack": "Loop"},
 )
+
+
+def uptime_clock(state: DeviceState) -> str:
+    """``hh:mm:ss`` since the device started (VRP's ``Neighbor is up for``)."""
+    hours, rest = divmod(int(state.uptime_s()), 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
 class HuaweiDialect(Dialect):
@@ -266,22 +273,30 @@ class HuaweiDialect(Dialect):
         )
 
     def cmd_interface_brief(self, s: Session, rest: str) -> str:
+        """The layout of real VRP ``display interface brief`` (ntc-templates' and NAPALM's captures): legend,
+        header, one row per interface; loopbacks and NULL0 show protocol ``up(s)`` (spoofing)."""
         lines = [
             "PHY: Physical",
             "*down: administratively down",
+            "^down: standby",
             "(l): loopback",
             "(s): spoofing",
+            "(b): BFD down",
+            "(e): ETHOAM down",
+            "(d): Dampening Suppressed",
             "InUti/OutUti: input utility/output utility",
-            f"{'Interface':<28}{'PHY':<9}{'Protocol':<9}{'InUti':>6} {'OutUti':>6} {'inErrors':>9} {'outErrors':>9}",
+            f"{'Interface':<28}{'PHY':<6}{'Protocol':<10}{'InUti':>5} {'OutUti':>6} {'inErrors':>10} {'outErrors':>10}",
         ]
         for r in interface_rows(s.state, s.store.running, self.names):
             phy = "up" if r.oper_up else ("*down" if not r.admin_up else "down")
-            proto = "up" if r.oper_up else "down"
+            proto = "down"
+            if r.oper_up:
+                proto = "up(s)" if r.name.lower().startswith(("loopback", "null")) else "up"
             errs = 0
             itf = next((i for i in s.state.interfaces if self.names.same(i.name, r.name)), None)
             if itf is not None:
                 errs = itf.counters()[2]
-            lines.append(f"{r.name:<28}{phy:<9}{proto:<9}{'0.01%':>6} {'0.01%':>6} {errs:>9} {0:>9}")
+            lines.append(f"{r.name:<27} {phy:<5} {proto:<9}{'0.01%':>6} {'0.01%':>6} {errs:>10} {0:>10}")
         return "\n".join(lines) + "\n"
 
     def cmd_ip_interface_brief(self, s: Session, rest: str) -> str:
@@ -298,16 +313,49 @@ class HuaweiDialect(Dialect):
         return "\n".join(lines) + "\n"
 
     def cmd_ospf_peer(self, s: Session, rest: str) -> str:
+        """``display ospf peer brief``: the table; plain ``display ospf peer``: one verbose block per
+        neighbour, as Huawei's command reference shows them."""
+        peers = ospf_peers(s.state, s.inventory, self.names)
+        if rest.strip() == "brief":
+            return self.ospf_brief(s, peers)
+        return self.ospf_verbose(s, peers)
+
+    def ospf_brief(self, s: Session, peers: list[PeerRow]) -> str:
+        """VRP5 (AR) layout."""
         lines = [
             "",
             f"\t OSPF Process 1 with Router ID {s.state.device.address}",
             "\t\t  Peer Statistic Information",
-            " " + "-" * 77,
-            f" {'Area Id':<17}{'Interface':<33}{'Neighbor id':<17}State",
+            " " + "-" * 76,
+            f" {'Area Id':<17}{'Interface':<33}{'Neighbor id':<17}{'State':<9}",
         ]
-        for p in ospf_peers(s.state, s.inventory, self.names):
-            lines.append(f" {'0.0.0.0':<17}{p.interface:<33}{p.router_id:<17}Full")
-        lines.append(" " + "-" * 77)
+        for p in peers:
+            lines.append(f" {'0.0.0.0':<17}{p.interface:<33}{p.router_id:<17}{'Full':<12}")
+        lines.append(" " + "-" * 76)
+        return "\n".join(lines) + "\n"
+
+    def ospf_verbose(self, s: Session, peers: list[PeerRow]) -> str:
+        rows = {r.name: r for r in interface_rows(s.state, s.store.running, self.names)}
+        lines = [
+            "",
+            f"\t OSPF Process 1 with Router ID {s.state.device.address}",
+            "\t\t Neighbors ",
+            "",
+        ]
+        for p in peers:
+            own = rows.get(p.interface)
+            local = own.ip if own is not None and own.ip else "0.0.0.0"
+            lines += [
+                f" Area 0.0.0.0 interface {local}({p.interface})'s neighbors",
+                f" Router ID: {p.router_id:<16} Address: {p.address:<16} GR State: Normal",
+                "   State: Full  Mode:Nbr is  Master  Priority: 1",
+                "   DR: None  BDR: None   MTU: 0    ",
+                "   Dead timer due in 35  sec ",
+                "   Retrans timer interval: 5 ",
+                f"   Neighbor is up for {uptime_clock(s.state)}     ",
+                "   Authentication Sequence: [ 0 ] ",
+                "",
+            ]
         return "\n".join(lines) + "\n"
 
     def cmd_cpu(self, s: Session, rest: str) -> str:

@@ -272,7 +272,7 @@ class IosDialect(Dialect):
             status = "up" if r.oper_up else ("administratively down" if not r.admin_up else "down")
             method = "NVRAM" if r.ip else "unset"
             lines.append(
-                f"{r.name:<27}{r.ip or 'unassigned':<16}{'YES':<4}{method:<7}{status:<22}"
+                f"{r.name:<26} {r.ip or 'unassigned':<15} {'YES':<3} {method:<6} {status:<21} "
                 f"{'up' if r.oper_up else 'down'}"
             )
         return "\n".join(lines) + "\n"

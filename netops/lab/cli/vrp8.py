@@ -14,7 +14,7 @@ import difflib
 
 from netops.lab.cli.config import Edit
 from netops.lab.cli.engine import Command, Session
-from netops.lab.cli.facts import timestamp
+from netops.lab.cli.facts import PeerRow, timestamp
 from netops.lab.cli.huawei import HuaweiDialect
 
 UNCOMMITTED = (
@@ -55,6 +55,24 @@ class Vrp8Dialect(HuaweiDialect):
             Command(("clear", "configuration", "candidate"), self.cmd_clear_candidate, "config"),
         ]
         return own + super().build_commands()
+
+    def ospf_brief(self, s: Session, peers: list[PeerRow]) -> str:
+        """VRP8 (NE40E/CE) layout of ``display ospf peer brief``: MADJ legend and peer totals."""
+        lines = [
+            "(M) Indicates MADJ neighbor",
+            "",
+            "",
+            f"          OSPF Process 1 with Router ID {s.state.device.address}",
+            "                   Peer Statistic Information",
+            f"Total number of peer(s): {len(peers):<8}",
+            f" Peer(s) in full state: {len(peers):<8}",
+            "-" * 77,
+            f" {'Area Id':<16}{'Interface':<27}{'Neighbor id':<21}{'State':<12}",
+        ]
+        for p in peers:
+            lines.append(f" {'0.0.0.0':<16}{p.interface:<27}{p.router_id:<21}{'Full':<12}")
+        lines.append("-" * 77)
+        return "\n".join(lines) + "\n"
 
     # leaving system view -----------------------------------------------------------------------------
     def cmd_quit(self, s: Session, rest: str) -> str:

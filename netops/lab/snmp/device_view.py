@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from netops.inventory.models import InterfaceKind, Platform
 from netops.lab.snmp.mib import MibView, Value
-from netops.lab.snmp.platforms import PLATFORMS, Entity, if_type, long_name
+from netops.lab.snmp.platforms import PLATFORMS, Entity, if_name, if_type, long_name
 from netops.lab.state import DeviceState, InterfaceState, LabWorld, Neighbor
 from netops.snmp.ber import (
     COUNTER32,
@@ -145,7 +145,7 @@ def _interfaces(out: _Entries, state: DeviceState, oui: bytes) -> None:
         c(19, encode_unsigned(0, COUNTER32))
         c(20, encode_unsigned(0, COUNTER32))
         # IF-MIB ifXTable
-        c(1, _text(itf.name), IFX_ENTRY)
+        c(1, _text(if_name(dev.platform.vendor, itf.name)), IFX_ENTRY)
         c(6, _counter(itf, 0, 1, 2**64, COUNTER64), IFX_ENTRY)
         c(7, _counter(itf, 0, PACKET_BYTES, 2**64, COUNTER64), IFX_ENTRY)
         c(10, _counter(itf, 1, 1, 2**64, COUNTER64), IFX_ENTRY)

@@ -156,6 +156,32 @@ def long_name(vendor: str, name: str) -> str:
     return name
 
 
+# IOS reports ifName in its short form (``Gi0/1``) and ifDescr in the long one
+_IOS_SHORT = (
+    ("TenGigabitEthernet", "Te"),
+    ("GigabitEthernet", "Gi"),
+    ("FastEthernet", "Fa"),
+    ("Ethernet", "Et"),
+    ("Loopback", "Lo"),
+    ("Port-channel", "Po"),
+    ("Tunnel", "Tu"),
+    ("Serial", "Se"),
+    ("Vlan", "Vl"),
+    ("Null", "Nu"),
+)
+
+
+def if_name(vendor: str, name: str) -> str:
+    """ifName: IOS's short form (``GigabitEthernet0/1`` -> ``Gi0/1``); other vendors keep the inventory's spelling."""
+    if vendor != "cisco":
+        return name
+    full = long_name(vendor, name)
+    for long, short in _IOS_SHORT:
+        if full.startswith(long) and full[len(long) : len(long) + 1].isdigit():
+            return short + full[len(long) :]
+    return full
+
+
 def if_type(name: str, loopback: bool) -> int:
     """IANAifType: softwareLoopback(24), l3ipvlan(136), tunnel(131), ppp(23), else ethernetCsmacd(6)."""
     low = name.lower()
