@@ -3,21 +3,23 @@
 Its own authentication, apart from the API tokens: Alertmanager sends ``Authorization: Bearer <secret>``
 (``http_config.authorization.credentials`` in its receiver), compared in constant time with the secret
 ``alertmanager-webhook`` (``NETOPS_SECRET_ALERTMANAGER_WEBHOOK`` or the secrets file). Without that secret the
-route refuses every call (401): an open webhook would let anyone start runbooks. It answers at once: runs execute in the
-background. Include this router WITHOUT the token-role dependency.
+route refuses every call (401): an open webhook would let anyone start runbooks. The body is checked at once (a
+malformed notification: 400 naming the field) and the route answers 202 at once; the alerts are acted on in the
+background (``netops.runbooks.alerts.AlertInbox``, in arrival order) and runs execute in the background.
+Include this router WITHOUT the token-role dependency. Its body limit is ``api/limits.py``'s.
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, HTTPException, Request
 
 from netops.api.runbook_routes import ServiceDep
-from netops.errors import SecretError
+from netops.errors import InvalidInputError, SecretError
 from netops.inventory.models import SecretRef
-from netops.runbooks.triggers import handle_alertmanager
+from netops.runbooks.alerts import AlertInbox, parse
 
 router = APIRouter(tags=["alerts"])
 WEBHOOK_SECRET = SecretRef("alertmanager-webhook")
@@ -35,13 +37,19 @@ def _authorize(request: Request) -> None:
         )
 
 
-@router.post("/alerts/alertmanager")
+def inbox_of(request: Request) -> AlertInbox:
+    inbox = getattr(request.app.state, "alert_inbox", None)
+    if inbox is None:
+        inbox = request.app.state.alert_inbox = AlertInbox()
+    return cast(AlertInbox, inbox)
+
+
+@router.post("/alerts/alertmanager", status_code=202)
 async def alertmanager(request: Request, svc: ServiceDep) -> dict[str, Any]:
     _authorize(request)
     try:
-        payload = await request.json()
-    except ValueError:
-        raise HTTPException(400, "expected a JSON body") from None
-    if not isinstance(payload, dict) or str(payload.get("version", "4")) != "4":
-        raise HTTPException(400, "expected an Alertmanager webhook, version 4")
-    return {"status": payload.get("status"), "results": handle_alertmanager(svc, payload)}
+        note = parse(await request.body())
+    except InvalidInputError as exc:
+        raise HTTPException(400, str(exc)) from None
+    number = inbox_of(request).submit(svc, note)
+    return {"status": "accepted", "notification": number, "alerts": len(note.alerts)}

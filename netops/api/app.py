@@ -3,6 +3,10 @@
 The lifespan starts the APScheduler ``AsyncIOScheduler`` with the app and stops it with the app. The inventory
 is loaded and the database migrated before the app is returned, so a bad inventory fails ``netops serve`` at
 once with every problem listed, instead of a half-started service.
+
+Request bodies are limited per route before anything reads them (``limits.BodyLimit``: 413). There is no
+``/docs`` page: Swagger UI would load its scripts from a CDN, which a NOC's private network cannot reach, and
+the venv ships no copy of them; the OpenAPI description is served at ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from netops.api.deps import RuntimeDep
 from netops.api.errors import install_error_handlers
 from netops.api.incident_routes import router as incident_router
 from netops.api.inventory_routes import router as inventory_router
+from netops.api.limits import BodyLimit
 from netops.api.polling_routes import router as polling_router
 from netops.api.runbook_routes import router as runbook_router
 from netops.api.vc_routes import router as vc_router
@@ -35,6 +40,7 @@ from netops.auth.tokens import Role
 from netops.changes.metrics import ChangesCollector
 from netops.metrics import BuildCollector, InventoryCollector
 from netops.polling.metrics import PollingCollector
+from netops.runbooks.alerts import AlertInbox
 from netops.runbooks.metrics import RunbookCollector
 from netops.runbooks.service import RunbookService
 from netops.runbooks.triggers import subscribe_events
@@ -66,6 +72,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     registry = build_registry(rt)
 
     runbooks = RunbookService.from_runtime(rt)
+    inbox = AlertInbox()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,6 +100,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         finally:
             scheduler.shutdown(wait=False)  # no new runs
             unsubscribe()
+            await inbox.close()
             await runbooks.close()
             await (
                 rt.poller.stop()
@@ -104,11 +112,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         description="Operations manager for the regional e-government WAN and video-conference network",
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN: not in a private network
+        redoc_url=None,
     )
     app.state.runtime = rt
     app.state.registry = registry
     app.state.runbooks = runbooks
+    app.state.alert_inbox = inbox
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)  # inside the audit (413s are recorded), before routes, auth and parsing
 
     @app.get("/healthz", tags=["service"])
     def healthz(rt: RuntimeDep) -> dict[str, Any]:

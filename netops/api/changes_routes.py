@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from netops.api.deps import RuntimeDep
+from netops.api.limits import RowId
 from netops.changes import backup as backups
 from netops.changes import records
 from netops.changes.apply import ChangeRequest, run_change
@@ -47,16 +48,16 @@ class PlanIn(BaseModel):
     all: bool = False
     canary: str | None = None
     concurrency: int = Field(default=20, ge=1, le=512)
-    failure_budget: int = Field(default=0, ge=0)
-    prefectures_per_wave: int = Field(default=4, ge=1)
+    failure_budget: int = Field(default=0, ge=0, le=100_000)
+    prefectures_per_wave: int = Field(default=4, ge=1, le=1000)
 
 
 class ChangeIn(PlanIn):
     reason: str = Field(min_length=1, max_length=500)
     user: str = Field(default="api", max_length=63)
     force: bool = False
-    confirm_s: float = Field(default=300.0, gt=0)
-    minute_s: float = Field(default=60.0, gt=0)
+    confirm_s: float = Field(default=300.0, gt=0, le=7 * 86400)
+    minute_s: float = Field(default=60.0, gt=0, le=3600)
 
 
 def _waves(inventory: Inventory, spec: PlanIn) -> list[Wave]:
@@ -124,7 +125,7 @@ def device_history(rt: RuntimeDep, device_id: str) -> list[dict[str, Any]]:
 
 
 @router.get("/config/versions/{version_id}")
-def config_version(rt: RuntimeDep, version_id: int) -> dict[str, Any]:
+def config_version(rt: RuntimeDep, version_id: RowId) -> dict[str, Any]:
     device, text = backups.version_text(rt.store, version_id)
     return {"id": version_id, "device": device, "text": text}
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from netops.api.deps import RuntimeDep
+from netops.api.limits import RowId
 from netops.polling import queries
 
 router = APIRouter(tags=["status"])
@@ -20,5 +21,5 @@ class AckIn(BaseModel):
 
 
 @router.post("/incidents/{incident_id}/acknowledge")
-def acknowledge(rt: RuntimeDep, request: Request, incident_id: int, body: AckIn) -> dict[str, Any]:
+def acknowledge(rt: RuntimeDep, request: Request, incident_id: RowId, body: AckIn) -> dict[str, Any]:
     return queries.acknowledge(rt.store, incident_id, request.state.actor.name, body.note)

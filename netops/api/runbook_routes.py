@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from netops.auth.tokens import Role, TokenInfo
@@ -85,10 +85,13 @@ async def start_run(svc: ServiceDep, actor: ActorDep, ident: str, body: RunIn) -
 
 
 @router.get("/runs")
-def list_runs(svc: ServiceDep, state: str | None = None, runbook: str | None = None, limit: int = 100) -> Any:
-    return [
-        r.as_dict() for r in rec.list_runs(svc.store, state=state, runbook=runbook, limit=min(limit, 1000))
-    ]
+def list_runs(
+    svc: ServiceDep,
+    state: str | None = None,
+    runbook: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    return [r.as_dict() for r in rec.list_runs(svc.store, state=state, runbook=runbook, limit=limit)]
 
 
 @router.get("/runs/{run_id}")

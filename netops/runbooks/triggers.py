@@ -6,7 +6,10 @@ notification while that run is active starts nothing. Parameters come from the t
 alert's ``labels`` and ``annotations``. A runbook with ``approval: start`` is proposed instead of started. A
 ``resolved`` alert ends its active runs: not yet executing or waiting for a person -> ``cancelled``; executing a
 step -> ``recovered`` (auto-recovered) at the next step. Internal events (``netops.events``) work the same way,
-with the fingerprint ``<kind>:<subject>``; ``incident.resolved`` and ``vc.room.recovered`` resolve.
+with the fingerprint ``<kind>:<subject>``; ``incident.resolved`` and ``vc.room.recovered`` resolve. Incident
+events carry the incident's kind (``data.kind``: device, link, site, power, unmanaged, flapping), so a trigger
+matches on it (``matchers: {kind: "~device|link"}``); a ``flapping`` incident starts only runbooks whose
+trigger names the kind ``flapping``.
 """
 
 from __future__ import annotations
@@ -96,24 +99,31 @@ def resolve(service: RunbookService, fingerprint: str, actor: str) -> list[dict[
 
 
 def handle_alertmanager(service: RunbookService, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Act on one Alertmanager webhook (version 4) notification; returns what was done per alert and runbook."""
+    """Act on one Alertmanager webhook (version 4) notification at once; returns what was done per alert and
+    runbook. The webhook route validates the payload first (``alerts.parse``) and acts in the background
+    (``alerts.AlertInbox``), one alert at a time through ``handle_alert``."""
     results: list[dict[str, Any]] = []
     for alert in payload.get("alerts") or []:
-        if not isinstance(alert, Mapping):
-            continue
-        labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
-        fingerprint = _fingerprint(alert)
-        if alert.get("status") == "resolved":
-            results += resolve(service, fingerprint, "alertmanager")
-            continue
-        context = {"labels": labels, "annotations": dict(alert.get("annotations") or {}), "alert": alert}
-        for rb in service.catalog.runbooks.values():
-            for trig in rb.spec.triggers:
-                alert = isinstance(trig, AlertTriggerSpec) and trig.alert == labels.get("alertname")
-                if alert and isinstance(trig, AlertTriggerSpec) and matches(trig.matchers, labels):
-                    source = {"source": "alertmanager", "alertname": trig.alert, "labels": labels}
-                    results.append(_start(service, trig, rb.id, fingerprint, context, source))
-                    break
+        if isinstance(alert, Mapping):
+            results += handle_alert(service, alert)
+    return results
+
+
+def handle_alert(service: RunbookService, alert: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One alert of a notification: start (firing) or stop (resolved) the runs its triggers name."""
+    results: list[dict[str, Any]] = []
+    labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
+    fingerprint = _fingerprint(alert)
+    if alert.get("status") == "resolved":
+        return resolve(service, fingerprint, "alertmanager")
+    context = {"labels": labels, "annotations": dict(alert.get("annotations") or {}), "alert": alert}
+    for rb in service.catalog.runbooks.values():
+        for trig in rb.spec.triggers:
+            named = isinstance(trig, AlertTriggerSpec) and trig.alert == labels.get("alertname")
+            if named and isinstance(trig, AlertTriggerSpec) and matches(trig.matchers, labels):
+                source = {"source": "alertmanager", "alertname": trig.alert, "labels": labels}
+                results.append(_start(service, trig, rb.id, fingerprint, context, source))
+                break
     return results
 
 
@@ -130,6 +140,7 @@ def handle_event(service: RunbookService, event: Event) -> list[dict[str, Any]]:
                 isinstance(trig, EventTriggerSpec)
                 and trig.event == event.kind
                 and matches(trig.matchers, fields)
+                and (fields.get("kind") != "flapping" or "flapping" in trig.matchers.get("kind", ""))
             ):
                 source = {"source": "event", "event": event.kind, "subject": event.subject}
                 results.append(_start(service, trig, rb.id, fingerprint, context, source))

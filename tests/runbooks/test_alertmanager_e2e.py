@@ -2,7 +2,8 @@
 with the site from the alert's labels; the run waits for the carrier ticket and the failback approval (given
 through the API, roles checked), waits for the lab fault to clear, pushes the failback through a confirmed
 commit to the lab router, and succeeds. The same payload twice starts one run; `resolved` cancels a waiting run;
-a dry run writes nothing; the webhook has its own secret."""
+a dry run writes nothing; the webhook has its own secret. The webhook answers 202 at once and acts in the
+background: ``act`` waits for the service's alert inbox to have acted on a notification and returns what it did."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from netops.api.runbook_routes import router as runbook_router
 from netops.auth.tokens import Role, create_token
 from netops.errors import LabError
 from netops.lab.testing import wait_until
+from netops.runbooks.alerts import AlertInbox
 from netops.runbooks.service import RunbookService
 from netops.runtime import Runtime
 from netops.settings import Settings
@@ -52,6 +54,7 @@ class Api:
     lab: Lab
     pusher: DriverPusher
     tokens: dict[str, str]
+    inbox: AlertInbox
 
     def as_(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -95,7 +98,7 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         served_app(app) as url,
         httpx.Client(base_url=url, timeout=10) as client,
     ):
-        yield Api(client, rt, svc, lab, pusher, tokens)
+        yield Api(client, rt, svc, lab, pusher, tokens, app.state.alert_inbox)
         for run_id in list(svc.tasks):  # nothing left executing when the server stops
             svc.engine.cancel(run_id, actor="test")
         deadline = time.monotonic() + 10
@@ -125,21 +128,33 @@ def post_alert(api: Api, payload: dict[str, Any], secret: str = AM_SECRET) -> ht
     )
 
 
+def act(api: Api, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Post a notification (202 at once) and wait until the service acted on it; what it did per alert."""
+    answer = post_alert(api, payload)
+    assert answer.status_code == 202, answer.text
+    body = answer.json()
+    assert body["status"] == "accepted" and body["alerts"] == len(payload["alerts"])
+    number = body["notification"]
+    results: list[dict[str, Any]] = wait_until(
+        f"notification {number} acted on",
+        lambda: number in api.inbox.results and (api.inbox.results[number],),
+    )[0]
+    return results
+
+
 def test_alert_starts_the_runbook_which_is_approved_pushes_waits_and_succeeds(api: Api) -> None:
     fault = api.lab.loop.call(lambda: api.lab.faults.apply("link-down", LINK))
-    with webhook() as hook:
-        # the answer comes while the run it started still waits for its approval: it runs in the background
-        answer = post_alert(api, alert("firing", "fp-hami-1"))
-        assert answer.status_code == 200, answer.text
-        (started,) = answer.json()["results"]
+    with webhook("noc") as hook:  # the playbook notifies the target noc, configured in the service
+        # the answer comes at once; the run it started waits for its approval in the background
+        (started,) = act(api, alert("firing", "fp-hami-1"))
         assert started["action"] == "started" and started["runbook"] == "prefecture-uplink-down"
         run_id = started["run"]
-        again = post_alert(api, alert("firing", "fp-hami-1")).json()["results"]
+        again = act(api, alert("firing", "fp-hami-1"))
         assert again == [{"runbook": "prefecture-uplink-down", "fingerprint": "fp-hami-1", "run": run_id,
                           "action": "already active"}]  # fmt: skip
 
         run = api.wait_for(run_id, "waiting", "carrier-ticket")
-        assert run["params"] == {"site": "hami", "notify_webhook": None}
+        assert run["params"] == {"site": "hami"}
         assert [s["state"] for s in run["steps"]] == [
             "succeeded",
             "succeeded",
@@ -164,7 +179,10 @@ def test_alert_starts_the_runbook_which_is_approved_pushes_waits_and_succeeds(ap
         assert api.client.post(f"/runs/{run_id}/approve", json={}, headers=api.as_("eng")).status_code == 200
 
         done = api.wait_for(run_id, "succeeded")
-        assert hook.received == []  # no notify_webhook given: the notify steps were skipped
+        assert hook.messages() == [
+            "hami: primary uplink down, traffic on the backup; carrier ticket XJTEL-2026-1125-07.",
+            f"hami: uplink runbook {run_id} finished",
+        ]
     steps = {s["step"]: s for s in done["steps"]}
     assert steps["failback"]["output"]["outcome"] == "confirmed"
     assert steps["carrier-ticket"]["output"]["inputs"] == {"ticket": "XJTEL-2026-1125-07"}
@@ -176,19 +194,26 @@ def test_alert_starts_the_runbook_which_is_approved_pushes_waits_and_succeeds(ap
     transcript = api.client.get(f"/runs/{run_id}/transcript", headers=api.as_("noc")).json()
     assert any("approved by eng (engineer)" in line["text"] for line in transcript)
     # a new alert for the same fingerprint after the run ended starts a new run
-    assert post_alert(api, alert("resolved", "fp-hami-1")).json()["results"] == []
+    assert act(api, alert("resolved", "fp-hami-1")) == []
 
 
 def test_resolved_alert_cancels_the_waiting_run(api: Api) -> None:
     fault = api.lab.loop.call(lambda: api.lab.faults.apply("link-down", LINK))
-    (started,) = post_alert(api, alert("firing", "fp-hami-2")).json()["results"]
+    (started,) = act(api, alert("firing", "fp-hami-2"))
     api.wait_for(started["run"], "waiting", "carrier-ticket")
     api.lab.loop.call(lambda: api.lab.faults.clear(fault.id))
-    (resolved,) = post_alert(api, alert("resolved", "fp-hami-2")).json()["results"]
+    (resolved,) = act(api, alert("resolved", "fp-hami-2"))
     assert resolved == {"run": started["run"], "fingerprint": "fp-hami-2", "action": "cancelled"}
     run = api.wait_for(started["run"], "cancelled")
     states = {s["step"]: s["state"] for s in run["steps"]}
-    assert states["carrier-ticket"] == "cancelled" and states["report"] == "skipped"  # finally still runs
+    assert states["carrier-ticket"] == "cancelled" and states["report"] == "succeeded"  # finally still runs
+    # no URL configured for the notify target noc: the report says so instead of posting anywhere
+    (report,) = [s for s in run["steps"] if s["step"] == "report"]
+    assert report["output"]["webhook"] == {
+        "target": "noc",
+        "sent": False,
+        "detail": "not sent: no URL configured (notify-webhook-noc)",
+    }
     assert not api.pusher.pushed
 
 
@@ -224,13 +249,13 @@ def test_dry_run_writes_nothing(api: Api) -> None:
 
 def test_resolved_alert_marks_a_run_waiting_for_recovery_auto_recovered(api: Api) -> None:
     api.lab.loop.call(lambda: api.lab.faults.apply("link-down", LINK))
-    (started,) = post_alert(api, alert("firing", "fp-hami-3")).json()["results"]
+    (started,) = act(api, alert("firing", "fp-hami-3"))
     run_id = started["run"]
     api.wait_for(run_id, "waiting", "carrier-ticket")
     body = {"inputs": {"ticket": "XJTEL-3"}}
     assert api.client.post(f"/runs/{run_id}/approve", json=body, headers=api.as_("duty")).status_code == 200
     api.wait_for(run_id, "running", "wait-recovery")
-    (resolved,) = post_alert(api, alert("resolved", "fp-hami-3")).json()["results"]
+    (resolved,) = act(api, alert("resolved", "fp-hami-3"))
     assert resolved["action"] == "recovered"
     run = api.wait_for(run_id, "recovered")
     states = {s["step"]: s["state"] for s in run["steps"]}
