@@ -2,11 +2,14 @@
 
 A small in-process publish/subscribe: publishers call ``bus.publish(Event(...))``; subscribers (the runbook
 engine's triggers, the audit log, tests) register a callback for a kind, or ``"*"`` for all. A subscriber that
-raises is logged and does not stop the others or the publisher. Kinds in use:
+raises is logged and does not stop the others or the publisher. Incident events carry the incident's kind
+(device, link, site, power, unmanaged, flapping), the site and tier its cause cuts off (when it does) and, for
+unmanaged, the reason (netops/polling/incidents.py). Kinds in use:
 
 | kind | subject | data |
 | --- | --- | --- |
-| `incident.opened`, `incident.resolved` | incident id | key, summary, root devices and links, affected |
+| `incident.opened`, `incident.resolved` | incident id | key, kind, summary, cause, counts cut off, site, tier |
+| `incident.updated` | incident id | the same and `change`: extended, shrunk, changed, recovering, recurred |
 | `vc.room.red`, `vc.room.recovered` | room id | conference id, reasons |
 """
 

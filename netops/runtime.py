@@ -94,6 +94,14 @@ class Runtime:
             threshold=settings.poll_threshold,
             bus=self.bus,
             analyse=settings.shard_spec is None,  # shards: the coordinator's ``analyse`` job does it
+            holddown_s=(
+                settings.incident_holddown_s
+                if settings.incident_holddown_s is not None
+                else 2 * settings.poll_fast_s
+            ),
+            flap_changes=settings.flap_changes,
+            flap_window_s=settings.flap_window_s,
+            secrets=self.secrets,
         )
 
     @classmethod

@@ -35,14 +35,35 @@ def secrets_file() -> Path:
 
 
 class SecretStore:
-    """Looks secrets up; reads the secrets file once, lazily."""
+    """Looks secrets up; reads the secrets file lazily, and again when it changed (its mtime, size or inode):
+    a rotated key is used without a restart. ``generation`` counts the reads, so holders of derived values
+    (the SNMP source's credentials) know when to derive them again."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or secrets_file()
         self._file: dict[str, str] | None = None
+        self._signature: tuple[int, int, int] | None = None
+        self.generation = 0
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def refresh(self) -> bool:
+        """Forget the file's values if it changed since they were read. Returns True when it did."""
+        if self._file is not None and self._stat() != self._signature:
+            self._file = None
+            self.generation += 1
+            return True
+        return False
 
     def _load_file(self) -> dict[str, str]:
+        self.refresh()
         if self._file is None:
+            self._signature = self._stat()
             self._file = {}
             if self.path.is_file():
                 mode = self.path.stat().st_mode
@@ -101,4 +122,5 @@ def ensure_lab_secrets(store: SecretStore, refs: Iterable[SecretRef]) -> list[st
         yaml.safe_dump(data, fh, default_flow_style=False)
     tmp.replace(store.path)
     store._file = data
+    store._signature = store._stat()
     return missing

@@ -12,6 +12,8 @@
 | NETOPS_POLL_FAST_S / NETOPS_POLL_NORMAL_S | 30 / 60 | intervals: centre and prefecture uplink routers / the rest |
 | NETOPS_POLL_THRESHOLD | 2 | consecutive failed polls before a device counts as down |
 | NETOPS_POLL_CONCURRENCY | 64 | devices polled at once |
+| NETOPS_INCIDENT_HOLDDOWN_S | 2 x NETOPS_POLL_FAST_S | how long a cause must be gone before its incident resolves |
+| NETOPS_FLAP_CHANGES / NETOPS_FLAP_WINDOW_S | 4 / 900 | answered <-> failed changes within the window: flapping |
 | NETOPS_BACKUP_INTERVAL_S | 21600 | configuration backups (0: off) |
 | NETOPS_MODE | production | `lab`: allow placeholder secrets (`public`, `changeme`, ...): the lab, the demo |
 | NETOPS_SHARD | (none) | `K/N`, 1-based: poll only shard K of N; shard 1 coordinates (docs/scaling.md) |
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     poll_normal_s: float = Field(default=60.0, gt=0)
     poll_threshold: int = Field(default=2, ge=1)
     poll_concurrency: int = Field(default=64, ge=1, le=1024)
+    incident_holddown_s: float | None = Field(default=None, ge=0)  # None: 2 x poll_fast_s
+    flap_changes: int = Field(default=4, ge=2)
+    flap_window_s: float = Field(default=900.0, gt=0)
     backup_interval_s: float = Field(default=6 * 3600, ge=0)
     mode: Literal["production", "lab"] = "production"  # lab: placeholder secrets allowed (the lab, the demo)
     shard: str | None = None  # "K/N"; None: one process polls everything and analyses

@@ -1,14 +1,20 @@
 """The analysis step: root cause, statuses and incidents computed from what every poller stored.
 
 Sits between the pollers (``poller.py``, which store samples) and the readers (``queries.py``). Its inputs are
-read back from the store, so one process can analyse what several shards polled:
+read back from the store, so one process can analyse what several shards polled, and a restarted process
+carries on where the last one stopped:
 
 - silent devices: device rows whose consecutive failed polls (``poll_devices.failures``, the hysteresis state)
-  reached the threshold;
-- links down: an end interface last polled admin-up and oper-down, on a device that is not silent (a silent
-  device tells nothing of its interfaces; its last answer may be stale);
-- pending devices: failed their last poll but not yet ``threshold`` times (``rootcause.analyse``).
+  reached the threshold, the last one a timeout; with a management-plane error (``auth``, ``config``, ...)
+  instead, the device is ``unmanaged``;
+- links down: an end interface last polled admin-up and oper-down, on a device that answers and can be read
+  (a silent device tells nothing of its interfaces; its last answer may be stale), both ends in service;
+- pending devices: failed their last poll but not yet ``threshold`` times (``rootcause.analyse``);
+- exposed devices: silent, stored ``unreachable``, and not polled since the cause in front of them went
+  (``poll_devices.exposed_at``): they may be coming back, so they are no cause until a later poll fails;
+- flapping devices and UPSs on battery, as last polled.
 
+The findings go through the incident lifecycle (``incidents.py``: identity, extension, hold-down, peak).
 In one process the poller runs it right after each cycle, in the cycle's transaction; with shards only the
 coordinator runs it, as the ``analyse`` job (docs/scaling.md).
 """
@@ -17,15 +23,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netops.events import Event, EventBus
 from netops.inventory.topology import Topology
-from netops.polling.rootcause import Analysis, analyse, links_down_from_interfaces
-from netops.polling.store import IncidentChange, apply_analysis
+from netops.polling.incidents import IncidentChange
+from netops.polling.model import management_failure
+from netops.polling.rootcause import Analysis, analyse, in_service, links_down_from_interfaces
+from netops.polling.store import apply_analysis
 from netops.store.db import Store
 from netops.store.schema import PollDevice, PollInterface
 
@@ -39,58 +47,97 @@ class StoredState:
     silent: frozenset[str]
     down_links: frozenset[str]
     pending: frozenset[str]
+    unmanaged: dict[str, str] = field(default_factory=dict)  # device -> reason
+    exposed: frozenset[str] = frozenset()
+    flapping: frozenset[str] = frozenset()
+    on_battery: frozenset[str] = frozenset()
+    prior: frozenset[str] = frozenset()  # silent devices that were a cause (stored ``down``) already
 
 
 def stored_state(session: Session, topology: Topology, threshold: int) -> StoredState:
     """The analysis inputs as the store holds them, for the devices of the topology's inventory."""
-    devices = topology.inventory.devices
-    failures = {
-        device: count or 0
-        for device, count in session.execute(select(PollDevice.device, PollDevice.failures))
-        if device in devices
-    }
-    silent = {d for d, n in failures.items() if n >= threshold}
-    pending = {d for d, n in failures.items() if 0 < n < threshold}
-    rows = session.execute(
+    inv = topology.inventory
+    devices = inv.devices
+    rows = [r for r in session.scalars(select(PollDevice)) if r.device in devices]
+    silent: set[str] = set()
+    unmanaged: dict[str, str] = {}
+    pending: set[str] = set()
+    exposed: set[str] = set()
+    prior: set[str] = set()
+    for r in rows:
+        n = r.failures or 0
+        if n >= threshold and management_failure(r.error, r.detail):
+            detail = f": {r.detail}" if r.detail else ""
+            unmanaged[r.device] = f"{r.error}{detail}"[:400]
+        elif n >= threshold:
+            silent.add(r.device)
+            if r.status == "down":
+                prior.add(r.device)
+            not_polled_since = r.exposed_at is None or r.polled_at <= r.exposed_at
+            if r.status == "unreachable" and not_polled_since:
+                exposed.add(r.device)
+        elif n > 0:
+            pending.add(r.device)
+    unreadable = silent | set(unmanaged)
+    itfs = session.execute(
         select(PollInterface.device, PollInterface.name).where(
             PollInterface.admin_up.is_(True), PollInterface.oper_up.is_(False)
         )
     )
     down: dict[str, list[str]] = {}
-    for device, name in rows:
-        if device in devices and device not in silent:
+    for device, name in itfs:
+        if device in devices and device not in unreadable:
             down.setdefault(device, []).append(name)
+    in_use = [r for r in rows if in_service(inv, r.device)]
     return StoredState(
-        frozenset(silent), frozenset(links_down_from_interfaces(topology, down)), frozenset(pending)
+        frozenset(silent),
+        frozenset(links_down_from_interfaces(topology, down)),
+        frozenset(pending),
+        unmanaged,
+        frozenset(exposed),
+        frozenset(r.device for r in in_use if r.flapping),
+        frozenset(r.device for r in in_use if r.ups_on_battery and r.device not in unmanaged),
+        frozenset(prior),
     )
 
 
 def analyse_session(
-    session: Session, topology: Topology, threshold: int, now: float
+    session: Session, topology: Topology, threshold: int, now: float, holddown_s: float = 0.0
 ) -> tuple[Analysis, list[IncidentChange]]:
     """Analyse the stored state and write statuses and incidents, in the caller's transaction."""
     state = stored_state(session, topology, threshold)
-    analysis = analyse(topology, state.silent, state.down_links, state.pending)
-    return analysis, apply_analysis(session, analysis, now)
+    analysis = analyse(
+        topology,
+        state.silent,
+        state.down_links,
+        state.pending,
+        unmanaged=state.unmanaged,
+        exposed=state.exposed,
+        flapping=state.flapping,
+        on_battery=state.on_battery,
+        prior=state.prior,
+    )
+    return analysis, apply_analysis(session, analysis, now, holddown_s=holddown_s, topology=topology)
 
 
 def analyse_store(
-    store: Store, topology: Topology, threshold: int, now: float | None = None
+    store: Store, topology: Topology, threshold: int, now: float | None = None, holddown_s: float = 0.0
 ) -> tuple[Analysis, list[IncidentChange]]:
     """One analysis in its own transaction (the coordinator's ``analyse`` job)."""
     with store.session() as session:
-        return analyse_session(session, topology, threshold, time.time() if now is None else now)
+        when = time.time() if now is None else now
+        return analyse_session(session, topology, threshold, when, holddown_s)
 
 
 def publish_changes(changes: list[IncidentChange], bus: EventBus | None) -> None:
-    """Log each incident change and publish it as ``incident.opened`` / ``incident.resolved``."""
+    """Log each incident transition and publish it: ``incident.opened`` and ``incident.resolved``, every other
+    transition as ``incident.updated`` (``data.change`` says which); ``data.kind`` is the incident's kind."""
     for change in changes:
-        log.warning("incident %d %s: %s", change.incident_id, change.change, change.summary)
+        level = logging.WARNING if change.change in ("opened", "resolved") else logging.INFO
+        log.log(
+            level, "incident %d %s (%s): %s", change.incident_id, change.change, change.kind, change.summary
+        )
         if bus is not None:
-            bus.publish(
-                Event(
-                    f"incident.{change.change}",
-                    str(change.incident_id),
-                    {"key": change.key, "summary": change.summary},
-                )
-            )
+            kind = change.change if change.change in ("opened", "resolved") else "updated"
+            data = {"key": change.key, "summary": change.summary, "kind": change.kind, **change.data}
+            bus.publish(Event(f"incident.{kind}", str(change.incident_id), data))

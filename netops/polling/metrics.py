@@ -56,7 +56,8 @@ class PollingCollector(Collector):
         up = GaugeMetricFamily("netops_device_up", "1 if the device answered its last poll", labels=_DEV)
         state = GaugeMetricFamily(
             "netops_device_status",
-            "1 for the device's current status (up, down = root cause, unreachable = behind a failure)",
+            "1 for the device's current status (up, down = root cause, unreachable = behind a failure, "
+            "unmanaged = answers but cannot be read)",
             labels=[*_DEV, "status"],
         )
         flapping = GaugeMetricFamily(
@@ -91,7 +92,7 @@ class PollingCollector(Collector):
                 continue
             lab = labels(device)
             up.add_metric(lab, 1.0 if row.ok else 0.0)
-            for s in ("up", "down", "unreachable"):
+            for s in ("up", "down", "unreachable", "unmanaged"):
                 state.add_metric([*lab, s], 1.0 if row.status == s else 0.0)
             flapping.add_metric([device], 1.0 if row.flapping else 0.0)
             reboots.add_metric([device], float(row.reboots or 0))
@@ -177,13 +178,16 @@ class PollingCollector(Collector):
             )
         link_up = GaugeMetricFamily(
             "netops_link_up",
-            "1 unless an end interface of the link was polled oper-down",
+            "1 if an end that answers sees the link up, 0 if one sees it down; absent when no end answers "
+            "(or an end is not in service)",
             labels=["link", "kind", "a_device", "b_device"],
         )
+        states = queries.link_states(self.store, topo)
         for link in topo.inventory.links.values():
-            link_up.add_metric(
-                [link.id, str(link.kind), link.a.device, link.b.device], 0.0 if link.id in down else 1.0
-            )
+            if link.id in states:
+                link_up.add_metric(
+                    [link.id, str(link.kind), link.a.device, link.b.device], 1.0 if states[link.id] else 0.0
+                )
         open_now, unacked, total = queries.incident_counts(self.store)
         yield site_state
         yield on_backup

@@ -12,6 +12,20 @@ from dataclasses import dataclass
 # why a poll failed; a bounded set, used as a metric label
 ERROR_REASONS = ("timeout", "auth", "refused", "protocol", "config", "internal")
 
+# failures that say nothing against the device being alive: it answered (a v3 Report such as
+# usmStatsWrongDigests/UnknownUserNames, an undecodable or error answer, port unreachable), or netops did not
+# send anything (a missing secret) or failed itself. Such a device is ``unmanaged``, never an outage.
+MANAGEMENT_ERRORS = frozenset({"auth", "protocol", "config", "internal"})
+
+
+def management_failure(error: str | None, detail: str | None = None) -> bool:
+    """True when a failed poll is a management-plane problem (credentials, configuration), not silence.
+    ``refused`` counts only for a refusal (ICMP port unreachable: the host is there), not for a host or
+    network unreachable."""
+    if error in MANAGEMENT_ERRORS:
+        return True
+    return error == "refused" and "refused" in (detail or "").lower()
+
 
 @dataclass(frozen=True, slots=True)
 class InterfaceSample:

@@ -15,15 +15,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import select
+
 from netops.events import EventBus
 from netops.inventory.models import Device, Inventory, Lifecycle
 from netops.inventory.topology import Topology
 from netops.polling.analysis import NO_ANALYSIS, analyse_session, analyse_store, publish_changes
+from netops.polling.incidents import IncidentChange
 from netops.polling.model import DeviceSample
 from netops.polling.rootcause import Analysis
-from netops.polling.store import IncidentChange, record_samples
+from netops.polling.store import record_samples
 from netops.polling.tracker import StatusTracker
+from netops.secrets import SecretStore
 from netops.store.db import Store
+from netops.store.schema import PollDevice
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +65,12 @@ def pollable(inventory: Inventory) -> list[Device]:
 
 class Poller:
     """Holds what lives across cycles: the hysteresis tracker (consecutive failures, flapping) of the devices
-    this process polls. With ``analyse=False`` (a shard that is not the coordinator) a cycle only stores."""
+    this process polls, restored from the store before the first cycle (a restart changes nothing). With
+    ``analyse=False`` (a shard that is not the coordinator) a cycle only stores.
+
+    ``holddown_s``: how long an incident's cause must be gone before it resolves. ``flap_changes`` answered
+    <-> failed changes within ``flap_window_s`` make a device flapping. ``secrets``: when its file changes,
+    the source's resolved credentials are dropped before the next cycle (a rotated key needs no restart)."""
 
     def __init__(
         self,
@@ -72,15 +82,23 @@ class Poller:
         threshold: int = 2,
         bus: EventBus | None = None,
         analyse: bool = True,
+        holddown_s: float = 0.0,
+        flap_changes: int = 4,
+        flap_window_s: float = 900.0,
+        secrets: SecretStore | None = None,
     ) -> None:
         self.store = store
         self.source = source
         self.topology = topology
         self.concurrency = concurrency
         self.threshold = threshold
-        self.tracker = StatusTracker(threshold=threshold)
+        self.tracker = StatusTracker(threshold, flap_window_s=flap_window_s, flap_changes=flap_changes)
         self.bus = bus
         self.analyse = analyse
+        self.holddown_s = holddown_s
+        self.secrets = secrets
+        self._secrets_seen = secrets.generation if secrets is not None else 0
+        self._restored = False
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[CycleResult]] = (
             set()
@@ -130,9 +148,35 @@ class Poller:
             log.info("stopping: %d poll cycle(s) cancelled, their results are not stored", len(tasks))
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    def restore(self) -> None:
+        """Put the hysteresis and flapping state the store kept back into the tracker (once)."""
+        if self._restored:
+            return
+        self._restored = True
+        with self.store.session() as session:
+            for row in session.scalars(select(PollDevice)):
+                self.tracker.restore(
+                    row.device, row.failures or 0, row.error, row.detail, row.transitions or []
+                )
+
+    def _refresh_credentials(self) -> None:
+        if self.secrets is None:
+            return
+        self.secrets.refresh()
+        if self.secrets.generation != self._secrets_seen:
+            self._secrets_seen = self.secrets.generation
+            forget = getattr(self.source, "forget_credentials", None)
+            if callable(forget):
+                log.info("secrets file changed: credentials are resolved again")
+                forget()
+
     async def _cycle(
         self, devices: Sequence[Device], *, job: str, interval_s: float, spread_s: float
     ) -> CycleResult:
+        if not self._restored:
+            async with self._lock:
+                await asyncio.to_thread(self.restore)
+        self._refresh_credentials()
         started = time.time()
         sem = asyncio.Semaphore(self.concurrency)
         step = spread_s / len(devices) if devices and spread_s > 0 else 0.0
@@ -140,7 +184,7 @@ class Poller:
         async with self._lock:  # cycles of different groups may finish together
             topo = self.topology()
             for s in samples:
-                self.tracker.observe(s.device, s.ok, s.polled_at, s.error)
+                self.tracker.observe(s.device, s.ok, s.polled_at, s.error, s.detail)
             self.tracker.forget(set(topo.inventory.devices))
             duration = time.time() - started
             analysis, changes = await asyncio.to_thread(
@@ -177,14 +221,14 @@ class Poller:
             )
             if not self.analyse:
                 return NO_ANALYSIS, []
-            return analyse_session(session, topo, self.threshold, started + duration)
+            return analyse_session(session, topo, self.threshold, started + duration, self.holddown_s)
 
     async def analyse_now(self) -> Analysis:
         """The analysis step on its own (the coordinator's ``analyse`` job): read what every shard stored,
         write statuses and incidents, publish the incident changes."""
         async with self._lock:
             analysis, changes = await asyncio.to_thread(
-                analyse_store, self.store, self.topology(), self.threshold
+                analyse_store, self.store, self.topology(), self.threshold, None, self.holddown_s
             )
         publish_changes(changes, self.bus)
         return analysis

@@ -14,9 +14,17 @@ from sqlalchemy import func, select
 from netops.errors import ConflictError, NotFoundError
 from netops.inventory.topology import Failure, Topology
 from netops.store.db import Store
-from netops.store.schema import Incident, PollCycle, PollDevice, PollInterface, PollNeighbor
+from netops.store.schema import (
+    Incident,
+    IncidentHistory,
+    PollCycle,
+    PollDevice,
+    PollInterface,
+    PollNeighbor,
+)
 
-STATES = ("up", "down", "unreachable", "unknown")
+STATES = ("up", "down", "unreachable", "unmanaged", "unknown")
+UNREADABLE = ("down", "unreachable", "unmanaged")  # statuses whose stored interface rows are not current
 
 
 def device_rows(store: Store) -> dict[str, PollDevice]:
@@ -25,14 +33,17 @@ def device_rows(store: Store) -> dict[str, PollDevice]:
 
 
 def site_status(topology: Topology, devices: dict[str, str], site: str) -> str:
-    """unknown (never polled), up, down (a routing device is the root cause) or unreachable."""
+    """unknown (never polled), up, down (a routing device is the root cause), unreachable, or unmanaged (its
+    routers answer but cannot be read: credentials)."""
     routers = [r for r in topology.site_routers(site) if r in topology.inventory.devices]
     states = [devices.get(r, "unknown") for r in routers]
     if not states or all(s == "unknown" for s in states):
         return "unknown"
     if "up" in states:
         return "up"
-    return "down" if "down" in states else "unreachable"
+    if "down" in states:
+        return "down"
+    return "unreachable" if "unreachable" in states else "unmanaged"
 
 
 def status(store: Store, topology: Topology) -> dict[str, Any]:
@@ -113,8 +124,18 @@ def _incident(row: Incident) -> dict[str, Any]:
     return {
         "id": row.id,
         "state": row.state,
+        "kind": row.kind,
+        "cause": list(row.cause or [*(row.root_devices or []), *(row.root_links or [])]),
+        "reason": row.reason,
         "summary": row.summary,
         "key": row.key,
+        "recovering_since": row.cause_gone_at if row.state == "open" else None,
+        "peak": {
+            "affected_sites": row.peak_sites or [],
+            "affected_devices": row.peak_devices or [],
+            "affected_rooms": row.peak_rooms or [],
+        },
+        "suppressed": row.suppressed or [],
         "opened_at": row.opened_at,
         "last_seen_at": row.last_seen_at,
         "resolved_at": row.resolved_at,
@@ -127,6 +148,29 @@ def _incident(row: Incident) -> dict[str, Any]:
         "acknowledged_at": row.acknowledged_at,
         "ack_note": row.ack_note,
     }
+
+
+def incident_history(store: Store, incident_id: int) -> list[dict[str, Any]]:
+    """The transitions of one incident, oldest first, each with its extent then (the extent over time)."""
+    with store.session() as session:
+        rows = session.scalars(
+            select(IncidentHistory)
+            .where(IncidentHistory.incident_id == incident_id)
+            .order_by(IncidentHistory.id)
+        )
+        return [
+            {
+                "at": h.at,
+                "change": h.change,
+                "kind": h.kind,
+                "cause": h.cause,
+                "sites": h.sites,
+                "devices": h.devices,
+                "rooms": h.rooms,
+                "summary": h.summary,
+            }
+            for h in rows
+        ]
 
 
 def incidents(store: Store, state: str = "all", limit: int = 50) -> list[dict[str, Any]]:
@@ -182,9 +226,42 @@ def interface_rates(store: Store, device: str) -> dict[str, dict[str, Any]]:
         }
 
 
-def down_links(store: Store, topology: Topology) -> set[str]:
-    """Links with an end interface last polled admin-up and oper-down (seen from a device that answered)."""
+def link_states(store: Store, topology: Topology) -> dict[str, bool]:
+    """In-service links as last seen from an end that answers and can be read: False when an end interface
+    is down, True when an end interface is oper-up and none is down; a link with no such end (both ends
+    silent) is absent: not known to be up. Links with an end not in service (staging, planned) are absent."""
+    from netops.polling.rootcause import in_service
+
+    inv = topology.inventory
     with store.session() as session:
+        readable = {
+            d
+            for d, st in session.execute(select(PollDevice.device, PollDevice.status))
+            if st not in UNREADABLE
+        }
+        rows = session.execute(
+            select(PollInterface.device, PollInterface.name, PollInterface.admin_up, PollInterface.oper_up)
+        ).all()
+    itf = {(d, n): (admin, oper) for d, n, admin, oper in rows if d in readable}
+    out: dict[str, bool] = {}
+    for link in inv.links.values():
+        if not all(in_service(inv, e.device) for e in link.ends()):
+            continue
+        seen = [itf[(e.device, e.interface)] for e in link.ends() if (e.device, e.interface) in itf]
+        if seen:
+            out[link.id] = all(oper for _, oper in seen)
+    return out
+
+
+def down_links(store: Store, topology: Topology) -> set[str]:
+    """In-service links with an end interface last polled admin-up and oper-down, seen from a device that
+    answers and can be read."""
+    with store.session() as session:
+        readable = {
+            d
+            for d, st in session.execute(select(PollDevice.device, PollDevice.status))
+            if st not in UNREADABLE
+        }
         rows = session.execute(
             select(PollInterface.device, PollInterface.name).where(
                 PollInterface.admin_up.is_(True), PollInterface.oper_up.is_(False)
@@ -192,7 +269,8 @@ def down_links(store: Store, topology: Topology) -> set[str]:
         ).all()
     by_device: dict[str, list[str]] = {}
     for device, name in rows:
-        by_device.setdefault(device, []).append(name)
+        if device in readable:
+            by_device.setdefault(device, []).append(name)
     from netops.polling.rootcause import links_down_from_interfaces
 
     return links_down_from_interfaces(topology, by_device)

@@ -1,52 +1,102 @@
-"""Root cause over one poll cycle: which devices are down, which only unreachable, and one finding per cause.
+"""Root cause v2 over one poll cycle: which devices are down, which only unreachable, and one finding per cause.
 
-Input: the devices that are silent (after hysteresis) and the links observed down (an end interface oper-down
-on a device that answered). Everything is computed with the inventory's topology, redundancy included:
+Inputs (``Observed``): the silent devices (timeouts after hysteresis), the links observed down (an end
+interface oper-down on a device that answered), the devices that answer but cannot be read (``unmanaged``:
+wrong credentials), the pending ones (failing, not yet ``threshold`` times), the exposed ones (silent, were
+behind another cause that has just gone: they may be coming back), the flapping ones and the UPSs on battery.
+Everything is computed with the inventory's topology, redundancy included:
 
-- a silent device is ``down`` (a root cause) when a neighbour over a working link still reaches the centre and
-  answers; otherwise it is ``unreachable``: it sits behind something else that failed;
-- silent devices connected to each other form one cut-off component; the component's root cause is its
-  ``down`` devices, or, when it has none, the failed links on its border (a prefecture whose two uplinks are
-  both down: one finding, root cause those two links, its counties and rooms ``unreachable``);
-- a silent component with neither, next to a device that is cut off too but whose hysteresis is still counting
-  (``pending``: it failed its last poll, not yet ``threshold`` times), gets no finding yet: that device's next
-  polls decide it (it goes silent and the component joins its finding). Pollers that poll the two at different
-  moments (shards, groups with different intervals) would otherwise open a short-lived ``isolated`` incident;
-- links down with nothing cut off (a primary uplink while the backup carries the traffic) are ``degraded``:
-  no outage, but the sites that now run on a backup link are listed.
+- a silent device is ``down`` (a cause) when a neighbour that answers and reaches the centre still has a
+  working link to it (its control plane hangs: its neighbours see the link up), or when every link to a
+  neighbour that answers is observed down and those links alone cut it off (a dead router: three failed
+  links ending at one silent router are one dead router, not three cut circuits), or it was a cause already
+  (``prior``: its stored status is ``down``) and those links are still down. Otherwise it is
+  ``unreachable``: behind another cause. A silent device whose own failed links do not cut it off (a
+  dual-homed county whose backup fails while its primary parent is dead) *joins* the cause beside it, its
+  failed links recorded with that cause;
+- an unmanaged device (SNMPv3 Report, wrong key, missing secret) is ``unmanaged``: it answers, so it is never
+  an outage and never upstream of anything (its counties that answer are up); one ``unmanaged`` finding each;
+- silent devices connected to each other form one cut-off component; each cause gets the members it cuts off
+  by itself (topology what-if of the cause and the failed links); a component with no cause device but
+  failed border links gets a ``link`` finding; with neither, next to a ``pending`` or ``exposed`` device, it
+  waits (that device's next poll decides);
+- the kinds: ``device``; ``site`` (every router of a multi-router site is a cause); ``power`` (the device's
+  UPS said on battery: alive, a warning with no extent; silent, the outage's cause); ``link``; ``unmanaged``;
+  ``flapping`` (one per flapping device; findings whose causes all flap are suppressed into it);
+- links down with nothing cut off (a primary uplink while the backup carries) are ``degraded``, no finding;
+  the sites that now run on a backup link are listed. Links with an end that is not in service (staging or
+  planned) are never reported down.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
+from netops.drivers.names import canonical
+from netops.inventory.models import Inventory, Lifecycle
 from netops.inventory.topology import Failure, Topology
+
+
+class CauseKind(StrEnum):
+    DEVICE = "device"
+    LINK = "link"
+    SITE = "site"
+    POWER = "power"
+    UNMANAGED = "unmanaged"
+    FLAPPING = "flapping"
+
+
+class DeviceStatus(StrEnum):
+    UP = "up"
+    DOWN = "down"  # a cause
+    UNREACHABLE = "unreachable"  # behind a cause
+    UNMANAGED = "unmanaged"  # answers, cannot be read (credentials)
+    UNKNOWN = "unknown"  # never polled
+
+
+OUTAGE_KINDS = frozenset({CauseKind.DEVICE, CauseKind.LINK, CauseKind.SITE, CauseKind.POWER})
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One root cause and everything it takes down. ``key`` is stable while the cause lasts."""
+    """One cause and everything it takes down. ``key`` is stable while the cause lasts."""
 
     key: str
     root_devices: tuple[str, ...]
-    root_links: tuple[str, ...]
-    affected_devices: tuple[str, ...]  # every silent device of the component, root devices included
+    root_links: tuple[str, ...]  # the cause's links (kind link) or failed links that joined it
+    affected_devices: tuple[str, ...]  # every silent device it cuts off, its own devices included
     affected_sites: tuple[str, ...]  # sites that lost every routing device
     affected_rooms: tuple[str, ...]
+    kind: CauseKind = CauseKind.DEVICE
+    reason: str | None = None  # unmanaged: the poll error; power: "on battery"
+    suppressed: tuple[str, ...] = ()  # flapping: causes held back (no incident of their own)
+
+    @property
+    def cause(self) -> tuple[str, ...]:
+        return (*self.root_devices, *self.root_links)
 
     @property
     def summary(self) -> str:
-        if self.root_devices:
-            what = "device " + ", ".join(self.root_devices) + " down"
+        devs = ", ".join(self.root_devices)
+        if self.kind is CauseKind.UNMANAGED:
+            return f"device {devs} unmanaged ({self.reason}): answers, cannot be read; no outage"
+        if self.kind is CauseKind.FLAPPING:
+            return f"device {devs} flapping" + (f" ({self.reason})" if self.reason else "")
+        if self.kind is CauseKind.POWER and not self.affected_devices:
+            return f"device {devs} on battery ({self.reason}): no outage yet"
+        if self.kind is CauseKind.SITE:
+            what = f"site down: {devs}"
+        elif self.root_devices:
+            what = f"device {devs} down" + (" (power)" if self.kind is CauseKind.POWER else "")
+            if self.root_links:
+                what += " with link " + ", ".join(self.root_links)
         elif self.root_links:
             what = "link " + ", ".join(self.root_links) + " down"
         else:
-            what = (
-                "no answer from "
-                + ", ".join(self.affected_devices[:5])
-                + (" ..." if len(self.affected_devices) > 5 else "")
-            )
+            more = " ..." if len(self.affected_devices) > 5 else ""
+            what = "no answer from " + ", ".join(self.affected_devices[:5]) + more
         return (
             f"{what}: {_count(self.affected_sites, 'site')}, {_count(self.affected_devices, 'device')}, "
             f"{_count(self.affected_rooms, 'room')} cut off"
@@ -59,11 +109,13 @@ def _count(items: tuple[str, ...], noun: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    status: dict[str, str]  # device -> "up" | "down" | "unreachable"
+    status: dict[str, str]  # device -> DeviceStatus value
     findings: tuple[Finding, ...]
     down_links: tuple[str, ...]
     degraded_links: tuple[str, ...]  # down, but nothing lost because of them alone
     on_backup: tuple[str, ...]  # sites reached only over a backup link now
+    waiting: tuple[str, ...] = ()  # silent devices whose verdict waits for their next poll
+    silent: frozenset[str] = field(default_factory=frozenset)
 
     def site_status(self, topology: Topology, site: str) -> str:
         """``down``/``unreachable`` when every routing device of the site is; else ``up``."""
@@ -71,29 +123,49 @@ class Analysis:
         states = {self.status.get(r, "up") for r in routers}
         if not routers or "up" in states:
             return "up"
-        return "down" if "down" in states else "unreachable"
+        if states <= {"unmanaged"}:
+            return "unmanaged"
+        return "down" if "down" in states else ("unreachable" if "unreachable" in states else "up")
+
+
+def in_service(inventory: Inventory, device: str) -> bool:
+    dev = inventory.devices.get(device)
+    return (
+        dev is not None
+        and dev.status is Lifecycle.ACTIVE
+        and inventory.sites[dev.site].status is Lifecycle.ACTIVE
+    )
 
 
 def links_down_from_interfaces(topology: Topology, down_interfaces: Mapping[str, Iterable[str]]) -> set[str]:
-    """Links with an end interface reported oper-down (while admin-up) by a device that answered."""
+    """Links in service with an end interface reported oper-down (while admin-up) by a device that answered.
+    A link with an end that is not in service (a staging county) is never reported down."""
+    inv = topology.inventory
+
+    def key(device: str, name: str) -> tuple[str, str]:  # ifName ``Gi0/1`` = inventory ``GigabitEthernet0/1``
+        return (device, canonical(inv.devices[device].platform, name) if device in inv.devices else name)
+
     ends = {
-        (end.device, end.interface): link.id
-        for link in topology.inventory.links.values()
+        key(end.device, end.interface): link.id
+        for link in inv.links.values()
+        if all(in_service(inv, e.device) for e in link.ends())
         for end in link.ends()
     }
-    return {ends[(dev, itf)] for dev, itfs in down_interfaces.items() for itf in itfs if (dev, itf) in ends}
+    return {ends[k] for dev, itfs in down_interfaces.items() for itf in itfs if (k := key(dev, itf)) in ends}
 
 
-def _behind_pending(
+def _behind(
     members: set[str],
     adjacency: Callable[[str], Iterable[tuple[str, str | None, object]]],
     reach: Collection[str],
-    pending: frozenset[str],
+    waiting: frozenset[str],
     working: Callable[[str | None], bool],
 ) -> bool:
-    """A neighbour over a working link, outside the members, cut off as well, and still failing."""
+    """A member waiting for its next poll, or a neighbour outside the members, cut off as well, still failing."""
+    if members & waiting:
+        return True
     return any(
-        n in pending and n not in reach and working(link)
+        n in waiting and n not in reach and working(link)
         for d in members
         for n, link, _ in adjacency(d)
         if n not in members
@@ -101,12 +173,24 @@ def _behind_pending(
 
 
 def analyse(
-    topology: Topology, silent: Iterable[str], down_links: Iterable[str], pending: Iterable[str] = ()
+    topology: Topology,
+    silent: Iterable[str],
+    down_links: Iterable[str],
+    pending: Iterable[str] = (),
+    *,
+    unmanaged: Mapping[str, str] | None = None,
+    exposed: Iterable[str] = (),
+    flapping: Iterable[str] = (),
+    on_battery: Iterable[str] = (),
+    prior: Iterable[str] = (),
 ) -> Analysis:
     inv = topology.inventory
     silent_set = frozenset(silent)
     pending_set = frozenset(pending) - silent_set
     link_set = frozenset(down_links)
+    unmanaged_map = {d: r for d, r in (unmanaged or {}).items() if d not in silent_set}
+    flapping_set = frozenset(flapping)
+    battery = frozenset(on_battery)
     failure = Failure(devices=silent_set, links=link_set)
     reach = topology.reachable(failure)
     adjacency = topology.adjacency
@@ -114,29 +198,40 @@ def analyse(
     def working(link: str | None) -> bool:
         return link is None or link not in link_set
 
-    status = {d: "up" for d in inv.devices}
+    status: dict[str, str] = {d: DeviceStatus.UP.value for d in inv.devices}
+    for dev in unmanaged_map:
+        status[dev] = DeviceStatus.UNMANAGED.value
+    held: set[str] = set()
+    joined_links: dict[str, set[str]] = {}  # silent device that joined a cause -> its failed links
+    exposed_set = frozenset(exposed)
+    prior_set = frozenset(prior)
     for dev in silent_set:
-        alive_neighbour = any(n in reach and working(link) for n, link, _ in adjacency(dev))
-        status[dev] = "down" if alive_neighbour else "unreachable"
+        edges = [(n, link) for n, link, _ in adjacency(dev) if n in reach]
+        verdict = DeviceStatus.UNREACHABLE
+        if any(working(link) for _, link in edges):
+            verdict = DeviceStatus.DOWN  # a neighbour sees the link up: the device itself (hung, or dead)
+        elif edges:
+            own = frozenset(link for _, link in edges if link is not None)
+            if dev in prior_set or dev not in topology.reachable(Failure(links=own)):
+                verdict = DeviceStatus.DOWN  # its own failed links cut it off: a dead router
+            else:
+                joined_links[dev] = set(own)
+        if verdict is DeviceStatus.DOWN and dev in exposed_set:
+            held.add(dev)  # it may be coming back: its next poll decides
+            verdict = DeviceStatus.UNREACHABLE
+        status[dev] = verdict.value
 
-    # components of silent devices over working edges
     findings: list[Finding] = []
     seen: set[str] = set()
+    waiting = frozenset(held) | pending_set
     for start in sorted(silent_set):
         if start in seen:
             continue
-        component: list[str] = []
-        stack = [start]
-        seen.add(start)
-        while stack:
-            node = stack.pop()
-            component.append(node)
-            for nxt, link, _ in adjacency(node):
-                if nxt in silent_set and nxt not in seen and working(link):
-                    seen.add(nxt)
-                    stack.append(nxt)
-        members = set(component)
-        roots = sorted(d for d in members if status[d] == "down")
+        members = _component(start, silent_set, adjacency, working, seen)
+        causes = sorted(d for d in members if status[d] == DeviceStatus.DOWN)
+        if causes:
+            findings += _cause_findings(topology, causes, members, link_set, joined_links, battery)
+            continue
         border = sorted(
             {
                 link
@@ -145,25 +240,22 @@ def analyse(
                 if link is not None and link in link_set and n not in members
             }
         )
-        root_links = () if roots else tuple(border)
-        if not roots and not border and _behind_pending(members, adjacency, reach, pending_set, working):
-            continue  # statuses stand; the finding waits for the pending neighbour's verdict
-        key = (
-            ("device:" + ",".join(roots))
-            if roots
-            else ("link:" + ",".join(border) if border else "isolated:" + ",".join(sorted(members)))
-        )
-        sites = sorted(
-            {
-                inv.devices[d].site
-                for d in members
-                if all(r in members for r in topology.site_routers(inv.devices[d].site))
-            }
-        )
-        rooms = sorted(r.id for r in inv.rooms.values() if r.codec in members)
+        if _behind(members, adjacency, reach, waiting, working):
+            continue  # statuses stand; the finding waits for the waiting device's verdict
+        key = "link:" + ",".join(border) if border else "isolated:" + ",".join(sorted(members))
+        kind = CauseKind.LINK if border else CauseKind.DEVICE
+        sites, rooms = _extent_sites_rooms(topology, members)
+        findings.append(Finding(key, (), tuple(border), tuple(sorted(members)), sites, rooms, kind=kind))
+
+    for dev in sorted(battery - silent_set):
         findings.append(
-            Finding(key, tuple(roots), root_links, tuple(sorted(members)), tuple(sites), tuple(rooms))
+            Finding(f"power:{dev}", (dev,), (), (), (), (), kind=CauseKind.POWER, reason="on battery")
         )
+    for dev, reason in sorted(unmanaged_map.items()):
+        findings.append(
+            Finding(f"unmanaged:{dev}", (dev,), (), (), (), (), kind=CauseKind.UNMANAGED, reason=reason)
+        )
+    findings = _fold_flapping(findings, flapping_set, status)
 
     cut_links = {link for f in findings for link in f.root_links}
     degraded = sorted(link_set - cut_links)
@@ -175,4 +267,123 @@ def analyse(
         down_links=tuple(sorted(link_set)),
         degraded_links=tuple(degraded),
         on_backup=tuple(on_backup),
+        waiting=tuple(sorted(held)),
+        silent=silent_set,
     )
+
+
+def _component(
+    start: str,
+    silent: frozenset[str],
+    adjacency: Callable[[str], Iterable[tuple[str, str | None, object]]],
+    working: Callable[[str | None], bool],
+    seen: set[str],
+) -> set[str]:
+    """Silent devices connected to ``start`` over links not observed down."""
+    members = {start}
+    stack = [start]
+    seen.add(start)
+    while stack:
+        node = stack.pop()
+        for nxt, link, _ in adjacency(node):
+            if nxt in silent and nxt not in seen and working(link):
+                seen.add(nxt)
+                members.add(nxt)
+                stack.append(nxt)
+    return members
+
+
+def _extent_sites_rooms(
+    topology: Topology, devices: Collection[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    inv = topology.inventory
+    sites = sorted(
+        {
+            inv.devices[d].site
+            for d in devices
+            if all(r in devices for r in topology.site_routers(inv.devices[d].site))
+        }
+    )
+    rooms = sorted(r.id for r in inv.rooms.values() if r.codec in devices)
+    return tuple(sites), tuple(rooms)
+
+
+def _cause_findings(
+    topology: Topology,
+    causes: list[str],
+    members: set[str],
+    link_set: frozenset[str],
+    joined_links: Mapping[str, set[str]],
+    battery: frozenset[str],
+) -> list[Finding]:
+    """One finding per cause (a multi-router site whose routers are all causes: one ``site`` finding). Each
+    gets the members its own failure cuts off (with the failed links); a member no single cause explains goes
+    to every cause beside it."""
+    inv = topology.inventory
+    groups: list[tuple[str, ...]] = []
+    done: set[str] = set()
+    for dev in causes:
+        if dev in done:
+            continue
+        site = inv.devices[dev].site
+        routers = [r for r in topology.site_routers(site) if in_service(inv, r)]
+        if len(routers) > 1 and all(r in causes for r in routers):
+            groups.append(tuple(sorted(routers)))
+            done.update(routers)
+        else:
+            groups.append((dev,))
+            done.add(dev)
+    extents: list[set[str]] = []
+    for group in groups:
+        lost = set(topology.impact(Failure(devices=frozenset(group), links=link_set)).lost_devices)
+        extents.append({*group, *(m for m in members if m in lost)})
+    rest = members - set().union(*extents)
+    out = []
+    for group, extent in zip(groups, extents, strict=True):
+        extent |= rest
+        links = sorted({link for d in extent if d in joined_links for link in joined_links[d]})
+        sites, rooms = _extent_sites_rooms(topology, extent)
+        if len(group) > 1:
+            kind, key = CauseKind.SITE, f"site:{inv.devices[group[0]].site}"
+        elif group[0] in battery:
+            kind, key = CauseKind.POWER, f"power:{group[0]}"
+        else:
+            kind, key = CauseKind.DEVICE, f"device:{group[0]}"
+        reason = "was on battery" if kind is CauseKind.POWER else None
+        out.append(
+            Finding(key, group, tuple(links), tuple(sorted(extent)), sites, rooms, kind=kind, reason=reason)
+        )
+    return out
+
+
+def _fold_flapping(
+    findings: list[Finding], flapping: frozenset[str], status: Mapping[str, str]
+) -> list[Finding]:
+    """One ``flapping`` finding per flapping device; findings whose cause devices all flap are held back in
+    it (suppressed children: no incident, no runbook of their own)."""
+    if not flapping:
+        return findings
+    kept: list[Finding] = []
+    children: dict[str, list[str]] = {d: [] for d in flapping}
+    for f in findings:
+        if f.root_devices and f.kind is not CauseKind.UNMANAGED and set(f.root_devices) <= flapping:
+            for d in f.root_devices:
+                children[d].append(f.key)
+        else:
+            kept.append(f)
+    for dev in sorted(flapping):
+        now = status.get(dev, DeviceStatus.UP.value)
+        kept.append(
+            Finding(
+                f"flapping:{dev}",
+                (dev,),
+                (),
+                (),
+                (),
+                (),
+                kind=CauseKind.FLAPPING,
+                reason=f"now {now}",
+                suppressed=tuple(sorted(children[dev])),
+            )
+        )
+    return kept

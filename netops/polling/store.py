@@ -5,29 +5,29 @@ Two halves, so that several pollers can share one store (docs/scaling.md):
 - ``record_samples``: what a poller saw: device rows (hysteresis ``failures``, reboots, CPU/memory, UPS),
   interface rows (raw counters and monotonic totals), neighbour rows, error counts by reason, the cycle row.
   Each shard writes only its own devices' rows; the error counts are an atomic upsert.
-- ``apply_analysis``: what the analysis concluded: device statuses, and incidents: a finding with a new key
-  opens an incident, a known key refreshes it, an open incident whose key is gone is resolved.
+- ``apply_analysis``: what the analysis concluded: device statuses (and when a silent device was exposed,
+  ``exposed_at``), and the incidents through their lifecycle (``incidents.py``).
 
 ``record_cycle`` does both in one transaction (tests and tools that already hold an ``Analysis``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from netops.inventory.topology import Topology
 from netops.polling.counters import COUNTERS, advance, rebooted
+from netops.polling.incidents import IncidentChange, sync_incidents
 from netops.polling.model import DeviceSample
-from netops.polling.rootcause import Analysis, Finding
+from netops.polling.rootcause import Analysis
 from netops.polling.tracker import StatusTracker
 from netops.store.db import Store
 from netops.store.schema import (
-    Incident,
     PollCycle,
     PollDevice,
     PollErrorCount,
@@ -36,14 +36,7 @@ from netops.store.schema import (
 )
 
 CYCLE_RETENTION_S = 7 * 86_400  # cycle rows kept for a week (incidents are kept for ever)
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentChange:
-    incident_id: int
-    key: str
-    change: str  # "opened" | "resolved"
-    summary: str
+__all__ = ["IncidentChange", "apply_analysis", "record_cycle", "record_samples"]
 
 
 def record_cycle(
@@ -56,6 +49,8 @@ def record_cycle(
     started_at: float,
     duration_s: float,
     interval_s: float,
+    holddown_s: float = 0.0,
+    topology: Topology | None = None,
 ) -> list[IncidentChange]:
     with store.session() as session:
         record_samples(
@@ -68,7 +63,9 @@ def record_cycle(
             interval_s=interval_s,
             analysis=analysis,
         )
-        return apply_analysis(session, analysis, started_at + duration_s)
+        return apply_analysis(
+            session, analysis, started_at + duration_s, holddown_s=holddown_s, topology=topology
+        )
 
 
 def record_samples(
@@ -101,10 +98,23 @@ def record_samples(
     )
 
 
-def apply_analysis(session: Session, analysis: Analysis, now: float) -> list[IncidentChange]:
-    """Statuses of every stored device and the incidents, from one analysis."""
-    changes = sync_incidents(session, analysis.findings, now)
-    _statuses(session, analysis)
+def apply_analysis(
+    session: Session,
+    analysis: Analysis,
+    now: float,
+    *,
+    holddown_s: float = 0.0,
+    topology: Topology | None = None,
+) -> list[IncidentChange]:
+    """Statuses of every stored device and the incidents, from one analysis. ``topology`` lets incident
+    events name the cut-off site of their cause and its tier."""
+    places: dict[str, tuple[str, str]] = {}
+    if topology is not None:
+        inv = topology.inventory
+        places = {d.id: (d.site, str(inv.sites[d.site].tier)) for d in inv.devices.values()}
+        places.update({lk.id: places[lk.a.device] for lk in inv.links.values()})
+    changes = sync_incidents(session, analysis, now, holddown_s=holddown_s, places=places)
+    _statuses(session, analysis, now)
     return changes
 
 
@@ -128,6 +138,7 @@ def _devices(
         row.duration_s = s.duration_s
         row.polls = (row.polls or 0) + 1
         row.failures = track.failures if track else (0 if s.ok else 1)
+        row.transitions = list(track.changes) if track else []
         row.flapping = s.device in flapping
         if analysis is not None:
             row.status = analysis.status.get(s.device, "up")
@@ -231,45 +242,16 @@ def _errors(session: Session, samples: Sequence[DeviceSample]) -> None:
             row.count += n
 
 
-def _statuses(session: Session, analysis: Analysis) -> None:
-    """Devices not polled in this cycle can still change status (unreachable behind a new root cause)."""
+def _statuses(session: Session, analysis: Analysis, now: float) -> None:
+    """Devices not polled in this cycle can still change status (unreachable behind a new root cause). A
+    silent device held back as possibly coming back (``analysis.waiting``) is marked exposed once."""
+    waiting = set(analysis.waiting)
     for row in session.scalars(select(PollDevice)):
         status = analysis.status.get(row.device)
         if status is not None and row.status != status:
             row.status = status
-
-
-def sync_incidents(session: Session, findings: Iterable[Finding], now: float) -> list[IncidentChange]:
-    open_rows = {r.key: r for r in session.scalars(select(Incident).where(Incident.state == "open"))}
-    changes: list[IncidentChange] = []
-    current: set[str] = set()
-    for f in findings:
-        current.add(f.key)
-        row = open_rows.get(f.key)
-        if row is None:
-            row = Incident(
-                key=f.key,
-                state="open",
-                summary=f.summary,
-                opened_at=now,
-                last_seen_at=now,
-                resolved_at=None,
-                root_devices=list(f.root_devices),
-                root_links=list(f.root_links),
-                affected_devices=list(f.affected_devices),
-                affected_sites=list(f.affected_sites),
-                affected_rooms=list(f.affected_rooms),
-            )
-            session.add(row)
-            session.flush()
-            changes.append(IncidentChange(row.id, f.key, "opened", f.summary))
-        else:
-            row.last_seen_at = now
-            row.summary = f.summary
-            row.affected_devices, row.affected_sites = list(f.affected_devices), list(f.affected_sites)
-            row.affected_rooms = list(f.affected_rooms)
-    for key, row in open_rows.items():
-        if key not in current:
-            row.state, row.resolved_at = "resolved", now
-            changes.append(IncidentChange(row.id, key, "resolved", row.summary))
-    return changes
+        if row.device in waiting:
+            if row.exposed_at is None:
+                row.exposed_at = now
+        elif row.exposed_at is not None:
+            row.exposed_at = None

@@ -1,23 +1,40 @@
-"""Hysteresis and flapping: turn each cycle's raw answers into the set of devices considered silent.
+"""Hysteresis and flapping: turn each cycle's raw answers into the devices considered silent or unmanaged.
 
 A device becomes silent after ``threshold`` consecutive failed polls (so one lost UDP reply is not an outage)
-and answers again on its first good poll. A device whose state changed ``flap_changes`` times within
-``flap_window_s`` is flapping; it stays reported as such until the window holds fewer changes.
+and answers again on its first good poll. Failures that are management-plane problems (wrong v3 key, missing
+secret: ``model.management_failure``) make the device ``unmanaged`` after the same threshold instead: it
+answers, netops cannot read it.
+
+Flapping counts changes of the *raw* poll result (answered <-> failed), not of the hysteresis state: a device
+that drops every other poll never reaches the threshold but flaps all the same. ``flap_changes`` changes
+within ``flap_window_s`` make it flapping, until the window holds fewer.
+
+What the analysis needs survives a restart: ``failures`` and the change times are stored on the device rows
+(``poll_devices.failures``, ``transitions``) and ``restore`` puts them back (``Poller.restore``).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from netops.polling.model import management_failure
 
 
 @dataclass(slots=True)
 class DeviceTrack:
     failures: int = 0  # consecutive failed polls
     silent: bool = False  # failures reached the threshold
-    changes: deque[float] = field(default_factory=deque)  # times silent <-> answering changed
+    changes: deque[float] = field(default_factory=deque)  # times the raw result changed
     last_ok: float | None = None
     last_error: str | None = None
+    last_detail: str | None = None
+    answered: bool | None = None  # the last raw result
+
+    @property
+    def management(self) -> bool:
+        return management_failure(self.last_error, self.last_detail)
 
 
 class StatusTracker:
@@ -29,32 +46,59 @@ class StatusTracker:
         self.flap_changes = flap_changes
         self.tracks: dict[str, DeviceTrack] = {}
 
-    def observe(self, device: str, answered: bool, now: float, error: str | None = None) -> bool:
+    def observe(
+        self, device: str, answered: bool, now: float, error: str | None = None, detail: str | None = None
+    ) -> bool:
         """Record one poll. Returns True when the device's silent/answering state changed."""
         track = self.tracks.setdefault(device, DeviceTrack())
         was = track.silent
+        if (True if track.answered is None else track.answered) != answered:  # a new device counts as up
+            track.changes.append(now)
+        track.answered = answered
         if answered:
             track.failures = 0
             track.silent = False
             track.last_ok = now
-            track.last_error = None
+            track.last_error = track.last_detail = None
         else:
             track.failures += 1
-            track.last_error = error
+            track.last_error, track.last_detail = error, detail
             if track.failures >= self.threshold:
                 track.silent = True
-        changed = was != track.silent
-        if changed:
-            track.changes.append(now)
         while track.changes and now - track.changes[0] > self.flap_window_s:
             track.changes.popleft()
-        return changed
+        return was != track.silent
+
+    def restore(
+        self, device: str, failures: int, error: str | None, detail: str | None, changes: Iterable[float]
+    ) -> None:
+        """Put back what the store kept of a device (after a restart), unless it is tracked already."""
+        if device in self.tracks:
+            return
+        self.tracks[device] = DeviceTrack(
+            failures=failures,
+            silent=failures >= self.threshold,
+            changes=deque(sorted(changes)),
+            last_error=error if failures else None,
+            last_detail=detail if failures else None,
+            answered=None if failures is None else failures == 0,
+        )
 
     def silent(self) -> set[str]:
-        return {d for d, t in self.tracks.items() if t.silent}
+        """Devices that stopped answering (timeouts), after the threshold."""
+        return {d for d, t in self.tracks.items() if t.silent and not t.management}
 
-    def flapping(self) -> set[str]:
-        return {d for d, t in self.tracks.items() if len(t.changes) >= self.flap_changes}
+    def unmanaged(self) -> dict[str, str]:
+        """Devices whose polls fail for a management-plane reason, after the threshold: device -> reason."""
+        return {d: t.last_error or "?" for d, t in self.tracks.items() if t.silent and t.management}
+
+    def flapping(self, now: float | None = None) -> set[str]:
+        out = set()
+        for d, t in self.tracks.items():
+            recent = [c for c in t.changes if now is None or now - c <= self.flap_window_s]
+            if len(recent) >= self.flap_changes:
+                out.add(d)
+        return out
 
     def forget(self, keep: set[str]) -> None:
         """Drop devices no longer in the inventory."""

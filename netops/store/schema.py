@@ -52,6 +52,11 @@ class PollDevice(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_ok_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     polls: Mapped[int] = mapped_column(Integer, default=0)
+    # answered <-> failed changes of the raw poll result within the flapping window (times), migration 0008
+    transitions: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    # when a silent device stopped being explained by another cause (it may be coming back): it becomes a
+    # cause of its own only after a poll started later fails too; migration 0008
+    exposed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class PollInterface(Base):
@@ -108,7 +113,9 @@ class PollCycle(Base):
 
 
 class Incident(Base):
-    """One root cause: opened when polling finds it, resolved when it is gone; rows are never deleted."""
+    """One cause (``kind``: device, link, site, power, unmanaged, flapping): opened when polling finds it,
+    extended while it grows, resolved after the cause has been gone for the hold-down; rows are never
+    deleted. The id is the identity: a restart rebuilds the open incidents from these rows."""
 
     __tablename__ = "incidents"
 
@@ -129,6 +136,33 @@ class Incident(Base):
     )  # token name or cli:<user>
     acknowledged_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     ack_note: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    # migration 0008: the cause's kind and ids, why (unmanaged: the poll error), the peak extent, hold-down
+    kind: Mapped[str] = mapped_column(String(16), default="device", index=True)
+    cause: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # device/link ids of the cause
+    reason: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    peak_sites: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # union over the life
+    peak_devices: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    peak_rooms: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    cause_gone_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # hold-down running since
+    suppressed: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # flapping: children held back
+
+
+class IncidentHistory(Base):
+    """Every transition of an incident (opened, extended, shrunk, cause changed, recovering, resolved) with
+    its extent at that moment: the extent over time (migration 0008)."""
+
+    __tablename__ = "incident_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[float] = mapped_column(Float)
+    change: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    cause: Mapped[list[str]] = mapped_column(JSON)
+    sites: Mapped[int] = mapped_column(Integer)
+    devices: Mapped[int] = mapped_column(Integer)
+    rooms: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(1024))
 
 
 # --- video-conference readiness (netops/vc, migration 0003) ------------------------------------------------

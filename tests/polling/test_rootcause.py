@@ -39,21 +39,24 @@ def test_primary_uplink_down_is_degraded_not_an_outage(topo: Topology) -> None:
     assert "kashgar" in result.on_backup
 
 
-def test_both_uplinks_down_is_one_finding_with_counties_unreachable(topo: Topology) -> None:
+def test_both_uplinks_down_is_one_finding_the_silent_router_counties_unreachable(topo: Topology) -> None:
+    """v2: the prefecture router is silent and every link to it from a device that answers is down: from the
+    centre a dead router and two cut circuits look the same, and the router is the one cause named."""
     inv = topo.inventory
     silent = kashgar_all(inv)
     result = analyse(topo, silent, [PRIMARY, BACKUP])
     assert len(result.findings) == 1
     finding = result.findings[0]
-    assert finding.root_links == (PRIMARY, BACKUP)  # sorted ids
-    assert finding.root_devices == ()
-    assert finding.key == f"link:{PRIMARY},{BACKUP}"
+    assert finding.root_devices == ("kashgar-ce1",) and finding.root_links == ()
+    assert finding.key == "device:kashgar-ce1" and finding.kind == "device"
     assert set(finding.affected_devices) == silent
     assert "kashgar" in finding.affected_sites and "kashgar-shufu" in finding.affected_sites
     assert "kashgar-vc" in finding.affected_rooms
-    assert {result.status[d] for d in silent} == {"unreachable"}
+    assert result.status["kashgar-ce1"] == "down"
+    assert {result.status[d] for d in silent - {"kashgar-ce1"}} == {"unreachable"}
     assert result.site_status(topo, "kashgar-shufu") == "unreachable"
-    assert result.degraded_links == ()
+    assert result.site_status(topo, "kashgar") == "down"
+    assert result.degraded_links == (PRIMARY, BACKUP)  # explained by the router, not causes themselves
 
 
 def test_county_router_down_is_the_root_cause(topo: Topology) -> None:
@@ -90,7 +93,7 @@ def test_county_silent_before_its_cut_off_prefecture_router_waits_for_it(topo: T
     assert all(f.key.startswith("isolated:") for f in without_pending.findings)  # what the wait avoids
     assert without_pending.findings
     later = analyse(topo, kashgar_all(inv), [PRIMARY, BACKUP], pending=set())
-    assert [f.key for f in later.findings] == [f"link:{PRIMARY},{BACKUP}"]
+    assert [f.key for f in later.findings] == ["device:kashgar-ce1"]
     # a pending neighbour that still reaches the centre decides nothing: the county router is the cause
     county = analyse(topo, {"kashgar-kashi-ce1"}, [], pending={"kashgar-ce1"})
     assert [f.key for f in county.findings] == ["device:kashgar-kashi-ce1"]

@@ -1,0 +1,249 @@
+"""The incident lifecycle: findings of one analysis -> incidents in the store, one per cause, with a stable id.
+
+Sits after the root cause (``rootcause.py``) in the analysis step; everything it knows is in the store, so a
+restart (or another coordinator) carries on with the same incidents, ids and acknowledgements:
+
+- a finding is matched to an open incident by its key, else by its cause (a cause device or link in common:
+  the cause grew, or changed kind), else, while an incident is recovering, by lying inside its extent (what
+  is left of the same outage). A match updates the incident: extent, cause, kind; the peak extent is the
+  union over its life; each change is a history row and an event. An unmatched finding opens an incident;
+- an open incident with no finding stays open while its cause is still there behind something else (a dead
+  county router that a dead prefecture router now hides: the outage continues), and resolves only after its
+  cause has been gone for ``holddown_s`` (``recovering`` meanwhile; a cause that returns within the hold-down
+  continues the same incident);
+- a ``flapping`` finding takes over the open incident of its device (same id, kind ``flapping``); when the
+  flapping ends with the device still down, the device finding takes it back.
+
+Every transition is an ``IncidentChange``: ``opened``, ``extended``, ``shrunk``, ``changed`` (cause or kind),
+``recovering``, ``recurred``, ``resolved``; ``analysis.publish_changes`` makes them events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from netops.polling.rootcause import OUTAGE_KINDS, Analysis, CauseKind, Finding
+from netops.store.schema import Incident, IncidentHistory
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentChange:
+    incident_id: int
+    key: str
+    change: str  # opened | extended | shrunk | changed | recovering | recurred | resolved
+    summary: str
+    kind: str = CauseKind.DEVICE.value
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _cause(row: Incident) -> set[str]:
+    return set(row.cause or [*(row.root_devices or []), *(row.root_links or [])])
+
+
+def _extent(row: Incident) -> tuple[set[str], set[str], set[str]]:
+    return set(row.affected_sites or []), set(row.affected_devices or []), set(row.affected_rooms or [])
+
+
+Places = dict[str, tuple[str, str]]  # device id -> (site, tier); link id -> its lower (child) end's
+
+
+def cause_site(row: Incident, places: Places) -> tuple[str, str] | None:
+    """The cut-off site the cause sits at (a county router down, or its link: the county) and its tier."""
+    cut = set(row.affected_sites or [])
+    for ident in row.cause or []:
+        place = places.get(ident)
+        if place is not None and place[0] in cut:
+            return place
+    return None
+
+
+def event_data(row: Incident, places: Places, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "key": row.key,
+        "kind": row.kind,
+        "summary": row.summary,
+        "cause": list(row.cause or []),
+        "sites": len(row.affected_sites or []),
+        "devices": len(row.affected_devices or []),
+        "rooms": len(row.affected_rooms or []),
+        **extra,
+    }
+    place = cause_site(row, places)
+    if place is not None:
+        data["site"], data["tier"] = place
+    if row.reason:
+        data["reason"] = row.reason
+    return data
+
+
+class Lifecycle:
+    """One pass of the lifecycle over the open incidents, in the caller's transaction."""
+
+    def __init__(self, session: Session, now: float, holddown_s: float, places: Places) -> None:
+        self.session = session
+        self.now = now
+        self.holddown_s = holddown_s
+        self.places = places
+        self.changes: list[IncidentChange] = []
+
+    # --- transitions ---------------------------------------------------------------------------------
+    def _record(self, row: Incident, change: str, **extra: Any) -> None:
+        sites, devices, rooms = _extent(row)
+        self.session.add(
+            IncidentHistory(
+                incident_id=row.id,
+                at=self.now,
+                change=change,
+                kind=row.kind,
+                cause=list(row.cause or []),
+                sites=len(sites),
+                devices=len(devices),
+                rooms=len(rooms),
+                summary=row.summary[:1024],
+            )
+        )
+        data = event_data(row, self.places, change=change, **extra)
+        self.changes.append(IncidentChange(row.id, row.key, change, row.summary, row.kind, data))
+
+    def open(self, f: Finding) -> Incident:
+        row = Incident(
+            key=f.key,
+            kind=f.kind.value,
+            state="open",
+            summary=f.summary,
+            opened_at=self.now,
+            last_seen_at=self.now,
+            resolved_at=None,
+            cause=list(f.cause),
+            reason=f.reason,
+            root_devices=list(f.root_devices),
+            root_links=list(f.root_links),
+            affected_devices=list(f.affected_devices),
+            affected_sites=list(f.affected_sites),
+            affected_rooms=list(f.affected_rooms),
+            peak_sites=list(f.affected_sites),
+            peak_devices=list(f.affected_devices),
+            peak_rooms=list(f.affected_rooms),
+            suppressed=list(f.suppressed) or None,
+            cause_gone_at=None,
+        )
+        self.session.add(row)
+        self.session.flush()
+        self._record(row, "opened")
+        return row
+
+    def update(self, row: Incident, f: Finding) -> None:
+        before_sites, before_devices, before_rooms = _extent(row)
+        before_cause, before_kind = _cause(row), row.kind
+        recurred = row.cause_gone_at is not None
+        row.key, row.kind, row.summary, row.reason = f.key, f.kind.value, f.summary, f.reason
+        row.cause = list(f.cause)
+        row.root_devices, row.root_links = list(f.root_devices), list(f.root_links)
+        row.affected_devices, row.affected_sites = list(f.affected_devices), list(f.affected_sites)
+        row.affected_rooms = list(f.affected_rooms)
+        row.suppressed = list(f.suppressed) or None
+        row.peak_sites = sorted(set(row.peak_sites or []) | set(f.affected_sites))
+        row.peak_devices = sorted(set(row.peak_devices or []) | set(f.affected_devices))
+        row.peak_rooms = sorted(set(row.peak_rooms or []) | set(f.affected_rooms))
+        row.last_seen_at, row.cause_gone_at = self.now, None
+        after_sites, after_devices, after_rooms = _extent(row)
+        if recurred:
+            self._record(row, "recurred")
+        if _cause(row) != before_cause or row.kind != before_kind:
+            self._record(row, "changed", previous_kind=before_kind)
+        grew = after_sites - before_sites or after_devices - before_devices or after_rooms - before_rooms
+        shrank = before_sites - after_sites or before_devices - after_devices or before_rooms - after_rooms
+        if grew:
+            self._record(row, "extended")
+        elif shrank:
+            self._record(row, "shrunk")
+
+    def gone(self, row: Incident) -> None:
+        """The cause is not found: hold down, then resolve."""
+        if row.cause_gone_at is None:
+            row.cause_gone_at = self.now
+            if self.holddown_s > 0:
+                self._record(row, "recovering")
+        if self.now - row.cause_gone_at >= self.holddown_s:
+            row.state, row.resolved_at = "resolved", self.now
+            self._record(row, "resolved")
+
+    # --- one pass ------------------------------------------------------------------------------------
+    def run(self, analysis: Analysis) -> list[IncidentChange]:
+        open_rows = list(
+            self.session.scalars(select(Incident).where(Incident.state == "open").order_by(Incident.id))
+        )
+        by_key = {r.key: r for r in open_rows}
+        matched: dict[int, Finding] = {}
+        rest: list[Finding] = []
+        for f in analysis.findings:
+            row = by_key.get(f.key)
+            if row is not None and row.id not in matched:
+                matched[row.id] = f
+            else:
+                rest.append(f)
+        for f in rest:
+            row = self._best(f, [r for r in open_rows if r.id not in matched])
+            if row is None:
+                self.open(f)
+            else:
+                matched[row.id] = f
+        for row in open_rows:
+            if row.id in matched:
+                self.update(row, matched[row.id])
+            elif self._still_there(row, analysis):
+                row.last_seen_at, row.cause_gone_at = self.now, None
+            else:
+                self.gone(row)
+        return self.changes
+
+    def _best(self, f: Finding, rows: list[Incident]) -> Incident | None:
+        """The open incident ``f`` continues, if any: the same cause (in part), or what is left of a
+        recovering outage."""
+        cause = set(f.cause)
+        outage = f.kind in OUTAGE_KINDS
+        best: tuple[int, Incident] | None = None
+        for row in rows:
+            row_outage = row.kind in OUTAGE_KINDS
+            if f.kind is CauseKind.FLAPPING:
+                ok = row.kind in (*OUTAGE_KINDS, CauseKind.FLAPPING) and _cause(row) == cause
+            elif row.kind == CauseKind.FLAPPING:
+                ok = outage and set(f.root_devices) == _cause(row)
+            elif f.kind is CauseKind.UNMANAGED or row.kind == CauseKind.UNMANAGED:
+                ok = f.kind.value == row.kind and bool(cause & _cause(row))
+            else:
+                ok = outage and row_outage and bool(cause & _cause(row))
+                if not ok and outage and row_outage and row.cause_gone_at is not None:
+                    ok = bool(f.root_devices) and set(f.root_devices) <= set(row.affected_devices or [])
+            if ok:
+                score = len(cause & _cause(row))
+                if best is None or score > best[0]:
+                    best = (score, row)
+        return best[1] if best else None
+
+    @staticmethod
+    def _still_there(row: Incident, analysis: Analysis) -> bool:
+        """An outage whose cause devices are still silent, hidden behind another cause (unreachable now), or
+        whose cause links are still down, continues."""
+        if row.kind not in OUTAGE_KINDS:
+            return False
+        if set(row.root_devices or []) & analysis.silent:
+            return True
+        return bool(set(row.root_links or []) & set(analysis.down_links))
+
+
+def sync_incidents(
+    session: Session,
+    analysis: Analysis,
+    now: float,
+    *,
+    holddown_s: float = 0.0,
+    places: Places | None = None,
+) -> list[IncidentChange]:
+    """Bring the open incidents in step with ``analysis``; returns the transitions. ``places`` (see
+    ``cause_site``) lets events name the cut-off site of their cause and its tier."""
+    return Lifecycle(session, now, holddown_s, places or {}).run(analysis)

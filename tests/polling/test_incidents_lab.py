@@ -1,0 +1,278 @@
+"""Root cause v2 and the incident lifecycle against the in-process lab (real SNMP over UDP on 127.x): the NOC's
+cases of issue 13. Each round polls the uplink group, then the access group, as the service's jobs do (the
+second group's devices are re-polled later than the first's: the moment v1 opened its false incidents).
+Expected extents come from the topology's what-if (``Topology.impact``), never from the poller's output."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netops.drivers.snmp.source import SnmpSource
+from netops.events import Event, EventBus
+from netops.inventory import Topology, load_inventory
+from netops.inventory.models import Inventory
+from netops.lab.testing import InProcessLab, in_process_lab, write_inventory, write_secrets
+from netops.polling import queries
+from netops.polling.jobs import poll_groups
+from netops.polling.poller import Poller
+from netops.secrets import SecretStore
+from netops.store.db import Store, open_store
+
+REGION = Path(__file__).parent / "region_v2"
+LAB_SECRETS = {
+    "scen-community": "c0mmunity-lab",
+    "scen-v3-auth": "auth-passphrase-1",
+    "scen-v3-priv": "priv-passphrase-1",
+    "scen-rot-auth": "rot-auth-passphrase",
+    "scen-rot-priv": "rot-priv-passphrase",
+    "scen-cli-password": "x" * 12,
+    "scen-codec-password": "y" * 12,
+}
+HOLDDOWN_S = 0.5
+
+
+@dataclass
+class Rig:
+    inv: Inventory
+    topo: Topology
+    store: Store
+    lab: InProcessLab
+    secrets: SecretStore
+    events: list[Event] = field(default_factory=list)
+    poller: Poller | None = None
+
+    def new_poller(self) -> Poller:
+        """A poller as a (re)started service builds it: nothing in memory, everything from the store."""
+        bus = EventBus()
+        bus.subscribe("*", self.events.append)
+        source = SnmpSource(lambda: self.inv, self.secrets)
+        self.poller = Poller(
+            self.store, source, lambda: self.topo, threshold=2, bus=bus, holddown_s=HOLDDOWN_S,
+            secrets=self.secrets,
+        )  # fmt: skip
+        return self.poller
+
+    async def round(self, n: int = 1) -> None:
+        assert self.poller is not None
+        for _ in range(n):
+            for group in poll_groups(self.inv):
+                await self.poller.run_cycle(group.devices, job=group.job_id)
+
+    async def until(self, what: str, check: Callable[[], Any], rounds: int = 30) -> Any:
+        for _ in range(rounds):
+            await self.round()
+            got = check()
+            if got:
+                return got
+        raise AssertionError(f"{what}: not after {rounds} rounds; open: {self.open()}")
+
+    def fault(self, kind: str, target: str, params: dict[str, Any] | None = None) -> int:
+        return int(self.lab.call(lambda: self.lab.faults.apply(kind, target, params)).id)
+
+    def clear(self, fault_id: int) -> None:
+        self.lab.call(lambda: self.lab.faults.clear(fault_id))
+
+    def open(self) -> list[dict[str, Any]]:
+        return queries.incidents(self.store, state="open")
+
+    def all(self) -> list[dict[str, Any]]:
+        return queries.incidents(self.store, state="all", limit=1000)
+
+    def max_id(self) -> int:
+        return max((i["id"] for i in self.all()), default=0)
+
+    def what_if(self, *failed: str) -> dict[str, list[str]]:
+        imp = self.topo.impact(self.topo.failure(failed))
+        active = {d for d in self.inv.devices if self.inv.sites[self.inv.devices[d].site].status == "active"}
+        return {
+            "sites": sorted(s for s in imp.lost_sites if self.inv.sites[s].status == "active"),
+            "devices": sorted(d for d in imp.lost_devices if d in active),
+            "rooms": sorted(imp.lost_rooms),
+        }
+
+
+def extent(inc: dict[str, Any], peak: bool = False) -> dict[str, list[str]]:
+    src = inc["peak"] if peak else inc
+    return {
+        "sites": sorted(src["affected_sites"]),
+        "devices": sorted(set(src["affected_devices"]) - set(inc["cause"])),
+        "rooms": sorted(src["affected_rooms"]),
+    }
+
+
+def run(
+    tmp_path: Path, scenario: Callable[[Rig], Awaitable[None]], poller_secrets: dict[str, str] | None = None
+) -> None:
+    inv = load_inventory(write_inventory(tmp_path / "region", REGION / "region.yaml.tmpl", {"net": 73}))
+    lab_secrets = write_secrets(tmp_path / "lab-secrets.yaml", LAB_SECRETS)
+    mine = write_secrets(tmp_path / "netops-secrets.yaml", {**LAB_SECRETS, **(poller_secrets or {})})
+    store = open_store(f"sqlite:///{tmp_path / 'netops.db'}")
+    try:
+        with in_process_lab(inv, SecretStore(lab_secrets), ssh=False, codecs=False) as lab:
+            rig = Rig(inv, Topology(inv), store, lab, SecretStore(mine))
+            rig.new_poller()
+
+            async def main() -> None:
+                await rig.until("a quiet region", lambda: rig.poller and not rig.open(), rounds=3)
+                await scenario(rig)
+
+            asyncio.run(main())
+    finally:
+        store.close()
+
+
+def test_prefecture_router_down_is_one_device_incident_and_recovery_opens_nothing(tmp_path: Path) -> None:
+    async def scenario(rig: Rig) -> None:
+        f = rig.fault("node-down", "pa-ce1")
+        [inc] = await rig.until("one incident", rig.open)
+        await rig.round(2)
+        [inc] = rig.open()
+        assert (inc["kind"], inc["cause"]) == ("device", ["pa-ce1"])  # not its links
+        assert extent(inc) == rig.what_if("pa-ce1")
+        st = queries.status(rig.store, rig.topo)
+        assert st["devices"]["pa-ce1"] == "down"
+        assert {st["devices"][d] for d in ("pa-c1-ce1", "pa-c2-ce1", "pa-codec")} == {"unreachable"}
+        assert st["sites"]["pa"] == "down" and st["sites"]["pa-c1"] == "unreachable"  # no "uplinks down"
+        links = queries.link_states(rig.store, rig.topo)
+        assert links["pa-ce1--centre-core1"] is False and links["pa-ce1--centre-core2-backup"] is False
+        for silent_pair in ("pa-c1-ce1--pa-ce1", "pa-c1-ce1--pa-ce1-backup", "pa-c2-ce1--pa-ce1"):
+            assert silent_pair not in links  # no end answers: not exported as up (absent)
+        opened = [e for e in rig.events if e.kind == "incident.opened"]
+        assert [(e.subject, e.data["kind"]) for e in opened] == [(str(inc["id"]), "device")]
+
+        rig.clear(f)
+        before = rig.max_id()
+        await rig.until("resolved", lambda: not rig.open())
+        await rig.round(4)
+        assert rig.max_id() == before and rig.open() == []  # a device coming back is not down
+        [done] = rig.all()
+        assert done["state"] == "resolved" and extent(done, peak=True) == rig.what_if("pa-ce1")
+        changes = [h["change"] for h in queries.incident_history(rig.store, done["id"])]
+        assert changes[0] == "opened" and changes[-1] == "resolved" and "recovering" in changes
+
+    run(tmp_path, scenario)
+
+
+def test_link_and_core_recoveries_open_no_incident(tmp_path: Path) -> None:
+    async def scenario(rig: Rig) -> None:
+        f = rig.fault("link-down", "pa-c2-ce1--pa-ce1")
+        [inc] = await rig.until("one incident", rig.open)
+        assert inc["kind"] in ("device", "link")
+        assert inc["cause"] in (["pa-c2-ce1"], ["pa-c2-ce1--pa-ce1"])
+        mark = rig.max_id()
+        rig.clear(f)
+        await rig.until("resolved", lambda: not rig.open())
+        await rig.round(4)
+        assert rig.max_id() == mark, [i["summary"] for i in rig.all()]
+
+        f = rig.fault("node-down", "centre-core1")
+        await rig.until("an incident", rig.open)
+        await rig.round(2)
+        [inc] = rig.open()
+        assert (inc["kind"], inc["cause"]) == ("device", ["centre-core1"])
+        assert extent(inc) == rig.what_if("centre-core1")  # only the department without a backup
+        st = queries.status(rig.store, rig.topo)
+        assert sorted(st["on_backup"]) == sorted(
+            rig.topo.impact(rig.topo.failure(["centre-core1"])).on_backup
+        )
+        mark = rig.max_id()
+        rig.clear(f)
+        await rig.until("resolved", lambda: not rig.open())
+        await rig.round(4)
+        assert rig.max_id() == mark, [i["summary"] for i in rig.all()]
+
+        # a staging county switched off is no down link, no incident
+        rig.fault("node-down", "pc-new-ce1")
+        await rig.round(3)
+        assert queries.status(rig.store, rig.topo)["down_links"] == [] and rig.max_id() == mark
+        assert "pc-new-ce1--pc-ce1" not in queries.link_states(rig.store, rig.topo)
+
+    run(tmp_path, scenario)
+
+
+def test_restart_keeps_ids_and_acks_a_joining_fault_grows_the_incident_and_the_peak_stays(
+    tmp_path: Path,
+) -> None:
+    async def scenario(rig: Rig) -> None:
+        pb = rig.fault("node-down", "pb-ce1")
+        [a] = await rig.until("one incident", rig.open)
+        await rig.round()
+        queries.acknowledge(rig.store, a["id"], "noc-1", "on it")
+
+        # restart: a new poller, nothing in memory; same incident, same id, the ack kept, no events
+        rig.events.clear()
+        rig.new_poller()
+        await rig.round(3)
+        [same] = rig.open()
+        assert same["id"] == a["id"] and same["acknowledged_by"] == "noc-1"
+        assert [e.kind for e in rig.events if e.kind != "incident.updated"] == []
+        assert extent(same) == rig.what_if("pb-ce1")
+
+        # the dual-homed county loses its backup too: it joins the outage; the same incident grows
+        bk = rig.fault("link-down", "pb-dual-ce1--pc-ce1-backup")
+        joined = rig.what_if("pb-ce1", "pb-dual-ce1--pc-ce1-backup")
+        grown = await rig.until("the incident grown", lambda: [i for i in rig.open() if extent(i) == joined])
+        assert [i["id"] for i in rig.open()] == [a["id"]] and grown[0]["acknowledged_by"] == "noc-1"
+        rig.clear(bk)
+        await rig.until("shrunk back", lambda: [i for i in rig.open() if extent(i) == rig.what_if("pb-ce1")])
+        assert [i["id"] for i in rig.open()] == [a["id"]]
+        rig.clear(pb)
+        await rig.until("resolved", lambda: not rig.open())
+        [done] = rig.all()
+        assert done["id"] == a["id"] and done["acknowledged_by"] == "noc-1"
+        assert extent(done, peak=True) == joined  # the peak, not the extent at the end
+        changes = [h["change"] for h in queries.incident_history(rig.store, done["id"])]
+        assert {"opened", "extended", "shrunk", "resolved"} <= set(changes)
+        assert changes.count("opened") == 1
+
+    run(tmp_path, scenario)
+
+
+def test_wrong_v3_key_is_unmanaged_not_an_outage_and_a_rotated_key_is_read_without_restart(
+    tmp_path: Path,
+) -> None:
+    async def scenario(rig: Rig) -> None:
+        [u] = await rig.until("the unmanaged incident", rig.open)
+        await rig.round(2)
+        [u] = rig.open()
+        assert (u["kind"], u["cause"]) == ("unmanaged", ["pc-ce1"]) and "auth" in u["reason"]
+        assert extent(u) == {"sites": [], "devices": [], "rooms": []}
+        st = queries.status(rig.store, rig.topo)
+        assert st["devices"]["pc-ce1"] == "unmanaged"
+        assert st["devices"]["pc-c1-ce1"] == "up" and st["devices"]["pb-dual-ce1"] == "up"
+        assert st["sites"]["pc-c1"] == "up" and st["sites"]["pc"] == "unmanaged"
+        # the key is corrected in the secrets file: read again without a restart
+        write_secrets(rig.secrets.path, LAB_SECRETS)
+        await rig.until("resolved", lambda: not rig.open())
+        assert queries.status(rig.store, rig.topo)["devices"]["pc-ce1"] == "up"
+        assert [i["id"] for i in rig.all()] == [u["id"]]
+
+    run(tmp_path, scenario, poller_secrets={"scen-rot-auth": "not-the-device-key"})
+
+
+def test_flapping_is_one_incident_children_suppressed(tmp_path: Path) -> None:
+    async def flap(rig: Rig, every: int, times: int) -> None:
+        for _ in range(times):
+            f = rig.fault("node-down", "pa-c2-ce1")
+            await rig.round(every)
+            rig.clear(f)
+            await rig.round(every)
+
+    async def scenario(rig: Rig) -> None:
+        # fast: down for one round, up for one (the hysteresis never calls it silent)
+        await flap(rig, every=1, times=4)
+        [f] = rig.open()
+        assert (f["kind"], f["cause"]) == ("flapping", ["pa-c2-ce1"])
+        assert queries.status(rig.store, rig.topo)["flapping"] == ["pa-c2-ce1"]
+        # slow: down long enough to be silent each time; still that one incident, nothing opened
+        mark = rig.max_id()
+        rig.events.clear()
+        await flap(rig, every=3, times=3)
+        assert [i["id"] for i in rig.open()] == [f["id"]] and rig.max_id() == mark
+        assert [e for e in rig.events if e.kind == "incident.opened"] == []
+
+    run(tmp_path, scenario)
