@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +36,9 @@ POLL_S = "2"
 # The playbooks netops runs in these tests (a copy of the shipped files: the others name devices the small
 # test region does not have).
 PLAYBOOKS = ("prefecture-uplink-down.yaml",)
+# what the shipped alertmanager.yml says about netops: where it listens, where the webhook secret's file is
+SHIPPED_NETOPS_PORT = 8600
+SHIPPED_CREDENTIALS_FILE = "/etc/prometheus/netops-webhook.secret"
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float | None = None, every: float = 0.25) -> Any:
@@ -115,7 +119,7 @@ def netops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netops]:
         *("--state-dir", str(tmp / "state")),
     )
     assert token.returncode == 0, token.stdout + token.stderr
-    control_port, port = free_port(), free_port()
+    control_port, port = free_port(), netops_port()
     res = run_netops(
         "lab", "up", "--detach", "--inventory", str(INVENTORY), "--control-port", str(control_port), env=env
     )
@@ -158,6 +162,18 @@ def netops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netops]:
         log.close()
         down = run_netops("lab", "down", env=env)
         assert down.returncode == 0, down.stderr
+
+
+def netops_port() -> int:
+    """The port the shipped Alertmanager config names (8600) when it is free here (each test process has a
+    network namespace of its own), else any free port."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", SHIPPED_NETOPS_PORT))
+        except OSError:
+            return free_port()
+    return SHIPPED_NETOPS_PORT
 
 
 def fast_prometheus_config(directory: Path, target: str, alertmanager: str) -> Path:
@@ -248,26 +264,26 @@ def webhook() -> Iterator[Webhook]:
 def local_alertmanager_config(directory: Path, webhook: str, netops: Netops | None = None) -> Path:
     """The shipped Alertmanager config with every receiver sent to the local ``webhook`` (mail becomes a
     webhook too: nothing leaves 127.0.0.1) and 1 s group timings. With ``netops``, the netops receiver also
-    posts to netops' own webhook (``/alerts/alertmanager``), its secret read from a file as in production."""
+    posts to netops' own webhook with its webhook config exactly as shipped, only the secret's file
+    (``credentials_file``) in this folder instead of /etc/prometheus (and the URL's port, if 8600 was taken)."""
     config = yaml.safe_load(material.ALERTMANAGER.read_text(encoding="utf-8"))
     for key in [k for k in config["global"] if k.startswith("smtp_")]:
         del config["global"][key]
     for receiver in config["receivers"]:
         name = receiver["name"].split("-")[-1]  # netops, chat, mail
+        shipped = receiver.get("webhook_configs", [])
         receiver.pop("email_configs", None)
         receiver["webhook_configs"] = [{"url": f"{webhook}/{name}", "send_resolved": True}]
         if name == "netops" and netops is not None:
             secret = directory / "netops-webhook.secret"
             secret.write_text(netops.webhook_secret, encoding="utf-8")
             secret.chmod(0o600)
-            auth = {"type": "Bearer", "credentials_file": str(secret)}
-            receiver["webhook_configs"].append(
-                {
-                    "url": f"{netops.url}/alerts/alertmanager",
-                    "send_resolved": True,
-                    "http_config": {"authorization": auth},
-                }
-            )
+            (own,) = shipped
+            assert own["http_config"]["authorization"]["credentials_file"] == SHIPPED_CREDENTIALS_FILE
+            own["http_config"]["authorization"]["credentials_file"] = str(secret)
+            if netops.address != f"127.0.0.1:{SHIPPED_NETOPS_PORT}":
+                own["url"] = f"{netops.url}/alerts/alertmanager"
+            receiver["webhook_configs"].append(own)
     for route in [config["route"], *config["route"]["routes"]]:
         route.update(group_wait="0s", group_interval="1s")
     (directory / "alertmanager.yml").write_text(yaml.safe_dump(config), encoding="utf-8")

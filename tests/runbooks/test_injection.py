@@ -121,7 +121,8 @@ def test_the_injected_interface_is_refused_by_the_api_and_the_cli(tmp_path: Path
     env = {"NETOPS_SECRETS_FILE": str(secrets_file), "NETOPS_STATE_DIR": str(tmp_path / "cli")}
     cli = subprocess.run(
         [sys.executable, "-m", "netops", "runbook", "run", "internet-exit-abnormal-traffic",
-         "--playbooks", str(SHIPPED), "--inventory", str(inventory), "--param", "device=centre-inet", "--param", f"interface={INJECTION}"],
+         "--playbooks", str(SHIPPED), "--inventory", str(inventory),
+         "--param", "device=centre-inet", "--param", f"interface={INJECTION}"],
         capture_output=True, text=True, timeout=60, check=False, env={**os.environ, **env},
     )  # fmt: skip
     assert cli.returncode == 2, cli.stdout + cli.stderr
