@@ -202,7 +202,65 @@ def down(state_dir: StateDirOpt = None) -> None:
         time.sleep(0.02)
     if _alive(pid):
         fail(f"the lab (pid {pid}) did not stop in 30 s")
-    out.print(f"lab down (pid {pid})")
+    ports = _lab_ports(data)
+    busy = _busy(ports)
+    while busy and time.monotonic() < deadline:
+        time.sleep(0.05)
+        busy = _busy(busy)
+    if busy:
+        shown = ", ".join(f"{proto} {host}:{port}" for proto, host, port in busy[:10])
+        fail(f"the lab (pid {pid}) stopped, but {len(busy)} of its ports are still in use: {shown}")
+    out.print(f"lab down (pid {pid}); its {len(ports)} ports are free")
+
+
+def _lab_ports(run: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(protocol, host, port) the lab listened on: its control API and, from its inventory, each device's."""
+    from urllib.parse import urlsplit
+
+    control = urlsplit(str(run["control_url"]))
+    ports = [("tcp", control.hostname or "127.0.0.1", control.port or 80)]
+    try:
+        from netops.inventory import load_inventory
+
+        inventory = load_inventory(Path(str(run["inventory"])))
+    except Exception:  # noqa: BLE001 - the files may have changed since: the control port is checked still
+        return ports
+    for dev in inventory.devices.values():
+        host = str(dev.address)
+        ports += [("tcp", host, p) for p in (dev.ssh_port, dev.http_port) if p]
+        ports += [("udp", host, p) for p in (dev.snmp_port, dev.sip_port, dev.probe_port) if p]
+    return ports
+
+
+def _busy(ports: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """The ports a new lab could not take yet: a TCP port still answers or cannot be bound (with SO_REUSEADDR,
+    as servers bind), a UDP port cannot be bound."""
+    import socket
+
+    busy = []
+    for proto, host, port in ports:
+        kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+        with socket.socket(socket.AF_INET, kind) as sock:
+            if proto == "tcp":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError:
+                busy.append((proto, host, port))
+                continue
+        if proto == "tcp" and _answers(host, port):
+            busy.append((proto, host, port))
+    return busy
+
+
+def _answers(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 @app.command()
