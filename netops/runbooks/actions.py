@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 import httpx
@@ -21,6 +22,7 @@ from netmiko import BaseConnection, ConnectHandler
 from netmiko.exceptions import NetmikoAuthenticationException, NetmikoBaseException
 from paramiko.ssh_exception import SSHException  # type: ignore[import-untyped]
 
+from netops.drivers.names import canonical
 from netops.drivers.probes import probe_path, sip_options
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import AuthenticationFailed, DeviceError, DeviceUnreachable, NetopsError
@@ -91,11 +93,12 @@ async def read(tools: Tools, via: str, device_id: str, command: str | None = Non
     dev = tools.device(device_id)
     if via == "snmp":
         sample = await tools.snmp.poll(dev)
+        name = partial(canonical, dev.platform)  # ifName ``Gi0/0`` as the inventory spells it
         return {
             "ok": sample.ok, "error": sample.error, "detail": sample.detail, "cpu_ratio": sample.cpu_ratio,
             "memory_ratio": sample.memory_ratio, "ups_on_battery": sample.ups_on_battery,
-            "ups_minutes": sample.ups_minutes_remaining, "down": sample.down_interfaces(),
-            "interfaces": {i.name: {"oper_up": i.oper_up, "admin_up": i.admin_up, "in_octets": i.in_octets,
+            "ups_minutes": sample.ups_minutes_remaining, "down": [name(n) for n in sample.down_interfaces()],
+            "interfaces": {name(i.name): {"oper_up": i.oper_up, "admin_up": i.admin_up, "in_octets": i.in_octets,
                                     "out_octets": i.out_octets, "in_errors": i.in_errors} for i in sample.interfaces},
             "neighbors": [asdict(n) for n in sample.neighbors],
         }  # fmt: skip
