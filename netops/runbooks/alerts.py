@@ -2,10 +2,11 @@
 
 ``parse`` checks the body's shape (pydantic over the raw bytes; nesting deeper than the JSON parser's limit is
 a refusal, not a crash) and names the first wrong field: the route answers 400 with it. ``AlertInbox`` takes
-validated notifications and acts on them in arrival order on the service's event loop, one alert at a time
-(``triggers.handle_alert``), yielding to the loop between alerts, so a notification with 1,000 alerts never
-holds up ``/healthz``, polling or the API; the webhook answers 202 at once. Results of the last notifications
-are kept (``results``) for the log and for tests.
+validated notifications and acts on them in arrival order, one alert at a time (``triggers.handle_alert``) in a
+worker thread (its store reads and writes are blocking), so a notification with 1,000 alerts never holds up the
+event loop: ``/healthz``, polling and the API go on; the webhook answers 202 at once. Runs an alert starts are
+stored from that thread and launched on the loop (``_FromThread``). Results of the last notifications are kept
+(``results``) for the log and for tests.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -63,6 +64,21 @@ def parse(body: bytes) -> Notification:
         ) from None
 
 
+class _FromThread:
+    """The runbook service as ``handle_alert`` uses it from a worker thread: runs are stored in the thread and
+    launched on the service's event loop (``RunbookService.start`` needs the running loop)."""
+
+    def __init__(self, service: RunbookService, loop: asyncio.AbstractEventLoop) -> None:
+        self.service, self.loop = service, loop
+        self.store, self.catalog, self.engine = service.store, service.catalog, service.engine
+
+    def start(self, runbook_id: str, params: dict[str, Any], **kw: Any) -> str:
+        run_id = self.engine.create_run(runbook_id, params, **kw)
+        if not kw.get("propose"):
+            self.loop.call_soon_threadsafe(self.service.launch, run_id)
+        return run_id
+
+
 class AlertInbox:
     """Notifications waiting to be acted on, and the one task that acts on them in order."""
 
@@ -86,16 +102,17 @@ class AlertInbox:
 
     async def _work(self) -> None:
         assert self._queue is not None
+        loop = asyncio.get_running_loop()
         while True:
             number, service, note = await self._queue.get()
             results: list[dict[str, Any]] = []
+            here = cast(RunbookService, _FromThread(service, loop))
             for alert in note.alerts:
                 try:
-                    results += handle_alert(service, alert.model_dump())
+                    results += await asyncio.to_thread(handle_alert, here, alert.model_dump())
                 except Exception:  # one bad alert must not stop the others
                     log.exception("alert %s could not be handled", alert.fingerprint)
                     results.append({"fingerprint": alert.fingerprint, "action": "error"})
-                await asyncio.sleep(0)  # the rest of the service goes on between two alerts
             self.results[number] = results
             while len(self.results) > KEPT:
                 self.results.popitem(last=False)
