@@ -198,6 +198,7 @@ def analyse(
     def working(link: str | None) -> bool:
         return link is None or link not in link_set
 
+    answering = {d for d in inv.devices if d not in silent_set | pending_set and in_service(inv, d)}
     status: dict[str, str] = {d: DeviceStatus.UP.value for d in inv.devices}
     for dev in unmanaged_map:
         status[dev] = DeviceStatus.UNMANAGED.value
@@ -206,7 +207,8 @@ def analyse(
     exposed_set = frozenset(exposed)
     prior_set = frozenset(prior)
     for dev in silent_set:
-        edges = [(n, link) for n, link, _ in adjacency(dev) if n in reach]
+        # neighbours that answer: in management reach of the centre, whatever stale link rows say
+        edges = [(n, link) for n, link, _ in adjacency(dev) if n in reach or n in answering]
         verdict = DeviceStatus.UNREACHABLE
         if any(working(link) for _, link in edges):
             verdict = DeviceStatus.DOWN  # a neighbour sees the link up: the device itself (hung, or dead)
