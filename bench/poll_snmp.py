@@ -340,7 +340,7 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]], command: str) -
         + setup
         + results
         + "\nA netops cycle is `SnmpSource.poll` per device (what `collect()` reads: sysName/sysUpTime, 10 "
-        "ifTable and 5 ifXTable columns, vendor CPU/memory and OSPF/BGP columns, absent on net-snmp but "
+        "ifTable and 6 ifXTable columns, vendor CPU/memory and OSPF/BGP columns, absent on net-snmp but "
         f"still walked), {args.concurrency} devices at a time, at most {args.in_flight} requests in flight on "
         "one UDP socket. snmp_exporter 0.21 (Debian) runs `netops_cycle` (`netops_cycle_v3`), a module this "
         "benchmark generates with exactly the OIDs `collect()` reads (the ratio is taken against it; the exporter "

@@ -42,6 +42,7 @@ class InterfaceSample:
     in_discards: int
     out_discards: int
     hc: bool = True  # the octet counters are 64-bit
+    discontinuity: int | None = None  # ifCounterDiscontinuityTime (hundredths), None if the device has none
 
 
 @dataclass(frozen=True, slots=True)

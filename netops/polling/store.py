@@ -167,6 +167,8 @@ def _interfaces(session: Session, samples: Sequence[DeviceSample], restarted: se
     for s in ok:
         for itf in s.interfaces:
             raw_now = {name: int(getattr(itf, name)) for name in COUNTERS}
+            if itf.discontinuity is not None:
+                raw_now["discontinuity"] = itf.discontinuity  # compared by counters.discontinuity
             row = existing.get((s.device, itf.index))
             if row is None:
                 step = advance(None, None, raw_now, hc=itf.hc, rebooted=False, elapsed_s=0, speed_bps=0)

@@ -39,6 +39,7 @@ def interfaces(if_table: Table, ifx_table: Table) -> tuple[InterfaceSample, ...]
         hc_in, hc_out = col(ifx_table, O.IF_HC_IN_OCTETS), col(ifx_table, O.IF_HC_OUT_OCTETS)
         hc = isinstance(hc_in, int) and isinstance(hc_out, int)
         high = _int(col(ifx_table, O.IF_HIGH_SPEED))
+        since = col(ifx_table, O.IF_COUNTER_DISCONTINUITY)
         out.append(
             InterfaceSample(
                 index=index[0],
@@ -54,6 +55,7 @@ def interfaces(if_table: Table, ifx_table: Table) -> tuple[InterfaceSample, ...]
                 in_discards=_int(col(if_table, O.IF_IN_DISCARDS)),
                 out_discards=_int(col(if_table, O.IF_OUT_DISCARDS)),
                 hc=hc,
+                discontinuity=since if isinstance(since, int) else None,
             )
         )
     return tuple(out)
