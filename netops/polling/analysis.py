@@ -32,7 +32,7 @@ from netops.events import Event, EventBus
 from netops.inventory.topology import Topology
 from netops.polling.incidents import IncidentChange
 from netops.polling.model import management_failure
-from netops.polling.rootcause import Analysis, analyse, in_service, links_down_from_interfaces
+from netops.polling.rootcause import Analysis, analyse, down_from_observations, in_service
 from netops.polling.store import apply_analysis
 from netops.store.db import Store
 from netops.store.schema import PollDevice, PollInterface
@@ -52,6 +52,7 @@ class StoredState:
     flapping: frozenset[str] = frozenset()
     on_battery: frozenset[str] = frozenset()
     prior: frozenset[str] = frozenset()  # silent devices that were a cause (stored ``down``) already
+    confirmed: frozenset[str] = frozenset()  # links down seen so from both ends
 
 
 def stored_state(session: Session, topology: Topology, threshold: int) -> StoredState:
@@ -80,24 +81,40 @@ def stored_state(session: Session, topology: Topology, threshold: int) -> Stored
             pending.add(r.device)
     unreadable = silent | set(unmanaged)
     itfs = session.execute(
-        select(PollInterface.device, PollInterface.name).where(
-            PollInterface.admin_up.is_(True), PollInterface.oper_up.is_(False)
+        select(
+            PollInterface.device,
+            PollInterface.name,
+            PollInterface.admin_up,
+            PollInterface.oper_up,
+            PollInterface.updated_at,
         )
     )
-    down: dict[str, list[str]] = {}
-    for device, name in itfs:
-        if device in devices and device not in unreadable:
-            down.setdefault(device, []).append(name)
+    ends = {
+        (device, name): (bool(admin), bool(oper), float(at))
+        for device, name, admin, oper, at in itfs
+        if device in devices and device not in unreadable
+    }
+    down = down_from_observations(topology, ends)
     in_use = [r for r in rows if in_service(inv, r.device)]
     return StoredState(
         frozenset(silent),
-        frozenset(links_down_from_interfaces(topology, down)),
+        frozenset(down),
         frozenset(pending),
         unmanaged,
         frozenset(exposed),
         frozenset(r.device for r in in_use if r.flapping),
         frozenset(r.device for r in in_use if r.ups_on_battery and r.device not in unmanaged),
         frozenset(prior),
+        frozenset(
+            link_id
+            for link_id in down
+            if all(
+                (e.device, e.interface) in ends
+                and ends[(e.device, e.interface)][0]
+                and not ends[(e.device, e.interface)][1]
+                for e in inv.links[link_id].ends()
+            )
+        ),
     )
 
 
@@ -116,6 +133,7 @@ def analyse_session(
         flapping=state.flapping,
         on_battery=state.on_battery,
         prior=state.prior,
+        confirmed=state.confirmed,
     )
     return analysis, apply_analysis(session, analysis, now, holddown_s=holddown_s, topology=topology)
 

@@ -215,6 +215,9 @@ class Lifecycle:
                 ok = outage and set(f.root_devices) == _cause(row)
             elif f.kind is CauseKind.UNMANAGED or row.kind == CauseKind.UNMANAGED:
                 ok = f.kind.value == row.kind and bool(cause & _cause(row))
+            elif row.kind == CauseKind.LINK and f.kind is not CauseKind.LINK and f.explains:
+                # a degraded link's incident becomes the outage of the router it ends at (it grew)
+                ok = outage and set(row.root_links or []) <= set(f.explains)
             else:
                 ok = outage and row_outage and bool(cause & _cause(row))
                 if not ok and outage and row_outage and row.cause_gone_at is not None:

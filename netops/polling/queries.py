@@ -227,12 +227,16 @@ def interface_rates(store: Store, device: str) -> dict[str, dict[str, Any]]:
 
 
 def link_states(store: Store, topology: Topology) -> dict[str, bool]:
-    """In-service links as last seen from an end that answers and can be read: False when an end interface
-    is down, True when an end interface is oper-up and none is down; a link with no such end (both ends
-    silent) is absent: not known to be up. Links with an end not in service (staging, planned) are absent."""
-    from netops.polling.rootcause import in_service
+    """In-service links as their ends that answer and can be read see them (``rootcause.link_observations``):
+    False down, True up; a link with no such end (both ends silent) is absent: not known to be up. Links with
+    an end not in service (staging, planned) are absent."""
+    from netops.polling.rootcause import link_observations
 
-    inv = topology.inventory
+    return link_observations(topology, _link_ends(store))
+
+
+def _link_ends(store: Store) -> dict[tuple[str, str], tuple[bool, bool, float]]:
+    """(device, interface) -> (admin up, oper up, when polled), for devices that answer and can be read."""
     with store.session() as session:
         readable = {
             d
@@ -240,40 +244,23 @@ def link_states(store: Store, topology: Topology) -> dict[str, bool]:
             if st not in UNREADABLE
         }
         rows = session.execute(
-            select(PollInterface.device, PollInterface.name, PollInterface.admin_up, PollInterface.oper_up)
+            select(
+                PollInterface.device,
+                PollInterface.name,
+                PollInterface.admin_up,
+                PollInterface.oper_up,
+                PollInterface.updated_at,
+            )
         ).all()
-    itf = {(d, n): (admin, oper) for d, n, admin, oper in rows if d in readable}
-    out: dict[str, bool] = {}
-    for link in inv.links.values():
-        if not all(in_service(inv, e.device) for e in link.ends()):
-            continue
-        seen = [itf[(e.device, e.interface)] for e in link.ends() if (e.device, e.interface) in itf]
-        if seen:
-            out[link.id] = all(oper for _, oper in seen)
-    return out
+    return {(d, n): (bool(a), bool(o), float(t)) for d, n, a, o, t in rows if d in readable}
 
 
 def down_links(store: Store, topology: Topology) -> set[str]:
-    """In-service links with an end interface last polled admin-up and oper-down, seen from a device that
-    answers and can be read."""
-    with store.session() as session:
-        readable = {
-            d
-            for d, st in session.execute(select(PollDevice.device, PollDevice.status))
-            if st not in UNREADABLE
-        }
-        rows = session.execute(
-            select(PollInterface.device, PollInterface.name).where(
-                PollInterface.admin_up.is_(True), PollInterface.oper_up.is_(False)
-            )
-        ).all()
-    by_device: dict[str, list[str]] = {}
-    for device, name in rows:
-        if device in readable:
-            by_device.setdefault(device, []).append(name)
-    from netops.polling.rootcause import links_down_from_interfaces
+    """In-service links whose newest observation, from an end that answers and can be read, is admin-up and
+    oper-down (the analysis' rule)."""
+    from netops.polling.rootcause import down_from_observations
 
-    return links_down_from_interfaces(topology, by_device)
+    return down_from_observations(topology, _link_ends(store))
 
 
 def acknowledge(store: Store, incident_id: int, who: str, note: str | None = None) -> dict[str, Any]:

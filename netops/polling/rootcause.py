@@ -31,7 +31,7 @@ Everything is computed with the inventory's topology, redundancy included:
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from netops.drivers.names import canonical
@@ -72,6 +72,7 @@ class Finding:
     kind: CauseKind = CauseKind.DEVICE
     reason: str | None = None  # unmanaged: the poll error; power: "on battery"
     suppressed: tuple[str, ...] = ()  # flapping: causes held back (no incident of their own)
+    explains: tuple[str, ...] = ()  # down links ending at the cause devices (a link incident joins this one)
 
     @property
     def cause(self) -> tuple[str, ...]:
@@ -154,6 +155,53 @@ def links_down_from_interfaces(topology: Topology, down_interfaces: Mapping[str,
     return {ends[k] for dev, itfs in down_interfaces.items() for itf in itfs if (k := key(dev, itf)) in ends}
 
 
+def link_observations(
+    topology: Topology, ends: Mapping[tuple[str, str], tuple[bool, bool, float]]
+) -> dict[str, bool]:
+    """In-service links as their ends that answer see them: ``ends`` maps (device, interface) to (admin up,
+    oper up, when polled), for devices that answer and can be read. A link is down (False) when its newest
+    observation says so (admin-up, oper-down); an end polled before the other saw it come back is stale.
+    Links with no observed end are absent."""
+    inv = topology.inventory
+    out: dict[str, bool] = {}
+    for link in inv.links.values():
+        if not all(in_service(inv, e.device) for e in link.ends()):
+            continue
+        seen = [ends[(e.device, e.interface)] for e in link.ends() if (e.device, e.interface) in ends]
+        if not seen:
+            continue
+        newest = max(at for _, _, at in seen)
+        out[link.id] = not any(admin and not oper and at >= newest - 1e-6 for admin, oper, at in seen)
+        if out[link.id] and not any(oper for _, oper, _ in seen):
+            out[link.id] = False  # admin-down at an end: not up, not a failure either (never in down_links)
+    return out
+
+
+def down_from_observations(
+    topology: Topology, ends: Mapping[tuple[str, str], tuple[bool, bool, float]]
+) -> set[str]:
+    """The links ``link_observations`` finds failed: the newest observation is admin-up and oper-down."""
+    state = link_observations(topology, ends)
+    newest: dict[str, float] = {}
+    for link_id in state:
+        link = topology.inventory.links[link_id]
+        newest[link_id] = max(
+            ends[(e.device, e.interface)][2] for e in link.ends() if (e.device, e.interface) in ends
+        )
+    return {
+        link_id
+        for link_id, up in state.items()
+        if not up
+        and any(
+            ends[(e.device, e.interface)][0]
+            and not ends[(e.device, e.interface)][1]
+            and ends[(e.device, e.interface)][2] >= newest[link_id] - 1e-6
+            for e in topology.inventory.links[link_id].ends()
+            if (e.device, e.interface) in ends
+        )
+    }
+
+
 def _behind(
     members: set[str],
     adjacency: Callable[[str], Iterable[tuple[str, str | None, object]]],
@@ -161,14 +209,12 @@ def _behind(
     waiting: frozenset[str],
     working: Callable[[str | None], bool],
 ) -> bool:
-    """A member waiting for its next poll, or a neighbour outside the members, cut off as well, still failing."""
+    """A member waiting for its next poll, or a neighbour outside the members, cut off as well, still failing
+    (its verdict decides whether the members are behind it)."""
     if members & waiting:
         return True
     return any(
-        n in waiting and n not in reach and working(link)
-        for d in members
-        for n, link, _ in adjacency(d)
-        if n not in members
+        n in waiting and n not in reach for d in members for n, link, _ in adjacency(d) if n not in members
     )
 
 
@@ -183,6 +229,7 @@ def analyse(
     flapping: Iterable[str] = (),
     on_battery: Iterable[str] = (),
     prior: Iterable[str] = (),
+    confirmed: Iterable[str] | None = None,
 ) -> Analysis:
     inv = topology.inventory
     silent_set = frozenset(silent)
@@ -249,6 +296,8 @@ def analyse(
         sites, rooms = _extent_sites_rooms(topology, members)
         findings.append(Finding(key, (), tuple(border), tuple(sorted(members)), sites, rooms, kind=kind))
 
+    both_ends = link_set if confirmed is None else link_set & frozenset(confirmed)
+    findings += _link_findings(topology, both_ends, answering | set(unmanaged_map), findings)
     for dev in sorted(battery - silent_set):
         findings.append(
             Finding(f"power:{dev}", (dev,), (), (), (), (), kind=CauseKind.POWER, reason="on battery")
@@ -259,7 +308,7 @@ def analyse(
         )
     findings = _fold_flapping(findings, flapping_set, status)
 
-    cut_links = {link for f in findings for link in f.root_links}
+    cut_links = {link for f in findings if f.affected_devices for link in f.root_links}
     degraded = sorted(link_set - cut_links)
     on_backup = topology.impact(Failure(links=link_set)).on_backup if link_set else ()
     findings.sort(key=lambda f: f.key)
@@ -352,10 +401,36 @@ def _cause_findings(
         else:
             kind, key = CauseKind.DEVICE, f"device:{group[0]}"
         reason = "was on battery" if kind is CauseKind.POWER else None
-        out.append(
-            Finding(key, group, tuple(links), tuple(sorted(extent)), sites, rooms, kind=kind, reason=reason)
+        explains = sorted(
+            {
+                link
+                for d in group
+                for _, link, _ in topology.adjacency(d)
+                if link is not None and link in link_set
+            }
         )
+        finding = Finding(key, group, tuple(links), tuple(sorted(extent)), sites, rooms, kind=kind)
+        out.append(replace(finding, reason=reason, explains=tuple(explains)))
     return out
+
+
+def _link_findings(
+    topology: Topology, link_set: frozenset[str], answering: Collection[str], causes: list[Finding]
+) -> list[Finding]:
+    """Down links whose two ends answer and see it down (``confirmed``: not an end that has not been polled
+    since): the link is the cause (no outage: something else carries), one finding per lower (child) end,
+    so a prefecture's two uplinks are one finding."""
+    inv = topology.inventory
+    explained = {link for f in causes for link in (*f.root_links, *f.explains)}
+    groups: dict[str, list[str]] = {}
+    for link_id in sorted(link_set - explained):
+        link = inv.links[link_id]
+        if link.a.device in answering and link.b.device in answering:
+            groups.setdefault(link.a.device, []).append(link_id)
+    return [
+        Finding("link:" + ",".join(ids), (), tuple(ids), (), (), (), kind=CauseKind.LINK)
+        for ids in groups.values()
+    ]
 
 
 def _fold_flapping(

@@ -82,11 +82,12 @@ def test_clean_region_then_uplink_faults(tmp_path: Path) -> None:
         assert sample["kashgar-shufu-ce1"].memory_ratio is not None  # H3C OIDs
         assert queries.status(store, topo)["site_counts"]["up"] == 4
 
-        # primary uplink down: the interface is down, the backup carries, no incident
+        # primary uplink down: the interface is down, the backup carries: no outage, the link is the cause
         faults.apply("link-down", PRIMARY)
         result = await poller.run_cycle(devices)
         assert result.failed == []
-        assert result.analysis.findings == ()
+        [link] = result.analysis.findings
+        assert (link.kind, link.root_links, link.affected_devices) == ("link", (PRIMARY,), ())
         assert result.analysis.degraded_links == (PRIMARY,)
         assert queries.down_links(store, topo) == {PRIMARY}
         assert queries.status(store, topo)["on_backup"] == ["kashgar", "kashgar-shufu", "kashgar-shule"]

@@ -34,7 +34,8 @@ def test_primary_uplink_down_is_degraded_not_an_outage(topo: Topology) -> None:
     down = links_down_from_interfaces(topo, {"centre-core1": ["GigabitEthernet0/1/10"]})
     assert down == {PRIMARY}
     result = analyse(topo, [], down)
-    assert result.findings == ()
+    [f] = result.findings  # v2: the link itself, both ends answer; nothing cut off
+    assert (f.kind, f.root_links, f.affected_devices, f.affected_sites) == ("link", (PRIMARY,), (), ())
     assert result.degraded_links == (PRIMARY,)
     assert "kashgar" in result.on_backup
 
@@ -91,7 +92,7 @@ def test_county_silent_before_its_cut_off_prefecture_router_waits_for_it(topo: T
     assert {early.status[d] for d in counties} == {"unreachable"}
     without_pending = analyse(topo, counties, [PRIMARY, BACKUP])
     # what the wait avoids: the router answered last, so each county would look like a cause of its own
-    assert all(f.key.startswith("device:kashgar-") for f in without_pending.findings)
+    assert {f.kind for f in without_pending.findings} == {"device", "link"}  # counties, and the uplinks
     assert without_pending.findings
     later = analyse(topo, kashgar_all(inv), [PRIMARY, BACKUP], pending=set())
     assert [f.key for f in later.findings] == ["device:kashgar-ce1"]

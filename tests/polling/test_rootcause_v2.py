@@ -61,7 +61,7 @@ def test_exposed_devices_wait_instead_of_opening_an_incident(topo: Topology) -> 
     while the centre's rows still say the uplinks are down (stale)."""
     counties = PA - {"pa-ce1"}
     for down in ([], PA_UPLINKS):
-        result = analyse(topo, counties, down, exposed=counties)
+        result = analyse(topo, counties, down, exposed=counties, confirmed=())
         assert result.findings == () and set(result.waiting) >= {"pa-c1-ce1", "pa-c2-ce1"}
         assert {result.status[d] for d in counties} == {"unreachable"}
     later = analyse(topo, {"pa-c2-ce1"}, [])  # polled again, still silent: now it is a cause
