@@ -213,9 +213,7 @@ def _behind(
     (its verdict decides whether the members are behind it)."""
     if members & waiting:
         return True
-    return any(
-        n in waiting and n not in reach for d in members for n, link, _ in adjacency(d) if n not in members
-    )
+    return any(n in waiting for d in members for n, _, _ in adjacency(d) if n not in members)
 
 
 def analyse(
@@ -255,7 +253,12 @@ def analyse(
     prior_set = frozenset(prior)
     for dev in silent_set:
         # neighbours that answer: in management reach of the centre, whatever stale link rows say
-        edges = [(n, link) for n, link, _ in adjacency(dev) if n in reach or n in answering]
+        # (not one failing its polls: pending, its verdict decides)
+        edges = [
+            (n, link)
+            for n, link, _ in adjacency(dev)
+            if n not in pending_set and (n in reach or n in answering)
+        ]
         verdict = DeviceStatus.UNREACHABLE
         if any(working(link) for _, link in edges):
             verdict = DeviceStatus.DOWN  # a neighbour sees the link up: the device itself (hung, or dead)

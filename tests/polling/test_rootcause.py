@@ -96,6 +96,9 @@ def test_county_silent_before_its_cut_off_prefecture_router_waits_for_it(topo: T
     assert without_pending.findings
     later = analyse(topo, kashgar_all(inv), [PRIMARY, BACKUP], pending=set())
     assert [f.key for f in later.findings] == ["device:kashgar-ce1"]
-    # a pending neighbour that still reaches the centre decides nothing: the county router is the cause
-    county = analyse(topo, {"kashgar-kashi-ce1"}, [], pending={"kashgar-ce1"})
+    # v2: a pending neighbour is no witness either way: the county waits for its verdict (one poll), then
+    # the county router is the cause
+    county = analyse(topo, {"kashgar-kashi-ce1", "kashgar-kashi-codec"}, [], pending={"kashgar-ce1"})
+    assert county.findings == ()
+    county = analyse(topo, {"kashgar-kashi-ce1", "kashgar-kashi-codec"}, [])
     assert [f.key for f in county.findings] == ["device:kashgar-kashi-ce1"]

@@ -86,3 +86,11 @@ def test_ups_on_battery_is_a_power_cause(topo: Topology) -> None:
 def test_staging_link_is_never_down(topo: Topology) -> None:
     assert links_down_from_interfaces(topo, {"pc-ce1": ["GigabitEthernet0/1/2"]}) == set()
     assert links_down_from_interfaces(topo, {"pc-ce1": ["GigabitEthernet0/1/1"]}) == {"pc-c1-ce1--pc-ce1"}
+
+
+def test_a_neighbour_failing_its_polls_is_no_witness(topo: Topology) -> None:
+    """The counties went silent before the centre saw the prefecture's uplinks down, and the prefecture
+    router has failed once so far: nobody is a cause yet (v1 called each county and the codec down)."""
+    result = analyse(topo, PA - {"pa-ce1"}, [], pending={"pa-ce1"})
+    assert result.findings == ()
+    assert {result.status[d] for d in PA - {"pa-ce1"}} == {"unreachable"}
