@@ -92,9 +92,10 @@ def test_board_shows_the_region_and_turns_a_cut_prefecture_red(
 
     fault = run_netops("lab", "fault", "add", "link-down", "hami-ce1--centre-core1", env=env)
     assert fault.returncode == 0, fault.stderr
-    wait_polled(base, token, {"hami": "unreachable"})
+    # root cause v2: the silent router whose only link is seen down from the centre is the cause (down)
+    wait_polled(base, token, {"hami": "down"})
     dom = chromium("--dump-dom", url, profile=tmp_path / "p2").stdout
-    assert card_states(dom)["hami"] == "unreachable"
+    assert card_states(dom)["hami"] == "down"
     assert 'data-incident="' in dom  # the incident is listed beside the cards
     shot = tmp_path / "board.png"
     chromium(f"--screenshot={shot}", "--window-size=1400,900", url, profile=tmp_path / "p3")
