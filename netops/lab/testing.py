@@ -59,7 +59,8 @@ def wait_until(
 ) -> T:
     """Call ``check`` until it returns something truthy and return that; ``LabError`` naming ``what`` at the
     deadline (``timeout``, else ``wait_s()``). Exceptions from ``check`` count as "not yet" until the deadline,
-    where the last one is chained."""
+    where the last one is chained; an ``AssertionError`` (a check that knows it failed, e.g. "the process
+    exited") ends the wait at once."""
     deadline = time.monotonic() + (wait_s() if timeout is None else timeout)
     last: BaseException | None = None
     while True:
@@ -67,6 +68,8 @@ def wait_until(
             value = check()
         except _Exited as exc:
             raise LabError(f"gave up waiting for {what}: the process exited with {exc.args[0]}") from exc
+        except AssertionError:
+            raise
         except Exception as exc:  # noqa: BLE001 - the thing is not there yet (connection refused, file missing, ...)
             last, value = exc, None
         else:

@@ -78,6 +78,12 @@ def test_wait_until_returns_the_value_or_names_what_it_waited_for() -> None:
         wait_until("the service", broken, timeout=0.05, every=0.01)
     assert isinstance(info.value.__cause__, ConnectionRefusedError)
 
+    def knows_it_failed() -> bool:
+        raise AssertionError("the process exited")
+
+    with pytest.raises(AssertionError, match="the process exited"):  # at once, not at the deadline
+        wait_until("the process", knows_it_failed, timeout=3600)
+
 
 def test_in_process_lab_answers_and_frees_its_addresses(tmp_path: Path) -> None:
     directory = write_inventory(tmp_path / "inv", TEMPLATE, {"net": 98, "n": 1})
