@@ -33,9 +33,9 @@ from netops.inventory.topology import Topology
 from netops.polling.incidents import IncidentChange
 from netops.polling.model import management_failure
 from netops.polling.rootcause import Analysis, analyse, down_from_observations, in_service
-from netops.polling.store import apply_analysis
+from netops.polling.store import apply_analysis, interface_ends
 from netops.store.db import Store
-from netops.store.schema import PollDevice, PollInterface
+from netops.store.schema import PollDevice
 
 log = logging.getLogger(__name__)
 
@@ -80,20 +80,7 @@ def stored_state(session: Session, topology: Topology, threshold: int) -> Stored
         elif n > 0:
             pending.add(r.device)
     unreadable = silent | set(unmanaged)
-    itfs = session.execute(
-        select(
-            PollInterface.device,
-            PollInterface.name,
-            PollInterface.admin_up,
-            PollInterface.oper_up,
-            PollInterface.updated_at,
-        )
-    )
-    ends = {
-        (device, name): (bool(admin), bool(oper), float(at))
-        for device, name, admin, oper, at in itfs
-        if device in devices and device not in unreadable
-    }
+    ends = interface_ends(session, lambda device: device in devices and device not in unreadable)
     down = down_from_observations(topology, ends)
     in_use = [r for r in rows if in_service(inv, r.device)]
     return StoredState(

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from netops.errors import ConflictError, NotFoundError
 from netops.inventory.topology import Failure, Topology
+from netops.polling.store import interface_ends
 from netops.store.db import Store
 from netops.store.schema import (
     Incident,
@@ -243,16 +244,7 @@ def _link_ends(store: Store) -> dict[tuple[str, str], tuple[bool, bool, float]]:
             for d, st in session.execute(select(PollDevice.device, PollDevice.status))
             if st not in UNREADABLE
         }
-        rows = session.execute(
-            select(
-                PollInterface.device,
-                PollInterface.name,
-                PollInterface.admin_up,
-                PollInterface.oper_up,
-                PollInterface.updated_at,
-            )
-        ).all()
-    return {(d, n): (bool(a), bool(o), float(t)) for d, n, a, o, t in rows if d in readable}
+        return interface_ends(session, readable.__contains__)
 
 
 def down_links(store: Store, topology: Topology) -> set[str]:

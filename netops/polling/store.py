@@ -13,7 +13,7 @@ Two halves, so that several pollers can share one store (docs/scaling.md):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -257,3 +257,20 @@ def _statuses(session: Session, analysis: Analysis, now: float) -> None:
                 row.exposed_at = now
         elif row.exposed_at is not None:
             row.exposed_at = None
+
+
+def interface_ends(
+    session: Session, keep: Callable[[str], bool]
+) -> dict[tuple[str, str], tuple[bool, bool, float]]:
+    """(device, interface) -> (admin up, oper up, when polled) as last stored, for the devices ``keep`` accepts
+    (root cause and the link queries read link ends the same way)."""
+    rows = session.execute(
+        select(
+            PollInterface.device,
+            PollInterface.name,
+            PollInterface.admin_up,
+            PollInterface.oper_up,
+            PollInterface.updated_at,
+        )
+    )
+    return {(d, n): (bool(a), bool(o), float(t)) for d, n, a, o, t in rows if keep(d)}

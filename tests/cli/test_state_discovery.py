@@ -18,7 +18,9 @@ def tree(tmp_path: Path) -> Path:
     """An empty folder tree with no ``.netops`` anywhere above it."""
     for parent in (tmp_path, *tmp_path.parents):
         if (parent / ".netops").exists():
-            pytest.skip(f"{parent / '.netops'} exists above the test folder")
+            pytest.fail(
+                f"{parent / '.netops'} exists above the test folder: remove it or point TMPDIR elsewhere"
+            )
     return tmp_path
 
 
