@@ -11,13 +11,52 @@ rate over the time the interface was oper-up, so they advance like real traffic 
 
 from __future__ import annotations
 
+import enum
 import hashlib
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from netops.inventory.models import Device, Interface, InterfaceKind, Inventory, Link, Role
 from netops.inventory.topology import Failure, Topology
+
+log = logging.getLogger(__name__)
+
+
+class LabEventKind(enum.StrEnum):
+    """What a real device would tell its trap/syslog collector about."""
+
+    LINK_DOWN = "link-down"  # an interface went oper-down (IF-MIB linkDown)
+    LINK_UP = "link-up"  # an interface went oper-up (IF-MIB linkUp)
+    NEIGHBOR_DOWN = "neighbor-down"  # a routing adjacency left Full / Established
+    NEIGHBOR_UP = "neighbor-up"
+    COLD_START = "cold-start"  # the device came back from power-off (SNMPv2-MIB coldStart)
+    WARM_START = "warm-start"  # the device restarted its software (warmStart)
+    CONFIG_CHANGED = "config-changed"  # the running configuration changed (a commit, a revert)
+
+
+@dataclass(frozen=True, slots=True)
+class LabEvent:
+    """One state change of one lab device, as the device itself would report it.
+
+    Emitted by ``LabWorld`` after every change (``recompute``, ``reboot``, ``notify``) to the subscribers
+    (``LabWorld.subscribe``): the lab's trap and syslog senders turn them into datagrams. Only devices that
+    ``answers`` report anything (a powered-off or cut-off router sends nothing; its neighbours do).
+    """
+
+    kind: LabEventKind
+    device: str
+    interface: str = ""  # LINK_*: the interface; NEIGHBOR_*: the local interface of the adjacency
+    if_index: int = 0
+    peer_device: str = ""  # NEIGHBOR_*: the neighbour's device id
+    peer_address: str = ""  # NEIGHBOR_*: its router id
+    protocol: str = ""  # NEIGHBOR_*: "ospf" or "bgp"
+    detail: str = ""  # CONFIG_CHANGED: who/what changed it
+
+
+LabListener = Callable[[LabEvent], None]
 
 
 def _seed(*parts: str) -> int:
@@ -214,6 +253,7 @@ class LabWorld:
         self.topology = Topology(inventory)
         self.down_links: set[str] = set()
         self.devices: dict[str, DeviceState] = {}
+        self._listeners: list[LabListener] = []
         links = dict(inventory.links)
         for dev in inventory.devices.values():
             itfs = [_interface_state(dev, itf, i + 1, links) for i, itf in enumerate(dev.interfaces)]
@@ -241,6 +281,64 @@ class LabWorld:
     def device(self, ident: str) -> DeviceState:
         return self.devices[ident]
 
+    # events -------------------------------------------------------------------------------------------
+    def subscribe(self, listener: LabListener) -> Callable[[], None]:
+        """Call ``listener`` with every ``LabEvent`` from now on; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def notify(self, event: LabEvent) -> None:
+        """Hand one event to every listener (a listener that raises is logged, never breaks the lab)."""
+        if event.device in self.devices and not self.devices[event.device].answers:
+            return
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a listener's fault must not undo a state change half-way
+                log.exception("lab event listener failed on %s", event)
+
+    def _snapshot(self) -> dict[tuple[str, str, str], bool]:
+        snap: dict[tuple[str, str, str], bool] = {}
+        for ident, state in self.devices.items():
+            for itf in state.interfaces:
+                snap[(ident, "if", itf.name)] = itf.oper_up
+            for nb in state.neighbors:
+                snap[(ident, "nb", nb.link)] = nb.up
+        return snap
+
+    def _emit_changes(self, before: dict[tuple[str, str, str], bool]) -> None:
+        if not self._listeners:
+            return
+        for key, up in self._snapshot().items():
+            if before.get(key, up) == up:
+                continue
+            ident, what, name = key
+            state = self.devices[ident]
+            if what == "if":
+                itf = state.interface(name)
+                self.notify(
+                    LabEvent(
+                        LabEventKind.LINK_UP if up else LabEventKind.LINK_DOWN,
+                        ident,
+                        interface=name,
+                        if_index=itf.index if itf else 0,
+                    )
+                )
+            else:
+                nb = next(n for n in state.neighbors if n.link == name)
+                itf = state.interface(nb.interface)
+                self.notify(
+                    LabEvent(
+                        LabEventKind.NEIGHBOR_UP if up else LabEventKind.NEIGHBOR_DOWN,
+                        ident,
+                        interface=nb.interface,
+                        if_index=itf.index if itf else 0,
+                        peer_device=nb.peer_device,
+                        peer_address=nb.peer_address,
+                        protocol=nb.protocol,
+                    )
+                )
+
     def failure(self) -> Failure:
         return Failure(
             devices=frozenset(d for d, s in self.devices.items() if s.node_down),
@@ -248,8 +346,17 @@ class LabWorld:
         )
 
     def recompute(self, now: float | None = None) -> None:
-        """Re-derive link and interface state and who answers, after any fault change."""
+        """Re-derive link and interface state and who answers, after any fault change.
+
+        Every change of state (a fault, a configuration change) ends with a call to this method, which then
+        emits the ``LabEvent``s of what changed (interfaces and adjacencies going down or up) to subscribers.
+        """
         now = time.time() if now is None else now
+        before = self._snapshot() if self._listeners else {}
+        self._recompute(now)
+        self._emit_changes(before)
+
+    def _recompute(self, now: float) -> None:
         failure = self.failure()
         reachable = self.topology.reachable(failure)
         for link in self.inventory.links.values():
@@ -278,12 +385,17 @@ class LabWorld:
 
     def set_node_down(self, device: str, down: bool) -> None:
         state = self.devices[self.inventory.device(device).id]
-        if state.node_down and not down:
+        before = self._snapshot() if self._listeners else {}
+        powered_on = state.node_down and not down
+        if powered_on:
             state.boot_time = time.time()  # it comes back from a (re)boot
             for itf in state.interfaces:
                 itf.set_link(True)
         state.node_down = down
-        self.recompute()
+        self._recompute(time.time())
+        if powered_on:  # a real router sends coldStart first, then linkUp per interface
+            self.notify(LabEvent(LabEventKind.COLD_START, state.device.id))
+        self._emit_changes(before)
 
     def reboot(self, device: str, now: float | None = None) -> None:
         """The device restarts now: sysUpTime (and the SNMP engine's boots) and its counters start again."""
@@ -292,3 +404,4 @@ class LabWorld:
         state.boot_time = now
         for itf in state.interfaces:
             itf.restart_counters(now)
+        self.notify(LabEvent(LabEventKind.WARM_START, state.device.id))
