@@ -5,6 +5,14 @@ state to answer (and the CLI keeps its running configuration in ``DeviceState.cl
 *change* it through ``LabWorld`` methods, which recompute what follows: interfaces oper-down at both ends of a
 failed link, devices without a path to the centre stop answering (``answers`` is False), counters stop.
 
+The running configuration is part of the state (the twin): every commit or revert of a lab CLI hands the
+device's ``ConfigFacts`` (per interface: admin state, address, covered by OSPF) to ``LabWorld.apply_config``.
+``shutdown`` puts this end admin/oper down and the far end oper down; an adjacency needs both ends up, their
+addresses in one subnet and (OSPF) the interface in an OSPF network statement, compared with the facts of the
+device's first configuration (``baseline``) so an untouched lab looks exactly as before; a link without its
+adjacency carries no management traffic, so devices behind it stop answering until the configuration
+comes back (a confirmed-commit timer).
+
 Time: ``sysUpTime`` comes from ``DeviceState.boot_time`` (wall clock); counters integrate a per-interface
 rate over the time the interface was oper-up, so they advance like real traffic and stop when it stops.
 """
@@ -15,8 +23,9 @@ import enum
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Interface
 from typing import Any
 
 from netops.inventory.models import Device, Interface, InterfaceKind, Inventory, Link, Role
@@ -57,6 +66,22 @@ class LabEvent:
 
 
 LabListener = Callable[[LabEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceConfig:
+    """What a device's running configuration says about one of its interfaces."""
+
+    admin_up: bool = True  # no ``shutdown``
+    address: IPv4Interface | None = None  # the primary ``ip address``
+    ospf: bool = False  # the address is covered by an OSPF ``network`` statement (or ``ospf enable``)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFacts:
+    """The running configuration of one device as far as the simulated network cares (per inventory name)."""
+
+    interfaces: Mapping[str, InterfaceConfig] = field(default_factory=dict)
 
 
 def _seed(*parts: str) -> int:
@@ -199,6 +224,9 @@ class DeviceState:
     mcu: McuState | None = None
     impairment: Impairment = Impairment()
     cli: Any = None  # the CLI simulator keeps its running configuration and commit history here
+    config: ConfigFacts | None = None  # what the running configuration says (None: no CLI, the inventory)
+    baseline: ConfigFacts | None = None  # the same for the device's first configuration
+    generation: int = 0  # bumped when rows appear or go (adjacencies, configuration): SNMP views rebuild
 
     @property
     def answers(self) -> bool:
@@ -213,6 +241,23 @@ class DeviceState:
             if itf.name == name:
                 return itf
         return None
+
+
+def _inventory_address(dev: Device, name: str) -> IPv4Interface | None:
+    for itf in dev.interfaces:
+        if itf.name == name and itf.address:
+            try:
+                return IPv4Interface(itf.address)
+            except ValueError:
+                return None
+    return None
+
+
+def _same_subnet(a: IPv4Interface | None, b: IPv4Interface | None) -> bool:
+    """Two link ends can talk: both addressed, one subnet, two different hosts (unaddressed: no check)."""
+    if a is None or b is None:
+        return a is None and b is None
+    return a.network == b.network and a.ip != b.ip
 
 
 def _interface_state(dev: Device, itf: Interface, index: int, links: dict[str, Link]) -> InterfaceState:
@@ -287,9 +332,11 @@ class LabWorld:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def notify(self, event: LabEvent) -> None:
-        """Hand one event to every listener (a listener that raises is logged, never breaks the lab)."""
-        if event.device in self.devices and not self.devices[event.device].answers:
+    def notify(self, event: LabEvent, force: bool = False) -> None:
+        """Hand one event to every listener (a listener that raises is logged, never breaks the lab).
+
+        Events of a device that does not answer are dropped unless ``force`` (it answered a moment ago)."""
+        if not force and event.device in self.devices and not self.devices[event.device].answers:
             return
         for listener in list(self._listeners):
             try:
@@ -352,28 +399,98 @@ class LabWorld:
         emits the ``LabEvent``s of what changed (interfaces and adjacencies going down or up) to subscribers.
         """
         now = time.time() if now is None else now
-        before = self._snapshot() if self._listeners else {}
+        before = self._snapshot()
         self._recompute(now)
+        self._bump_generations(before)
         self._emit_changes(before)
 
+    def _bump_generations(self, before: dict[tuple[str, str, str], bool]) -> None:
+        changed = {key[0] for key, up in self._snapshot().items() if key[1] == "nb" and before.get(key) != up}
+        for ident in changed:
+            self.devices[ident].generation += 1
+
     def _recompute(self, now: float) -> None:
-        failure = self.failure()
-        reachable = self.topology.reachable(failure)
+        for state in self.devices.values():
+            facts = state.config
+            for itf in state.interfaces:
+                cfg = facts.interfaces.get(itf.name) if facts is not None else None
+                itf.set_admin(cfg.admin_up if cfg is not None else True, now)
+        unrouted: set[str] = set()  # links up but without their adjacency: no management traffic over them
         for link in self.inventory.links.values():
             a, b = self.devices[link.a.device], self.devices[link.b.device]
-            up = link.id not in self.down_links and not a.node_down and not b.node_down
+            carrier = link.id not in self.down_links and not a.node_down and not b.node_down
+            admin = all(
+                itf is None or itf.admin_up
+                for itf in (a.interface(link.a.interface), b.interface(link.b.interface))
+            )
+            up = carrier and admin  # a shut end: this end admin down, the far end loses the carrier
             for state, end in ((a, link.a), (b, link.b)):
-                itf = state.interface(end.interface)
-                if itf is not None:
-                    itf.set_link(up, now)
+                end_itf = state.interface(end.interface)
+                if end_itf is not None:
+                    end_itf.set_link(up, now)
+            routed = up and self._adjacent(link)
+            if carrier and not routed:
+                unrouted.add(link.id)
             for nb in (*a.neighbors, *b.neighbors):
                 if nb.link == link.id:
-                    nb.up = up
+                    nb.up = routed
+        failure = self.failure()
+        reachable = self.topology.reachable(
+            Failure(devices=failure.devices, links=failure.links | frozenset(unrouted))
+        )
         for ident, state in self.devices.items():
             state.reachable = ident in reachable
             if state.node_down:
                 for itf in state.interfaces:
                     itf.set_link(False, now)
+
+    def _adjacent(self, link: Link) -> bool:
+        """Whether the configurations of both ends still allow the adjacency they had at the start."""
+        ospf = link.medium != "internet"
+        now_addr: list[IPv4Interface | None] = []
+        base_addr: list[IPv4Interface | None] = []
+        touched = False
+        for end in link.ends():
+            state = self.devices[end.device]
+            inv = _inventory_address(state.device, end.interface)
+            now_cfg = state.config.interfaces.get(end.interface) if state.config is not None else None
+            base_cfg = state.baseline.interfaces.get(end.interface) if state.baseline is not None else None
+            if now_cfg is None or base_cfg is None:
+                now_addr.append(inv)
+                base_addr.append(inv)
+                continue
+            touched = touched or now_cfg != base_cfg
+            if ospf and base_cfg.ospf and not now_cfg.ospf:
+                return False  # the network statement that covered the interface is gone
+            if base_cfg.address is not None and now_cfg.address is None:
+                return False  # the address is gone
+            now_addr.append(now_cfg.address)
+            base_addr.append(base_cfg.address)
+        if not touched:
+            return True
+        return _same_subnet(*now_addr) or not _same_subnet(*base_addr)
+
+    def apply_config(self, device: str, facts: ConfigFacts, detail: str = "") -> None:
+        """A commit or revert changed the running configuration of ``device``: recompute what follows and
+        emit ``CONFIG_CHANGED`` (also when the change just cut the device off: it was sent on the way out)."""
+        state = self.devices[self.inventory.device(device).id]
+        if state.baseline is None:
+            state.baseline = facts
+        answered = state.answers
+        state.config = facts
+        state.generation += 1
+        self.recompute()
+        self.notify(
+            LabEvent(LabEventKind.CONFIG_CHANGED, state.device.id, detail=detail),
+            force=answered and not state.node_down,
+        )
+
+    def set_baseline(self, device: str, facts: ConfigFacts) -> None:
+        """The facts of the device's first configuration (before any change): the reference of ``_adjacent``."""
+        state = self.devices[self.inventory.device(device).id]
+        state.baseline = facts
+        if state.config is None:
+            state.config = facts
 
     def set_link_down(self, link: str, down: bool) -> None:
         self.inventory.link(link)
@@ -385,7 +502,7 @@ class LabWorld:
 
     def set_node_down(self, device: str, down: bool) -> None:
         state = self.devices[self.inventory.device(device).id]
-        before = self._snapshot() if self._listeners else {}
+        before = self._snapshot()
         powered_on = state.node_down and not down
         if powered_on:
             state.boot_time = time.time()  # it comes back from a (re)boot
@@ -393,6 +510,7 @@ class LabWorld:
                 itf.set_link(True)
         state.node_down = down
         self._recompute(time.time())
+        self._bump_generations(before)
         if powered_on:  # a real router sends coldStart first, then linkUp per interface
             self.notify(LabEvent(LabEventKind.COLD_START, state.device.id))
         self._emit_changes(before)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from netops.inventory.models import Inventory
 from netops.lab.cli.config import ConfigNode, Edit, Keys
+from netops.lab.cli.facts import InterfaceNames
 from netops.lab.cli.store import DeviceConfig
 from netops.lab.state import DeviceState
 
@@ -100,6 +101,7 @@ class Dialect(ABC):
     grammar: dict[str, list[Rule]] = {}  # noqa: RUF012  (class-level tables, never mutated)
     commands: list[Command] = []  # noqa: RUF012
     indent = 1
+    names: InterfaceNames  # the platform's canonical interface names
 
     def __init__(self) -> None:
         self.keys = Keys(self.key_patterns)

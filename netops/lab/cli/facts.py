@@ -13,11 +13,11 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from ipaddress import IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netops.inventory.models import Device, InterfaceKind, Inventory, Role
 from netops.lab.cli.config import ConfigNode
-from netops.lab.state import DeviceState
+from netops.lab.state import ConfigFacts, DeviceState, InterfaceConfig
 
 log = logging.getLogger(__name__)
 
@@ -171,3 +171,53 @@ def boot_facts(state: DeviceState, inventory: Inventory, names: InterfaceNames) 
         snmp_user=profile.user if profile is not None else None,
         ntp_server=ntp,
     )
+
+
+def _ospf_networks(running: ConfigNode) -> list[IPv4Network]:
+    """The OSPF ``network`` statements: VRP ``ospf N`` > ``area A`` > ``network NET WILD``, IOS ``router ospf N``
+    > ``network NET WILD area A``."""
+    nets: list[IPv4Network] = []
+    for node in running.children:
+        words = node.line.split()
+        if not words or not (words[0] == "ospf" or words[:2] == ["router", "ospf"]):
+            continue
+        for _depth, child in node.walk():
+            w = child.line.split()
+            if len(w) >= 3 and w[0] == "network":
+                try:
+                    wild = int(IPv4Address(w[2]))
+                    prefix = 32 - wild.bit_length()
+                    nets.append(IPv4Network(f"{w[1]}/{prefix}", strict=False))
+                except ValueError:
+                    continue
+    return nets
+
+
+def config_facts(state: DeviceState, running: ConfigNode, names: InterfaceNames) -> ConfigFacts:
+    """What the running configuration says about each inventory interface: ``shutdown``, its primary address,
+    and whether OSPF runs on it (a ``network`` statement covering the address, VRP ``ospf enable``, IOS
+    ``ip ospf N area A``). ``LabWorld.apply_config`` turns this into interface and adjacency state."""
+    nets = _ospf_networks(running)
+    blocks = {n.line.split(None, 1)[1]: n for n in running.children if n.line.startswith("interface ")}
+    out: dict[str, InterfaceConfig] = {}
+    for itf in state.interfaces:
+        node = next((n for name, n in blocks.items() if names.same(name, itf.name)), None)
+        if node is None:
+            out[itf.name] = InterfaceConfig(admin_up=True, address=None, ospf=False)
+            continue
+        admin = not any(c.line == "shutdown" for c in node.children)
+        address: IPv4Interface | None = None
+        ospf = False
+        for c in node.children:
+            w = c.line.split()
+            if len(w) == 4 and w[:2] == ["ip", "address"]:
+                try:
+                    address = IPv4Interface(f"{w[2]}/{w[3]}")
+                except ValueError:
+                    address = None
+            elif w[:2] == ["ospf", "enable"] or (w[:2] == ["ip", "ospf"] and "area" in w):
+                ospf = True
+        if address is not None and any(address.ip in net for net in nets):
+            ospf = True
+        out[itf.name] = InterfaceConfig(admin_up=admin, address=address, ospf=ospf)
+    return ConfigFacts(out)

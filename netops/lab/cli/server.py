@@ -23,7 +23,9 @@ import asyncssh
 from netops.errors import LabError
 from netops.inventory.models import Device, Platform
 from netops.lab.cli.comware7 import Comware7Dialect
+from netops.lab.cli.config import ConfigNode
 from netops.lab.cli.engine import CliSettings, Dialect
+from netops.lab.cli.facts import config_facts
 from netops.lab.cli.ios import IosDialect
 from netops.lab.cli.shell import Shell
 from netops.lab.cli.store import DeviceConfig
@@ -98,9 +100,16 @@ class SshLab:
         """The device's configuration store (created from the inventory at first use)."""
         lst = self._listeners[device]
         if not isinstance(lst.state.cli, DeviceConfig):
-            initial = lst.dialect.initial_config(lst.state, self.world.inventory)
-            lst.state.cli = DeviceConfig(device, initial, lst.dialect.keys)
-        return lst.state.cli
+            state, names, world = lst.state, lst.dialect.names, self.world
+            initial = lst.dialect.initial_config(state, world.inventory)
+
+            def changed(tree: ConfigNode, label: str) -> None:  # the running configuration drives the state
+                world.apply_config(device, config_facts(state, tree, names), detail=f"commit {label}")
+
+            world.set_baseline(device, config_facts(state, initial, names))
+            state.cli = DeviceConfig(device, initial, lst.dialect.keys, on_change=changed)
+        store: DeviceConfig = lst.state.cli
+        return store
 
     # lifecycle ---------------------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:

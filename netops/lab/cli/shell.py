@@ -156,6 +156,8 @@ class Shell(asyncssh.SSHServerSession[str]):
             return  # the device went silent
         await self._delay()
         out = session.handle(line)
+        if not self.lst.state.answers:
+            return  # this very line cut the device off (a ``shutdown`` of its path): the answer is lost
         if session.closed:
             self._write(out)
             self.eof = True

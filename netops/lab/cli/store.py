@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from netops.lab.cli.config import ConfigNode, Edit, Keys
@@ -49,8 +49,15 @@ class PendingRevert:
 class DeviceConfig:
     """Running/saved configuration and transaction history of one simulated device."""
 
-    def __init__(self, device: str, initial: ConfigNode, keys: Keys) -> None:
+    def __init__(
+        self,
+        device: str,
+        initial: ConfigNode,
+        keys: Keys,
+        on_change: Callable[[ConfigNode, str], None] | None = None,
+    ) -> None:
         self.device = device
+        self.on_change = on_change  # called with the new running tree and its label after every change
         self.keys = keys
         self.running = initial
         self.saved = initial.copy()
@@ -72,6 +79,8 @@ class DeviceConfig:
         point = CommitPoint(self.commits[-1].id + 1, label, user, time.time(), new.copy())
         self.commits.append(point)
         del self.commits[:-MAX_COMMIT_POINTS]
+        if self.on_change is not None:
+            self.on_change(new, label)
         return point
 
     def save(self) -> None:

@@ -89,6 +89,7 @@ class Agent:
         self.user = user
         self.counters: Counter[str] = Counter()
         self._view: MibView | None = None
+        self._generation = -1
         self._boots = 1
         self._boot_time = state.boot_time
         self._salt = int.from_bytes(engine_id[-4:], "big") << 16
@@ -103,7 +104,9 @@ class Agent:
 
     @property
     def view(self) -> MibView:
-        if self._view is None:
+        if self._view is None or self._generation != self.state.generation:
+            # adjacencies came or went, or the configuration changed: rows appear or go, as on a real agent
+            self._generation = self.state.generation
             self._view = build_view(self.world, self.state, self.engine_id, self.clock)
         return self._view
 

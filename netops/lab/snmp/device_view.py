@@ -137,11 +137,15 @@ def _interfaces(out: _Entries, state: DeviceState, oui: bytes) -> None:
         c(9, _last_change(state, itf))
         c(10, _counter(itf, 0, 1, 2**32, COUNTER32))
         c(11, _counter(itf, 0, PACKET_BYTES, 2**32, COUNTER32))
+        c(
+            12, _counter(itf, 0, PACKET_BYTES * 100, 2**32, COUNTER32)
+        )  # ifInNUcastPkts (deprecated, still read)
         c(13, _discards(itf))
         c(14, _counter(itf, 2, 1, 2**32, COUNTER32))
         c(15, encode_unsigned(0, COUNTER32))
         c(16, _counter(itf, 1, 1, 2**32, COUNTER32))
         c(17, _counter(itf, 1, PACKET_BYTES, 2**32, COUNTER32))
+        c(18, _counter(itf, 1, PACKET_BYTES * 100, 2**32, COUNTER32))  # ifOutNUcastPkts
         c(19, encode_unsigned(0, COUNTER32))
         c(20, encode_unsigned(0, COUNTER32))
         # IF-MIB ifXTable
@@ -268,6 +272,8 @@ def _neighbors(out: _Entries, world: LabWorld, state: DeviceState) -> None:
         remote = _ip_bytes(_peer_ip(world, state, nb, own=False))
         router_id = _ip_bytes(nb.peer_address)
         if nb.protocol == "ospf":
+            if not nb.up:
+                continue  # a lost neighbour's row is removed (real agents drop it after the dead interval)
             idx = (*remote, 0)
             if idx in seen:
                 continue

@@ -118,11 +118,14 @@ def test_interface_and_neighbour_follow_faults(lab: Lab) -> None:
         assert "Full" in send(conn, "display ospf peer")
     finally:
         hang_up(conn)
-    # admin down comes from the running configuration
+    # admin down comes from the running configuration (a port off the device's path: shutting its only
+    # uplink would cut it off, tests/lab/twin)
     ios = connect(lab, "kashgar-kashi-ce1")
     try:
-        ios.send_config_set(["interface Gi0/0/0", "shutdown"])
-        row = next(ln for ln in send(ios, "show ip interface brief").splitlines() if ln.startswith("Gigabit"))
+        ios.send_config_set(["interface Loopback5", "shutdown"])
+        row = next(
+            ln for ln in send(ios, "show ip interface brief").splitlines() if ln.startswith("Loopback5")
+        )
         assert "administratively down" in row
     finally:
         hang_up(ios)

@@ -1,0 +1,145 @@
+"""The lab as a twin (issue 14, item 4): the running configuration decides interface state, adjacencies and
+who answers. Pushed by hand over SSH (netmiko); observed through SNMP (net-snmp's tools), the CLI and the
+lab's events, as a trap/syslog collector would see them. One lab for the module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from netops.lab.state import LabEventKind
+from tests.lab.cli.cli_testlib import wait_for
+from tests.lab.twin.twin_testlib import (
+    IF_ADMIN,
+    IF_OPER,
+    Twin,
+    drop,
+    twin_lab,
+    typed,
+)
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
+    with twin_lab(tmp_path_factory.mktemp("twin")) as t:
+        yield t
+
+
+def _reverted(twin: Twin, device: str) -> int:
+    return int(twin.lab.call(lambda: twin.lab.ssh.store(device).reverts))
+
+
+def test_shutdown_of_a_county_s_only_uplink_cuts_it_off_until_the_revert_timer(twin: Twin) -> None:
+    county, pref = "kashgar-kashi-ce1", "kashgar-ce1"
+    pref_itf = twin.if_index(pref, "GE0/0/1")
+    county_ip_row = "10.79.0.10.0"  # OSPF-MIB index on the prefecture router: neighbour address, 0
+    assert twin.ospf_rows(pref).get(county_ip_row) == 8  # full
+    assert twin.snmp("snmpget", county, f"{IF_OPER}.1") == {f"{IF_OPER}.1": 1}
+    reverts = _reverted(twin, county)
+    twin.events.clear()
+
+    conn = twin.connect(county)
+    typed(conn, "configure terminal revert timer 3", "interface GigabitEthernet0/0/0")
+    conn.write_channel("shutdown\n")  # the answer never comes: the session ran over this uplink
+    try:
+        assert wait_for(lambda: not twin.answers(county), timeout=10)
+        # the far end: oper down (SNMP and CLI), the adjacency gone from OSPF-MIB and `display ospf peer`
+        assert twin.snmp("snmpget", pref, f"{IF_ADMIN}.{pref_itf}", f"{IF_OPER}.{pref_itf}") == {
+            f"{IF_ADMIN}.{pref_itf}": 1,
+            f"{IF_OPER}.{pref_itf}": 2,
+        }
+        assert county_ip_row not in twin.ospf_rows(pref)
+        assert "10.79.0.10" not in twin.cli(pref, "display ospf peer brief")
+        assert "GigabitEthernet0/0/1" in twin.cli(pref, "display interface brief | include 0/0/1 ")
+        # the county itself answers nothing: SNMP silent
+        assert twin.snmp("snmpget", county, f"{IF_OPER}.1", timeout=0.3) is None
+        kinds = {(e.kind, e.device, e.interface) for e in twin.events}
+        assert (LabEventKind.CONFIG_CHANGED, county, "") in kinds
+        assert (LabEventKind.LINK_DOWN, pref, "GE0/0/1") in kinds
+        assert (LabEventKind.NEIGHBOR_DOWN, pref, "GE0/0/1") in kinds
+    finally:
+        drop(conn)
+    # nobody confirms: the device's own timer puts the uplink back, and the county answers again
+    assert wait_for(lambda: twin.answers(county), timeout=20)
+    assert _reverted(twin, county) == reverts + 1
+    assert twin.snmp("snmpget", county, f"{IF_ADMIN}.1", f"{IF_OPER}.1") == {
+        f"{IF_ADMIN}.1": 1,
+        f"{IF_OPER}.1": 1,
+    }
+    assert twin.ospf_rows(pref).get(county_ip_row) == 8
+    seen = [(e.kind, e.device) for e in twin.events]
+    assert seen.count((LabEventKind.CONFIG_CHANGED, county)) == 2  # the change and the revert
+    assert (LabEventKind.NEIGHBOR_UP, pref) in seen
+
+
+def test_shutdown_of_a_primary_uplink_shows_in_snmp_and_ospf_at_both_ends(twin: Twin) -> None:
+    pref, core = "kashgar-ce1", "centre-core1"
+    own, far = twin.if_index(pref, "GE0/0/0"), twin.if_index(core, "GE0/0/1")
+    conn = twin.connect(pref)
+    try:
+        typed(conn, "system-view", "interface GigabitEthernet0/0/0", "shutdown")
+        out = typed(conn, "commit trial 4")
+        assert "roll back" in out
+        # the backup uplink keeps the prefecture (and its counties) reachable
+        assert twin.answers(pref) and twin.answers("kashgar-kashi-ce1")
+        assert twin.snmp("snmpget", pref, f"{IF_ADMIN}.{own}", f"{IF_OPER}.{own}") == {
+            f"{IF_ADMIN}.{own}": 2,
+            f"{IF_OPER}.{own}": 2,
+        }
+        assert twin.snmp("snmpget", core, f"{IF_ADMIN}.{far}", f"{IF_OPER}.{far}") == {
+            f"{IF_ADMIN}.{far}": 1,
+            f"{IF_OPER}.{far}": 2,
+        }
+        assert "10.79.0.1.0" not in twin.ospf_rows(pref)  # the core's address on the primary link
+        assert "10.79.0.2.0" not in twin.ospf_rows(core)
+        assert "10.79.0.6.0" in twin.ospf_rows(core)  # the backup adjacency stays
+        brief = twin.cli(pref, "display interface brief")
+        row = next(ln for ln in brief.splitlines() if ln.startswith("GigabitEthernet0/0/0"))
+        assert row.split()[1:3] == ["*down", "down"]
+    finally:
+        drop(conn)
+    assert wait_for(
+        lambda: twin.snmp("snmpget", pref, f"{IF_OPER}.{own}") == {f"{IF_OPER}.{own}": 1}, timeout=20
+    )
+    assert twin.ospf_rows(core).get("10.79.0.2.0") == 8
+
+
+def test_a_changed_uplink_address_breaks_the_adjacency(twin: Twin) -> None:
+    county, pref = "kashgar-shufu-ce1", "kashgar-ce1"
+    conn = twin.connect(county)
+    typed(conn, "system-view", "configuration commit delay 3", "interface GigabitEthernet0/0/0")
+    conn.write_channel("ip address 10.79.9.14 255.255.255.252\n")
+    try:
+        assert wait_for(lambda: not twin.answers(county), timeout=10)
+        itf = twin.lab.world.devices[county].interface("GE0/0/0")
+        assert itf is not None and itf.oper_up  # the port is up, but OSPF has nobody to talk to
+        assert "10.79.0.14.0" not in twin.ospf_rows(pref)
+    finally:
+        drop(conn)
+    assert wait_for(lambda: twin.answers(county), timeout=20)
+    assert twin.ospf_rows(pref).get("10.79.0.14.0") == 8
+
+
+def test_removing_the_ospf_network_statement_drops_the_adjacency(twin: Twin) -> None:
+    pref, core = "kashgar-ce1", "centre-core1"
+    conn = twin.connect(pref)
+    try:
+        typed(conn, "system-view", "ospf 1", "area 0.0.0.0", "undo network 10.79.0.4 0.0.0.3")
+        typed(conn, "commit trial 4")
+        assert "10.79.0.6.0" not in twin.ospf_rows(core)  # the backup adjacency is gone
+        assert twin.ospf_rows(core).get("10.79.0.2.0") == 8  # the primary one stays
+        assert twin.answers(pref)
+    finally:
+        drop(conn)
+    assert wait_for(lambda: twin.ospf_rows(core).get("10.79.0.6.0") == 8, timeout=20)
+
+
+def test_snmpstatus_counts_the_interfaces(twin: Twin) -> None:
+    from tests.lab.snmp.snmp_testlib import netsnmp
+    from tests.lab.twin.twin_testlib import COMMUNITY, SNMP_PORT
+
+    done = netsnmp("snmpstatus", "-v2c", "-c", COMMUNITY, f"{twin.address('kashgar-ce1')}:{SNMP_PORT}")
+    assert done.returncode == 0, done.stderr
+    assert "Interfaces: 4," in done.stdout, done.stdout
+    assert "Recv/Trans packets: 0/0" not in done.stdout
