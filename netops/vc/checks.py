@@ -168,6 +168,71 @@ async def fetch_status(
         raise DeviceError(dev.id, f"status API sent malformed XML ({exc})") from exc
 
 
+async def command(
+    client: httpx.AsyncClient, dev: Device, inventory: Inventory, secrets: SecretStore, xml: str
+) -> ET.Element:
+    """One xAPI command (``POST /putxml``) with the device's credential; the result element under
+    ``<Command>``. Raises ``DeviceError`` subclasses or ``SecretError``."""
+    auth: tuple[str, str] | None = None
+    if dev.credential is not None:
+        cred = inventory.credentials[dev.credential]
+        auth = (cred.username, secrets.get(cred.password))
+    url = f"http://{dev.address}:{dev.http_port}/putxml"
+    try:
+        resp = await client.post(
+            url,
+            auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+            content=xml.encode(),
+            headers={"Content-Type": "text/xml"},
+        )
+    except httpx.TimeoutException as exc:
+        raise DeviceUnreachable(dev.id, "xAPI command did not answer in time") from exc
+    except httpx.HTTPError as exc:
+        raise DeviceUnreachable(dev.id, f"xAPI command: {exc.__class__.__name__}") from exc
+    if resp.status_code == 401:
+        raise AuthenticationFailed(dev.id, "xAPI refused the credentials (401)")
+    if resp.status_code != 200 or b"<!DOCTYPE" in resp.content[:1024].upper():
+        raise DeviceError(dev.id, f"xAPI command answered {resp.status_code}")
+    try:
+        root = ET.fromstring(resp.content)
+    except ET.ParseError as exc:
+        raise DeviceError(dev.id, f"xAPI sent malformed XML ({exc})") from exc
+    if len(root) != 1:
+        raise DeviceError(dev.id, "xAPI result without a result element")
+    return root[0]
+
+
+HISTORY_COMMAND = "<Command><CallHistory><Get><Limit>1</Limit></Get></CallHistory></Command>"
+
+
+async def join_call(
+    client: httpx.AsyncClient, dev: Device, inventory: Inventory, secrets: SecretStore, number: str
+) -> tuple[bool, str]:
+    """Make the codec dial the conference on the MCU (``xCommand Dial Number: conf@mcu``): (joined, reason);
+    before dialling, the last call's end from the call history: a call to ``number`` that the network ended
+    is a dropped call and says so."""
+    dropped = ""
+    try:
+        history = await command(client, dev, inventory, secrets, HISTORY_COMMAND)
+        last = history.find("Entry")
+        if last is not None and (last.findtext("CallbackNumber") or "").endswith(number):
+            kind = (last.findtext("DisconnectCauseType") or "").strip()
+            if kind not in ("", "LocalDisconnect"):
+                when = (last.findtext("EndTime") or "").strip()
+                dropped = f"call dropped at {when} ({(last.findtext('DisconnectCause') or kind).strip()}); "
+        result = await command(client, dev, inventory, secrets,
+                               f"<Command><Dial><Number>{_xml_text(number)}</Number></Dial></Command>")  # fmt: skip
+    except (DeviceError, SecretError) as exc:
+        return False, f"{dropped}cannot dial {number}: {str(exc).removeprefix(dev.id + ': ')}"
+    if result.get("status") != "OK":
+        return False, f"{dropped}dial {number} failed: {(result.findtext('Reason') or '').strip()}"
+    return True, f"{dropped}joined {number} (dialled)" if dropped else f"joined {number} (dialled)"
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 STATUS_CHECKS = ("registration", "camera", "microphones", "display", "diagnostics", "call_state", "standby")
 _NON_CRITICAL = frozenset({"diagnostics", "call_state", "standby"})
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netops.drivers.names import same
-from netops.inventory.models import Device, InterfaceKind, LinkKind, Room
+from netops.inventory.models import Device, InterfaceKind, Link, LinkEnd, LinkKind, Room
 from netops.inventory.topology import Topology
 from netops.polling import queries
 from netops.store.db import Store
@@ -158,19 +158,34 @@ def _ratio_band(name: str, label: str, value: float, warn: float, fail: float) -
     return Check(name, status, f"{label} {value * 100:.0f} %", value, "ratio", critical=False)
 
 
+def path_backups(topology: Topology, room: Room) -> list[tuple[Link, LinkEnd]]:
+    """The backup links that protect the room's own path to the centre (where the MCU is), with the end on the
+    path: a backup link whose lower end (the one farther from the centre) is a device of the room's path. The
+    backups of other sites that end on a router of the path (a prefecture's counties, the prefectures ending
+    at the centre's second core) protect other rooms, not this one."""
+    inv = topology.inventory
+    path = [h.device for h in topology.upstream_path(room.codec)] if room.codec in inv.devices else []
+    if not path:  # no path at all (planned site): fall back to the site's own routers
+        path = list(topology.site_routers(room.site))
+    on_path = set(path)
+    depth = {d: len(topology.upstream_path(d)) for d in on_path}
+    found: list[tuple[Link, LinkEnd]] = []
+    for dev in path:
+        for lk in inv.links_of(dev):
+            if lk.kind is not LinkKind.BACKUP:
+                continue
+            here, there = (lk.a, lk.b) if lk.a.device == dev else (lk.b, lk.a)
+            far = len(topology.upstream_path(there.device)) if there.device in inv.devices else 0
+            if (there.device not in on_path and far > depth[dev]) or any(f[0].id == lk.id for f in found):
+                continue  # the other end is lower: that site's backup, not this path's
+            found.append((lk, here))
+    return found
+
+
 def backup_check(view: PollView, room: Room) -> Check:
-    inv = view.topology.inventory
-    routers = set(view.topology.site_routers(room.site))
-    backups = [
-        (lk, end)
-        for r in routers
-        for lk in inv.links_of(r)
-        if lk.kind is LinkKind.BACKUP
-        for end in lk.ends()
-        if end.device == r
-    ]
+    backups = path_backups(view.topology, room)
     if not backups:
-        return Check("backup_link", Status.OK, "no backup link planned for this site", "none", critical=False)
+        return Check("backup_link", Status.OK, "no backup link on this room's path", "none", critical=False)
     for link, end in backups:
         rates = view.rate(end.device, end.interface)
         if rates is None or not view.fresh(end.device):
@@ -179,9 +194,8 @@ def backup_check(view: PollView, room: Room) -> Check:
             return Check(
                 "backup_link", Status.WARN, f"backup link {link.id} is down", link.id, critical=False
             )
-    return Check(
-        "backup_link", Status.OK, f"backup link {backups[0][0].id} up", backups[0][0].id, critical=False
-    )
+    names = ", ".join(lk.id for lk, _ in backups)
+    return Check("backup_link", Status.OK, f"backup link {names} up", backups[0][0].id, critical=False)
 
 
 def room_poll_checks(

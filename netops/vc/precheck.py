@@ -6,8 +6,13 @@ room behind an incident, then the rule (``rule.py``) with the room's previous ne
 A room that turns RED publishes ``vc.room.red`` on the event bus; one that leaves RED ``vc.room.recovered``.
 
 Kinds: ``t60``, ``t15``, ``t5`` (scheduled, ``schedule.py``), ``manual`` (API/CLI), ``live`` (every 30 s during
-the conference: the path burst and the status document only, no SIP and no polling-fed headroom checks).
-The clock is injectable: the T-15 boundary of the rule is taken from it.
+the conference: the path burst and the status document only, no SIP and no polling-fed headroom checks),
+``event`` (the rooms whose path an incident touches, at once: ``schedule.follow_network``; live checks during
+the conference). A live round makes a room that is not in the call dial the conference on the MCU (xAPI
+``Dial``, ``checks.join_call``): the first live round at the start joins every room, a later one rejoins a
+room whose call dropped (and says when and why it dropped). ``run(conf, kind, rooms=...)`` checks only those
+rooms; the others keep their last state. The clock is injectable: the T-15 boundary of the rule is taken
+from it.
 """
 
 from __future__ import annotations
@@ -31,7 +36,15 @@ from netops.inventory.topology import Topology
 from netops.secrets import SecretStore
 from netops.store.db import Store
 from netops.vc import store as vcstore
-from netops.vc.checks import Check, Status, codec_checks, fetch_status, sip_check, status_unknown
+from netops.vc.checks import (
+    Check,
+    Status,
+    codec_checks,
+    fetch_status,
+    join_call,
+    sip_check,
+    status_unknown,
+)
 from netops.vc.conferences import Conference, load_files, resolve_mcu, resolve_rooms
 from netops.vc.pollchecks import PollView, mcu_uplink_check, room_poll_checks, upstream_check
 from netops.vc.rule import Colour, decide
@@ -41,7 +54,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 OFFSETS_S = {"t60": 3600.0, "t15": 900.0, "t5": 300.0}  # scheduled rounds, seconds before the start
-KINDS = (*OFFSETS_S, "manual", "live")
+KINDS = (*OFFSETS_S, "manual", "live", "event")
 T15_S = OFFSETS_S["t15"]
 
 
@@ -100,7 +113,7 @@ class Prechecker:
         rate = conf.call_rate_kbps or room.call_rate_kbps
         return (rate + th.content_kbps) * 1000 * th.headroom_factor
 
-    async def run(self, conf: Conference, kind: str = "manual") -> RoundReport:
+    async def run(self, conf: Conference, kind: str = "manual", rooms: set[str] | None = None) -> RoundReport:
         if kind not in KINDS:
             raise ValueError(f"round kind {kind!r}: expected one of {', '.join(KINDS)}")
         th = self.thresholds or load_files(Path(self.inventory.directory))[1]
@@ -108,7 +121,10 @@ class Prechecker:
         started = time.perf_counter()
         after_t15 = kind in ("t15", "t5", "live") or now >= conf.start_at - T15_S
         in_conference = kind == "live" or conf.start_at <= now <= conf.end_at
-        rooms = resolve_rooms(conf, self.inventory)
+        if kind == "event" and in_conference:
+            kind = "live"  # during the conference an event round checks as the live rounds do
+        every = resolve_rooms(conf, self.inventory)
+        chosen = [r for r in every if rooms is None or r.id in rooms]
         view = PollView.load(self.store, self.topology, th, now)
         before = vcstore.room_states(self.store, conf.id)
         gate = asyncio.Semaphore(th.concurrency)
@@ -122,7 +138,7 @@ class Prechecker:
                     )
 
             reports, conf_checks = await asyncio.gather(
-                asyncio.gather(*(one(r) for r in rooms)), self._mcu(client, conf, rooms, view, th, kind)
+                asyncio.gather(*(one(r) for r in chosen)), self._mcu(client, conf, every, view, th, kind)
             )
         duration = time.perf_counter() - started
         outcomes = [
@@ -181,7 +197,7 @@ class Prechecker:
                 measured = [Check("reachable", Status.FAIL, reason, network=True)]
             if kind == "live":
                 measured = [c for c in measured if c.name != "sip_options"]
-                measured = _live_call_state(measured)
+                measured = await self._join(client, conf, codec, measured)
                 checks = [upstream, *measured]
             else:
                 need = self._need_bps(conf, room, th)
@@ -197,6 +213,28 @@ class Prechecker:
             probe,
             verdict.streaks,
         )
+
+    async def _join(
+        self, client: httpx.AsyncClient, conf: Conference, codec: Device, checks: list[Check]
+    ) -> list[Check]:
+        """During the conference a codec not in the call dials the MCU; the call state says what happened."""
+        mcu_id = resolve_mcu(conf, self.inventory)
+        out = []
+        for c in checks:
+            if c.name == "call_state" and c.status is Status.OK and c.value == 0.0:
+                if mcu_id is None:
+                    c = Check("call_state", Status.WARN, "not connected to the conference", 0.0, "calls",
+                              critical=False)  # fmt: skip
+                else:
+                    number = f"{conf.id}@{self.inventory.device(mcu_id).address}"
+                    joined, reason = await join_call(client, codec, self.inventory, self.secrets, number)
+                    if joined:
+                        c = Check("call_state", Status.OK, reason, 1.0, "calls", critical=False)
+                    else:
+                        why = f"not connected to the conference: {reason}"
+                        c = Check("call_state", Status.WARN, why, 0.0, "calls", critical=False)
+            out.append(c)
+        return out
 
     async def _mcu(
         self,
@@ -274,17 +312,6 @@ def _behind_incident() -> list[Check]:
         )
         for n in names
     ] + status_unknown("not checked: behind an incident", "upstream")
-
-
-def _live_call_state(checks: list[Check]) -> list[Check]:
-    out = []
-    for c in checks:
-        if c.name == "call_state" and c.status is Status.OK and c.value == 0.0:
-            c = Check(
-                "call_state", Status.WARN, "not connected to the conference", 0.0, "calls", critical=False
-            )
-        out.append(c)
-    return out
 
 
 def _ports(available: str | None, rooms: int) -> Check:

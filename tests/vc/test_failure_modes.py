@@ -194,12 +194,12 @@ def test_uplink_without_headroom_is_amber(
     assert r.reasons == ("bandwidth_uplink: uplink kashgar-ce1:GE0/0/0 3.0 Mbit/s free, 6.1 needed",)
 
 
-def test_live_round_wants_the_codec_in_the_call(
+def test_live_round_joins_the_codecs_to_the_call(
     lab: RunLab, checker: Prechecker, world: LabWorld, db: Store
 ) -> None:
     codec = world.device("hotan-codec").codec
     assert codec is not None
-    codec.call_state = "connected"
+    codec.call_state = "connected"  # already in the call: left alone
     conf = conference(("hotan-vc", "aksu-vc"), start_in_s=-600)  # started ten minutes ago
 
     async def scenario() -> RoundReport:
@@ -207,8 +207,11 @@ def test_live_round_wants_the_codec_in_the_call(
 
     report: RoundReport = lab(scenario)
     assert room(report, "hotan-vc").colour is Colour.GREEN
-    aksu = room(report, "aksu-vc")
-    assert (aksu.colour, aksu.reasons) == (Colour.AMBER, ("call_state: not connected to the conference",))
+    assert check(room(report, "hotan-vc"), "call_state") == (Status.OK, "1 active call(s)")
+    aksu = room(report, "aksu-vc")  # not in the call: the live round made it dial the MCU
+    assert (aksu.colour, aksu.reasons) == (Colour.GREEN, ())
+    assert check(aksu, "call_state") == (Status.OK, "joined drill@127.70.0.5 (dialled)")
+    assert world.device("aksu-codec").codec.call_state == "connected"  # type: ignore[union-attr]
     assert {c.name for c in aksu.checks}.isdisjoint({"sip_options", "bandwidth_uplink", "ce_health"})
     last = vcstore.last_round(db, "drill")
     assert last is not None and last.kind == "live" and last.conference_checks[-1]["name"] == "mcu_ports"

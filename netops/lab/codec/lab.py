@@ -19,6 +19,7 @@ from types import TracebackType
 
 from netops.errors import LabError, NetopsError
 from netops.inventory.models import Device, Role
+from netops.lab.codec.calls import CallBook
 from netops.lab.codec.reflector import ProbeReflector
 from netops.lab.codec.sip import SipResponder
 from netops.lab.codec.status import product_info
@@ -60,6 +61,7 @@ class CodecLab:
     def __init__(self, world: LabWorld) -> None:
         self.world = world
         self.endpoints: dict[str, Endpoint] = {}
+        self.calls = CallBook(world)  # codecs dial the MCU (xAPI Dial); calls drop when the path breaks
 
     @property
     def devices(self) -> list[str]:
@@ -78,6 +80,7 @@ class CodecLab:
         return out
 
     async def close(self) -> None:
+        self.calls.close()
         endpoints, self.endpoints = list(self.endpoints.values()), {}
         for endpoint in endpoints:
             await endpoint.close()
@@ -124,7 +127,9 @@ def _server_header(product: str, version: str) -> str:
     return f"{token}/{version_token} (netops-lab)"
 
 
-async def _start_one(world: LabWorld, secrets: SecretStore, dev: Device, endpoint: Endpoint) -> None:
+async def _start_one(
+    world: LabWorld, secrets: SecretStore, dev: Device, endpoint: Endpoint, calls: CallBook
+) -> None:
     state = world.devices[dev.id]
     host = str(dev.address)
     if not dev.address.is_loopback:
@@ -133,7 +138,7 @@ async def _start_one(world: LabWorld, secrets: SecretStore, dev: Device, endpoin
     loop = asyncio.get_running_loop()
     what, port = "HTTP (tcp)", dev.http_port
     try:
-        endpoint.api = StatusApi(state, username, password)
+        endpoint.api = StatusApi(state, username, password, calls)
         endpoint.http = await asyncio.start_server(endpoint.api.handle, host=host, port=port)
         what, port = "SIP (udp)", dev.sip_port
         server = _server_header(*product_info(state))
@@ -157,7 +162,7 @@ async def start_codecs(
         for dev in _select(world, devices):
             endpoint = Endpoint(dev)
             lab.endpoints[dev.id] = endpoint
-            await _start_one(world, secrets, dev, endpoint)
+            await _start_one(world, secrets, dev, endpoint, lab.calls)
     except BaseException:
         await lab.close()
         raise

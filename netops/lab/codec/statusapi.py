@@ -1,9 +1,14 @@
 """The HTTP status API of one lab codec or MCU: HTTP/1.1 with ``h11`` over an asyncio stream.
 
-Routes (GET and HEAD; anything else is 405 with ``Allow``)::
+Routes (GET and HEAD; ``/putxml`` POST; anything else is 405 with ``Allow``)::
 
     /status.xml                        the whole status document (``status.py``)
     /getxml?location=/Status/...       a sub-tree, wrapped in its ancestors; 404 if nothing matches
+    POST /putxml                       an xAPI command (codecs only, ``calls.py``):
+        <Command><Dial><Number>conf@mcu</Number></Dial></Command>     -> DialResult status="OK"|"Error"
+        <Command><Call><Disconnect/></Call></Command>                 -> CallDisconnectResult
+        <Command><CallHistory><Get><Limit>n</Limit></Get></CallHistory></Command>
+                                                                      -> CallHistoryGetResult/Entry[n]
 
 Every request needs HTTP Basic credentials equal to the device's inventory credential (401 with
 ``WWW-Authenticate`` otherwise; a device without a credential serves without authentication). Responses carry
@@ -20,6 +25,8 @@ import base64
 import binascii
 import hmac
 import logging
+import time
+import xml.etree.ElementTree as ET
 from contextlib import suppress
 from email.utils import formatdate
 from http import HTTPStatus
@@ -28,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 import h11
 
 from netops.inventory.models import Role
+from netops.lab.codec.calls import CallBook, DialError
 from netops.lab.codec.status import codec_status, mcu_status, select, to_xml
 from netops.lab.state import DeviceState
 
@@ -36,13 +44,17 @@ log = logging.getLogger(__name__)
 IDLE_TIMEOUT_S = 30.0
 SERVER_NAME = b"netops-lab-codec"
 ALLOWED = b"GET, HEAD"
+MAX_COMMAND_BYTES = 16384
 
 
 class StatusApi:
     """Serves one device's status documents; one instance per listening socket."""
 
-    def __init__(self, state: DeviceState, username: str | None, password: str | None) -> None:
+    def __init__(
+        self, state: DeviceState, username: str | None, password: str | None, calls: CallBook | None = None
+    ) -> None:
         self.state = state
+        self.calls = calls
         self._username = username
         self._password = password
         self._tasks: set[asyncio.Task[None]] = set()
@@ -92,28 +104,39 @@ class StatusApi:
             if not isinstance(event, h11.Request):
                 continue
             request = event
+            body = b""
             while not isinstance(event, h11.EndOfMessage):  # a GET body is read and ignored
                 event = await _next_event(conn, reader)
                 if isinstance(event, h11.ConnectionClosed):
                     return
+                if isinstance(event, h11.Data) and len(body) < MAX_COMMAND_BYTES:
+                    body += bytes(event.data)
             if not self.state.answers:
                 await _black_hole(reader)
                 return
             if self.state.slow_ms > 0:
                 await asyncio.sleep(self.state.slow_ms / 1000)
-            status, body, ctype, extra = self.respond(request)
+            status, answer, ctype, extra = self.respond(request, body)
             self.requests += 1
-            await self._send(conn, writer, status, body, ctype, extra, head=request.method == b"HEAD")
+            await self._send(conn, writer, status, answer, ctype, extra, head=request.method == b"HEAD")
             if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                 return  # MUST_CLOSE: Connection: close, HTTP/1.0, or an error response
             conn.start_next_cycle()
 
-    def respond(self, request: h11.Request) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+    def respond(
+        self, request: h11.Request, body: bytes = b""
+    ) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
         """(status, body, content type, extra headers) for one request."""
         if not self._authorized(request):
             realm = f'Basic realm="{self.state.device.id}"'.encode()
             return 401, b"authentication required\n", b"text/plain", [(b"WWW-Authenticate", realm)]
         url = urlsplit(request.target.decode("latin-1"))
+        if self.calls is not None:
+            self.calls.settle()
+        if url.path == "/putxml" and self.calls is not None and self.state.device.role is Role.CODEC:
+            if request.method != b"POST":
+                return 405, b"method not allowed\n", b"text/plain", [(b"Allow", b"POST")]
+            return self._command(body)
         if url.path not in ("/status.xml", "/getxml"):
             return 404, b"not found\n", b"text/plain", []
         if request.method not in (b"GET", b"HEAD"):
@@ -128,6 +151,55 @@ class StatusApi:
                 return 404, b"no match on location\n", b"text/plain", []
             root = selected
         return 200, to_xml(root), b"text/xml; charset=utf-8", []
+
+    def _command(self, body: bytes) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+        """One xAPI command (``<Command>...</Command>``) -> its result document."""
+        assert self.calls is not None
+        if b"<!DOCTYPE" in body.upper():
+            return 400, b"DOCTYPE refused\n", b"text/plain", []
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError:
+            return 400, b"malformed command XML\n", b"text/plain", []
+        out = ET.Element("Command")
+        codec = self.state.device.id
+        if root.tag != "Command" or len(root) != 1:
+            return 400, b"expected one <Command>\n", b"text/plain", []
+        cmd = root[0]
+        if cmd.tag == "Dial":
+            result = ET.SubElement(out, "DialResult")
+            try:
+                call = self.calls.dial(codec, (cmd.findtext("Number") or "").strip())
+            except DialError as exc:
+                result.set("status", "Error")
+                ET.SubElement(result, "Reason").text = str(exc)
+            else:
+                result.set("status", "OK")
+                ET.SubElement(result, "CallId").text = str(call.id)
+                ET.SubElement(result, "ConferenceId").text = str(call.id)
+        elif cmd.tag == "Call" and cmd.find("Disconnect") is not None:
+            ended = self.calls.disconnect(codec)
+            result = ET.SubElement(out, "CallDisconnectResult", {"status": "OK" if ended else "Error"})
+            if not ended:
+                ET.SubElement(result, "Reason").text = "No active call"
+        elif cmd.tag == "CallHistory" and cmd.find("Get") is not None:
+            limit = int((cmd.findtext("Get/Limit") or "10").strip() or 10)
+            result = ET.SubElement(out, "CallHistoryGetResult", {"status": "OK"})
+            for n, call in enumerate(self.calls.history.get(codec, [])[:limit], start=1):
+                entry = ET.SubElement(result, "Entry", {"item": str(n)})
+                for tag, text in (
+                    ("CallHistoryId", call.id),
+                    ("CallbackNumber", f"sip:{call.number}"),
+                    ("StartTime", _iso(call.started_at)),
+                    ("EndTime", _iso(call.ended_at or call.started_at)),
+                    ("Duration", round((call.ended_at or call.started_at) - call.started_at)),
+                    ("DisconnectCause", call.cause),
+                    ("DisconnectCauseType", call.cause_type),
+                ):
+                    ET.SubElement(entry, tag).text = str(text)
+        else:
+            return 400, b"unknown command\n", b"text/plain", []
+        return 200, to_xml(out), b"text/xml; charset=utf-8", []
 
     def _authorized(self, request: h11.Request) -> bool:
         if self._username is None or self._password is None:
@@ -173,6 +245,10 @@ class StatusApi:
         data += conn.send(h11.EndOfMessage()) or b""
         writer.write(data)
         await writer.drain()
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> object:
