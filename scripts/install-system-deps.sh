@@ -2,7 +2,8 @@
 # Debian packages the tests use as independent tools: promtool and the Prometheus server (prometheus),
 # Alertmanager and amtool (prometheus-alertmanager), net-snmp's client tools (snmp)
 # and agent (snmpd, the neutral agent of the benchmarks), sipp (sip-tester), PostgreSQL (the store's tests
-# start a throwaway server of their own), chromium and a CJK font (the web board's browser test).
+# start a throwaway server of their own), chromium and a CJK font (the web board's browser test), systemd
+# (systemd-analyze verify of the units in deploy/).
 # Installs what is missing (as root, or through sudo); says what to install otherwise.
 set -euo pipefail
 need=()
@@ -14,6 +15,7 @@ command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)  # tests/deploy: systemd-analyze verify of deploy/*.service
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"
 if [ "$(id -u)" -eq 0 ]; then

@@ -3,7 +3,8 @@
 Command groups: ``inventory`` (validate, show, tree, impact, progress), ``serve``, ``demo``, ``lab`` (the
 simulated region and its faults), ``poll`` (one SNMP health cycle), ``status``, ``incidents``, ``ack``,
 ``vc`` (conferences and room readiness), ``config`` (render, diff, push in waves, backups, drift), ``runbook``
-(emergency-plan runbooks), ``token`` (API tokens), ``audit`` and ``export`` (Prometheus file-SD targets).
+(emergency-plan runbooks), ``token`` (API tokens), ``audit``, ``export`` (Prometheus file-SD targets, Nornir and
+Ansible inventories) and ``init`` (a starter folder from the installed package); ``--version``.
 
 Start-up is kept short: each command's module is imported only when that command runs (``groups.LazyGroup``;
 ``--help`` lists them from the table below), and heavy libraries (netmiko, SQLAlchemy, FastAPI, ...) only
@@ -11,6 +12,8 @@ inside the commands that use them. Where the state lives: ``state.py``; errors -
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
@@ -43,7 +46,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "netops.cli.admin:audit",
         "The audit log, newest first: who did what, when, with what outcome.",
     ),
-    "export": ("netops.cli.export:app", "Export monitoring configuration generated from the inventory."),
+    "export": (
+        "netops.cli.export:app",
+        "Export from the inventory: Prometheus targets, Nornir and Ansible inventories.",
+    ),
+    "init": (
+        "netops.cli.init:init",
+        "Write a starter inventory (the lab region), templates, playbooks and exporters material into DIR.",
+    ),
 }
 
 
@@ -59,8 +69,20 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from netops import __version__
+
+        typer.echo(f"netops {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     """netops: operations manager for the regional e-government WAN."""
 
 

@@ -1,7 +1,9 @@
-"""``netops export prometheus``: file-based service discovery for Prometheus, from the inventory.
+"""``netops export prometheus|nornir|ansible``: the inventory for other tools, written where the user says.
 
-Thin: arguments -> ``netops.exporters.write_prometheus_targets``. Registered as ``netops export`` by
-``netops/cli/__init__.py``.
+``prometheus --out DIR``: file-based service discovery (``netops.exporters.write_prometheus_targets``);
+``nornir DIR``: SimpleInventory files; ``ansible FILE``: a YAML inventory (``netops.interop``). No default
+output path: nothing is written into the working tree (or a repository) unless named. No export holds a secret.
+Registered as ``netops export`` by ``netops/cli/__init__.py``.
 """
 
 from __future__ import annotations
@@ -14,20 +16,24 @@ import typer
 from netops.cli.common import InventoryOpt, JsonOpt, command_group, load, out, print_json
 from netops.settings import DEFAULT_PORT
 
-app = command_group("Export monitoring configuration generated from the inventory.")
+app = command_group("Export from the inventory: Prometheus targets, Nornir and Ansible inventories.")
 
 
 @app.callback()
 def export() -> None:
-    """Export monitoring configuration generated from the inventory."""
+    """Export from the inventory: Prometheus targets, Nornir and Ansible inventories."""
 
 
 @app.command()
 def prometheus(
-    inventory: InventoryOpt = Path("inventory"),
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Directory for the file-SD target lists.", show_default=True)
-    ] = Path("exporters/prometheus/targets"),
+        Path,
+        typer.Option(
+            "--out",
+            help="Directory for the file-SD target lists (e.g. the targets/ folder Prometheus reads).",
+        ),
+    ],
+    inventory: InventoryOpt = Path("inventory"),
     host: Annotated[
         str, typer.Option("--host", envvar="NETOPS_HOST", help="Where netops serve listens.")
     ] = "127.0.0.1",
@@ -67,4 +73,42 @@ def prometheus(
     out.print(
         f"{result.service_targets} netops target(s), {result.device_targets} device target(s)",
         highlight=False,
+    )
+
+
+@app.command()
+def nornir(
+    directory: Annotated[Path, typer.Argument(help="Folder for hosts.yaml, groups.yaml, defaults.yaml.")],
+    inventory: InventoryOpt = Path("inventory"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a Nornir SimpleInventory (hosts.yaml, groups.yaml, defaults.yaml); passwords as env-var names."""
+    from netops.interop.nornir import write_nornir
+
+    inv = load(inventory)
+    files = write_nornir(inv, directory)
+    _report(files, len(inv.devices), as_json)
+
+
+@app.command()
+def ansible(
+    file: Annotated[Path, typer.Argument(help="The YAML inventory file to write.")],
+    inventory: InventoryOpt = Path("inventory"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Write an Ansible YAML inventory; passwords as env lookups of NETOPS_SECRET_* variables."""
+    from netops.interop.ansible import write_ansible
+
+    inv = load(inventory)
+    _report([write_ansible(inv, file)], len(inv.devices), as_json)
+
+
+def _report(files: list[Path], hosts: int, as_json: bool) -> None:
+    if as_json:
+        print_json({"files": [str(f) for f in files], "hosts": hosts})
+        return
+    for f in files:
+        out.print(f"wrote {f}", highlight=False)
+    out.print(
+        f"{hosts} host(s); passwords are not written: set the NETOPS_SECRET_* variables", highlight=False
     )
