@@ -106,6 +106,16 @@ def up(
         bool, typer.Option("--detach", help="Run in the background until `netops lab down`.")
     ] = False,
     log_level: Annotated[str, typer.Option(envvar="NETOPS_LOG_LEVEL")] = "warning",
+    trap_collector: Annotated[
+        str | None,
+        typer.Option(
+            envvar="NETOPS_LAB_TRAP_COLLECTOR", help="HOST:PORT: the devices send SNMP traps there."
+        ),
+    ] = None,
+    syslog_collector: Annotated[
+        str | None,
+        typer.Option(envvar="NETOPS_LAB_SYSLOG_COLLECTOR", help="HOST:PORT: the devices send syslog there."),
+    ] = None,
 ) -> None:
     """Start every device of the inventory on its 127.x address (SSH, SNMP, codec endpoints)."""
     inv = load(inventory)
@@ -128,7 +138,13 @@ def up(
             highlight=False,
         )
 
-    asyncio.run(run_lab(inv, SecretStore(), folder, control_port, ready))
+    from netops.lab.emit import parse_collector
+
+    try:
+        traps, syslog = parse_collector(trap_collector), parse_collector(syslog_collector)
+    except ValueError as exc:
+        fail(str(exc))
+    asyncio.run(run_lab(inv, SecretStore(), folder, control_port, ready, traps, syslog))
     out.print("lab down")
 
 

@@ -86,9 +86,17 @@ def _check_port_free(host: str, port: int) -> None:
             raise LabError(f"the lab control API cannot bind {host}:{port}: {exc.strerror}") from exc
 
 
-async def start_simulators(world: LabWorld, secrets: SecretStore) -> list[tuple[str, Any]]:
-    """Start SSH, SNMP and codec simulators; on any failure close what started and raise ``LabError``."""
-    started = await start_parts(world, secrets)
+async def start_simulators(
+    world: LabWorld,
+    secrets: SecretStore,
+    trap_collector: tuple[str, int] | None = None,
+    syslog_collector: tuple[str, int] | None = None,
+) -> list[tuple[str, Any]]:
+    """Start SSH, SNMP and codec simulators (and the trap/syslog senders when collectors are given); on any
+    failure close what started and raise ``LabError``."""
+    started = await start_parts(
+        world, secrets, trap_collector=trap_collector, syslog_collector=syslog_collector
+    )
     return [("codec" if name == "codecs" else name, sim) for name, sim in started.items()]
 
 
@@ -122,8 +130,11 @@ async def run_lab(
     state_dir: Path,
     control_port: int = DEFAULT_CONTROL_PORT,
     ready: Callable[[dict[str, Any]], None] | None = None,
+    trap_collector: tuple[str, int] | None = None,
+    syslog_collector: tuple[str, int] | None = None,
 ) -> None:
-    """Run until stopped. ``ready`` is called with the run-file data once everything listens."""
+    """Run until stopped. ``ready`` is called with the run-file data once everything listens. The devices
+    send traps / syslog to ``trap_collector`` / ``syslog_collector`` (HOST, PORT) when given."""
     check_loopback(inventory)
     _check_port_free("127.0.0.1", control_port)
     created = ensure_lab_secrets(secrets, referenced_secrets(inventory))
@@ -131,7 +142,7 @@ async def run_lab(
         log.info("created lab secrets %s in %s", ", ".join(created), secrets.path)
     t0 = time.perf_counter()
     world = LabWorld(inventory)
-    started = await start_simulators(world, secrets)
+    started = await start_simulators(world, secrets, trap_collector, syslog_collector)
     stop = asyncio.Event()
     book = FaultBook(world)
     app = create_control_app(book, stop, _counters(started), time.time())

@@ -17,10 +17,14 @@ async def start_parts(
     ssh: Iterable[str] | bool | None = ALL,
     codecs: Iterable[str] | bool | None = ALL,
     minute_seconds: float = 60.0,
+    trap_collector: tuple[str, int] | None = None,
+    syslog_collector: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
     """Start the chosen simulators of a ``LabWorld`` in the running loop (``None``: every device; a list:
-    those devices; ``False``: none). Returns ``{"snmp"|"ssh"|"codecs": simulator}`` in start order; on a
-    failure (``LabError``: address taken, secret missing) everything started is closed again first."""
+        those devices; ``False``: none). With ``trap_collector`` / ``syslog_collector`` (HOST, PORT) the devices
+    also send traps and syslog there on state changes (``lab/emit.py``, part ``"emit"``). Returns
+    ``{"snmp"|"ssh"|"codecs"|"emit": simulator}`` in start order; on a
+        failure (``LabError``: address taken, secret missing) everything started is closed again first."""
     from netops.lab.cli import start_ssh
     from netops.lab.codec.lab import start_codecs
     from netops.lab.snmp import start_snmp
@@ -36,6 +40,12 @@ async def start_parts(
             started["ssh"] = await start_ssh(world, secrets, chosen(ssh), minute_seconds=minute_seconds)
         if codecs is not False:
             started["codecs"] = await start_codecs(world, secrets, chosen(codecs))
+        if trap_collector is not None or syslog_collector is not None:
+            from netops.lab.emit import Emitter
+
+            started["emit"] = Emitter(
+                world, secrets, trap_collector=trap_collector, syslog_collector=syslog_collector
+            )
     except BaseException:
         for sim in reversed(started.values()):
             await sim.close()

@@ -1,0 +1,106 @@
+"""The receivers inside ``netops serve``: bind the configured addresses, hand state events to the targeted
+poll, close everything at stop. Off unless ``NETOPS_TRAP_LISTEN`` / ``NETOPS_SYSLOG_LISTEN`` are set.
+
+``NETOPS_TRAP_LISTEN=127.0.0.1:1162`` binds UDP for traps and informs; ``NETOPS_SYSLOG_LISTEN=HOST:PORT``
+binds UDP and TCP (RFC 6587) syslog on the same port. A bind failure stops the service at start with a
+``SettingsError`` naming the address (a receiver that silently does not listen would hide every trap).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from netops.errors import SettingsError
+from netops.ingest.events import STATE_EVENTS, DeviceEvent
+from netops.ingest.receiver import (
+    DeviceDirectory,
+    Intake,
+    SyslogProtocol,
+    TrapProtocol,
+    serve_syslog_tcp,
+)
+from netops.ingest.trigger import TargetedPoll
+from netops.ingest.usm import ReceiverEngine
+from netops.inventory.models import Inventory
+from netops.polling.poller import Poller
+from netops.secrets import SecretStore
+
+log = logging.getLogger(__name__)
+
+
+def parse_listen(value: str, what: str) -> tuple[str, int]:
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"{what}: expected HOST:PORT (e.g. 127.0.0.1:1162), found {value!r}")
+    return host, int(port)
+
+
+class IngestService:
+    def __init__(
+        self,
+        inventory: Callable[[], Inventory],
+        secrets: SecretStore,
+        poller: Poller,
+        *,
+        trap_listen: str | None,
+        syslog_listen: str | None,
+        threshold: int = 2,
+        interval_s: float = 30.0,
+        debounce_s: float = 0.3,
+        rate: float = 200.0,
+    ) -> None:
+        self.trap_listen = parse_listen(trap_listen, "NETOPS_TRAP_LISTEN") if trap_listen else None
+        self.syslog_listen = parse_listen(syslog_listen, "NETOPS_SYSLOG_LISTEN") if syslog_listen else None
+        host, port = self.trap_listen or ("0.0.0.0", 162)
+        self.engine = ReceiverEngine.for_address(host, port)
+        self.trigger = TargetedPoll(
+            poller, inventory, debounce_s=debounce_s, threshold=threshold, interval_s=interval_s
+        )
+        self.intake = Intake(DeviceDirectory(inventory, secrets), self.engine, self.on_event, rate=rate)
+        self._closers: list[Callable[[], object]] = []
+        self.addresses: dict[str, tuple[str, int]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.trap_listen is not None or self.syslog_listen is not None
+
+    def on_event(self, event: DeviceEvent) -> None:
+        if event.notice.kind in STATE_EVENTS:
+            self.trigger.request(event.device)
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            if self.trap_listen is not None:
+                transport, _ = await loop.create_datagram_endpoint(
+                    lambda: TrapProtocol(self.intake), local_addr=self.trap_listen
+                )
+                self._closers.append(transport.close)
+                self.addresses["trap"] = transport.get_extra_info("sockname")[:2]
+            if self.syslog_listen is not None:
+                transport, _ = await loop.create_datagram_endpoint(
+                    lambda: SyslogProtocol(self.intake), local_addr=self.syslog_listen
+                )
+                self._closers.append(transport.close)
+                self.addresses["syslog-udp"] = transport.get_extra_info("sockname")[:2]
+                server = await asyncio.start_server(
+                    lambda r, w: serve_syslog_tcp(self.intake, r, w),
+                    host=self.syslog_listen[0],
+                    port=self.syslog_listen[1],
+                    reuse_address=True,
+                )
+                self._closers.append(server.close)
+                self.addresses["syslog-tcp"] = server.sockets[0].getsockname()[:2]
+        except OSError as exc:
+            await self.stop()
+            raise SettingsError(f"trap/syslog receiver cannot bind: {exc.strerror or exc}") from exc
+        for name, (host, port) in self.addresses.items():
+            log.info("ingest: %s receiver on %s:%d", name, host, port)
+
+    async def stop(self) -> None:
+        for close in reversed(self._closers):
+            close()
+        self._closers.clear()
+        await self.trigger.stop()

@@ -1,0 +1,112 @@
+"""From events to polls: a trap or message about a device asks for an immediate, targeted poll of the devices
+whose state it may have changed; polling confirms (a trap alone never opens or closes an incident).
+
+Targets of an event on device D: D, its link neighbours, every device of D's site and of the sites below it
+(a prefecture router's linkDown may have cut off its counties) and every device of each neighbour's site.
+
+Debounced: requests gather for ``debounce_s`` and run as one poll cycle (job ``event``), so a burst of 50
+traps is one poll; requests that arrive while a cycle runs make one more cycle after it. A device that fails
+its poll is polled again (``threshold`` polls in all, ``retry_s`` apart) so the hysteresis the analysis
+needs (``NETOPS_POLL_THRESHOLD`` consecutive failures) is reached in seconds instead of poll intervals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netops.inventory.models import Inventory
+from netops.polling.poller import Poller, pollable
+
+log = logging.getLogger(__name__)
+EVENT_JOB = "event"
+
+
+@dataclass(slots=True)
+class TriggerCounts:
+    requests: int = 0  # events that asked for a poll
+    cycles: int = 0  # targeted poll cycles run (a debounced burst is one)
+    devices: int = 0  # device polls in those cycles (retries included)
+
+
+def targets(inventory: Inventory, device: str) -> set[str]:
+    """The devices an event on ``device`` asks to poll (see the module docstring)."""
+    dev = inventory.devices.get(device)
+    if dev is None:
+        return set()
+    sites = {dev.site, *(s.id for s in inventory.descendants(dev.site))}
+    out = {device}
+    for link in inventory.links_of(device):
+        peer = link.other(device).device
+        out.add(peer)
+        if peer in inventory.devices:
+            sites.add(inventory.devices[peer].site)
+    for site in sites:
+        out.update(d.id for d in inventory.devices_at(site))
+    return out
+
+
+class TargetedPoll:
+    def __init__(
+        self,
+        poller: Poller,
+        inventory: Callable[[], Inventory],
+        *,
+        debounce_s: float = 0.3,
+        threshold: int = 2,
+        retry_s: float = 0.5,
+        interval_s: float = 30.0,
+    ) -> None:
+        self.poller = poller
+        self.inventory = inventory
+        self.debounce_s = debounce_s
+        self.threshold = threshold
+        self.retry_s = retry_s
+        self.interval_s = interval_s
+        self.counts = TriggerCounts()
+        self._pending: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def request(self, device: str) -> None:
+        """Ask for a poll around ``device`` soon (call from the event loop's thread)."""
+        self.counts.requests += 1
+        self._pending.add(device)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest-targeted-poll")
+
+    async def _run(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self.debounce_s)
+            asked, self._pending = self._pending, set()
+            try:
+                await self._poll(asked)
+            except Exception:  # a failed targeted poll must not stop the next ones; the schedule goes on
+                log.exception("targeted poll after events from %s failed", ", ".join(sorted(asked)[:5]))
+
+    async def _poll(self, asked: set[str]) -> None:
+        inv = self.inventory()
+        wanted: set[str] = set()
+        for device in asked:
+            wanted |= targets(inv, device)
+        devices = [d for d in pollable(inv) if d.id in wanted]
+        for attempt in range(self.threshold):
+            if not devices:
+                return
+            if attempt:
+                await asyncio.sleep(self.retry_s)
+            self.counts.cycles += 1
+            self.counts.devices += len(devices)
+            result = await self.poller.run_cycle(devices, job=EVENT_JOB, interval_s=self.interval_s)
+            failed = {s.device for s in result.failed}
+            devices = [d for d in devices if d.id in failed]
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        self._pending.clear()
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
