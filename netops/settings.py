@@ -17,6 +17,9 @@
 | NETOPS_BACKUP_INTERVAL_S | 21600 | configuration backups (0: off) |
 | NETOPS_MODE | production | `lab`: allow placeholder secrets (`public`, `changeme`, ...): the lab, the demo |
 | NETOPS_SHARD | (none) | `K/N`, 1-based: poll only shard K of N; shard 1 coordinates (docs/scaling.md) |
+| NETOPS_TRUSTED_PROXIES | (none) | addresses/networks (comma-separated) whose `X-Forwarded-For` counts (docs/api.md) |
+| NETOPS_AUDIT_RETENTION_DAYS | 365 | audit rows older than this are deleted |
+| NETOPS_AUDIT_ANONYMOUS_RETENTION_DAYS | 30 | the same for the per-minute rows of unauthenticated refusals |
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ class Settings(BaseSettings):
     backup_interval_s: float = Field(default=6 * 3600, ge=0)
     mode: Literal["production", "lab"] = "production"  # lab: placeholder secrets allowed (the lab, the demo)
     shard: str | None = None  # "K/N"; None: one process polls everything and analyses
+    trusted_proxies: str = ""  # "10.0.0.5, 127.0.0.0/8": only these may set X-Forwarded-For (docs/api.md)
+    audit_retention_days: float = Field(default=365.0, gt=0)
+    audit_anonymous_retention_days: float = Field(default=30.0, gt=0)
 
     @field_validator("shard")
     @classmethod

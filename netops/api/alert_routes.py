@@ -35,6 +35,7 @@ def _authorize(request: Request) -> None:
         raise HTTPException(
             401, "the webhook's bearer secret is needed", headers={"WWW-Authenticate": "Bearer"}
         )
+    request.state.actor = "alertmanager"  # the audit's actor for this call
 
 
 def inbox_of(request: Request) -> AlertInbox:

@@ -25,10 +25,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from netops import __version__
 from netops.api.admin_routes import router as admin_router
 from netops.api.alert_routes import router as alert_router
-from netops.api.auth import FailureLimiter, install_audit, roles
+from netops.api.auth import Audit, FailureLimiter, parse_proxies, roles
 from netops.api.changes_routes import router as changes_router
 from netops.api.deps import RuntimeDep
+from netops.api.devicework import DeviceWork
 from netops.api.errors import install_error_handlers
+from netops.api.health import StoreHealth, StoreWriteCollector
 from netops.api.incident_routes import router as incident_router
 from netops.api.inventory_routes import router as inventory_router
 from netops.api.limits import BodyLimit
@@ -36,8 +38,10 @@ from netops.api.polling_routes import router as polling_router
 from netops.api.runbook_routes import router as runbook_router
 from netops.api.vc_routes import router as vc_router
 from netops.api.web_routes import router as web_router
+from netops.auth import audit
 from netops.auth.tokens import Role
 from netops.changes.metrics import ChangesCollector
+from netops.ingest.metrics import IngestCollector
 from netops.metrics import BuildCollector, InventoryCollector
 from netops.polling.metrics import PollingCollector
 from netops.runbooks.alerts import AlertInbox
@@ -52,9 +56,11 @@ from netops.vc.metrics import VcCollector
 log = logging.getLogger(__name__)
 
 
-def build_registry(runtime: Runtime) -> CollectorRegistry:
+def build_registry(runtime: Runtime, health: StoreHealth | None = None) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=True)
     registry.register(BuildCollector())
+    if health is not None:
+        registry.register(StoreWriteCollector(health))
     registry.register(
         InventoryCollector(
             lambda: runtime.inventory, lambda: runtime.loaded_at, lambda: runtime.reload_failures
@@ -64,12 +70,41 @@ def build_registry(runtime: Runtime) -> CollectorRegistry:
     registry.register(VcCollector(runtime.store, lambda: runtime.inventory))
     registry.register(RunbookCollector(runtime.store))
     registry.register(ChangesCollector(runtime.store))
+    registry.register(IngestCollector(runtime.ingest.intake.counts, runtime.ingest.trigger.counts))
     return registry
+
+
+MAINTENANCE_S = 30.0  # unauthenticated refusals written (per client, per minute)
+PURGE_EVERY_S = 3600.0  # audit rows past their retention deleted
+
+
+async def audit_maintenance(app: FastAPI) -> None:
+    """Write the per-minute rows of refusals, delete audit rows past their retention; failures counted."""
+    rt: Runtime = app.state.runtime
+    health: StoreHealth = app.state.store_health
+    refusals: audit.Refusals = app.state.refusals
+    day = 86400.0
+    purged_at = 0.0
+    while True:
+        await asyncio.to_thread(health.side_write, "audit refusals", lambda: refusals.flush(rt.store))
+        if time.monotonic() - purged_at >= PURGE_EVERY_S:
+            purged_at = time.monotonic()
+            await asyncio.to_thread(
+                health.side_write,
+                "audit retention",
+                lambda: audit.purge(
+                    rt.store,
+                    retention_s=rt.settings.audit_retention_days * day,
+                    anonymous_retention_s=rt.settings.audit_anonymous_retention_days * day,
+                ),
+            )
+        await asyncio.sleep(MAINTENANCE_S)
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     rt = runtime or Runtime.start(settings)
-    registry = build_registry(rt)
+    health = StoreHealth(rt.store)
+    registry = build_registry(rt, health)
 
     runbooks = RunbookService.from_runtime(rt)
     inbox = AlertInbox()
@@ -87,9 +122,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
                 name="start runbook runs approved from the CLI",
                 replace_existing=True,
             )
+        await rt.ingest.start()  # trap/syslog receivers, when configured
         scheduler.start()
         app.state.scheduler = scheduler
         unsubscribe = subscribe_events(runbooks, rt.bus, asyncio.get_running_loop())
+        maintenance = asyncio.get_running_loop().create_task(audit_maintenance(app))
         resumed = await runbooks.resume_interrupted() if rt.settings.coordinator else []
         if resumed:
             log.warning(
@@ -99,6 +136,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             yield
         finally:
             scheduler.shutdown(wait=False)  # no new runs
+            await rt.ingest.stop()
+            maintenance.cancel()
+            health.side_write("audit refusals", lambda: app.state.refusals.flush(rt.store, everything=True))
+            app.state.device_work.close()
             unsubscribe()
             await inbox.close()
             await runbooks.close()
@@ -119,17 +160,25 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.runbooks = runbooks
     app.state.alert_inbox = inbox
+    app.state.store_health = health
+    app.state.refusals = audit.Refusals()
+    app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
+    app.state.device_work = DeviceWork()
     install_error_handlers(app)
     app.add_middleware(BodyLimit)  # inside the audit (413s are recorded), before routes, auth and parsing
+    app.add_middleware(Audit)  # outermost: sees every answer, 500s included
 
     @app.get("/healthz", tags=["service"])
     def healthz(rt: RuntimeDep) -> dict[str, Any]:
+        """Alive (always 200 while it answers); ``status`` is ``degraded`` when the store cannot be written."""
+        writable, error = health.writable()
         return {
-            "status": "ok",
+            "status": "ok" if writable else "degraded",
             "version": __version__,
             "uptime_s": round(time.time() - rt.started_at, 3),
             "inventory_digest": rt.inventory.digest,
             "devices": len(rt.inventory.devices),
+            "store": {"writable": writable, "error": error, "write_failures": health.write_failures},
         }
 
     @app.get("/metrics", tags=["service"])
@@ -139,7 +188,6 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.auth_limiter = FailureLimiter()
     app.include_router(web_router)  # the page shell is open; its data comes from the API with a token
     app.include_router(alert_router)  # Alertmanager's webhook: its own shared secret, not the API tokens
-    install_audit(app)
     # every router with the roles its reads and its writes need (None: no writes); /healthz and /metrics are open
     for router, read, write in (
         (inventory_router, Role.VIEWER, None),

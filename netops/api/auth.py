@@ -1,48 +1,131 @@
 """Authentication, roles and the audit trail of the HTTP API.
 
 Every route except ``/healthz`` and ``/metrics`` needs ``Authorization: Bearer <token>``; each router is
-included with the roles its reads and writes need (``api/app.py`` holds the table). Wrong or missing tokens get
-401, a weaker role 403; a client with more than ``FAILURE_LIMIT`` failures in ``FAILURE_WINDOW_S`` gets 429
-until the window passes. Every mutating call (POST, PUT, PATCH, DELETE), allowed or not, is written to the
-audit log with who, what and the status code.
+included with the roles its reads and writes need (``api/app.py`` holds the table). A wrong or missing token
+gets 401, a weaker role 403.
+
+**Failure limiter.** A valid token is checked first and always passes: failures of others never lock it out.
+A failing credential is counted per (credential, client): after ``FAILURE_LIMIT`` failures of the same
+credential from the same client in ``FAILURE_WINDOW_S``, or ``CLIENT_FAILURE_LIMIT`` failures of any credentials
+from the client, its failing attempts get 429 until the window passes.
+
+**The client.** The peer address of the connection, unless that peer is one of the configured proxies
+(``NETOPS_TRUSTED_PROXIES``, empty by default): then the rightmost address of ``X-Forwarded-For`` that is not
+itself a trusted proxy. Nobody else can choose the address the limiter and the audit see.
+
+**Audit** (``Audit``, outermost middleware): every mutating call (POST, PUT, PATCH, DELETE), allowed or not, and
+every refusal of an authenticated client (401, 403, 413, 429, any 5xx, whatever the method) is one row, actor
+``token:<name>``, written before the answer's last byte leaves. Refusals before authentication are counted per
+client and minute (``netops.auth.audit.Refusals``) and written as one row each minute. An audit write that
+fails (disk full) is counted (``StoreHealth``) and does not change the answer.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, Response
-from starlette.concurrency import run_in_threadpool
+import anyio
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from netops.api.health import StoreHealth
 from netops.auth import audit
-from netops.auth.tokens import Role, TokenInfo, verify
+from netops.auth.tokens import Role, TokenInfo, digest, needs_touch, touch, verify
+from netops.errors import InvalidInputError
 from netops.runtime import Runtime
 
 FAILURE_LIMIT = 10
+CLIENT_FAILURE_LIMIT = 100
 FAILURE_WINDOW_S = 60.0
+MAX_KEYS = 10_000
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REFUSALS = frozenset({401, 403, 413, 429})
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_proxies(text: str) -> tuple[Network, ...]:
+    """``NETOPS_TRUSTED_PROXIES``: comma-separated addresses or networks."""
+    nets = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise InvalidInputError(
+                f"NETOPS_TRUSTED_PROXIES: {part!r} is not an address or network (e.g. 10.0.0.5, 10.0.0.0/24)"
+            ) from None
+    return tuple(nets)
+
+
+def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in proxies)
+
+
+def client_address(scope: Scope, proxies: Sequence[Network]) -> str:
+    client = scope.get("client")
+    peer = str(client[0]) if client else "unknown"
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    hops = []
+    for key, value in scope.get("headers", []):
+        if key == b"x-forwarded-for":
+            hops += [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if _trusted(hop, proxies):
+            continue
+        try:
+            return str(ipaddress.ip_address(hop))
+        except ValueError:
+            return peer  # garbage where an address belongs: the proxy's own address is what we know
+    return peer
+
+
+def request_client(request: Request) -> str:
+    return client_address(request.scope, getattr(request.app.state, "trusted_proxies", ()))
 
 
 class FailureLimiter:
-    """Authentication failures per client address in a sliding window."""
+    """Authentication failures in a sliding window, per (credential, client) and per client."""
 
-    def __init__(self, limit: int = FAILURE_LIMIT, window_s: float = FAILURE_WINDOW_S) -> None:
-        self.limit, self.window_s = limit, window_s
+    def __init__(
+        self,
+        limit: int = FAILURE_LIMIT,
+        window_s: float = FAILURE_WINDOW_S,
+        client_limit: int = CLIENT_FAILURE_LIMIT,
+    ) -> None:
+        self.limit, self.window_s, self.client_limit = limit, window_s, client_limit
         self._fails: dict[str, deque[float]] = {}
 
-    def _recent(self, client: str, now: float) -> deque[float]:
-        q = self._fails.setdefault(client, deque())
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._fails.setdefault(key, deque())
         while q and now - q[0] > self.window_s:
             q.popleft()
         return q
 
-    def blocked(self, client: str) -> bool:
-        return len(self._recent(client, time.monotonic())) >= self.limit
+    def blocked(self, credential: str, client: str) -> bool:
+        now = time.monotonic()
+        return len(self._recent(f"{credential} {client}", now)) >= self.limit or len(
+            self._recent(client, now)
+        ) >= max(self.limit, self.client_limit)
 
-    def fail(self, client: str) -> None:
-        self._recent(client, time.monotonic()).append(time.monotonic())
+    def fail(self, credential: str, client: str) -> None:
+        now = time.monotonic()
+        self._recent(f"{credential} {client}", now).append(now)
+        self._recent(client, now).append(now)
+        if len(self._fails) > MAX_KEYS:  # random credentials must not grow memory without end
+            for key in [k for k, q in self._fails.items() if not q or now - q[-1] > self.window_s]:
+                del self._fails[key]
+            while len(self._fails) > MAX_KEYS:
+                del self._fails[next(iter(self._fails))]
 
 
 def roles(read: Role, write: Role | None = None) -> Callable[[Request], TokenInfo]:
@@ -51,23 +134,30 @@ def roles(read: Role, write: Role | None = None) -> Callable[[Request], TokenInf
     def check(request: Request) -> TokenInfo:
         rt: Runtime = request.app.state.runtime
         limiter: FailureLimiter = request.app.state.auth_limiter
-        client = request.client.host if request.client else "unknown"
-        if limiter.blocked(client):
-            raise HTTPException(
-                429,
-                "too many failed authentications; try again later",
-                headers={"Retry-After": str(int(FAILURE_WINDOW_S))},
-            )
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        info = verify(rt.store, token.strip()) if scheme.lower() == "bearer" and token else None
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        info = verify(rt.store, token) if token else None
         if info is None:
-            limiter.fail(client)
+            client = request_client(request)
+            credential = digest(token)[:16] if token else "-"
+            if limiter.blocked(credential, client):
+                raise HTTPException(
+                    429,
+                    "too many failed authentications; try again later",
+                    headers={"Retry-After": str(int(limiter.window_s))},
+                )
+            limiter.fail(credential, client)
             raise HTTPException(
                 401,
                 "a valid bearer token is needed (netops token create)",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        request.state.actor = info
+        if needs_touch(info):
+            health: StoreHealth = request.app.state.store_health
+            health.side_write("token last_used_at", lambda: touch(rt.store, info.id))
+        request.state.token = info
+        request.state.actor = audit.token_actor(info.name)
+        request.state.role = str(info.role)
         needed = read if request.method in ("GET", "HEAD") else write
         if needed is None or info.role < needed:
             what = "this method" if needed is None else f"role {needed} or higher"
@@ -77,22 +167,62 @@ def roles(read: Role, write: Role | None = None) -> Callable[[Request], TokenInf
     return check
 
 
-def install_audit(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def audit_mutations(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.method in MUTATING:
-            actor: TokenInfo | None = getattr(request.state, "actor", None)
-            rt: Runtime = request.app.state.runtime
-            await run_in_threadpool(
-                audit.record,
+class Audit:
+    """ASGI middleware (outermost): the audit rows of the API (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})  # request.state of the route, the same dict
+        status = 0
+        written = False
+
+        async def audited(message: Message) -> None:
+            nonlocal status, written
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body") and not written:
+                written = True
+                await self._write(scope, state, status)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, audited)
+        except BaseException:
+            if not written:
+                written = True
+                with anyio.CancelScope(shield=True):
+                    await self._write(scope, state, status if status >= 400 else 500)
+            raise
+        if not written and status:
+            await self._write(scope, state, status)
+
+    async def _write(self, scope: Scope, state: dict[str, Any], status: int) -> None:
+        app: Any = scope["app"]
+        actor: str | None = state.get("actor")
+        method, path = scope["method"], scope["path"]
+        client = client_address(scope, getattr(app.state, "trusted_proxies", ()))
+        health: StoreHealth = app.state.store_health
+        if actor is None:
+            if status >= 400:
+                app.state.refusals.add(client, status, f"{method} {path}")
+            return
+        if method not in MUTATING and status not in REFUSALS and status < 500:
+            return
+        rt: Runtime = app.state.runtime
+
+        def write() -> None:
+            audit.record(
                 rt.store,
-                actor=actor.name if actor else "anonymous",
-                role=str(actor.role) if actor else None,
-                action=f"{request.method} {request.url.path}",
-                outcome=str(response.status_code),
-                detail={"client": request.client.host if request.client else None},
+                actor=actor,
+                role=state.get("role"),
+                action=f"{method} {path}",
+                outcome=str(status),
+                detail={"client": client},
             )
-        return response
+
+        await anyio.to_thread.run_sync(lambda: health.side_write("audit", write))

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from netops.api.deps import RuntimeDep
+from netops.api.deps import DeviceWorkDep, RuntimeDep
 from netops.api.limits import RowId
 from netops.changes import backup as backups
 from netops.changes import records
@@ -54,7 +54,7 @@ class PlanIn(BaseModel):
 
 class ChangeIn(PlanIn):
     reason: str = Field(min_length=1, max_length=500)
-    user: str = Field(default="api", max_length=63)
+    # no ``user``: the change is recorded under the caller's token (a ``user`` field is 422, extra="forbid")
     force: bool = False
     confirm_s: float = Field(default=300.0, gt=0, le=7 * 86400)
     minute_s: float = Field(default=60.0, gt=0, le=3600)
@@ -90,14 +90,14 @@ def plan(rt: RuntimeDep, spec: PlanIn) -> list[dict[str, object]]:
 
 
 @router.post("/changes", status_code=202)
-async def start_change(rt: RuntimeDep, secrets: SecretsDep, spec: ChangeIn) -> dict[str, Any]:
+async def start_change(rt: RuntimeDep, secrets: SecretsDep, http: Request, spec: ChangeIn) -> dict[str, Any]:
     """Start a rollout in the background; returns its id at once."""
     inventory = rt.inventory
     waves = _waves(inventory, spec)
     conferences = await run_in_threadpool(vcstore.list_conferences, rt.store, Path(inventory.directory))
     request = ChangeRequest(
         waves,
-        user=spec.user,
+        user=str(http.state.actor),  # token:<name>: the authenticated identity, never the body's
         reason=spec.reason,
         force=spec.force,
         options=PushOptions(confirm_s=spec.confirm_s, minute_s=spec.minute_s),
@@ -113,9 +113,17 @@ async def start_change(rt: RuntimeDep, secrets: SecretsDep, spec: ChangeIn) -> d
 
 
 @router.get("/devices/{device_id}/config/diff")
-def device_diff(rt: RuntimeDep, secrets: SecretsDep, device_id: str) -> dict[str, object]:
-    rt.inventory.device(device_id)
-    return diff_device(rt.inventory, secrets, Renderer(rt.inventory, secrets), device_id).as_dict()
+async def device_diff(
+    rt: RuntimeDep, secrets: SecretsDep, work: DeviceWorkDep, device_id: str
+) -> dict[str, object]:
+    """Running vs intended (an SSH read, in the shared bounded device-work pool: 503 when it is full)."""
+    inventory = rt.inventory
+    inventory.device(device_id)
+    renderer = Renderer(inventory, secrets)
+    diff = await work.run_sync(
+        device_id, "configuration diff", lambda: diff_device(inventory, secrets, renderer, device_id)
+    )
+    return diff.as_dict()
 
 
 @router.get("/devices/{device_id}/config/history")

@@ -1,6 +1,14 @@
 """Every error the API answers, in one place and one shape. Routes and services never build error responses.
 
-The body is always ``{"error": CODE, "detail": MESSAGE, ...}``; some errors add structured fields:
+The shape is RFC 9457 problem details, ``Content-Type: application/problem+json``::
+
+    {"type": "urn:netops:problem:not_found", "title": "Not found", "status": 404,
+     "detail": "no device 'kashgar-ce9' (did you mean kashgar-ce1?)", "error": "not_found",
+     "kind": "device", "id": "kashgar-ce9"}
+
+``type`` is ``urn:netops:problem:<error>``, ``error`` the same code alone (what clients switch on), ``detail``
+the message for a person; some errors add structured fields (extension members, RFC 9457 section 3.2).
+The model is ``Problem`` (``api/contract.py`` documents it for every error status of every route):
 
 ======================================  ======  ========================  ==============================
 raised                                  status  ``error``                 extra fields
@@ -12,6 +20,7 @@ raised                                  status  ``error``                 extra 
 ``InventoryError``                      422     ``inventory_invalid``     ``problems``
 ``DeviceError``                         502     ``device_failed``         ``device``
 ``StoreError``                          503     ``store_unavailable``
+``devicework.Busy`` (pool saturated)    503     ``busy``                  (``Retry-After`` header)
 other ``NetopsError``                   500     ``netops_error``
 FastAPI's ``RequestValidationError``    422     ``invalid``               ``problems`` ("body.field: msg")
 ``HTTPException`` (401, 403, 404, ...)  its     by status (see ``CODES``)
@@ -32,6 +41,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from netops.api.devicework import Busy
 from netops.errors import (
     ConflictError,
     DeviceError,
@@ -54,19 +64,41 @@ MAPPING: tuple[tuple[type[NetopsError], int, str], ...] = (
     (InventoryError, 422, "inventory_invalid"),
     (DeviceError, 502, "device_failed"),
     (StoreError, 503, "store_unavailable"),
+    (Busy, 503, "busy"),
     (NetopsError, 500, "netops_error"),
 )
 CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
     409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
-    500: "internal", 503: "unavailable",
+    500: "internal", 502: "device_failed", 503: "unavailable",
 }  # fmt: skip
 INTERNAL = "internal server error; the service log has the details"
 
 
-def body(code: str, detail: str, **fields: Any) -> dict[str, Any]:
-    """The one error body shape."""
-    return {"error": code, "detail": detail, **fields}
+PROBLEM_JSON = "application/problem+json"
+TITLES = {
+    "bad_request": "Bad request", "unauthorized": "Authentication needed", "forbidden": "Forbidden",
+    "not_found": "Not found", "method_not_allowed": "Method not allowed", "conflict": "Conflict",
+    "too_large": "Request body too large", "unsupported_media_type": "Unsupported media type",
+    "invalid": "Invalid request", "inventory_invalid": "Invalid inventory", "too_many_requests": "Too many requests",
+    "device_failed": "Device failed", "store_unavailable": "Store unavailable", "netops_error": "netops error",
+    "internal": "Internal error", "unavailable": "Service unavailable", "busy": "Device work saturated",
+}  # fmt: skip
+
+
+def body(code: str, detail: str, status: int = 500, **fields: Any) -> dict[str, Any]:
+    """The one error body shape (RFC 9457 problem details with the ``error`` code as an extension)."""
+    title = TITLES.get(code, code.replace("_", " ").capitalize())
+    return {"type": f"urn:netops:problem:{code}", "title": title, "status": status, "detail": detail,
+            "error": code, **fields}  # fmt: skip
+
+
+def problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **fields: Any
+) -> JSONResponse:
+    return JSONResponse(
+        body(code, detail, status, **fields), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
 
 
 def answer(exc: NetopsError) -> JSONResponse:
@@ -81,7 +113,8 @@ def answer(exc: NetopsError) -> JSONResponse:
     if isinstance(problems, list):
         fields["problems"] = [str(p) for p in problems]
     detail = str(exc) if not isinstance(exc, InventoryError) else str(exc).partition(":")[0]
-    return JSONResponse(body(code, detail, **fields), status_code=status)
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Busy) else None
+    return problem(status, code, detail, headers, **fields)
 
 
 def _where(loc: tuple[int | str, ...] | list[int | str]) -> str:
@@ -113,7 +146,7 @@ class InternalErrors:
             log.exception("%s %s failed", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            await JSONResponse(body("internal", INTERNAL), status_code=500)(scope, receive, send)
+            await problem(500, "internal", INTERNAL)(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -127,13 +160,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
         detail = f"the request is not valid: {problems[0]}" if problems else "the request is not valid"
-        return JSONResponse(body("invalid", detail, problems=problems), status_code=422)
+        return problem(422, "invalid", detail, problems=problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = CODES.get(exc.status_code, "internal" if exc.status_code >= 500 else "bad_request")
-        return JSONResponse(
-            body(code, str(exc.detail)), status_code=exc.status_code, headers=dict(exc.headers or {})
-        )
+        return problem(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
     app.add_middleware(InternalErrors)

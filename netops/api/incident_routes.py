@@ -22,4 +22,4 @@ class AckIn(BaseModel):
 
 @router.post("/incidents/{incident_id}/acknowledge")
 def acknowledge(rt: RuntimeDep, request: Request, incident_id: RowId, body: AckIn) -> dict[str, Any]:
-    return queries.acknowledge(rt.store, incident_id, request.state.actor.name, body.note)
+    return queries.acknowledge(rt.store, incident_id, request.state.actor, body.note)

@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import Path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from netops.api.errors import PROBLEM_JSON
 from netops.api.errors import body as error_body
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,8 @@ def _too_large(limit: int) -> str:
 
 
 async def _answer(send: Send, status: int, code: str, detail: str) -> None:
-    body = json.dumps(error_body(code, detail)).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+    body = json.dumps(error_body(code, detail, status)).encode()
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
                (b"connection", b"close")]  # fmt: skip
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

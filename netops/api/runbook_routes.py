@@ -14,6 +14,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from netops.auth.audit import token_actor
 from netops.auth.tokens import Role, TokenInfo
 from netops.runbooks import records as rec
 from netops.runbooks.params import ParamError
@@ -32,7 +33,7 @@ def get_service(request: Request) -> RunbookService:
 
 
 def get_actor(request: Request) -> TokenInfo:
-    return cast(TokenInfo, request.state.actor)
+    return cast(TokenInfo, request.state.token)
 
 
 ServiceDep = Annotated[RunbookService, Depends(get_service)]
@@ -80,7 +81,8 @@ async def plan_runbook(svc: ServiceDep, ident: str, body: RunIn) -> dict[str, An
 @router.post("/runbooks/{ident}/runs", status_code=202)
 async def start_run(svc: ServiceDep, actor: ActorDep, ident: str, body: RunIn) -> dict[str, Any]:
     svc.catalog.get(ident)  # 404 first
-    run_id = svc.start(ident, body.params, actor=actor.name, trigger={"source": "api", "actor": actor.name})
+    who = token_actor(actor.name)
+    run_id = svc.start(ident, body.params, actor=who, trigger={"source": "api", "actor": who})
     return rec.get_run(svc.store, run_id).as_dict()
 
 
@@ -111,7 +113,12 @@ def run_transcript(svc: ServiceDep, run_id: str) -> list[dict[str, Any]]:
 async def approve_run(svc: ServiceDep, actor: ActorDep, run_id: str, body: ApproveIn) -> dict[str, Any]:
     was = rec.get_run(svc.store, run_id).state
     run = svc.engine.approve(
-        run_id, body.step, actor=actor.name, role=Role(actor.role), inputs=body.inputs, decision=body.decision
+        run_id,
+        body.step,
+        actor=token_actor(actor.name),
+        role=Role(actor.role),
+        inputs=body.inputs,
+        decision=body.decision,
     )
     if was == "proposed" and run.state == "pending":
         svc.launch(run_id)
@@ -120,7 +127,7 @@ async def approve_run(svc: ServiceDep, actor: ActorDep, run_id: str, body: Appro
 
 @router.post("/runs/{run_id}/cancel")
 def cancel_run(svc: ServiceDep, actor: ActorDep, run_id: str) -> dict[str, Any]:
-    return svc.engine.cancel(run_id, actor=actor.name).as_dict()
+    return svc.engine.cancel(run_id, actor=token_actor(actor.name)).as_dict()
 
 
 @router.post("/runs/{run_id}/resume")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from netops.api.deps import RuntimeDep
+from netops.api.deps import DeviceWorkDep, RuntimeDep
 from netops.secrets import SecretStore
 from netops.vc import board
 from netops.vc import store as vcstore
@@ -63,10 +63,11 @@ def readiness(rt: RuntimeDep, conf_id: str) -> dict[str, Any]:
 
 
 @router.post("/conferences/{conf_id}/precheck")
-async def precheck(rt: RuntimeDep, secrets: SecretsDep, conf_id: str) -> dict[str, Any]:
-    """Run one round now (kind ``manual``) and return the board after it."""
+async def precheck(rt: RuntimeDep, secrets: SecretsDep, work: DeviceWorkDep, conf_id: str) -> dict[str, Any]:
+    """Run one round now (kind ``manual``, in the shared device-work pool) and return the board after it."""
     conf = vcstore.get_conference(rt.store, rt.inventory.directory, conf_id)
-    report = await Prechecker(rt.inventory, rt.topology, rt.store, secrets, rt.bus).run(conf, "manual")
+    checker = Prechecker(rt.inventory, rt.topology, rt.store, secrets, rt.bus)
+    report = await work.run(conf.mcu or conf.id, "conference precheck", checker.run(conf, "manual"))
     data = board.readiness(rt.store, rt.inventory, conf)
     data["round"] = {"id": report.round_id, "kind": report.kind, "duration_s": round(report.duration_s, 3)}
     return data

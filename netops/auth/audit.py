@@ -1,15 +1,46 @@
-"""The audit log: append-only records of every mutating call and approval. Nothing here updates or deletes."""
+"""The audit log: who did what, when, with what outcome. Every mutating action of the API and the CLI writes one
+row here through ``record``, with one actor naming:
+
+| actor | who |
+| --- | --- |
+| ``token:<name>`` | an API call with the bearer token named ``<name>`` (``token_actor``) |
+| ``cli:<os user>`` | a CLI command run by that operating-system user (``cli_actor``) |
+| ``alertmanager`` | Alertmanager's webhook (its own shared secret) |
+| ``anonymous`` | requests refused before anyone was authenticated: one row per client per minute (``Refusals``) |
+
+Rows are never updated; ``purge`` deletes rows older than the retention (``NETOPS_AUDIT_RETENTION_DAYS``, and
+``NETOPS_AUDIT_ANONYMOUS_RETENTION_DAYS`` for the anonymous per-minute rows), run by the service every hour.
+"""
 
 from __future__ import annotations
 
+import getpass
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from netops.store.db import Store
 from netops.store.schema import AuditEntry
+
+ANONYMOUS = "anonymous"
+REFUSED = "refused"  # the action of the anonymous per-minute rows
+WINDOW_S = 60.0
+MAX_WINDOWS = 60  # windows kept while the store cannot be written
+MAX_CLIENTS = 10_000  # per window; beyond, refusals count under the client "other" (memory stays bounded)
+
+
+def cli_actor() -> str:
+    """The actor of a CLI command: ``cli:<os user>``."""
+    return f"cli:{getpass.getuser()}"
+
+
+def token_actor(name: str) -> str:
+    """The actor of an API call authenticated with the token ``name``: ``token:<name>``."""
+    return f"token:{name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +77,7 @@ def record(
     target: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
+    """Write one row (raises the store's error if it cannot: callers that must not fail catch it)."""
     with store.session() as session:
         session.add(
             AuditEntry(
@@ -73,3 +105,81 @@ def entries(
             AuditRecord(r.id, r.at, r.actor, r.role, r.action, r.target, r.outcome, dict(r.detail))
             for r in session.scalars(query)
         ]
+
+
+def purge(store: Store, *, retention_s: float, anonymous_retention_s: float, now: float | None = None) -> int:
+    """Delete rows older than their retention; returns how many went."""
+    now = time.time() if now is None else now
+    old = (AuditEntry.actor == ANONYMOUS) & (AuditEntry.at < now - anonymous_retention_s)
+    with store.session() as session:
+        gone = session.execute(delete(AuditEntry).where(old))
+        more = session.execute(delete(AuditEntry).where(AuditEntry.at < now - retention_s))
+        return int(getattr(gone, "rowcount", 0) or 0) + int(getattr(more, "rowcount", 0) or 0)
+
+
+class Refusals:
+    """Requests refused before authentication, counted in memory per client and minute; ``flush`` writes one
+    ``anonymous`` row per client and finished minute with the count, the statuses and the first paths. A flood of
+    bad requests costs a counter each, not a database write each."""
+
+    def __init__(self, window_s: float = WINDOW_S) -> None:
+        self.window_s = window_s
+        self._lock = threading.Lock()
+        self._tally: dict[tuple[float, str], tuple[Counter[str], list[str]]] = {}
+
+    def add(self, client: str, status: int, what: str, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        start = now - now % self.window_s
+        with self._lock:
+            clients = sum(1 for s, _ in self._tally if s == start)
+            key = (start, client)
+            if key not in self._tally and clients >= MAX_CLIENTS:
+                key = (start, "other")
+            statuses, paths = self._tally.setdefault(key, (Counter(), []))
+            statuses[str(status)] += 1
+            if len(paths) < 5 and what not in paths:
+                paths.append(what)
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(sum(c.values()) for c, _ in self._tally.values())
+
+    def flush(self, store: Store, *, everything: bool = False, now: float | None = None) -> int:
+        """Write the rows of finished windows (all windows with ``everything``); returns the rows written."""
+        now = time.time() if now is None else now
+        with self._lock:
+            done = {k: v for k, v in self._tally.items() if everything or k[0] + self.window_s <= now}
+            for key in done:
+                del self._tally[key]
+        if not done:
+            return 0
+        try:
+            with store.session() as session:
+                for (start, client), (statuses, paths) in sorted(done.items()):
+                    session.add(
+                        AuditEntry(
+                            at=start,
+                            actor=ANONYMOUS,
+                            role=None,
+                            action=REFUSED,
+                            target=client,
+                            outcome=",".join(sorted(statuses)),
+                            detail={
+                                "count": sum(statuses.values()),
+                                "statuses": dict(statuses),
+                                "window_s": self.window_s,
+                                "paths": paths,
+                            },
+                        )
+                    )
+        except Exception:
+            with self._lock:  # put them back: the next flush tries again
+                for key, (statuses, paths) in done.items():
+                    kept = self._tally.setdefault(key, (Counter(), []))
+                    kept[0].update(statuses)
+                    kept[1].extend(p for p in paths if p not in kept[1])
+                starts = sorted({s for s, _ in self._tally})
+                for key in [k for k in self._tally if k[0] < starts[-MAX_WINDOWS:][0]]:
+                    del self._tally[key]  # the store stays unwritable: keep the newest windows only
+            raise
+        return len(done)

@@ -84,17 +84,31 @@ def create_token(store: Store, name: str, role: Role) -> tuple[TokenInfo, str]:
 
 
 def verify(store: Store, token: str) -> TokenInfo | None:
-    """The token's record if it is known and not revoked; marks it used (at most once a minute)."""
+    """The token's record if it is known and not revoked. Reads only: a store that cannot be written (disk
+    full, read-only) still authenticates; ``touch`` records the use apart."""
     if not token.startswith(PREFIX):
         return None
     with store.session() as session:
         row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == digest(token)))
         if row is None or row.revoked_at is not None:
             return None
-        now = time.time()
-        if row.last_used_at is None or now - row.last_used_at > 60:
-            row.last_used_at = now
         return _info(row)
+
+
+TOUCH_EVERY_S = 60.0
+
+
+def needs_touch(info: TokenInfo, now: float | None = None) -> bool:
+    now = time.time() if now is None else now
+    return info.last_used_at is None or now - info.last_used_at > TOUCH_EVERY_S
+
+
+def touch(store: Store, token_id: int) -> None:
+    """Mark a token used now (a write: callers on the request path ignore its failure and count it)."""
+    with store.session() as session:
+        row = session.get(ApiToken, token_id)
+        if row is not None:
+            row.last_used_at = time.time()
 
 
 def list_tokens(store: Store) -> list[TokenInfo]:

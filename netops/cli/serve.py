@@ -56,4 +56,6 @@ def serve(
         f"(database {settings.db_url.split('://')[0]}{role})",
         highlight=False,
     )
-    uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="on")
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from any local client; netops trusts only
+    # NETOPS_TRUSTED_PROXIES (netops/api/auth.py)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="on", proxy_headers=False)

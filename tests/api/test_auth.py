@@ -63,16 +63,19 @@ def test_every_route_but_health_and_metrics_needs_a_token(
 def test_admin_reads_audit_and_tokens_never_in_clear(
     api: tuple[httpx.Client, Runtime, FastAPI], tmp_path: Path
 ) -> None:
-    client, rt, _app = api
+    client, rt, app = api
     _, admin = tokens.create_token(rt.store, "boss", tokens.Role.ADMIN)
     _, viewer = tokens.create_token(rt.store, "noc", tokens.Role.VIEWER)
-    assert client.post("/status", headers=bearer(viewer)).status_code == 405
+    assert client.post("/status", headers=bearer(viewer)).status_code == 405  # refused before authentication
     assert client.delete("/devices/kashgar-ce1").status_code == 405
+    assert app.state.refusals.flush(rt.store, everything=True) == 1  # one row per client and minute
     log = client.get("/audit", headers=bearer(admin)).json()
-    assert [(e["actor"], e["action"], e["outcome"]) for e in log[:2]] == [
-        ("anonymous", "DELETE /devices/kashgar-ce1", "405"),
-        ("anonymous", "POST /status", "405"),
-    ]
+    row = log[0]
+    assert (row["actor"], row["action"], row["target"], row["outcome"]) == (
+        "anonymous", "refused", "127.0.0.1", "405"
+    )  # fmt: skip
+    assert row["detail"]["count"] == 2
+    assert row["detail"]["paths"] == ["POST /status", "DELETE /devices/kashgar-ce1"]
     listed = client.get("/tokens", headers=bearer(admin)).json()
     assert {t["name"] for t in listed} == {"boss", "noc"} and all("token" not in t for t in listed)
     with rt.store.engine.connect() as conn:
@@ -83,13 +86,24 @@ def test_admin_reads_audit_and_tokens_never_in_clear(
     assert client.get("/status", headers=bearer(viewer)).status_code == 401
 
 
-def test_repeated_failures_are_rate_limited(api: tuple[httpx.Client, Runtime, FastAPI]) -> None:
-    client, rt, _app = api
+def test_repeated_failures_are_rate_limited_but_never_a_valid_token(
+    api: tuple[httpx.Client, Runtime, FastAPI],
+) -> None:
+    client, rt, app = api
     _, good = tokens.create_token(rt.store, "noc", tokens.Role.VIEWER)
-    codes = [client.get("/status", headers=bearer(f"nto_guess{i}")).status_code for i in range(12)]
-    assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
-    assert client.get("/status", headers=bearer(good)).status_code == 429  # the client is blocked for a while
-    assert audit.entries(rt.store) == []  # GETs are not audited, only mutations
+    codes = [client.get("/status", headers=bearer("nto_guess")).status_code for i in range(12)]
+    assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]  # the same failing credential from here
+    assert client.get("/status", headers=bearer("nto_other")).status_code == 401  # another one: counted apart
+    assert client.get("/status", headers=bearer(good)).status_code == 200  # a valid token: never locked out
+    # any credentials from one client: CLIENT_FAILURE_LIMIT in the window, then 429 for failing ones only
+    codes = [client.get("/status", headers=bearer(f"nto_guess{i}")).status_code for i in range(100)]
+    assert codes.count(429) >= 1 and codes[-1] == 429
+    assert client.get("/status", headers=bearer(good)).status_code == 200
+    assert audit.entries(rt.store) == []  # refusals before authentication: counted, written once a minute
+    assert app.state.refusals.flush(rt.store, everything=True) == 1
+    (row,) = audit.entries(rt.store)
+    assert row.actor == "anonymous" and row.target == "127.0.0.1" and row.detail["count"] == 113
+    assert row.detail["statuses"] == {"401": 100, "429": 13}
 
 
 def test_every_mutating_route_refuses_a_weaker_role(api: tuple[httpx.Client, Runtime, FastAPI]) -> None:
@@ -127,3 +141,4 @@ def test_every_mutating_route_refuses_a_weaker_role(api: tuple[httpx.Client, Run
     assert (
         len(log) == checked + 1 and sum(e.outcome == "403" for e in log) == checked
     )  # every refused mutation is audited
+    assert {e.actor for e in log} == {"token:t-viewer", "token:t-operator"}  # one naming: token:<name>

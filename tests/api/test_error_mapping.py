@@ -81,7 +81,7 @@ def api(base_inventory: Path, tmp_path: Path) -> Iterator[Api]:
 def shape(answer: httpx.Response, status: int, error: str) -> dict[str, Any]:
     """Assert the status and the common body shape; returns the body for the specific fields."""
     assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.headers["content-type"].startswith("application/problem+json")
     data: dict[str, Any] = answer.json()
     assert data["error"] == error, data
     assert isinstance(data["detail"], str) and data["detail"], data
