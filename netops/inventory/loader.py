@@ -35,6 +35,7 @@ from netops.inventory.specs import (
 from netops.inventory.yamlsource import LineDict, LineList, line_at, read_yaml
 
 SKIPPED_DIRS = frozenset({"templates", "conferences"})
+SKIPPED_FILES = frozenset({"notify.yaml"})  # at the top: other parts' files (netops.notify: channels, routes)
 _S = TypeVar("_S", bound=BaseModel)
 
 
@@ -45,6 +46,7 @@ def inventory_files(directory: Path) -> list[Path]:
         if p.suffix in (".yaml", ".yml")
         and p.is_file()
         and not SKIPPED_DIRS.intersection(p.relative_to(directory).parts[:-1])
+        and p.relative_to(directory).as_posix() not in SKIPPED_FILES
     ]
     return sorted(files)
 

@@ -155,20 +155,28 @@ class ManualConfirmStep(StepBase):
 
 
 class NotifyStep(StepBase):
+    """Tell people: ``message`` goes to the channels named here (``webhook``, ``channels``: channels of
+    ``notify.yaml``, never URLs), to the channels its routes choose (by severity, prefecture, runbook) and to
+    ``email`` addresses; see docs/notify.md. A failed delivery is recorded; it fails the step only when
+    ``required`` (then ``on_failure`` decides)."""
+
     kind: Literal["notify"]
     message: str
-    webhook: str | None = None  # a configured target's name (never a URL, never a template)
-    email: list[str] | None = None  # sent only when the engine has a mail sender
+    webhook: str | None = None  # a channel's name (never a URL, never a template); kept for older runbooks
+    channels: list[str] = Field(default_factory=list)  # more channel names
+    email: list[str] | None = None  # through notify.yaml's smtp server (or the engine's mail sender)
+    severity: Literal["critical", "major", "minor", "warning", "info"] | None = None  # default: the runbook's
+    required: bool = False  # True: the step fails unless every channel delivered (and there was one)
 
     @model_validator(mode="after")
-    def _somewhere(self) -> NotifyStep:
-        if not self.webhook and not self.email:
-            raise ValueError("notify needs 'webhook' or 'email'")
-        if self.webhook is not None and not NOTIFY_TARGET.match(self.webhook):
-            raise ValueError(
-                f"webhook names a notification target configured in the service (a slug such as 'noc', whose "
-                f"URL is the secret notify-webhook-<name>), not a URL or a template; found {self.webhook!r}"
-            )
+    def _targets_are_names(self) -> NotifyStep:
+        for name in [self.webhook, *self.channels] if self.webhook is not None else self.channels:
+            if not NOTIFY_TARGET.match(name):
+                raise ValueError(
+                    f"webhook names a notification target configured in the service (a slug such as 'noc', "
+                    f"a channel of notify.yaml whose URL is the secret notify-webhook-<name>), not a URL or a "
+                    f"template; found {name!r}"
+                )
         return self
 
 

@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import TemplateError
 
-from netops.errors import NetopsError, SecretError
+from netops.errors import NetopsError
 from netops.errors import StepCancelled as StepCancelled
 from netops.errors import StepFailed as StepFailed
 from netops.inventory.models import SecretRef
+from netops.notify import deliver
+from netops.notify.channels import Notice
+from netops.notify.config import url_secret
 from netops.runbooks import actions, expr
 from netops.runbooks import records as rec
 from netops.runbooks.expr import ExpressionError, evaluate, render
@@ -88,8 +91,8 @@ def guard(commands: list[str], platform: str) -> None:
 
 
 def notify_secret(target: str) -> SecretRef:
-    """Where a notify target's URL is configured: the secret ``notify-webhook-<target>``."""
-    return SecretRef(f"notify-webhook-{target}")
+    """Where a notify channel's URL is configured: the secret ``notify-webhook-<target>``."""
+    return url_secret(target)
 
 
 async def observe(tools: actions.Tools, live: Live, probe: Probe) -> tuple[bool, dict[str, Any]]:
@@ -182,38 +185,38 @@ async def _confirm(engine: Engine, live: Live, step: ManualConfirmStep, record: 
 
 
 async def _notify(engine: Engine, live: Live, step: NotifyStep, _record: int) -> dict[str, Any]:
-    ctx = live.context(engine.tools.inventory())
-    message = live.masker.text(render(step.message, ctx))
-    out: dict[str, Any] = {"message": message}
-    if step.webhook:  # a target configured in the service, never a URL from the run's parameters
-        out["webhook"] = await _post(engine, live, step, message)
-    if step.email:
-        if engine.tools.mailer is None:
-            out["email"] = "not sent: no mail sender configured"
-        else:
-            await engine.tools.mailer.send(step.email, f"[netops] {live.runbook.spec.title}", message)
-            out["email"] = f"sent to {len(step.email)}"
+    """Deliver through ``netops.notify``: the step's channels, the routed ones, its mail; every attempt in the
+    transcript. Delivery problems fail the step only when it is ``required``."""
+    inventory = engine.tools.inventory()
+    message = live.masker.text(render(step.message, live.context(inventory)))
+    types = {p.name: p.type for p in live.runbook.spec.parameters}
+    site, prefecture = deliver.place(inventory, live.params, types)
+    severity = step.severity or live.runbook.spec.severity
+    notice = Notice(live.run_id, live.runbook.id, live.runbook.spec.title, step.id, severity, message, site,
+                    prefecture)  # fmt: skip
+    named = [step.webhook, *step.channels] if step.webhook else list(step.channels)
+    report = await deliver.notify(
+        inventory, engine.tools.secrets, notice, named=named, emails=step.email, mailer=engine.tools.mailer,
+        record=lambda text: rec.append(engine.store, live.run_id, live.masker.text(text), step.id),
+        sleep=lambda s: pause(engine, live, engine.pace(s)), deadline=time.monotonic() + step.timeout - 1.0,
+    )  # fmt: skip
+    out: dict[str, Any] = {"message": message, "severity": severity, "prefecture": prefecture,
+                           "deliveries": [o.as_dict() for o in report.outcomes]}  # fmt: skip
+    if report.problem:
+        out["problem"] = report.problem
+    if step.webhook and (hook := report.of(step.webhook)) is not None:  # the shape older readers know
+        out["webhook"] = {"target": hook.channel, "sent": hook.sent, "detail": hook.detail}
+    if step.email and (mail := report.of(deliver.MAIL_CHANNEL)) is not None:
+        out["email"] = f"sent to {len(step.email)}" if mail.sent else mail.detail
+    failed = report.failed
+    if failed or not report.outcomes:
+        why = "; ".join(f"{o.channel}: {o.detail}" for o in failed) or "no channel to deliver to"
+        if step.required:
+            raise StepFailed(f"delivery failed: {why}", out)
+        if failed:
+            rec.append(engine.store, live.run_id, live.masker.text(f"delivery failed (not required): {why}"),
+                       step.id)  # fmt: skip
     return out
-
-
-async def _post(engine: Engine, live: Live, step: NotifyStep, message: str) -> dict[str, Any]:
-    target = str(step.webhook)
-    ref = notify_secret(target)
-    try:
-        url = engine.tools.secrets.get(ref) if engine.tools.secrets.has(ref) else None
-    except SecretError as exc:
-        raise StepFailed(f"notify target {target!r}: {exc}") from None
-    if url is None:
-        return {"target": target, "sent": False, "detail": f"not sent: no URL configured ({ref.name})"}
-    if not url.startswith(("http://", "https://")):
-        raise StepFailed(f"notify target {target!r}: the secret {ref.name} is not an http(s) URL")
-    payload = {"run": live.run_id, "runbook": live.runbook.id, "step": step.id, "message": message,
-               "severity": live.runbook.spec.severity}  # fmt: skip
-    try:
-        status = await actions.post_webhook(url, payload, step.timeout)
-    except NetopsError as exc:  # the URL may carry a token: the target's name stands for it
-        raise StepFailed(f"notify target {target!r}: {str(exc).replace(url, '<' + target + '>')}") from None
-    return {"target": target, "sent": True, "status": status}
 
 
 async def _child(engine: Engine, live: Live, step: RunbookStep, record: int) -> dict[str, Any]:

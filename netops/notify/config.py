@@ -1,0 +1,357 @@
+"""``notify.yaml`` in the inventory folder: the notification channels and the routes to them.
+
+Where it sits: read by ``netops.notify.deliver`` when a runbook's ``notify`` step runs (again whenever the file
+changes), and checked by ``netops inventory validate`` (``check_notify``: every problem with file and line).
+The inventory loader skips the file (``netops.inventory.loader.SKIPPED_FILES``).
+
+```yaml
+smtp: {host: mail.gov.example, port: 25, sender: netops@gov.example, starttls: false, username: netops}
+channels:
+  - {id: noc, kind: webhook}                       # URL: the secret notify-webhook-noc
+  - {id: noc-dingtalk, kind: dingtalk, sign: true} # notify-webhook-noc-dingtalk (token), notify-sign-noc-dingtalk
+  - {id: kashgar-wecom, kind: wecom, format: text} # URL with key: notify-webhook-kashgar-wecom
+  - {id: duty-mail, kind: email, to: [noc-duty@gov.example]}   # SMTP password (with username): notify-smtp-password
+routes:
+  - {severity: [critical, major], prefecture: [kashgar], channels: [kashgar-wecom, duty-mail]}
+  - {channels: [noc-dingtalk]}                     # no match keys: every notification
+```
+URLs, keys, robot signing secrets and passwords are never in the file: they are netops secrets (named by the
+channel's id), so a value that looks like a URL, or a key such as ``url``/``password``, is refused with the name
+of the secret to use instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from netops.errors import InventoryError, Problem
+from netops.inventory.models import Inventory, SecretRef, Tier
+from netops.inventory.yamlsource import LineDict, LineList, line_at, read_yaml
+
+FILE = "notify.yaml"
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+Address = Annotated[str, StringConstraints(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+$", max_length=254)]
+Severity = Literal["critical", "major", "minor", "warning", "info"]
+ChannelKind = Literal["webhook", "email", "dingtalk", "wecom"]
+# keys people write for what belongs in the secret store
+_SECRET_KEYS = {"url", "webhook", "key", "token", "access_token", "secret", "password", "sign_secret"}
+_URL = re.compile(r"https?://", re.IGNORECASE)
+
+
+def url_secret(channel: str) -> SecretRef:
+    """The secret holding an HTTP channel's URL (with the robot's access_token or key in it)."""
+    return SecretRef(f"notify-webhook-{channel}")
+
+
+def sign_secret(channel: str) -> SecretRef:
+    """A DingTalk channel's signing secret (``SEC...``), when the channel has ``sign: true``."""
+    return SecretRef(f"notify-sign-{channel}")
+
+
+SMTP_PASSWORD = SecretRef("notify-smtp-password")
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SmtpSpec(_Spec):
+    """The mail server of ``email`` channels (and of ``notify`` steps with ``email:`` addresses)."""
+
+    host: Annotated[str, StringConstraints(min_length=1, max_length=253)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    sender: Address = "netops@localhost"
+    starttls: bool = False
+    username: str | None = None  # with a username, the password is the secret notify-smtp-password
+    timeout: Annotated[float, Field(gt=0, le=120)] = 10.0
+
+
+class ChannelSpec(_Spec):
+    id: Slug
+    kind: ChannelKind
+    format: Literal["text", "markdown"] | None = None  # dingtalk, wecom (default markdown)
+    sign: bool = False  # dingtalk: sign each request with the secret notify-sign-<id>
+    to: list[Address] | None = None  # email
+    attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    backoff: Annotated[float, Field(ge=0, le=60)] = 1.0  # s before the 2nd attempt, doubled each time
+    timeout: Annotated[float, Field(gt=0, le=60)] = 10.0  # s per attempt
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> ChannelSpec:
+        if self.kind == "email" and not self.to:
+            raise ValueError("an email channel needs 'to' (a list of addresses)")
+        if self.kind != "email" and self.to is not None:
+            raise ValueError(f"'to' is only for kind email, not {self.kind}")
+        if self.sign and self.kind != "dingtalk":
+            raise ValueError(f"'sign' is only for kind dingtalk, not {self.kind}")
+        if self.format is not None and self.kind not in ("dingtalk", "wecom"):
+            raise ValueError(f"'format' is only for kinds dingtalk and wecom, not {self.kind}")
+        return self
+
+
+class RouteSpec(_Spec):
+    """Notifications matching every key given (a missing key matches anything) go to ``channels``."""
+
+    severity: list[Severity] | None = None
+    prefecture: list[Slug] | None = None  # prefecture site ids; a run's prefecture comes from its parameters
+    runbook: list[Slug] | None = None
+    channels: Annotated[list[Slug], Field(min_length=1)]
+
+
+class NotifySpec(_Spec):
+    smtp: SmtpSpec | None = None
+    channels: list[ChannelSpec] = Field(default_factory=list)
+    routes: list[RouteSpec] = Field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyConfig:
+    """A valid ``notify.yaml`` (empty when the file does not exist)."""
+
+    spec: NotifySpec
+    source: str | None = None  # the file it came from
+
+    @property
+    def channels(self) -> dict[str, ChannelSpec]:
+        return {c.id: c for c in self.spec.channels}
+
+    def routed(self, severity: str, prefecture: str | None, runbook: str) -> list[str]:
+        """The channels of every route that matches, in the order the routes name them, each once."""
+        found: list[str] = []
+        for route in self.spec.routes:
+            if (
+                (route.severity is None or severity in route.severity)
+                and (route.prefecture is None or prefecture in route.prefecture)
+                and (route.runbook is None or runbook in route.runbook)
+            ):
+                found.extend(c for c in route.channels if c not in found)
+        return found
+
+
+EMPTY = NotifyConfig(NotifySpec())
+
+
+def load_notify(inventory_dir: str | Path, inventory: Inventory | None = None) -> NotifyConfig:
+    """``<inventory>/notify.yaml``; ``InventoryError`` with every problem; no file: no channels, no routes."""
+    path = Path(inventory_dir) / FILE
+    if not path.is_file():
+        return EMPTY
+    spec, problems = _read(path, inventory)
+    if problems or spec is None:
+        raise InventoryError(problems or [Problem(FILE, None, "", "not a notification configuration")])
+    return NotifyConfig(spec, str(path))
+
+
+def check_notify(inventory_dir: Path, inventory: Inventory | None) -> list[Problem]:
+    """A folder check (``netops.inventory.folder.FolderCheck``): the problems of ``notify.yaml``, if any."""
+    path = Path(inventory_dir) / FILE
+    return _read(path, inventory)[1] if path.is_file() else []
+
+
+class _Cache:
+    """The configuration of one folder, read again when the file changes (mtime, size, inode)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[tuple[int, int, int] | None, NotifyConfig | InventoryError]] = {}
+
+    def get(self, inventory_dir: str | Path, inventory: Inventory | None) -> NotifyConfig:
+        path = Path(inventory_dir) / FILE
+        try:
+            st = path.stat()
+            sig: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            sig = None
+        key = str(path.resolve())
+        hit = self.entries.get(key)
+        if hit is None or hit[0] != sig:
+            try:
+                value: NotifyConfig | InventoryError = load_notify(inventory_dir, inventory)
+            except InventoryError as exc:
+                value = exc
+            self.entries[key] = hit = (sig, value)
+        if isinstance(hit[1], InventoryError):
+            raise hit[1]
+        return hit[1]
+
+
+_CACHE = _Cache()
+
+
+def current(inventory_dir: str | Path, inventory: Inventory | None = None) -> NotifyConfig:
+    """The configuration in force: ``notify.yaml`` as it is now (parsed once per change of the file)."""
+    return _CACHE.get(inventory_dir, inventory)
+
+
+# -- reading with lines -------------------------------------------------------------------------------
+
+
+def _read(path: Path, inventory: Inventory | None) -> tuple[NotifySpec | None, list[Problem]]:
+    data, problems = read_yaml(path, FILE)
+    if problems:
+        return None, problems
+    if data is None:
+        return NotifySpec(), []
+    if not isinstance(data, LineDict):
+        return None, [Problem(FILE, 1, "", "expected a mapping with smtp, channels, routes")]
+    problems.extend(_urls(data, ""))
+    problems.extend(_secret_keys(data))
+    try:
+        spec = NotifySpec.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = err["loc"]
+            if err["type"] == "extra_forbidden" and str(loc[-1]) in _SECRET_KEYS:
+                continue  # reported by _secret_keys with the secret to use
+            field = ".".join(str(p) for p in loc if p != "")
+            problems.append(Problem(FILE, line_at(data, loc, data.line), field, _explain(err)))
+        return None, problems
+    problems.extend(_references(spec, data, inventory))
+    return (None if problems else spec), problems
+
+
+def _explain(err: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (see docs/notify.md for the keys allowed here)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "string_pattern_mismatch":
+        return f"expected a lowercase slug (a-z, 0-9, '-') or an address, found {err.get('input')!r}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    found = err.get("input")
+    if isinstance(found, (str, int, float, bool)):
+        return f"{msg}; found {found!r}"
+    return msg
+
+
+def _walk(node: Any, where: str) -> Iterator[tuple[Any, str, Any, int | str]]:
+    """(container, path, value, key) for every value below ``node``."""
+    if isinstance(node, LineDict):
+        for k, v in node.items():
+            path = f"{where}.{k}" if where else str(k)
+            yield node, path, v, k
+            yield from _walk(v, path)
+    elif isinstance(node, LineList):
+        for i, v in enumerate(node):
+            path = f"{where}[{i}]"
+            yield node, path, v, i
+            yield from _walk(v, path)
+
+
+def _line(container: Any, key: int | str) -> int | None:
+    if isinstance(container, LineDict) and isinstance(key, str):
+        return container.line_of(key)
+    if isinstance(container, LineList) and isinstance(key, int):
+        return container.line_of(key)
+    return None
+
+
+def _urls(data: LineDict, where: str) -> list[Problem]:
+    return [
+        Problem(
+            FILE,
+            _line(c, k),
+            path,
+            "a URL in notify.yaml: URLs (with their tokens and keys) are "
+            "secrets; put it in the secret notify-webhook-<channel id>",
+        )
+        for c, path, v, k in _walk(data, where)
+        if isinstance(v, str) and _URL.search(v)
+    ]
+
+
+def _secret_keys(data: LineDict) -> list[Problem]:
+    problems = []
+    for c, path, _v, k in _walk(data, ""):
+        if isinstance(k, str) and k in _SECRET_KEYS:
+            channel = c.get("id") if isinstance(c, LineDict) else None
+            name = "<channel id>" if not isinstance(channel, str) else channel
+            which = {
+                "password": SMTP_PASSWORD.name,
+                "sign_secret": f"notify-sign-{name} (with sign: true)",
+                "secret": f"notify-sign-{name} (with sign: true)",
+            }.get(k, f"notify-webhook-{name} (the whole URL)")
+            problems.append(
+                Problem(FILE, _line(c, k), path, f"'{k}' is never in notify.yaml: it is the secret {which}")
+            )
+    return problems
+
+
+def _references(spec: NotifySpec, data: LineDict, inventory: Inventory | None) -> list[Problem]:
+    problems: list[Problem] = []
+    raw_channels = data.get("channels")
+    seen: dict[str, int] = {}
+    for i, ch in enumerate(spec.channels):
+        line = raw_channels.line_of(i) if isinstance(raw_channels, LineList) else None
+        if ch.id in seen:
+            problems.append(Problem(FILE, line, f"channels[{i}].id", f"duplicate channel {ch.id!r}"))
+        seen.setdefault(ch.id, i)
+        if ch.kind == "email" and spec.smtp is None:
+            problems.append(
+                Problem(FILE, line, f"channels[{i}]", "an email channel needs the 'smtp' section")
+            )
+    raw_routes = data.get("routes")
+    for i, route in enumerate(spec.routes):
+        raw = raw_routes[i] if isinstance(raw_routes, LineList) else None
+        line = raw.line if isinstance(raw, LineDict) else None
+        for name in route.channels:
+            if name not in seen:
+                known = ", ".join(sorted(seen)) or "none"
+                problems.append(
+                    Problem(
+                        FILE,
+                        _key_line(raw, "channels", line),
+                        f"routes[{i}].channels",
+                        f"unknown channel {name!r} (channels: {known})",
+                    )
+                )
+        if inventory is not None:
+            for name in route.prefecture or ():
+                site = inventory.sites.get(name)
+                if site is None or site.tier != Tier.PREFECTURE:
+                    what = "no such site" if site is None else f"a {site.tier} site"
+                    problems.append(
+                        Problem(
+                            FILE,
+                            _key_line(raw, "prefecture", line),
+                            f"routes[{i}].prefecture",
+                            f"{name!r} is not a prefecture of the inventory ({what})",
+                        )
+                    )
+    return problems
+
+
+def _key_line(raw: Any, key: str, default: int | None) -> int | None:
+    return raw.line_of(key) if isinstance(raw, LineDict) else default
+
+
+def validate_folder_with_notify(directory: str | Path) -> Inventory:
+    """``netops inventory validate``: the whole folder (``validate_inventory``) and ``notify.yaml``, every
+    problem in one ``InventoryError``."""
+    from netops.changes.template_checks import validate_inventory
+
+    root = Path(directory)
+    problems: list[Problem] = []
+    inv: Inventory | None = None
+    try:
+        inv = validate_inventory(root)
+    except InventoryError as exc:
+        if not root.is_dir():
+            raise
+        problems.extend(exc.problems)
+    problems.extend(check_notify(root, inv))
+    if problems or inv is None:
+        raise InventoryError(problems)
+    return inv
+
+
+__all__ = [
+    "EMPTY", "FILE", "SMTP_PASSWORD", "ChannelSpec", "NotifyConfig", "NotifySpec", "RouteSpec", "SmtpSpec",
+    "check_notify", "current", "load_notify", "sign_secret", "url_secret", "validate_folder_with_notify",
+]  # fmt: skip
