@@ -21,10 +21,12 @@ from netops.api.limits import RowId
 from netops.changes import backup as backups
 from netops.changes import records
 from netops.changes.apply import ChangeRequest, run_change
+from netops.changes.diff import unavailable
 from netops.changes.plan import Wave, plan_waves
 from netops.changes.push import PushOptions
 from netops.changes.render import Renderer
 from netops.changes.service import diff_device, select_devices
+from netops.errors import TemplateError
 from netops.inventory.models import Inventory
 from netops.secrets import SecretStore
 from netops.vc import store as vcstore
@@ -119,7 +121,10 @@ async def device_diff(
     """Running vs intended (an SSH read, in the shared bounded device-work pool: 503 when it is full)."""
     inventory = rt.inventory
     inventory.device(device_id)
-    renderer = Renderer(inventory, secrets)
+    try:
+        renderer = Renderer(inventory, secrets)
+    except TemplateError as exc:  # no templates folder: nothing to compare with, said in the diff
+        return unavailable(device_id, f"cannot render: {exc}").as_dict()
     diff = await work.run_sync(
         device_id, "configuration diff", lambda: diff_device(inventory, secrets, renderer, device_id)
     )

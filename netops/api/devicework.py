@@ -12,10 +12,10 @@ its own timeouts), so the bound holds even for work that cannot be interrupted.
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from netops.errors import DeviceError, NetopsError
 
@@ -34,45 +34,52 @@ class Busy(NetopsError):
 class DeviceWork:
     def __init__(self, slots: int = SLOTS, queue_s: float = QUEUE_S, timeout_s: float = TIMEOUT_S) -> None:
         self.slots, self.queue_s, self.timeout_s = slots, queue_s, timeout_s
-        self._free = threading.BoundedSemaphore(slots)
-        self._busy = 0
-        self._lock = threading.Lock()
-        self.refused = 0
+        self._free = asyncio.Semaphore(slots)  # bound to the service's event loop at first use
+        self.busy = 0  # slots taken now
+        self.peak = 0  # the most slots ever taken at once
+        self.refused = 0  # requests answered 503
         self._pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="device-work")
 
-    @property
-    def busy(self) -> int:
-        return self._busy
-
     async def _acquire(self, what: str) -> None:
-        loop = asyncio.get_running_loop()
-        if self._free.acquire(blocking=False):
-            got = True
-        else:
-            got = await loop.run_in_executor(None, lambda: self._free.acquire(timeout=self.queue_s))
-        if not got:
-            with self._lock:
-                self.refused += 1
-            raise Busy(f"{what}: all {self.slots} device-work slots are busy; try again in a few seconds")
-        with self._lock:
-            self._busy += 1
+        try:
+            await asyncio.wait_for(self._free.acquire(), self.queue_s)
+        except TimeoutError:
+            self.refused += 1
+            raise Busy(
+                f"{what}: all {self.slots} device-work slots are busy; try again in a few seconds"
+            ) from None
+        self.busy += 1
+        self.peak = max(self.peak, self.busy)
 
     def _release(self) -> None:
-        with self._lock:
-            self._busy -= 1
+        self.busy -= 1
         self._free.release()
 
     async def run_sync(self, device: str, what: str, fn: Callable[[], T]) -> T:
         await self._acquire(what)
-        future = self._pool.submit(fn)
-        future.add_done_callback(lambda _f: self._release())  # the slot is held until the thread ends
+        loop = asyncio.get_running_loop()
+        try:
+            future = self._pool.submit(fn)
+        except RuntimeError:  # the pool is shut down: the service is stopping
+            self._release()
+            raise Busy(f"{what}: the service is stopping") from None
+
+        def done(_f: object) -> None:  # the slot is held until the thread really ends
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits for the slot
+                loop.call_soon_threadsafe(self._release)
+
+        future.add_done_callback(done)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
         except TimeoutError:
             raise DeviceError(device, f"{what}: no answer within {self.timeout_s:g} s") from None
 
-    async def run(self, device: str, what: str, work: Awaitable[T]) -> T:
-        await self._acquire(what)
+    async def run(self, device: str, what: str, work: Coroutine[Any, Any, T]) -> T:
+        try:
+            await self._acquire(what)
+        except Busy:
+            work.close()  # never started
+            raise
         try:
             return await asyncio.wait_for(work, self.timeout_s)
         except TimeoutError:
