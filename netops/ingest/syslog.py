@@ -55,6 +55,7 @@ _IF_RULES: tuple[re.Pattern[str], ...] = (
     re.compile(r"Interface (?P<if>\S+?) has turned into (?P<state>up|down) state", re.I),
     re.compile(r"state on the interface (?P<if>\S+?) changed to (?P<state>up|down)", re.I),
     re.compile(r"^(?P<if>\S+) link status is (?P<state>up|down)", re.I),
+    re.compile(r"on the interface (?P<if>\S+?) is (?P<state>up|down)", re.I),
     re.compile(r"Interface (?P<if>[^,\s]+), changed state to (?:administratively )?(?P<state>up|down)", re.I),
 )
 _NBR_RULES: tuple[re.Pattern[str], ...] = (

@@ -228,5 +228,7 @@ def _decode_v3(data: bytes, pos: int, end: int, creds: TrapCredentials, engine: 
     trap_oid, notice = _notification(pdu)
     response = None
     if pdu.tag == INFORM:
-        response = engine.respond(msg, scoped.context_name, _response_pdu(pdu), user)
+        response = engine.respond(
+            msg, scoped.context_engine_id, scoped.context_name, _response_pdu(pdu), user
+        )
     return Trap(V3, pdu.tag, trap_oid, notice, response)

@@ -98,10 +98,13 @@ class ReceiverEngine:
         self.not_in_time_windows += 1
         return self.report(msg, request_id, NOT_IN_TIME_WINDOWS, self.not_in_time_windows, user)
 
-    def respond(self, msg: V3Message, context_name: bytes, pdu: bytes, user: UsmUser | None) -> bytes:
-        """The Response to a verified inform, at the inform's security level."""
+    def respond(
+        self, msg: V3Message, context_engine_id: bytes, context_name: bytes, pdu: bytes, user: UsmUser | None
+    ) -> bytes:
+        """The Response to a verified inform, at the inform's security level, in the inform's context (its
+        contextEngineID is the originator's: a manager matches the Response on it)."""
         boots, etime = self.clock()
-        scoped = encode_scoped_pdu(self.engine_id, context_name, pdu)
+        scoped = encode_scoped_pdu(context_engine_id, context_name, pdu)
         flags = msg.flags & (FLAG_AUTH | FLAG_PRIV)
         priv_params = b""
         if user is not None and flags & FLAG_PRIV:
