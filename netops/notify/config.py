@@ -208,11 +208,21 @@ def _read(path: Path, inventory: Inventory | None) -> tuple[NotifySpec | None, l
             loc = err["loc"]
             if err["type"] == "extra_forbidden" and str(loc[-1]) in _SECRET_KEYS:
                 continue  # reported by _secret_keys with the secret to use
-            field = ".".join(str(p) for p in loc if p != "")
-            problems.append(Problem(FILE, line_at(data, loc, data.line), field, _explain(err)))
+            problems.append(Problem(FILE, line_at(data, loc, data.line), _field(loc), _explain(err)))
         return None, problems
     problems.extend(_references(spec, data, inventory))
     return (None if problems else spec), problems
+
+
+def _field(loc: Any) -> str:
+    """A pydantic location as the inventory's problems write it: ``channels[2].kind``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part != "":
+            out += f".{part}" if out else str(part)
+    return out
 
 
 def _explain(err: Any) -> str:
@@ -262,7 +272,7 @@ def _urls(data: LineDict, where: str) -> list[Problem]:
             "secrets; put it in the secret notify-webhook-<channel id>",
         )
         for c, path, v, k in _walk(data, where)
-        if isinstance(v, str) and _URL.search(v)
+        if isinstance(v, str) and _URL.search(v) and k not in _SECRET_KEYS  # those: _secret_keys
     ]
 
 

@@ -278,7 +278,7 @@ def test_channel_without_secret_and_invalid_config_are_reported_not_hidden(fresh
     assert run.state == "succeeded"
     assert [r.body["step"] for r in w.rx.at("webhook")] == ["named"]
     problem = w.steps(run.id)["uplink"].output["problem"]
-    assert problem.startswith("notify.yaml not used, it has 1 problem(s): notify.yaml:2: channels.0.kind:")
+    assert problem.startswith("notify.yaml not used, it has 1 problem(s): notify.yaml:2: channels[0].kind:")
 
 
 def test_secrets_rotate_without_restart(fresh: World, monkeypatch: pytest.MonkeyPatch) -> None:
