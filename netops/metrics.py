@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
 
+from prometheus_client import PlatformCollector, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -19,10 +20,19 @@ from netops.inventory.models import Inventory, Lifecycle
 
 
 class BuildCollector(Collector):
+    """netops' version, and the process serving it: prometheus_client's ``process_*`` (CPU seconds, resident
+    memory, open file descriptors, start time) and ``python_info``, read at scrape time."""
+
+    def __init__(self) -> None:
+        self._process = ProcessCollector(registry=None)
+        self._platform = PlatformCollector(registry=None)
+
     def collect(self) -> Iterator[Metric]:
         info = InfoMetricFamily("netops_build", "Version of netops and of the Python running it")
         info.add_metric([], {"version": __version__, "python": _platform.python_version()})
         yield info
+        yield from self._process.collect()
+        yield from self._platform.collect()
 
 
 class InventoryCollector(Collector):

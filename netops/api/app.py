@@ -41,6 +41,7 @@ from netops.api.web_routes import router as web_router
 from netops.auth import audit
 from netops.auth.tokens import Role
 from netops.changes.metrics import ChangesCollector
+from netops.http_metrics import HttpMetrics
 from netops.ingest.metrics import IngestCollector
 from netops.metrics import BuildCollector, InventoryCollector
 from netops.polling.metrics import PollingCollector
@@ -167,6 +168,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimit)  # inside the audit (413s are recorded), before routes, auth and parsing
     app.add_middleware(Audit)  # outermost: sees every answer, 500s included
+    app.add_middleware(HttpMetrics, registry=registry)  # request counts and latency by route template
 
     @app.get("/healthz", tags=["service"])
     def healthz(rt: RuntimeDep) -> dict[str, Any]:
