@@ -1,16 +1,37 @@
-"""The NOC web board: a server-sent page shell (no data, no token needed) whose light JavaScript reads the
-API with the viewer's bearer token (kept in the browser tab, never in the URL sent to the server)."""
+"""The NOC web board: server-sent page shells (no data, no token needed) whose light JavaScript reads the API
+with the viewer's bearer token (kept in the browser tab, never in the URL sent to the server).
+
+Pages: ``/board`` (the region as cards), ``/board/topology`` (the map), ``/board/device/{id}``,
+``/board/conference/{id}``, ``/board/runs`` (approvals). Each shell carries the region's time zone in a
+``<meta name="netops-timezone">`` (the region site's ``vars.timezone``, an IANA name such as
+``Asia/Urumqi``; ``Asia/Shanghai``, the official time the region's offices keep, when none is set), so every time on the
+board is shown in the region's time, whatever the browser's. The one data route here,
+``/board/topology.json`` (viewer token), is the map's layout: sites placed on rings around the centre
+(prefectures and departments, then counties around their prefecture), links between site nodes, the MCU and
+each room's path to it (devices and links, from the inventory's topology); the page colours it from ``/status``.
+"""
 
 from __future__ import annotations
 
+import html
+import math
 from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+
+from netops.api.auth import roles
+from netops.auth.tokens import Role, TokenInfo
+from netops.inventory.models import Inventory, Tier
+from netops.inventory.models import Role as DeviceRole
+from netops.inventory.topology import Topology
+from netops.runtime import Runtime
 
 router = APIRouter(tags=["web"])
 _WEB = Path(__file__).with_name("web")
-
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -18,34 +39,59 @@ _HEADERS = {
     "style-src 'self' 'unsafe-inline'",
 }
 _STATIC = {"app.js": "text/javascript", "common.css": "text/css"}
+Viewer = Annotated[TokenInfo, Depends(roles(Role.VIEWER))]
+
+# the map: a square canvas, the centre in the middle, two rings
+SIZE = 1000.0
+RING_TOP = 230.0  # prefectures, departments, directly administered cities
+RING_COUNTY = 400.0
 
 
-def _page(name: str) -> HTMLResponse:
-    return HTMLResponse((_WEB / f"{name}.html").read_text(encoding="utf-8"), headers=_HEADERS)
+def region_timezone(inventory: Inventory) -> str:
+    """The region's IANA time zone: the centre site's ``vars.timezone`` when it names a known zone."""
+    name = str(inventory.centre.vars.get("timezone") or DEFAULT_TIMEZONE)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return DEFAULT_TIMEZONE
+    return name
+
+
+def _page(request: Request, name: str) -> HTMLResponse:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    tz = region_timezone(runtime.inventory) if runtime is not None else DEFAULT_TIMEZONE
+    text = (_WEB / f"{name}.html").read_text(encoding="utf-8").replace("{{timezone}}", html.escape(tz))
+    return HTMLResponse(text, headers=_HEADERS)
 
 
 @router.get("/board", response_class=HTMLResponse, include_in_schema=False)
-def board() -> HTMLResponse:
-    """The region as cards of prefectures coloured by status, with open incidents; refreshes every 10 s."""
-    return _page("board")
+def board(request: Request) -> HTMLResponse:
+    """The region as cards of prefectures coloured by status, with open incidents and conferences."""
+    return _page(request, "board")
+
+
+@router.get("/board/topology", response_class=HTMLResponse, include_in_schema=False)
+def topology_page(request: Request) -> HTMLResponse:
+    """The region as a map: sites, primary and backup links coloured by state, the MCU and the room paths."""
+    return _page(request, "topology")
 
 
 @router.get("/board/device/{device_id}", response_class=HTMLResponse, include_in_schema=False)
-def device_page(device_id: str) -> HTMLResponse:
-    """One device: health, interfaces, neighbours, recent changes, configuration backups."""
-    return _page("device")
+def device_page(request: Request, device_id: str) -> HTMLResponse:
+    """One device: health, interfaces (marked stale with their age), neighbours, changes, backups."""
+    return _page(request, "device")
 
 
 @router.get("/board/conference/{conf_id}", response_class=HTMLResponse, include_in_schema=False)
-def conference_page(conf_id: str) -> HTMLResponse:
+def conference_page(request: Request, conf_id: str) -> HTMLResponse:
     """A conference's readiness board, prefectures worst first; refreshes every 15 s."""
-    return _page("conference")
+    return _page(request, "conference")
 
 
 @router.get("/board/runs", response_class=HTMLResponse, include_in_schema=False)
-def runs_page() -> HTMLResponse:
-    """Runbook runs; those waiting for approval with approve/reject buttons (the API checks the role)."""
-    return _page("runs")
+def runs_page(request: Request) -> HTMLResponse:
+    """Runbook runs; approval forms built from the waiting step's inputs (the API checks the role)."""
+    return _page(request, "runs")
 
 
 @router.get("/board/static/{name}", include_in_schema=False)
@@ -55,5 +101,69 @@ def static(name: str) -> Response:
     return Response(
         (_WEB / name).read_text(encoding="utf-8"),
         media_type=_STATIC[name],
-        headers={"Cache-Control": "max-age=300"},
+        headers={"Cache-Control": "no-cache"},
     )
+
+
+@router.get("/board/topology.json", include_in_schema=False)
+def topology_data(request: Request, _viewer: Viewer) -> dict[str, Any]:
+    """The map's layout from the inventory in use (states come from ``/status``)."""
+    runtime: Runtime = request.app.state.runtime
+    return layout(runtime.topology)
+
+
+def layout(topology: Topology) -> dict[str, Any]:
+    """Sites with positions, links between sites, the MCU and each room's path (devices and links)."""
+    inv = topology.inventory
+    centre = inv.centre.id
+    half = SIZE / 2
+    pos: dict[str, tuple[float, float]] = {centre: (half, half)}
+    tops = sorted(
+        (s for s in inv.sites.values() if s.parent == centre),
+        key=lambda s: (s.tier is not Tier.PREFECTURE, s.id),
+    )
+    step = 2 * math.pi / max(1, len(tops))
+    for i, site in enumerate(tops):
+        angle = -math.pi / 2 + i * step
+        pos[site.id] = (half + RING_TOP * math.cos(angle), half + RING_TOP * math.sin(angle))
+        below = sorted(d.id for d in inv.descendants(site.id))
+        spread = step * 0.8
+        for k, ident in enumerate(below):
+            a = angle - spread / 2 + spread * (k + 0.5) / len(below)
+            pos[ident] = (half + RING_COUNTY * math.cos(a), half + RING_COUNTY * math.sin(a))
+    for site in inv.sites.values():  # anything deeper or unplaced: beside its parent
+        pos.setdefault(site.id, pos.get(site.parent or centre, (half, half)))
+    sites = [
+        {
+            "id": s.id,
+            "name": s.name,
+            "tier": str(s.tier),
+            "lifecycle": str(s.status),
+            "parent": s.parent,
+            "x": round(pos[s.id][0], 1),
+            "y": round(pos[s.id][1], 1),
+            "devices": [d.id for d in inv.devices_at(s.id)],
+        }
+        for s in inv.sites.values()
+    ]
+    links = [
+        {
+            "id": lk.id,
+            "kind": str(lk.kind),
+            "a": lk.a.device,
+            "b": lk.b.device,
+            "a_site": inv.devices[lk.a.device].site,
+            "b_site": inv.devices[lk.b.device].site,
+            "bandwidth_mbps": lk.bandwidth_mbps,
+        }
+        for lk in inv.links.values()
+    ]
+    mcus = [d.id for d in inv.devices.values() if d.role is DeviceRole.MCU]
+    rooms = []
+    for room in inv.rooms.values():
+        hops = topology.upstream_path(room.codec) if room.codec in inv.devices else []
+        rooms.append({"id": room.id, "name": room.name, "site": room.site, "codec": room.codec,
+                      "path_devices": [h.device for h in hops],
+                      "path_links": [h.link for h in hops if h.link]})  # fmt: skip
+    return {"size": SIZE, "centre": centre, "timezone": region_timezone(inv), "sites": sites,
+            "links": links, "mcu": mcus, "rooms": rooms}  # fmt: skip
