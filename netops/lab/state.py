@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Interface
 from typing import Any
 
-from netops.inventory.models import Device, Interface, InterfaceKind, Inventory, Link, Role
+from netops.inventory.models import Device, Interface, InterfaceKind, Inventory, Link, Platform, Role
 from netops.inventory.topology import Failure, Topology
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,66 @@ class LabEvent:
 
 
 LabListener = Callable[[LabEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    """Who a device says it is: one model from which the CLI (``display version``/``device``/``esn``, ``show
+    version``/``inventory``) and SNMP (sysDescr, ENTITY-MIB) all render, so they never disagree."""
+
+    vendor: str  # "Huawei", "H3C", "Cisco"
+    model: str  # the inventory's ``model``, else the platform's usual one
+    version: str  # the software version as the platform prints it: "8.180", "5.170", "7.1.064", "16.9.5"
+    release: str  # "V800R011C00SPC200", "V200R010C10SPC700", "Release 0821P16", "fc1"
+    serial: str  # ESN / serial number of the chassis
+    mac: str  # the chassis (base) MAC address, "00e0-fc12-3456"
+
+
+_IDENTITY = {  # vendor, usual model, version, release, OUI of its MAC addresses
+    Platform.HUAWEI_VRP8: ("Huawei", "NE40E-X8A", "8.180", "V800R011C00SPC200", "00e0fc"),
+    Platform.HUAWEI_VRP5: ("Huawei", "AR2220E", "5.170", "V200R010C10SPC700", "707be8"),
+    Platform.H3C_COMWARE7: ("H3C", "MSR3620", "7.1.064", "Release 0821P16", "3c8c40"),
+    Platform.CISCO_IOS: ("Cisco", "ISR4331/K9", "16.9.5", "fc1", "001e49"),
+    Platform.CODEC: ("Cisco", "Room Kit", "ce9.15.3", "", "005060"),
+    Platform.MCU: ("Huawei", "VP9660", "V600R019C00", "", "001882"),
+}
+
+
+def interface_mac(device: Device, name: str) -> bytes:
+    """The MAC address of one interface (SNMP ifPhysAddress and the CLI's ``Hardware address``)."""
+    oui = bytes.fromhex(_IDENTITY[device.platform][4])
+    return oui + hashlib.sha256(f"{device.id}/{name}".encode()).digest()[:3]
+
+
+def mac_text(mac: bytes, style: str = "huawei") -> str:
+    """``00e0-fc12-3456`` (Huawei/H3C), ``001e.4912.3456`` (Cisco) or ``00:e0:fc:12:34:56`` (LLDP)."""
+    h = mac.hex()
+    if style == "cisco":
+        return f"{h[0:4]}.{h[4:8]}.{h[8:12]}"
+    if style == "colon":
+        return ":".join(h[i : i + 2] for i in range(0, 12, 2))
+    return f"{h[0:4]}-{h[4:8]}-{h[8:12]}"
+
+
+def identity_of(device: Device) -> DeviceIdentity:
+    """The stable identity of a lab device (same values every run: derived from its id)."""
+    vendor, model, version, release, oui = _IDENTITY[device.platform]
+    seed = _seed(device.id, "serial")
+    digits = f"{seed % 10**12:012d}"
+    if vendor == "Cisco":  # FDO + year and week + 4 characters, as on ISR chassis
+        serial = f"FDO{21 + seed % 5}{10 + seed % 40}{digits[-4:]}"
+    elif vendor == "H3C":  # 20 characters: 219801A + material + date + serial
+        serial = f"219801A{digits[:3]}{'HJKLMN'[seed % 6]}{digits[3:12]}"
+    else:  # Huawei ESN: 21, 8-character material code, vendor 10, year/month, 6-digit serial
+        serial = f"210235{digits[:4]}10{'JKLMN'[seed % 5]}{1 + seed % 9}{digits[4:10]}"
+    return DeviceIdentity(
+        vendor,
+        device.model or model,
+        version,
+        release,
+        serial,
+        mac_text(bytes.fromhex(oui) + (seed >> 40 & 0xFFFFFF).to_bytes(3, "big")),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +283,7 @@ class DeviceState:
     codec: CodecState | None = None
     mcu: McuState | None = None
     impairment: Impairment = Impairment()
+    identity: DeviceIdentity | None = None  # model, version, serial (set by LabWorld for every device)
     cli: Any = None  # the CLI simulator keeps its running configuration and commit history here
     config: ConfigFacts | None = None  # what the running configuration says (None: no CLI, the inventory)
     baseline: ConfigFacts | None = None  # the same for the device's first configuration
@@ -311,6 +372,7 @@ class LabWorld:
                 memory_percent=float(25 + (seed >> 8) % 30),
                 codec=CodecState() if dev.role is Role.CODEC else None,
                 mcu=McuState() if dev.role is Role.MCU else None,
+                identity=identity_of(dev),
             )
             self.devices[dev.id] = state
         for link in inventory.links.values():

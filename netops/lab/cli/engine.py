@@ -25,7 +25,7 @@ from netops.inventory.models import Inventory
 from netops.lab.cli.config import ConfigNode, Edit, Keys
 from netops.lab.cli.facts import InterfaceNames
 from netops.lab.cli.store import DeviceConfig
-from netops.lab.state import DeviceState
+from netops.lab.state import DeviceState, LabWorld
 
 GENERIC = "generic"  # a block whose inner lines are not modelled: any line is accepted there
 
@@ -183,6 +183,7 @@ class Session:
     question: Question | None = None
     closed: bool = False
     privileged: bool = True  # IOS: at ``name#`` (False: ``name>``)
+    world: LabWorld | None = None  # the whole lab (neighbours, routes, ARP); None in unit tests of the engine
 
     def __post_init__(self) -> None:
         if not self.frames:

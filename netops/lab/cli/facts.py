@@ -17,7 +17,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netops.inventory.models import Device, InterfaceKind, Inventory, Role
 from netops.lab.cli.config import ConfigNode
-from netops.lab.state import ConfigFacts, DeviceState, InterfaceConfig
+from netops.lab.state import ConfigFacts, DeviceIdentity, DeviceState, InterfaceConfig, identity_of
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,17 @@ def ospf_peers(state: DeviceState, inventory: Inventory, names: InterfaceNames) 
                     address = (ip_mask(itf.address) or (address,))[0]
         rows.append(PeerRow(nb.peer_address, address, names.canonical(nb.interface)))
     return rows
+
+
+def identity(state: DeviceState) -> DeviceIdentity:
+    """The device's model, version and serial: the one identity SNMP renders too."""
+    return state.identity or identity_of(state.device)
+
+
+def uptime_clock(state: DeviceState) -> str:
+    """``hh:mm:ss`` since the device started (VRP's ``Neighbor is up for``, IOS route ages)."""
+    hours, rest = divmod(int(state.uptime_s()), 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
 def uptime_text(state: DeviceState, weeks: bool = False) -> str:

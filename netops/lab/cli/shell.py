@@ -98,6 +98,7 @@ class Shell(asyncssh.SSHServerSession[str]):
             self.lab.settings,
             self.user,
             self.lab.world.inventory,
+            world=self.lab.world,
         )
         await self._delay()
         if lst.state.answers:

@@ -16,8 +16,16 @@ from collections.abc import Callable
 
 from netops.inventory.models import InterfaceKind, Platform
 from netops.lab.snmp.mib import MibView, Value
-from netops.lab.snmp.platforms import PLATFORMS, Entity, if_name, if_type, long_name
-from netops.lab.state import DeviceState, InterfaceState, LabWorld, Neighbor
+from netops.lab.snmp.platforms import PLATFORMS, Entity, if_name, if_type, long_name, sys_descr
+from netops.lab.state import (
+    DeviceIdentity,
+    DeviceState,
+    InterfaceState,
+    LabWorld,
+    Neighbor,
+    identity_of,
+    interface_mac,
+)
 from netops.snmp.ber import (
     COUNTER32,
     COUNTER64,
@@ -94,7 +102,8 @@ def build_view(world: LabWorld, state: DeviceState, engine_id: bytes, clock: Eng
     contact = site.contacts[0] if site.contacts else None
     contact_text = f"{contact.name} {contact.phone or ''}".strip() if contact else "noc@netops.lab"
     services = 6 if dev.role.routes else (72 if dev.platform in (Platform.CODEC, Platform.MCU) else 2)
-    out.scalar((*SYSTEM, 1), _text(info.descr.format(model=dev.model or info.default_model)))
+    ident = state.identity or identity_of(dev)
+    out.scalar((*SYSTEM, 1), _text(sys_descr(info, ident)))
     out.scalar((*SYSTEM, 2), encode_oid(info.sys_object_id))
     out.scalar((*SYSTEM, 3), lambda now: _ticks(state.uptime_s(now)))
     out.scalar((*SYSTEM, 4), _text(contact_text))
@@ -103,7 +112,7 @@ def build_view(world: LabWorld, state: DeviceState, engine_id: bytes, clock: Eng
     out.scalar((*SYSTEM, 7), _int(services))
 
     _interfaces(out, state, info.oui)
-    _entities(out, state, info.entities)
+    _entities(out, state, info.entities, ident)
     _neighbors(out, world, state)
     if dev.ups:
         _ups(out, state)
@@ -120,7 +129,7 @@ def _interfaces(out: _Entries, state: DeviceState, oui: bytes) -> None:
     for itf in state.interfaces:
         idx = (itf.index,)
         loop = itf.kind is InterfaceKind.LOOPBACK or itf.name.lower().startswith("lo")
-        mac = b"" if loop else oui + hashlib.sha256(f"{dev.id}/{itf.name}".encode()).digest()[:3]
+        mac = b"" if loop else interface_mac(dev, itf.name)
         speed = 0 if loop else itf.speed_mbps
 
         def c(column: int, value: Value, table: Oid = IF_ENTRY, idx: Oid = idx) -> None:
@@ -187,15 +196,21 @@ def _counter(itf: InterfaceState, which: int, divisor: int, modulo: int, tag: in
     return value
 
 
-def _entities(out: _Entries, state: DeviceState, entities: tuple[Entity, ...]) -> None:
+def _entities(out: _Entries, state: DeviceState, entities: tuple[Entity, ...], ident: DeviceIdentity) -> None:
     platform = state.device.platform
     chassis = entities[0].index
     for ent in entities:
         idx = (ent.index,)
+        top = ent.index == chassis
         out.cell(ENT_PHYSICAL_ENTRY, 2, idx, _text(ent.descr))
-        out.cell(ENT_PHYSICAL_ENTRY, 4, idx, _int(0 if ent.index == chassis else chassis))
+        out.cell(ENT_PHYSICAL_ENTRY, 4, idx, _int(0 if top else chassis))
         out.cell(ENT_PHYSICAL_ENTRY, 5, idx, _int(ent.klass))
         out.cell(ENT_PHYSICAL_ENTRY, 7, idx, _text(ent.name))
+        # the chassis carries the device's identity (the CLI's `display esn` / `show inventory` say the same)
+        out.cell(ENT_PHYSICAL_ENTRY, 10, idx, _text(f"{ident.version} {ident.release}".strip() if top else ""))
+        out.cell(ENT_PHYSICAL_ENTRY, 11, idx, _text(ident.serial if top else ""))
+        out.cell(ENT_PHYSICAL_ENTRY, 12, idx, _text(ident.vendor))
+        out.cell(ENT_PHYSICAL_ENTRY, 13, idx, _text(ident.model if top else ""))
         cpu = _percent(state, "cpu") if ent.main else _int(0)
         mem = _percent(state, "mem") if ent.main else _int(0)
         if platform in (Platform.HUAWEI_VRP8, Platform.HUAWEI_VRP5):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netops.inventory.models import Platform
+from netops.lab.state import DeviceIdentity
 
 # entPhysicalClass values (ENTITY-MIB PhysicalClass)
 CHASSIS, POWER_SUPPLY, FAN, MODULE = 3, 6, 7, 9
@@ -30,7 +31,7 @@ class PlatformInfo:
     enterprise: int
     sys_object_id: tuple[int, ...]
     default_model: str
-    descr: str  # format string with {model}
+    descr: str  # format string with {model}, {version}, {release}, {product} (``DeviceIdentity``)
     oui: bytes  # first three octets of ifPhysAddress
     entities: tuple[Entity, ...]
 
@@ -61,7 +62,7 @@ PLATFORMS: dict[Platform, PlatformInfo] = {
         (1, 3, 6, 1, 4, 1, 2011, 2, 62, 2, 9),
         "NE40E-X3A",
         "Huawei Versatile Routing Platform Software\r\n"
-        "VRP (R) software, Version 8.180 (NE40E V800R011C00SPC200)\r\n"
+        "VRP (R) software, Version {version} ({product} {release})\r\n"
         "Copyright (C) 2012-2019 Huawei Technologies Co., Ltd.\r\nHUAWEI {model}\r\n",
         b"\x00\xe0\xfc",
         _HUAWEI_ENTITIES,
@@ -71,7 +72,7 @@ PLATFORMS: dict[Platform, PlatformInfo] = {
         (1, 3, 6, 1, 4, 1, 2011, 2, 224, 67),
         "AR2220E",
         "Huawei Versatile Routing Platform Software\r\n"
-        "VRP (R) software, Version 5.170 (AR2220E V200R010C10SPC700)\r\n"
+        "VRP (R) software, Version {version} ({product} {release})\r\n"
         "Copyright (C) 2011-2018 HUAWEI TECH CO., LTD\r\nHuawei {model} Router",
         b"\x70\x7b\xe8",
         _HUAWEI_ENTITIES,
@@ -80,7 +81,7 @@ PLATFORMS: dict[Platform, PlatformInfo] = {
         25506,
         (1, 3, 6, 1, 4, 1, 25506, 11, 1, 138),
         "MSR3620",
-        "H3C Comware Platform Software, Software Version 7.1.064, Release 0821P16\r\n"
+        "H3C Comware Platform Software, Software Version {version}, {release}\r\n"
         "H3C {model}\r\nCopyright (c) 2004-2020 New H3C Technologies Co., Ltd. All rights reserved.",
         b"\x3c\x8c\x40",
         _H3C_ENTITIES,
@@ -89,8 +90,8 @@ PLATFORMS: dict[Platform, PlatformInfo] = {
         9,
         (1, 3, 6, 1, 4, 1, 9, 1, 1861),
         "ISR4331/K9",
-        "Cisco IOS Software [Fuji], ISR Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), Version 16.9.5, "
-        "RELEASE SOFTWARE (fc1)\r\nTechnical Support: http://www.cisco.com/techsupport\r\n"
+        "Cisco IOS Software [Fuji], ISR Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), Version {version}, "
+        "RELEASE SOFTWARE ({release})\r\nTechnical Support: http://www.cisco.com/techsupport\r\n"
         "Copyright (c) 1986-2020 by Cisco Systems, Inc.\r\nCompiled Thu 30-Jan-20 02:09 by mcpre",
         b"\x00\x1e\x49",
         _CISCO_ENTITIES,
@@ -99,7 +100,7 @@ PLATFORMS: dict[Platform, PlatformInfo] = {
         5596,
         (1, 3, 6, 1, 4, 1, 5596, 150, 6, 4, 1),
         "Room Kit",
-        "Cisco Codec\r\nSoftwareID: ce9.15.3\r\nMCU: Cisco Webex {model}\r\n",
+        "Cisco Codec\r\nSoftwareID: {version}\r\nMCU: Cisco Webex {model}\r\n",
         b"\x00\x50\x60",
         _SIMPLE_ENTITIES,
     ),
@@ -107,7 +108,7 @@ PLATFORMS: dict[Platform, PlatformInfo] = {
         2011,
         (1, 3, 6, 1, 4, 1, 2011, 6, 122, 1),
         "VP9660",
-        "HUAWEI {model} Multipoint Control Unit, Version V600R019C00",
+        "HUAWEI {model} Multipoint Control Unit, Version {version}",
         b"\x00\x18\x82",
         _SIMPLE_ENTITIES,
     ),
@@ -140,6 +141,24 @@ _LONG_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
         ("Se", "Serial"),
     ),
 }
+
+
+def sys_descr(info: PlatformInfo, ident: DeviceIdentity) -> str:
+    """sysDescr from the device's identity, worded as the platform words it (the CLI renders the same)."""
+    return info.descr.format(
+        model=ident.model, version=ident.version, release=ident.release, product=product(ident)
+    )
+
+
+def product(ident: DeviceIdentity) -> str:
+    """The product family VRP prints beside the release: ``NE40E`` of ``NE40E-X8A``, ``NetEngine 8000`` of
+    ``NetEngine 8000 M8``; a VRP5 AR prints its model."""
+    model = ident.model
+    if ident.vendor == "Huawei" and ident.model.startswith("AR"):
+        return model
+    if "-" in model:
+        return model.split("-")[0]
+    return model.rsplit(" ", 1)[0] if " " in model else model
 
 
 def long_name(vendor: str, name: str) -> str:
