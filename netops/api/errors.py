@@ -24,6 +24,7 @@ raised                                  status  ``error``                 extra 
 other ``NetopsError``                   500     ``netops_error``
 FastAPI's ``RequestValidationError``    422     ``invalid``               ``problems`` ("body.field: msg")
 ``HTTPException`` (401, 403, 404, ...)  its     by status (see ``CODES``)
+SQLAlchemy ``OperationalError``          503     ``store_unavailable``     (logged; the database is unusable)
 anything else                           500     ``internal``              (logged with its traceback)
 ======================================  ======  ========================  ==============================
 
@@ -38,6 +39,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -73,6 +75,9 @@ CODES = {
     500: "internal", 502: "device_failed", 503: "unavailable",
 }  # fmt: skip
 INTERNAL = "internal server error; the service log has the details"
+STORE_DOWN = (
+    "the database cannot be used now (full, read-only or unreachable); the service log has the details"
+)
 
 
 PROBLEM_JSON = "application/problem+json"
@@ -142,6 +147,13 @@ class InternalErrors:
 
         try:
             await self.app(scope, receive, tracked)
+        except (
+            OperationalError
+        ):  # the database cannot be used (gone, full, read-only, damaged): not a bug here
+            log.exception("%s %s failed: the database", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await problem(503, "store_unavailable", STORE_DOWN)(scope, receive, send)
         except Exception:
             log.exception("%s %s failed", scope.get("method"), scope.get("path"))
             if started:

@@ -25,8 +25,9 @@ T = TypeVar("T")
 
 
 class StoreHealth:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, probe_every_s: float = PROBE_EVERY_S) -> None:
         self.store = store
+        self.probe_every_s = probe_every_s
         self.write_failures = 0  # side writes that failed (netops_store_write_failures_total)
         self.last_error: str | None = None
         self._probed_at = 0.0
@@ -51,7 +52,7 @@ class StoreHealth:
     def writable(self) -> tuple[bool, str | None]:
         now = time.monotonic()
         with self._lock:
-            if now - self._probed_at < PROBE_EVERY_S:
+            if now - self._probed_at < self.probe_every_s:
                 return self._ok, None if self._ok else self.last_error
         try:
             with self.store.session() as session:
