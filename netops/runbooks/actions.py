@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from functools import partial
 from typing import Any, Protocol
 
@@ -28,6 +29,7 @@ from netops.drivers.snmp.source import SnmpSource
 from netops.errors import AuthenticationFailed, DeviceError, DeviceUnreachable, NetopsError
 from netops.inventory.models import Device, Inventory
 from netops.polling.queries import device_rows
+from netops.runbooks import facts
 from netops.secrets import SecretStore
 from netops.store.db import Store
 
@@ -45,12 +47,29 @@ class PushRequest:
     confirm_s: float
     dry_run: bool
     secrets: list[str] = field(default_factory=list)
+    freeze_override: str | None = None  # the approved reason to push to a device the conference freeze covers
+
+
+class PushState(StrEnum):
+    """What became of a ``config_push`` (the change engine's device outcomes, plus the runbook's own)."""
+
+    CONFIRMED = "confirmed"
+    UNCHANGED = "unchanged"
+    PLANNED = "planned"  # dry run: the diff only
+    REVERTED = "reverted"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    REFUSED = "refused"  # not touched: the conference freeze, or a lock
+    ROLLED_BACK = "rolled-back"
+    SKIPPED = "skipped"
+    UNKNOWN = "unknown"  # the answer was lost: read at the next contact
+    HALF = "half"  # part of the change stays: converged at the next contact
 
 
 @dataclass(frozen=True, slots=True)
 class PushOutcome:
     ok: bool
-    outcome: str  # confirmed | unchanged | planned | reverted | rejected | failed
+    outcome: PushState
     change_id: str | None = None
     diff: str | None = None
     detail: str | None = None
@@ -80,6 +99,7 @@ class Tools:
     mailer: Mailer | None = None
     cli_timeout_s: float = 20.0
     probe_count: int = 10
+    rate_interval_s: float = 1.0  # between the two SNMP reads of a ``rate`` check
 
     def device(self, ident: str) -> Device:
         return self.inventory().device(ident)
@@ -88,7 +108,9 @@ class Tools:
 # -- reading ------------------------------------------------------------------------------------------
 
 
-async def read(tools: Tools, via: str, device_id: str, command: str | None = None) -> dict[str, Any]:
+async def read(
+    tools: Tools, via: str, device_id: str, command: str | None = None, interface: str | None = None
+) -> dict[str, Any]:
     """One observation of a device, as the ``result`` of a check."""
     dev = tools.device(device_id)
     if via == "snmp":
@@ -117,6 +139,10 @@ async def read(tools: Tools, via: str, device_id: str, command: str | None = Non
         except DeviceUnreachable as exc:
             return {"ok": False, "status": None, "error": str(exc)}
         return {"ok": sip.ok, "status": sip.status, "rtt_ms": sip.rtt_ms}
+    if via == "precheck":
+        return await facts.read_precheck(tools, dev.id)
+    if via == "rate":
+        return await facts.read_rate(tools, dev.id, interface or "", tools.rate_interval_s)
     if via == "status":
         if tools.store is None:
             raise NetopsError("a status check reads the polling store, which a dry run does not open")

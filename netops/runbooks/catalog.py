@@ -26,7 +26,9 @@ from netops.runbooks.schema import (
     AlertTriggerSpec,
     CheckStep,
     CommandStep,
+    ConfigPushStep,
     EventTriggerSpec,
+    GoalSpec,
     ManualConfirmStep,
     RunbookSpec,
     RunbookStep,
@@ -133,10 +135,14 @@ def _texts(step: Any) -> list[tuple[str, str, bool]]:
         out.append(("expect", step.expect, True))
         if step.command:
             out.append(("command", step.command, False))
+        if step.interface:
+            out.append(("interface", step.interface, False))
     if isinstance(step, WaitUntilStep):
         out += [("until.device", step.until.device, False), ("until.expect", step.until.expect, True)]
         if step.until.command:
             out.append(("until.command", step.until.command, False))
+        if step.until.interface:
+            out.append(("until.interface", step.until.interface, False))
     if isinstance(step, CommandStep):
         lists = step.commands if isinstance(step.commands, dict) else {"": step.commands}
         for key, cmds in lists.items():
@@ -191,7 +197,7 @@ def _check(spec: RunbookSpec, raw: LineDict, file: str, problems: list[Problem])
     for section, steps in sections:
         for i, step in enumerate(steps):
             base = [section, i]
-            targets = [("on_failure", step.on_failure)]
+            targets = [("on_failure", step.on_failure), ("on_resolve", step.on_resolve)]
             if isinstance(step, ManualConfirmStep):
                 targets.append(("on_timeout", step.on_timeout))
             for fld, value in targets:
@@ -199,6 +205,10 @@ def _check(spec: RunbookSpec, raw: LineDict, file: str, problems: list[Problem])
                     add([*base, fld], f"{section}.{i}.{fld}", f"goto names unknown step {value[5:]!r}")
             if section == "finally" and step.on_failure.startswith("goto:"):
                 add([*base, "on_failure"], f"{section}.{i}.on_failure", "no goto in the finally section")
+            if isinstance(step, ConfigPushStep) and step.freeze_override:
+                why = _override_problem(spec, step)
+                if why:
+                    add([*base, "freeze_override"], f"{section}.{i}.freeze_override", why)
             for fld, text, is_expr in _texts(step):
                 top = fld.split(".")[0]
                 loc = [*base, top]
@@ -268,10 +278,59 @@ def _check(spec: RunbookSpec, raw: LineDict, file: str, problems: list[Problem])
                             f"triggers.{i}.matchers.{key}",
                             f"invalid regex: {exc}",
                         )
+    _check_goal(spec, raw, add, param_names, ids)
     if spec.concurrency:
         err = expr.syntax_error(spec.concurrency, expression=True)
         if err:
             add(["concurrency"], "concurrency", f"expression syntax error: {err}")
+
+
+def _override_problem(spec: RunbookSpec, step: ConfigPushStep) -> str | None:
+    """A push's ``freeze_override`` names an earlier manual_confirm step with the input ``freeze_override``."""
+    earlier = []
+    for s in spec.steps:
+        if s.id == step.id:
+            break
+        earlier.append(s)
+    named = next((s for s in earlier if s.id == step.freeze_override), None)
+    if not isinstance(named, ManualConfirmStep):
+        return f"names {step.freeze_override!r}, which is not an earlier manual_confirm step"
+    if not any(i.name == "freeze_override" for i in named.inputs):
+        return f"step {named.id!r} has no input 'freeze_override' (the reason to push during a conference)"
+    if any(i.name == "freeze_override" and i.required for i in named.inputs):
+        return f"the input 'freeze_override' of {named.id!r} must be optional (an override is a choice)"
+    return None
+
+
+def _check_goal(
+    spec: RunbookSpec, raw: LineDict, add: Any, param_names: set[str], ids: dict[str, str]
+) -> None:
+    """Every runbook declares its goal: a check over netops' state, or ``{none: reason}``."""
+    if spec.goal is None:
+        add(["id"], "goal", "missing: declare the goal (a check: title, via, device, expect) or "
+                            "'goal: {none: <why there is nothing to check>}'")  # fmt: skip
+        return
+    if not isinstance(spec.goal, GoalSpec):
+        return
+    texts = [("device", spec.goal.device, False), ("expect", spec.goal.expect, True)]
+    texts += [
+        (f, v, False) for f, v in (("command", spec.goal.command), ("interface", spec.goal.interface)) if v
+    ]
+    for fld, text, is_expr in texts:
+        err = expr.syntax_error(text, expression=is_expr)
+        if err:
+            add(["goal", fld], f"goal.{fld}", f"template syntax error: {err}")
+            continue
+        params_used, steps_used = expr.names_used(text, expression=is_expr)
+        for name in sorted(params_used - param_names):
+            add(["goal", fld], f"goal.{fld}", f"names unknown parameter {name!r}")
+        for name in sorted(steps_used):
+            if name.replace("_", "-") not in ids:
+                add(["goal", fld], f"goal.{fld}", f"names unknown step {name!r}")
+    if spec.goal.command:
+        why = first_word_problem(spec.goal.command, None)
+        if why:
+            add(["goal", "command"], "goal.command", why)
 
 
 def load_catalog(directory: str | Path) -> Catalog:

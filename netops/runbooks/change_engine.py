@@ -18,7 +18,7 @@ from netops.changes.push import PushOptions
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import NetopsError
 from netops.inventory.models import Inventory
-from netops.runbooks.actions import PushOutcome, PushRequest
+from netops.runbooks.actions import PushOutcome, PushRequest, PushState
 from netops.runtime import Runtime
 from netops.secrets import SecretStore
 from netops.store.db import Store
@@ -62,20 +62,33 @@ class ChangeEnginePusher:
                 diff_lines, self.inventory(), self.secrets, request.device, request.lines, hidden
             )
             if not diff.available:
-                return PushOutcome(False, "failed", None, None, masked(f"no diff available: {diff.reason}"))
-            return PushOutcome(True, "unchanged" if diff.empty else "planned", None, masked(diff.text()))
+                return PushOutcome(
+                    False, PushState.FAILED, None, None, masked(f"no diff available: {diff.reason}")
+                )
+            return PushOutcome(
+                True, PushState.UNCHANGED if diff.empty else PushState.PLANNED, None, masked(diff.text())
+            )
         change = LinesChange(
             request.device,
             tuple(request.lines),
             user=f"runbook run {request.run_id}",
-            reason=f"runbook run {request.run_id}, step {request.step}",
+            reason=f"runbook run {request.run_id}, step {request.step}"
+            + (
+                f"; conference freeze overridden: {request.freeze_override}"
+                if request.freeze_override
+                else ""
+            ),
             secrets=hidden,
             options=self._options(request.confirm_s),
         )
         change_id, result = await push_lines(self.inventory(), self.secrets, self.store, change, self.snmp)
         text = result.diff.text() if result.diff is not None else None
         return PushOutcome(
-            result.outcome in DONE_OUTCOMES, result.outcome, change_id, masked(text), masked(result.detail)
+            result.outcome in DONE_OUTCOMES,
+            PushState(result.outcome),
+            change_id,
+            masked(text),
+            masked(result.detail),
         )
 
     async def rollback(self, change_id: str, device: str) -> PushOutcome:
@@ -91,8 +104,8 @@ class ChangeEnginePusher:
             snmp=self.snmp,
         )
         if new_id is None:  # the change left nothing to undo (reverted, unchanged, rolled back already)
-            return PushOutcome(True, result.outcome, change_id, None, result.detail)
+            return PushOutcome(True, PushState(result.outcome), change_id, None, result.detail)
         if result.outcome not in DONE_OUTCOMES:
             raise NetopsError(f"rollback change {new_id} {result.outcome}: {result.detail or ''}".strip())
         diff = result.diff.text() if result.diff is not None else None
-        return PushOutcome(True, "rolled-back", new_id, diff, result.detail)
+        return PushOutcome(True, PushState.ROLLED_BACK, new_id, diff, result.detail)

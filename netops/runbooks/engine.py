@@ -21,11 +21,13 @@ from netops.auth.tokens import Role
 from netops.errors import Forbidden as Forbidden
 from netops.errors import RunConflict as RunConflict
 from netops.inventory.models import Inventory
+from netops.runbooks import goals
 from netops.runbooks import records as rec
 from netops.runbooks import steps as st
 from netops.runbooks.actions import Tools
 from netops.runbooks.catalog import Catalog, Runbook
 from netops.runbooks.expr import ExpressionError, evaluate
+from netops.runbooks.facts import expression_facts
 from netops.runbooks.params import ParamError, coerce
 from netops.runbooks.records import Phase, RunState, StepState
 from netops.runbooks.schema import ManualConfirmStep
@@ -45,6 +47,10 @@ class Live:
     masker: rec.Masker
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     pushes: list[tuple[str, str]] = field(default_factory=list)  # (change id, device) for rollback
+    facts: dict[str, Callable[..., Any]] = field(
+        default_factory=dict
+    )  # next_conference(), open_incident() ...
+    redirect: str | None = None  # the step an alert resolution moves the run to (``on_resolve: goto:``)
 
     def context(self, inventory: Inventory, **extra: Any) -> dict[str, Any]:
         known = {
@@ -54,7 +60,8 @@ class Live:
         known.update(self.steps)
         view = {**known, **{k.replace("-", "_"): v for k, v in known.items()}}
         return {"params": self.params, "steps": view, "inventory": inventory, "run_id": self.run_id,
-                "uplink": lambda device, kind="primary": uplink(inventory, device, kind), **extra}  # fmt: skip
+                "uplink": lambda device, kind="primary": uplink(inventory, device, kind), **self.facts,
+                **extra}  # fmt: skip
 
 
 def uplink(inventory: Inventory, device: str, kind: str = "primary") -> dict[str, Any] | None:
@@ -76,11 +83,14 @@ class Engine:
         *,
         poll_s: float = 0.5,
         max_interval_s: float | None = None,
+        max_wait_s: float | None = None,
     ) -> None:
         """``poll_s``: how often waits look for approvals and cancels; ``max_interval_s``: a cap on the
-        runbooks' ``interval``/``retry_delay`` (the lab and tests run faster than real networks)."""
+        runbooks' ``interval``/``retry_delay``; ``max_wait_s``: a cap on the timeouts of ``wait_until`` and
+        ``manual_confirm`` steps (the lab and tests run faster than real networks and people)."""
         self.store, self.catalog, self.tools, self.poll_s = store, catalog, tools, poll_s
         self.max_interval_s = max_interval_s
+        self.max_wait_s = max_wait_s
         self._secrets: dict[str, dict[str, str]] = {}
 
     # -- creating -------------------------------------------------------------------------------------
@@ -143,6 +153,7 @@ class Engine:
             )
         self._secrets[run_id] = held
         live = Live(run_id, rb, {**run.params, **held}, rec.Masker(list(held.values())))
+        live.facts = expression_facts(self.tools)
         for view in rec.steps_of(self.store, run_id):  # results of earlier steps, for expressions
             live.steps[view.step] = {"ok": view.state in st.DONE_STEPS, "state": view.state,
                                      "output": view.output}  # fmt: skip
@@ -157,6 +168,7 @@ class Engine:
         rec.close_open_steps(self.store, run_id)  # attempts a dead process left open (it is ours now)
         verb = "continues" if run.started_at else "starts"
         rec.append(self.store, run_id, f"run {verb} at {run.phase} {run.cursor} (engine {rec.owner_id()})")
+        why: str | None = None  # why the goal does not hold
         try:
             outcome = RunState(run.outcome) if run.outcome else None
             if run.phase == Phase.STEPS:
@@ -164,14 +176,16 @@ class Engine:
                 if outcome == RunState.CANCELLED:  # cancelled, or recovered: what the canceller asked for
                     asked = rec.get_run(self.store, run_id).outcome
                     outcome = RunState(asked) if asked else RunState.CANCELLED
+                if outcome == RunState.SUCCEEDED:  # the steps ended: does the runbook's goal hold?
+                    outcome, why = await goals.judge(self, live)
                 first = rb.spec.finally_[0].id if rb.spec.finally_ else None
                 rec.enter_finally(self.store, run_id, outcome, first)
             now_run = rec.get_run(self.store, run_id)
             if now_run.phase == Phase.FINALLY and now_run.cursor:
                 await self._phase(live, Phase.FINALLY, now_run.cursor)
             final = outcome or RunState.FAILED
-            if rec.finish_run(self.store, run_id, final):
-                rec.append(self.store, run_id, f"run ended: {final}")
+            if rec.finish_run(self.store, run_id, final, error=why):
+                rec.append(self.store, run_id, f"run ended: {final}{': ' + why if why else ''}")
         except asyncio.CancelledError:  # the service stops: the run stays where it is, resumable at once
             rec.release_run(self.store, run_id)
             rec.append(self.store, run_id, "engine stopped during the run; resumable")
@@ -206,6 +220,11 @@ class Engine:
                 )
                 return RunState.CANCELLED
             state = await st.run_step(self, live, step)
+            if live.redirect is not None:  # the alert resolved and this step's on_resolve says where to go
+                target, live.redirect = live.redirect, None
+                rec.append(self.store, live.run_id, f"the alert resolved: {step.id} -> {target}", step.id)
+                i = index.get(target, i + 1)
+                continue
             if state in st.DONE_STEPS:
                 i += 1
                 continue
@@ -233,6 +252,9 @@ class Engine:
 
     def pace(self, seconds: float) -> float:
         return seconds if self.max_interval_s is None else min(seconds, self.max_interval_s)
+
+    def waits(self, seconds: float) -> float:
+        return seconds if self.max_wait_s is None else min(seconds, self.max_wait_s)
 
     def cancel_requested(self, run_id: str) -> bool:
         return rec.get_run(self.store, run_id).cancel_requested

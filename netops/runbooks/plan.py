@@ -7,25 +7,49 @@ checks' real results; other steps look as if they succeeded, so ``when`` conditi
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from netops.errors import NetopsError
-from netops.runbooks import actions
+from netops.runbooks import actions, facts
 from netops.runbooks.catalog import Catalog
 from netops.runbooks.engine import Live
 from netops.runbooks.expr import ExpressionError, evaluate, render
 from netops.runbooks.params import coerce
+from netops.runbooks.readonly import command_problem
 from netops.runbooks.records import MASK, Masker
 from netops.runbooks.schema import (
     CheckStep,
     CommandStep,
     ConfigPushStep,
+    GoalSpec,
     ManualConfirmStep,
     NotifyStep,
     RunbookStep,
     WaitUntilStep,
 )
-from netops.runbooks.steps import observe
+from netops.runbooks.steps import observe, render_device
+
+
+class PlanAction(StrEnum):
+    """What the run would do at a step (``action`` of each row of a dry run)."""
+
+    SKIPPED = "skipped"
+    CHECKED = "checked"
+    CHECK_FAILED = "check failed"
+    WOULD_SEND = "would send"
+    REFUSED = "refused"  # a command the read-only guard refuses: the run would send nothing either
+    WOULD_PUSH = "would push"
+    WOULD_WAIT = "would wait for approval"
+    WOULD_NOTIFY = "would notify"
+    WOULD_RUN = "would run"
+    CANNOT_RENDER = "cannot render"
+
+
+class PlannedState(StrEnum):
+    """The state later steps' expressions see for a planned step (``steps.X.state``)."""
+
+    PLANNED = "planned"
 
 
 async def _step(tools: actions.Tools, live: Live, step: Any) -> dict[str, Any]:
@@ -37,24 +61,35 @@ async def _step(tools: actions.Tools, live: Live, step: Any) -> dict[str, Any]:
         except ExpressionError as exc:
             row["when"] = f"cannot tell before the run: {exc}"
         if row["when"] is False:
-            row["action"] = "skipped"
+            row["action"] = PlanAction.SKIPPED
             return row
     if isinstance(step, (CheckStep, WaitUntilStep)):
         probe = step if isinstance(step, CheckStep) else step.until
         try:
             ok, out = await observe(tools, live, probe)
-            row.update(action="checked", met=ok, device=out["device"], result=out["result"])
+            row.update(action=PlanAction.CHECKED, met=ok, device=out["device"], result=out["result"])
         except NetopsError as exc:
-            row.update(action="check failed", error=str(exc))
+            row.update(action=PlanAction.CHECK_FAILED, error=str(exc))
     elif isinstance(step, CommandStep):
-        dev = tools.device(render(step.device, ctx))
+        dev = tools.device(render_device(step.device, ctx))
         raw = step.commands if isinstance(step.commands, list) else step.commands.get(
             dev.platform.value, step.commands.get("default", []))  # fmt: skip
-        row.update(action="would send", device=dev.id, commands=[render(c, ctx) for c in raw])
+        commands = [render_device(c, ctx) for c in raw]
+        refused = [f"{c[:80]!r} {why}" for c in commands if (why := command_problem(c, dev.platform.value))]
+        if refused:  # the same guard the run applies: the plan shows the refusal, not the command as sent
+            row.update(action=PlanAction.REFUSED, device=dev.id, error="refused, nothing would be sent: "
+                       + "; ".join(refused))  # fmt: skip
+        else:
+            row.update(action=PlanAction.WOULD_SEND, device=dev.id, commands=commands)
     elif isinstance(step, ConfigPushStep):
-        device = tools.device(render(step.device, ctx)).id
-        lines = [line for line in render(step.template, ctx).splitlines() if line.strip()]
-        row.update(action="would push", device=device, lines=lines, confirm_s=step.confirm)
+        device = tools.device(render_device(step.device, ctx)).id
+        lines = [line for line in render_device(step.template, ctx).splitlines() if line.strip()]
+        row.update(action=PlanAction.WOULD_PUSH, device=device, lines=lines, confirm_s=step.confirm)
+        frozen = facts.frozen_by(tools, device)
+        if frozen:
+            row["frozen_by"] = frozen
+            row["freeze"] = (f"refused unless {step.freeze_override} overrides it" if step.freeze_override
+                             else "refused: conference freeze")  # fmt: skip
         if tools.pusher is not None:
             req = actions.PushRequest(
                 live.run_id, step.id, device, lines, step.confirm, True, live.masker.values
@@ -62,15 +97,16 @@ async def _step(tools: actions.Tools, live: Live, step: Any) -> dict[str, Any]:
             res = await tools.pusher.push(req)
             row.update(diff=res.diff, outcome=res.outcome)
     elif isinstance(step, ManualConfirmStep):
-        row.update(action=f"would wait for {step.role} approval", prompt=render(step.prompt, ctx))
+        row.update(action=PlanAction.WOULD_WAIT, role=step.role, prompt=render(step.prompt, ctx))
         row.update(inputs=[i.name for i in step.inputs], timeout_s=step.timeout, on_timeout=step.on_timeout)
     elif isinstance(step, NotifyStep):
-        row.update(action="would notify", message=render(step.message, ctx),
+        row.update(action=PlanAction.WOULD_NOTIFY, message=render(step.message, ctx),
                    webhook=render(step.webhook, ctx) if step.webhook else None, email=step.email)  # fmt: skip
     elif isinstance(step, RunbookStep):
         row.update(
-            action=f"would run {step.runbook}", params={k: render(v, ctx) for k, v in step.params.items()}
-        )
+            action=PlanAction.WOULD_RUN, runbook=step.runbook,
+            params={k: render(v, ctx) for k, v in step.params.items()},
+        )  # fmt: skip
     return row
 
 
@@ -82,20 +118,33 @@ async def plan(
     plain, secret = coerce(rb.spec.parameters, given, tools.inventory())
     masker = Masker(list(secret.values()))
     live = Live("dry-run", rb, {**plain, **secret}, masker)
+    live.facts = facts.expression_facts(tools)
     rows: list[dict[str, Any]] = []
     for section, steps in (("steps", rb.spec.steps), ("finally", rb.spec.finally_)):
         for step in steps:
             try:
                 row = await _step(tools, live, step)
             except NetopsError as exc:
-                row = {"step": step.id, "kind": step.kind, "action": "cannot render", "error": str(exc)}
+                row = {
+                    "step": step.id,
+                    "kind": step.kind,
+                    "action": PlanAction.CANNOT_RENDER,
+                    "error": str(exc),
+                }
             row["section"] = section
             rows.append(masker.data(row))
             ok = row.get("met", True) is not False and "error" not in row
-            live.steps[step.id] = {"ok": ok, "state": "planned", "output": row.get("result") or {}}
+            live.steps[step.id] = {"ok": ok, "state": PlannedState.PLANNED, "output": row.get("result") or {}}
+    goal = rb.spec.goal
+    shown_goal: dict[str, Any] = (
+        {"title": goal.title, "via": goal.via, "expect": goal.expect, "unmet": goal.unmet}
+        if isinstance(goal, GoalSpec)
+        else {"none": goal.none if goal is not None else "not declared"}
+    )
     return {
         "runbook": rb.id,
         "dry_run": True,
+        "goal": shown_goal,
         "params": {**plain, **{k: MASK for k in secret}},
         "steps": rows,
     }

@@ -35,6 +35,9 @@ class RunState(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     RECOVERED = "recovered"  # the alert resolved while it ran
+    ESCALATED = (
+        "escalated"  # the steps ended but the goal does not hold: handed to people (the reason says why)
+    )
 
 
 class StepState(StrEnum):
@@ -60,7 +63,7 @@ class Phase(StrEnum):
 
 
 ACTIVE = (RunState.PROPOSED, RunState.PENDING, RunState.RUNNING, RunState.WAITING)
-FINAL = (RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED, RunState.RECOVERED)
+FINAL = (RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED, RunState.RECOVERED, RunState.ESCALATED)
 EXECUTING = (RunState.RUNNING, RunState.WAITING)
 STATES = (*ACTIVE, *FINAL)
 OPEN_STEPS = (StepState.RUNNING, StepState.WAITING, StepState.ANSWERED)
@@ -307,6 +310,33 @@ def cancel_run(store: Store, run: RunView, final: RunState) -> bool:
 def request_cancel(store: Store, run_id: str, outcome: RunState) -> bool:
     """Ask the engine executing the run to stop at its next step or wait; False if the run already ended."""
     return _applied(store, _run(run_id, ACTIVE).values(cancel_requested=True, outcome=outcome))
+
+
+def mark_resolved(store: Store, run_id: str, actor: str, redirect: str | None) -> bool:
+    """The alert (event) that started the run resolved and the run goes on (``on_resolve: continue``) or
+    moves to ``redirect`` (``goto:``, taken by the engine at its next step or wait). Kept in the trigger."""
+    with store.session() as s:
+        row = s.get(RunbookRun, run_id)
+        if row is None or row.state not in ACTIVE:
+            return False
+        trigger = {**dict(row.trigger), "resolved_at": time.time(), "resolved_by": actor}
+        if redirect:
+            trigger["redirect"] = redirect
+        row.trigger = trigger
+    return True
+
+
+def take_redirect(store: Store, run_id: str) -> str | None:
+    """The step a resolution asked the run to move to (once: it is cleared when taken)."""
+    with store.session() as s:
+        row = s.get(RunbookRun, run_id)
+        if row is None or not row.trigger.get("redirect"):
+            return None
+        trigger = dict(row.trigger)
+        target = str(trigger.pop("redirect"))
+        trigger["redirected_to"] = target
+        row.trigger = trigger
+        return target
 
 
 def decide_start(store: Store, run_id: str, approved: bool) -> bool:

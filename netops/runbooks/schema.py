@@ -20,6 +20,8 @@ Name = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$", max_lengt
 Seconds = Annotated[float, Field(gt=0, le=7 * 86400)]
 OnFailure = Annotated[str, StringConstraints(pattern=r"^(abort|continue|rollback|goto:[a-z0-9][a-z0-9-]*)$")]
 OnTimeout = Annotated[str, StringConstraints(pattern=r"^(abort|continue|goto:[a-z0-9][a-z0-9-]*)$")]
+# what the resolution of the alert (or event) that started the run does while the run is at this step
+OnResolve = Annotated[str, StringConstraints(pattern=r"^(cancel|continue|goto:[a-z0-9][a-z0-9-]*)$")]
 
 ParamType = Literal[
     "string", "int", "bool", "enum", "regex", "site", "device", "link", "room", "interface", "ip", "secret"
@@ -94,14 +96,22 @@ class StepBase(Spec):
     retries: Annotated[int, Field(ge=0, le=20)] = 0
     retry_delay: Annotated[float, Field(ge=0, le=3600)] = 1.0
     on_failure: OnFailure = "abort"
+    on_resolve: OnResolve = "cancel"
+
+
+Via = Literal["snmp", "cli", "probe", "sip", "status", "precheck", "rate"]
 
 
 class Probe(Spec):
-    """What a ``check`` reads; ``expect`` is an expression over ``result`` (and params, steps, inventory)."""
+    """What a ``check`` reads; ``expect`` is an expression over ``result`` (and params, steps, inventory).
 
-    via: Literal["snmp", "cli", "probe", "sip", "status"]
+    ``precheck``: a fresh precheck round of the room whose codec is ``device`` (colour, failing checks);
+    ``rate``: the traffic of ``interface`` on ``device`` measured over two SNMP reads (bits per second)."""
+
+    via: Via
     device: str
     command: str | None = None  # via cli
+    interface: str | None = None  # via rate
     expect: str
 
     @model_validator(mode="after")
@@ -110,7 +120,36 @@ class Probe(Spec):
             raise ValueError("a cli check needs 'command' (a show/display command)")
         if self.via != "cli" and self.command:
             raise ValueError(f"'command' is only for via: cli, not via: {self.via}")
+        if (self.via == "rate") != bool(self.interface):
+            raise ValueError("'interface' is needed by via: rate and only there")
         return self
+
+
+class GoalSpec(Probe):
+    """The runbook's goal: a check over netops' own state that must hold when the steps end, else the run
+    ends ``unmet`` (failed or escalated) with the reason. Checked again every ``interval`` s for ``within`` s."""
+
+    title: str
+    within: Annotated[float, Field(ge=0, le=86400)] = 0.0
+    interval: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    unmet: Literal["failed", "escalated"] = "failed"
+
+
+class NoGoal(Spec):
+    """``goal: {none: reason}``: the runbook has no condition to check (the reason says why)."""
+
+    none: Annotated[str, StringConstraints(min_length=10, max_length=500)]
+
+
+def _goal_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "none" if "none" in value else "check"
+    return "none" if isinstance(value, NoGoal) else "check"
+
+
+Goal = Annotated[
+    Annotated[GoalSpec, Tag("check")] | Annotated[NoGoal, Tag("none")], Discriminator(_goal_kind)
+]
 
 
 class CheckStep(StepBase, Probe):
@@ -128,6 +167,9 @@ class ConfigPushStep(StepBase):
     device: str
     template: str  # the configuration lines (a Jinja template)
     confirm: Seconds = 300.0  # the device reverts by itself unless the change is confirmed within this
+    # the manual_confirm step whose approval may override the conference freeze: its input
+    # ``freeze_override`` (a reason) given = push to a frozen device (recorded); absent = refused when frozen
+    freeze_override: Slug | None = None
 
 
 class WaitUntilStep(StepBase):
@@ -201,6 +243,7 @@ class RunbookSpec(Spec):
     description: str | None = None
     approval: Literal["none", "start"] = "none"  # start: triggered runs are proposed until approved
     concurrency: str | None = None  # an expression; one active run per value
+    goal: Goal | None = None  # required by the catalog (``goal: {none: reason}`` when there is none)
     triggers: list[Trigger] = Field(default_factory=list)
     parameters: list[ParamSpec] = Field(default_factory=list)
     steps: Annotated[list[Step], Field(min_length=1)]

@@ -45,9 +45,11 @@ class RunbookService:
         *,
         poll_s: float = 0.5,
         max_interval_s: float | None = None,
+        max_wait_s: float | None = None,
     ) -> None:
         self.catalog = catalog
-        self.engine = Engine(store, lambda: self.catalog, tools, poll_s=poll_s, max_interval_s=max_interval_s)
+        self.engine = Engine(store, lambda: self.catalog, tools, poll_s=poll_s, max_interval_s=max_interval_s,
+                             max_wait_s=max_wait_s)  # fmt: skip
         self.tasks: dict[str, asyncio.Task[Any]] = {}
 
     @classmethod
@@ -138,13 +140,26 @@ class RunbookService:
         """Execute the runs approved to start elsewhere (CLI, another process) that nothing executes yet.
 
         A scheduler job for the service (every 10-30 s): a run approved by ``netops runbook approve`` while the
-        service runs waits for it. Runs with secret parameters are left alone (their secrets are not here).
+        service runs waits for it, and a run whose process died (a ``netops runbook run`` killed mid-run)
+        continues here whoever started it. Runs with secret parameters are left alone (their secrets are not
+        here).
         """
         launched = []
         for run in rec.list_runs(self.store, state=rec.RunState.PENDING, limit=1000):
             if run.id not in self.tasks and not run.secret_params:
                 self.launch(run.id)
                 launched.append(run.id)
+        for run in self.engine.interrupted_runs():  # whoever started them (a CLI process that died, ...)
+            if run.id in self.tasks or run.secret_params:
+                continue
+            try:
+                self.engine.prepare_resume(run.id)
+            except NetopsError as exc:  # another service took it first (the claim is atomic)
+                log.info("interrupted run %s not resumed here: %s", run.id, exc)
+                continue
+            rec.append(self.store, run.id, f"interrupted (owner {run.owner} gone): resumed by the service")
+            self.launch(run.id)
+            launched.append(run.id)
         return launched
 
     async def wait(self, run_id: str) -> rec.RunView:

@@ -20,7 +20,7 @@ from netops.inventory.models import SecretRef
 from netops.notify import deliver
 from netops.notify.channels import Notice
 from netops.notify.config import url_secret
-from netops.runbooks import actions, expr
+from netops.runbooks import actions, expr, safety
 from netops.runbooks import records as rec
 from netops.runbooks.expr import ExpressionError, evaluate, render
 from netops.runbooks.readonly import command_problem, control_characters
@@ -40,15 +40,27 @@ if TYPE_CHECKING:
     from netops.runbooks.engine import Engine, Live
 
 DONE_STEPS = (StepState.SUCCEEDED, StepState.SKIPPED)  # what ``steps.X.ok`` means in expressions
+WAITS = (WaitUntilStep, ManualConfirmStep)  # steps whose timeout ``Engine.max_wait_s`` caps (lab, tests)
 OUTPUT_LIMIT = 20_000  # characters kept of one command's output
 
 
+class StepRedirected(Exception):
+    """The alert that started the run resolved and the step's ``on_resolve`` moves the run to ``target``."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(f"the alert resolved: on to {target}")
+        self.target = target
+
+
 async def pause(engine: Engine, live: Live, seconds: float) -> None:
-    """Sleep, waking every ``poll_s`` to notice a cancel and to beat the run's heartbeat."""
+    """Sleep, waking every ``poll_s`` to notice a cancel or a resolution's redirect and to beat the heartbeat."""
     end = time.monotonic() + seconds
     while True:
         if engine.cancel_requested(live.run_id):
             raise StepCancelled("cancel requested")
+        target = rec.take_redirect(engine.store, live.run_id)
+        if target is not None:
+            raise StepRedirected(target)
         left = end - time.monotonic()
         if left <= 0:
             return
@@ -99,9 +111,10 @@ async def observe(tools: actions.Tools, live: Live, probe: Probe) -> tuple[bool,
     ctx = live.context(tools.inventory())
     device = render_device(probe.device, ctx)
     command = render_device(probe.command, ctx) if probe.command else None
+    interface = render_device(probe.interface, ctx) if probe.interface else None
     if command is not None:
         guard([command], tools.device(device).platform.value)
-    result = await actions.read(tools, probe.via, device, command)
+    result = await actions.read(tools, probe.via, device, command, interface)
     ok = bool(evaluate(probe.expect, {**ctx, "result": result}))
     return ok, {"device": device, "result": result, "expect": probe.expect, "met": ok}
 
@@ -137,8 +150,9 @@ async def _push(engine: Engine, live: Live, step: ConfigPushStep, _record: int) 
     lines = [line for line in render_device(step.template, ctx).splitlines() if line.strip()]
     if engine.tools.pusher is None:
         raise StepFailed("no change engine is connected to the runbook engine (config_push unavailable)")
+    override = safety.freeze_gate(engine, live, step, device)
     request = actions.PushRequest(
-        live.run_id, step.id, device, lines, step.confirm, False, live.masker.values
+        live.run_id, step.id, device, lines, step.confirm, False, live.masker.values, override
     )
     outcome = await engine.tools.pusher.push(request)
     out = {"device": device, "outcome": outcome.outcome, "change_id": outcome.change_id,
@@ -282,14 +296,16 @@ async def run_step(engine: Engine, live: Live, step: Any) -> StepState:
         output: dict[str, Any] = {}
         error: str | None = None
         try:
-            output = await asyncio.wait_for(
-                _KINDS[type(step)](engine, live, step, record), timeout=step.timeout
-            )
+            limit = engine.waits(step.timeout) if isinstance(step, WAITS) else step.timeout
+            output = await asyncio.wait_for(_KINDS[type(step)](engine, live, step, record), timeout=limit)
             state = StepState.SUCCEEDED
         except TimeoutError:
-            state, error = StepState.TIMEOUT, f"no result within {step.timeout:g} s"
+            state, error = StepState.TIMEOUT, f"no result within {limit:g} s"
         except StepCancelled as exc:
             state, error = StepState.CANCELLED, str(exc)
+        except StepRedirected as exc:  # the alert resolved: the run moves on (``on_resolve: goto:``)
+            state, error = StepState.SKIPPED, str(exc)
+            output, live.redirect = {"resolved": True, "redirected_to": exc.target}, exc.target
         except StepFailed as exc:
             state, error, output = StepState.FAILED, str(exc), exc.output
         except NetopsError as exc:  # device, expression, parameter errors: data, not a crash
@@ -300,7 +316,9 @@ async def run_step(engine: Engine, live: Live, step: Any) -> StepState:
         summary = _summary(step, output) if state == StepState.SUCCEEDED else error
         rec.append(store, run_id, f"{step.id} {state}{': ' + summary if summary else ''}", step.id)
         _remember(live, step.id, state, output)
-        if state in (StepState.SUCCEEDED, StepState.CANCELLED) or isinstance(step, ManualConfirmStep):
+        if state in (StepState.SUCCEEDED, StepState.SKIPPED, StepState.CANCELLED) or isinstance(
+            step, ManualConfirmStep
+        ):
             return state
         if attempt <= step.retries:
             try:

@@ -4,8 +4,11 @@ For each firing alert (webhook version 4) every runbook with a matching ``alert`
 label matchers: exact value, or ``~regex`` fully matched) gets one run per (alert fingerprint, runbook): a second
 notification while that run is active starts nothing. Parameters come from the trigger's templates over the
 alert's ``labels`` and ``annotations``. A runbook with ``approval: start`` is proposed instead of started. A
-``resolved`` alert ends its active runs: not yet executing or waiting for a person -> ``cancelled``; executing a
-step -> ``recovered`` (auto-recovered) at the next step. Internal events (``netops.events``) work the same way,
+``resolved`` alert acts on its active runs as the step each stands at says (``on_resolve``): ``cancel`` (the
+default): not yet executing or waiting for a person -> ``cancelled``, executing a step -> ``recovered``
+(auto-recovered) at the next step; ``continue``: the run goes on (recorded); ``goto:STEP``: the run moves to
+``STEP`` at its next step or wait (an uplink runbook waiting for the carrier goes on to the failback approval).
+Internal events (``netops.events``) work the same way,
 with the fingerprint ``<kind>:<subject>``; ``incident.resolved`` and ``vc.room.recovered`` resolve. Incident
 events carry the incident's kind (``data.kind``: device, link, site, power, unmanaged, flapping), so a trigger
 matches on it (``matchers: {kind: "~device|link"}``); a ``flapping`` incident starts only runbooks whose
@@ -84,9 +87,31 @@ def _start(
     return {"runbook": runbook_id, "fingerprint": fingerprint, "run": run_id, "action": action}
 
 
+def _on_resolve(service: RunbookService, run: rec.RunView) -> str:
+    """What the step the run stands at says an alert resolution does (``cancel`` when it is not known)."""
+    if run.phase != rec.Phase.STEPS or run.state == rec.RunState.PROPOSED:
+        return "cancel"
+    try:
+        spec = service.catalog.get(run.runbook).spec
+    except NetopsError:
+        return "cancel"
+    step = next((s for s in spec.steps if s.id == run.cursor), None)
+    return step.on_resolve if step is not None else "cancel"
+
+
 def resolve(service: RunbookService, fingerprint: str, actor: str) -> list[dict[str, Any]]:
     out = []
     for run in rec.active_by_fingerprint(service.store, fingerprint):
+        action = _on_resolve(service, run)
+        if action != "cancel":  # the run goes on (continue), or moves to a named step (goto:)
+            target = action[5:] if action.startswith("goto:") else None
+            if rec.mark_resolved(service.store, run.id, actor, target):
+                then = f"moves to {target}" if target else "continues"
+                rec.append(
+                    service.store, run.id, f"the alert resolved ({actor}): at {run.cursor}, the run {then}"
+                )
+                out.append({"run": run.id, "fingerprint": fingerprint, "action": f"resolved: {then}"})
+            continue
         live = run.state == rec.RunState.RUNNING and not run.interrupted
         final = rec.RunState.RECOVERED if live else rec.RunState.CANCELLED
         try:

@@ -34,6 +34,7 @@ id: site-note
 title: one run per site an alert names, waiting for a person
 severity: minor
 plan_section: "test"
+goal: {none: "a test runbook: no network state to reach"}
 concurrency: params.site
 parameters:
   - {name: site, type: site}

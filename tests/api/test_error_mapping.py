@@ -30,6 +30,7 @@ id: handover
 title: Duty handover (one approval an admin gives)
 severity: minor
 plan_section: "test"
+goal: {none: "a test runbook: no network state to reach"}
 concurrency: params.site
 parameters:
   - {name: site, type: site}

@@ -23,7 +23,7 @@ from netops.lab.faults import FaultBook
 from netops.lab.state import LabWorld
 from netops.lab.testing import SUBNETS, LoopThread, in_process_lab
 from netops.lab.testing import write_secrets as write_secrets_file
-from netops.runbooks.actions import ConfigPusher, PushOutcome, PushRequest, Tools
+from netops.runbooks.actions import ConfigPusher, PushOutcome, PushRequest, PushState, Tools
 from netops.runbooks.catalog import load_catalog
 from netops.runbooks.service import RunbookService
 from netops.runbooks.steps import notify_secret
@@ -165,7 +165,7 @@ class DriverPusher:
             new = [line for line in request.lines if line.strip() not in before]
             diff = "\n".join(f"+ {line}" for line in new)
             if request.dry_run:
-                return PushOutcome(True, "planned", None, diff)
+                return PushOutcome(True, PushState("planned"), None, diff)
             pending = driver.begin(session, request.lines, request.lines, before, request.confirm_s, 1.0)
             CliSession.open(dev, self.inventory, self.secrets).close()  # post-check: still reachable
             driver.confirm(session, pending)
@@ -173,13 +173,15 @@ class DriverPusher:
         finally:
             session.close()
         self.pushed.append((request.device, request.lines))
-        return PushOutcome(True, "confirmed", f"chg-{len(self.pushed)}", diff)
+        return PushOutcome(True, PushState("confirmed"), f"chg-{len(self.pushed)}", diff)
 
     async def push(self, request: PushRequest) -> PushOutcome:
         return await asyncio.to_thread(self._push, request)
 
     async def rollback(self, change_id: str, device: str) -> PushOutcome:
-        return PushOutcome(False, "failed", change_id, None, "rollback is not part of this stand-in")
+        return PushOutcome(
+            False, PushState("failed"), change_id, None, "rollback is not part of this stand-in"
+        )
 
 
 def running_config(inventory: Inventory, secrets: SecretStore, device: str) -> str:

@@ -1,7 +1,8 @@
 """End to end through the HTTP API against the lab: an Alertmanager payload starts `prefecture-uplink-down`
 with the site from the alert's labels; the run waits for the carrier ticket and the failback approval (given
 through the API, roles checked), waits for the lab fault to clear, pushes the failback through a confirmed
-commit to the lab router, and succeeds. The same payload twice starts one run; `resolved` cancels a waiting run;
+commit to the lab router, and succeeds (its goal checked). The same payload twice starts one run; `resolved`
+moves a waiting run on to the failback approval (``on_resolve``);
 a dry run writes nothing; the webhook has its own secret. The webhook answers 202 at once and acts in the
 background: ``act`` waits for the service's alert inbox to have acted on a notification and returns what it did."""
 
@@ -197,24 +198,39 @@ def test_alert_starts_the_runbook_which_is_approved_pushes_waits_and_succeeds(ap
     assert act(api, alert("resolved", "fp-hami-1")) == []
 
 
-def test_resolved_alert_cancels_the_waiting_run(api: Api) -> None:
+def test_resolved_alert_moves_the_waiting_run_on_and_keeps_the_failback_approval(api: Api) -> None:
+    """The carrier repairs before the ticket is entered: the resolution does not cancel the run (issue 15):
+    carrier-ticket's on_resolve moves it to the repair check, and the failback still waits for an engineer."""
     fault = api.lab.loop.call(lambda: api.lab.faults.apply("link-down", LINK))
     (started,) = act(api, alert("firing", "fp-hami-2"))
     api.wait_for(started["run"], "waiting", "carrier-ticket")
     api.lab.loop.call(lambda: api.lab.faults.clear(fault.id))
     (resolved,) = act(api, alert("resolved", "fp-hami-2"))
-    assert resolved == {"run": started["run"], "fingerprint": "fp-hami-2", "action": "cancelled"}
-    run = api.wait_for(started["run"], "cancelled")
-    states = {s["step"]: s["state"] for s in run["steps"]}
-    assert states["carrier-ticket"] == "cancelled" and states["report"] == "succeeded"  # finally still runs
-    # no URL configured for the notify target noc: the report says so instead of posting anywhere
-    (report,) = [s for s in run["steps"] if s["step"] == "report"]
-    assert report["output"]["webhook"] == {
-        "target": "noc",
-        "sent": False,
-        "detail": "not sent: no URL configured (notify-webhook-noc)",
+    assert resolved == {
+        "run": started["run"],
+        "fingerprint": "fp-hami-2",
+        "action": "resolved: moves to wait-recovery",
     }
-    assert not api.pusher.pushed
+    run = api.wait_for(started["run"], "waiting", "approve-failback")
+    states = {s["step"]: s["state"] for s in run["steps"]}
+    assert states["carrier-ticket"] == "skipped" and states["wait-recovery"] == "succeeded"
+    assert "tell-duty" not in states
+    body: dict[str, Any] = {"inputs": {}}
+    assert (
+        api.client.post(f"/runs/{started['run']}/approve", json=body, headers=api.as_("eng")).status_code
+        == 200
+    )
+    done = api.wait_for(started["run"], "succeeded")
+    states = {s["step"]: s["state"] for s in done["steps"]}
+    assert states["failback"] == "succeeded" and states["verify-primary-up"] == "succeeded"
+    transcript = [line["text"] for line in api.client.get(f"/runs/{started['run']}/transcript",
+                                                           headers=api.as_("noc")).json()]  # fmt: skip
+    assert any("the alert resolved (alertmanager): at carrier-ticket, the run moves to wait-recovery" in t
+               for t in transcript)  # fmt: skip
+    assert any(
+        t.startswith("goal holds: the prefecture is reachable over its primary uplink") for t in transcript
+    )
+    assert api.pusher.pushed and api.pusher.pushed[-1][0] == "hami-ce1"
 
 
 def test_webhook_needs_its_own_secret(api: Api) -> None:
@@ -247,8 +263,8 @@ def test_dry_run_writes_nothing(api: Api) -> None:
     assert not api.pusher.pushed
 
 
-def test_resolved_alert_marks_a_run_waiting_for_recovery_auto_recovered(api: Api) -> None:
-    api.lab.loop.call(lambda: api.lab.faults.apply("link-down", LINK))
+def test_resolved_alert_lets_the_run_waiting_for_recovery_continue_to_the_failback(api: Api) -> None:
+    fault = api.lab.loop.call(lambda: api.lab.faults.apply("link-down", LINK))
     (started,) = act(api, alert("firing", "fp-hami-3"))
     run_id = started["run"]
     api.wait_for(run_id, "waiting", "carrier-ticket")
@@ -256,8 +272,10 @@ def test_resolved_alert_marks_a_run_waiting_for_recovery_auto_recovered(api: Api
     assert api.client.post(f"/runs/{run_id}/approve", json=body, headers=api.as_("duty")).status_code == 200
     api.wait_for(run_id, "running", "wait-recovery")
     (resolved,) = act(api, alert("resolved", "fp-hami-3"))
-    assert resolved["action"] == "recovered"
-    run = api.wait_for(run_id, "recovered")
+    assert resolved["action"] == "resolved: continues"
+    api.lab.loop.call(lambda: api.lab.faults.clear(fault.id))
+    run = api.wait_for(run_id, "waiting", "approve-failback")  # the failback approval is kept
     states = {s["step"]: s["state"] for s in run["steps"]}
-    assert states["wait-recovery"] == "cancelled" and "failback" not in states
-    assert not api.pusher.pushed
+    assert states["wait-recovery"] == "succeeded" and "failback" not in states
+    assert api.client.post(f"/runs/{run_id}/cancel", headers=api.as_("duty")).status_code in (200, 202)
+    api.wait_for(run_id, "cancelled")

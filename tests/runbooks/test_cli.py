@@ -47,7 +47,7 @@ def test_list_show_and_plan_write_nothing(tmp_path: Path) -> None:
     assert plan["dry_run"] is True and plan["params"]["token"] == "********"
     rows = {r["step"]: r for r in plan["steps"]}
     assert rows["announce"]["message"] == "starting at hami with token ********"
-    assert rows["approve"]["action"] == "would wait for engineer approval"
+    assert rows["approve"]["action"] == "would wait for approval" and rows["approve"]["role"] == "engineer"
     assert "t0p-s3cret-v4lue" not in planned.stdout + planned.stderr
     assert not (tmp_path / "s").exists()  # no database was even created
     refused = runbook_cli("plan", "approve-flow", "--playbooks", str(PLAYBOOKS), "--inventory", str(inventory),

@@ -23,6 +23,7 @@ id: gate
 title: One approval
 severity: minor
 plan_section: "test"
+goal: {none: "a test runbook: no network state to reach"}
 approval: start
 triggers:
   - manual: true

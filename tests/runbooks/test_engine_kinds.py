@@ -12,7 +12,7 @@ import pytest
 
 from netops.auth.tokens import Role
 from netops.runbooks import records as rec
-from netops.runbooks.actions import PushOutcome, PushRequest
+from netops.runbooks.actions import PushOutcome, PushRequest, PushState
 from netops.runbooks.engine import Forbidden
 from netops.runbooks.triggers import handle_alertmanager
 from tests.runbooks.rb_testlib import build_service, lab_inventory, webhook
@@ -27,11 +27,11 @@ class RecordingPusher:
 
     async def push(self, request: PushRequest) -> PushOutcome:
         self.pushes.append(request)
-        return PushOutcome(True, "confirmed", f"chg-{len(self.pushes)}", "+ description")
+        return PushOutcome(True, PushState("confirmed"), f"chg-{len(self.pushes)}", "+ description")
 
     async def rollback(self, change_id: str, device: str) -> PushOutcome:
         self.rollbacks.append((change_id, device))
-        return PushOutcome(True, "rolled-back", change_id)
+        return PushOutcome(True, PushState("rolled-back"), change_id)
 
 
 def test_alert_proposes_then_child_run_timeout_and_rollback(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from netops.auth.tokens import Role, create_token
 from netops.errors import ParamError
 from netops.inventory.models import Inventory
 from netops.runbooks import records as rec
-from netops.runbooks.actions import PushOutcome, PushRequest
+from netops.runbooks.actions import PushOutcome, PushRequest, PushState
 from netops.runbooks.params import coerce
 from netops.runbooks.readonly import command_problem, control_characters
 from netops.runbooks.schema import ParamSpec
@@ -51,6 +51,7 @@ id: evidence
 title: read-only evidence with values that try to become commands
 severity: minor
 plan_section: "test"
+goal: {none: "a test runbook: no network state to reach"}
 parameters:
   - {name: device, type: device}
   - {name: note, type: string, required: false}
@@ -141,10 +142,12 @@ def test_values_that_reach_a_device_line_another_way_are_refused_before_sending(
 
         async def push(self, request: PushRequest) -> PushOutcome:
             self.pushed.append(request.lines)
-            return PushOutcome(False, "rejected", detail="a smuggled line reached the change engine")
+            return PushOutcome(
+                False, PushState("rejected"), detail="a smuggled line reached the change engine"
+            )
 
         async def rollback(self, change_id: str, device: str) -> PushOutcome:
-            return PushOutcome(False, "failed")
+            return PushOutcome(False, PushState("failed"))
 
     pusher = Pusher()
     svc = build_service(tmp_path, inv, secrets, playbooks, pusher=pusher)

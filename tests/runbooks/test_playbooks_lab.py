@@ -1,44 +1,127 @@
-"""The shipped playbooks, each run end to end against the lab with its matching fault: approvals given as a
-duty officer would, the fault cleared while the run waits for recovery, and the outcome checked."""
+"""Scenarios: every shipped playbook and every cause it handles, against one lab and one runbook service.
+
+Each scenario injects the lab fault, fires the trigger the service would get (an Alertmanager payload through
+``handle_alertmanager``, or an internal event on the bus: ``vc.room.red``, ``incident.opened``), answers the
+approvals as duty staff would (clearing the fault where a person on site would fix it), and checks the run's
+end and its goal (the engine's ``goal holds`` / ``goal not met`` line). A run whose fault persists ends
+``failed`` or ``escalated``, never ``succeeded``. The engine caps the playbooks' waits (``max_wait_s``) so a
+persisting fault ends a run in seconds. Pushes go to the lab's SSH routers (``DriverPusher``).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from netops.auth.tokens import Role
 from netops.events import Event, EventBus
 from netops.runbooks import records as rec
+from netops.runbooks.actions import Tools
+from netops.runbooks.catalog import load_catalog
 from netops.runbooks.service import RunbookService
-from netops.runbooks.triggers import subscribe_events
+from netops.runbooks.triggers import handle_alertmanager, subscribe_events
+from netops.secrets import SecretStore
+from netops.vc import store as vcstore
+from netops.vc.conferences import ConferenceIn
 from tests.runbooks.rb_testlib import (
     SHIPPED,
     DriverPusher,
+    Lab,
+    Webhook,
     build_service,
     lab_inventory,
     running_lab,
     webhook,
+    write_secrets,
 )
 
 Answers = dict[str, tuple[Role, dict[str, Any]]]
+DEVICES = ["centre-core1", "centre-core2", "centre-inet", "hami-ce1", "hami-yiwu-ce1"]
+SSH = ["centre-core1", "centre-inet", "hami-ce1"]
+CODECS = ["hami-codec", "centre-mcu"]
+
+
+@dataclass
+class World:
+    lab: Lab
+    svc: RunbookService
+    pusher: DriverPusher
+    hook: Webhook
+    tmp: Path
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp("scenarios")
+    inv, secrets, _ = lab_inventory(tmp)
+    pusher = DriverPusher(inv, secrets)
+    svc = build_service(tmp, inv, secrets, SHIPPED, pusher=pusher)
+    svc.engine.max_wait_s = 4.0  # the playbooks' waits (15 min .. 8 h) end in seconds here
+    with running_lab(inv, secrets, DEVICES, ssh=SSH, codecs=CODECS) as lab, webhook("noc") as hook:
+        yield World(lab, svc, pusher, hook, tmp)
+    svc.store.close()
+
+
+@pytest.fixture(autouse=True)
+def clean(world: World) -> Iterator[None]:
+    """Each scenario starts with no fault, no conference and no message."""
+    world.hook.received.clear()
+    yield
+    for fault in list(world.lab.loop.call(lambda: world.lab.faults.active())):
+        world.lab.loop.call(lambda f=fault: world.lab.faults.clear(f.id))
+    inventory_dir = world.svc.engine.tools.inventory().directory
+    for conf in vcstore.list_conferences(world.svc.store, inventory_dir):
+        vcstore.remove_conference(world.svc.store, inventory_dir, conf.id)
+
+
+def fault(world: World, kind: str, target: str, params: dict[str, Any] | None = None) -> Callable[[], object]:
+    """Apply a lab fault; returns what clears it (what the person on site does)."""
+    applied = world.lab.loop.call(lambda: world.lab.faults.apply(kind, target, params))
+    return lambda: world.lab.loop.call(lambda: world.lab.faults.clear(applied.id))
+
+
+def alert(name: str, labels: dict[str, str], status: str = "firing", fingerprint: str = "") -> dict[str, Any]:
+    """An Alertmanager webhook notification (version 4) with one alert."""
+    item = {"status": status, "labels": {"alertname": name, **labels}, "annotations": {},
+            "fingerprint": fingerprint or f"fp-{name}-{'-'.join(labels.values())}"}  # fmt: skip
+    return {"version": "4", "status": status, "receiver": "netops", "alerts": [item]}
+
+
+def conference_soon(world: World, minutes: float = 10, rooms: list[str] | None = None) -> str:
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
+    spec = ConferenceIn(id="regional-briefing", title="全区视频会议", start=start, rooms=rooms or ["hami-vc"])
+    return vcstore.add_conference(world.svc.store, world.svc.engine.tools.inventory(), spec).id
 
 
 async def drive(
-    svc: RunbookService, run_id: str, answers: Answers, at: Mapping[str, Callable[[], object]] | None = None
+    svc: RunbookService,
+    run_id: str,
+    answers: Answers,
+    at: Mapping[str, Callable[[], object]] | None = None,
+    rejects: tuple[str, ...] = (),
 ) -> rec.RunView:
-    """Approve each step in ``answers`` when the run waits on it; call ``at[step]`` once when the run reaches it."""
+    """Answer each step in ``answers`` (``rejects``: reject it) when the run waits on it; call ``at[step]`` once
+    when the run reaches that step (before answering it)."""
     pending = dict(at or {})
-    async with asyncio.timeout(40):
+    async with asyncio.timeout(90):
         while True:
             run = rec.get_run(svc.store, run_id)
             if run.state in rec.FINAL:
                 await svc.wait(run_id)
                 return run
-            if run.cursor in pending and run.state == "running":
+            if run.cursor in pending and run.state in ("running", "waiting"):
                 pending.pop(run.cursor)()
-            if run.state == "waiting" and run.cursor in answers:
+            if run.state == "waiting" and run.cursor in rejects:
+                svc.engine.approve(
+                    run_id, run.cursor, actor="duty-eng", role=Role.ENGINEER, decision="rejected"
+                )
+            elif run.state == "waiting" and run.cursor in answers:
                 role, inputs = answers.pop(run.cursor)
                 svc.engine.approve(run_id, run.cursor, actor=f"duty-{role}", role=role, inputs=inputs)
             await asyncio.sleep(0.05)
@@ -48,151 +131,408 @@ def states(svc: RunbookService, run_id: str) -> dict[str, str]:
     return {s.step: s.state for s in rec.steps_of(svc.store, run_id)}
 
 
-def test_core_cpu_high_collects_evidence_then_approved_mitigation(tmp_path: Path) -> None:
-    inv, secrets, _ = lab_inventory(tmp_path)
-    svc = build_service(tmp_path, inv, secrets, SHIPPED, pusher=DriverPusher(inv, secrets))
-    with running_lab(inv, secrets, ["centre-core1"], ssh=["centre-core1"]) as lab:
-        fault = lab.loop.call(lambda: lab.faults.apply("high-cpu", "centre-core1", {"percent": 97}))
-
-        async def scenario() -> rec.RunView:
-            run_id = svc.start("device-cpu-high", {"device": "centre-core1"}, actor="alertmanager")
-            clear = {"recheck": lambda: lab.loop.call(lambda: lab.faults.clear(fault.id))}
-            return await drive(svc, run_id, {"decide": (Role.ENGINEER, {"mitigation": "none"})}, clear)
-
-        run = asyncio.run(scenario())
-    assert run.state == "succeeded"
-    assert states(svc, run.id) == {"confirm-high": "succeeded", "evidence": "succeeded", "decide": "succeeded",
-                                   "mitigate": "skipped", "recheck": "succeeded"}  # fmt: skip
-    evidence = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "evidence").output["outputs"]
-    assert list(evidence) == ["display cpu-usage", "display memory-usage", "display interface brief",
-                              "display ospf peer brief"]  # fmt: skip
-    assert "97" in evidence["display cpu-usage"]
-    svc.store.close()
+def transcript(svc: RunbookService, run_id: str) -> list[str]:
+    return [line["text"] for line in rec.transcript(svc.store, run_id)]
 
 
-def test_ups_on_battery_reports_minutes_and_waits_for_mains(tmp_path: Path) -> None:
-    inv, secrets, _ = lab_inventory(tmp_path)
-    svc = build_service(tmp_path, inv, secrets, SHIPPED)
-    with running_lab(inv, secrets, ["hami-ce1"], ssh=[]) as lab, webhook("noc") as hook:
-        fault = lab.loop.call(lambda: lab.faults.apply("on-battery", "hami-ce1", {"minutes": 37}))
-
-        async def scenario() -> rec.RunView:
-            run_id = svc.start("ups-on-battery", {"site": "hami"}, actor="alertmanager")
-            clear = {"wait-mains": lambda: lab.loop.call(lambda: lab.faults.clear(fault.id))}
-            answers: Answers = {"conference": (Role.OPERATOR, {"action": "moved-to-audio"})}
-            return await drive(svc, run_id, answers, clear)
-
-        run = asyncio.run(scenario())
-        messages = hook.messages()
-    assert run.state == "succeeded"
-    assert "hami: UPS on battery, 37 minutes left" in messages[0]
-    assert messages[-1] == "hami: mains power back"
-    svc.store.close()
+def goal_held(svc: RunbookService, run_id: str) -> bool:
+    return any(t.startswith("goal holds:") for t in transcript(svc, run_id))
 
 
-def test_county_unreachable_diagnoses_node_and_recovers(tmp_path: Path) -> None:
-    inv, secrets, _ = lab_inventory(tmp_path)
-    svc = build_service(tmp_path, inv, secrets, SHIPPED)
-    with running_lab(inv, secrets, ["hami-ce1", "hami-yiwu-ce1"], ssh=[]) as lab, webhook("noc") as hook:
-        fault = lab.loop.call(lambda: lab.faults.apply("node-down", "hami-yiwu-ce1"))
-
-        async def scenario() -> rec.RunView:
-            run_id = svc.start("county-unreachable", {"site": "hami-yiwu"}, actor="am")
-            clear = {"wait-recovery": lambda: lab.loop.call(lambda: lab.faults.clear(fault.id))}
-            answers: Answers = {"diagnose": (Role.OPERATOR, {"cause": "power", "note": "mains cut in Yiwu"})}
-            return await drive(svc, run_id, answers, clear)
-
-        run = asyncio.run(scenario())
-        messages = hook.messages()
-    assert run.state == "succeeded"
-    got = states(svc, run.id)
-    assert got["check-node"] == "failed" and got["verify"] == "succeeded" and got["escalate"] == "skipped"
-    assert messages == ["hami-yiwu unreachable, cause: power"]
-    prompt = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "diagnose").output["prompt"]
-    assert "hami-yiwu-ce1 does not answer" in prompt
-    svc.store.close()
-
-
-def test_room_turning_red_starts_the_room_runbook_from_the_event_bus(tmp_path: Path) -> None:
-    inv, secrets, _ = lab_inventory(tmp_path)
-    svc = build_service(tmp_path, inv, secrets, SHIPPED)
+async def room_turns_red(svc: RunbookService, room: str = "hami-vc") -> str:
+    """The precheck's event, through the bus subscription as the service wires it; returns the run."""
     bus = EventBus()
-    with running_lab(inv, secrets, [], ssh=[], codecs=["hami-codec"]) as lab, webhook("noc") as hook:
-        fault = lab.loop.call(lambda: lab.faults.apply("node-down", "hami-codec"))
+    unsubscribe = subscribe_events(svc, bus, asyncio.get_running_loop())
+    bus.publish(Event("vc.room.red", room, {"conference": "c1", "colour": "RED", "reasons": []}))
+    bus.publish(Event("vc.room.red", room, {"conference": "c1"}))  # the same room again: one run
+    async with asyncio.timeout(20):
+        while not rec.list_runs(svc.store, state="active", runbook="room-precheck-failed"):  # noqa: ASYNC110 (a row)
+            await asyncio.sleep(0.05)
+    unsubscribe()
+    (run,) = rec.list_runs(svc.store, state="active", runbook="room-precheck-failed")
+    assert run.fingerprint == f"vc.room.red:{room}"
+    return run.id
 
-        async def scenario() -> rec.RunView:
-            unsubscribe = subscribe_events(svc, bus, asyncio.get_running_loop())
-            bus.publish(Event("vc.room.red", "hami-vc", {"conference": "c1", "reasons": ["sip: no answer"]}))
-            bus.publish(Event("vc.room.red", "hami-vc", {"conference": "c1"}))  # the same room again: one run
-            await asyncio.sleep(0.2)
-            (run,) = rec.list_runs(svc.store)
-            assert run.runbook == "room-precheck-failed" and run.fingerprint == "vc.room.red:hami-vc"
-            clear = {"wait-codec": lambda: lab.loop.call(lambda: lab.faults.clear(fault.id))}
-            answers: Answers = {"wake": (Role.OPERATOR, {}), "approve-restart": (Role.ENGINEER, {})}
-            done = await drive(svc, run.id, answers, clear)
-            unsubscribe()
-            return done
 
-        run = asyncio.run(scenario())
-        messages = hook.messages()
-    assert run.state == "succeeded"
+# -- room-precheck-failed: every RED cause -------------------------------------------------------------------
+
+ROOM_CAUSES = [
+    # (fault, its parameters, the check that fails, the step that handles it)
+    ("camera-disconnected", {}, "camera", "peripherals"),
+    ("codec-unregistered", {}, "registration", "reregister"),
+    ("standby", {}, "standby", "wake"),
+    ("path-impaired", {"delay_ms": 300}, "path_delay", "path"),
+    ("path-impaired", {"loss_pct": 20}, "path_loss", "path"),
+    ("node-down", {}, "reachable", "behind-incident"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "check", "step"), ROOM_CAUSES, ids=[f"{c[0]}-{c[2]}" for c in ROOM_CAUSES]
+)
+def test_room_cause_fixed_by_its_step_ends_green(
+    world: World, kind: str, params: dict[str, Any], check: str, step: str
+) -> None:
+    svc = world.svc
+    fix = fault(world, kind, "hami-codec", params)
+
+    async def scenario() -> rec.RunView:
+        run_id = await room_turns_red(svc)
+        answer = Role.ENGINEER if step in ("path", "fix-credentials") else Role.OPERATOR
+        return await drive(svc, run_id, {step: (answer, {})}, at={step: fix})
+
+    run = asyncio.run(scenario())
     got = states(svc, run.id)
-    assert got["recheck"] == "failed" and got["wait-codec"] == "succeeded" and got["fallback"] == "skipped"
-    assert messages == ["room hami-vc answers again; run the precheck once more"]  # to the target noc
-    svc.store.close()
+    first = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "precheck").output["result"]
+    assert check in first["failing"] and first["colour"] != "GREEN"
+    assert run.state == "succeeded", (got, run.error)
+    assert got[step] == "succeeded" and got["recheck"] == "succeeded" and got["fallback"] == "skipped"
+    assert got["approve-restart"] == "skipped"
+    assert goal_held(svc, run.id)
+    assert world.hook.messages() == ["room hami-vc is GREEN again"]
 
 
-def test_internet_exit_acl_is_pushed_after_approval(tmp_path: Path) -> None:
-    inv, secrets, _ = lab_inventory(tmp_path)
-    pusher = DriverPusher(inv, secrets)
-    svc = build_service(tmp_path, inv, secrets, SHIPPED, pusher=pusher)
-    with running_lab(inv, secrets, ["centre-inet"], ssh=["centre-inet"], codecs=["centre-mcu"]):
+def test_room_diagnostics_alert_needs_the_approved_restart(world: World) -> None:
+    svc = world.svc
+    fix = fault(world, "diag-alert", "hami-codec", {"text": "Temperature: fan failure"})
 
-        async def scenario() -> rec.RunView:
-            run_id = svc.start("internet-exit-abnormal-traffic", {"device": "centre-inet"}, actor="noc")
-            answers: Answers = {"approve-acl": (Role.ENGINEER, {"source": "203.0.113.0 0.0.0.255"})}
-            return await drive(svc, run_id, answers)
+    async def scenario() -> rec.RunView:
+        run_id = await room_turns_red(svc)
+        return await drive(svc, run_id, {"approve-restart": (Role.ENGINEER, {})}, at={"wait-green": fix})
 
-        run = asyncio.run(scenario())
+    run = asyncio.run(scenario())
     got = states(svc, run.id)
-    assert run.state == "succeeded", (got, [s.error for s in rec.steps_of(svc.store, run.id)])
-    assert pusher.pushed[0][0] == "centre-inet"
-    assert " deny ip 203.0.113.0 0.0.0.255 any" in pusher.pushed[0][1]
-    svc.store.close()
+    assert run.state == "succeeded", (got, run.error)
+    assert (
+        got["diagnostics"] == "succeeded" and got["recheck"] == "failed" and got["wait-green"] == "succeeded"
+    )
+    assert goal_held(svc, run.id)
+    assert world.hook.messages()[0] == "hami-vc: codec diagnostics: Temperature: fan failure"
 
 
-def test_incident_events_start_and_resolve_the_county_runbook(tmp_path: Path) -> None:
-    inv, secrets, _ = lab_inventory(tmp_path)
-    svc = build_service(tmp_path, inv, secrets, SHIPPED)  # no lab running: the county router is silent
+@pytest.mark.parametrize("kind", ["camera-disconnected", "codec-unregistered", "path-impaired"])
+def test_room_fault_that_persists_ends_escalated_with_audio_fallback(world: World, kind: str) -> None:
+    svc = world.svc
+    fault(world, kind, "hami-codec", {"delay_ms": 300} if kind == "path-impaired" else {})
+    conference_soon(world)
+    step = {"camera-disconnected": "peripherals", "codec-unregistered": "reregister"}.get(kind, "path")
+
+    async def scenario() -> rec.RunView:
+        run_id = await room_turns_red(
+            svc
+        )  # the staff say they fixed it; they did not; the restart is refused
+        return await drive(svc, run_id, {step: (Role.ENGINEER, {})}, rejects=("approve-restart",))
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    assert run.state == "escalated", (got, run.error)
+    assert run.error and run.error.startswith("goal not met: the room is GREEN in a fresh precheck round")
+    assert got["recheck"] == "failed" and got["fallback"] == "succeeded" and "ready" not in got
+    (fallback,) = world.hook.messages()
+    assert "FALLBACK for hami-vc: move the room to audio dial-in" in fallback
+    assert "before regional-briefing (in " in fallback  # the next conference, read from netops' own list
+
+
+def test_room_status_api_refusing_the_credential_is_handled_and_escalates_while_it_stays(
+    world: World,
+) -> None:
+    """netops' secret for the codec is wrong: the status API answers 401; the run asks an engineer to fix
+    the credential, and with the credential still wrong the room cannot turn GREEN: escalated."""
+    inv = world.svc.engine.tools.inventory()
+    wrong = SecretStore(write_secrets(world.tmp / "wrong.yaml", {"rb-codec-password": "not-the-password"}))
+    tools = Tools(lambda: inv, wrong, world.svc.engine.tools.snmp, world.svc.store)
+    svc = RunbookService(world.svc.store, load_catalog(SHIPPED), tools, poll_s=0.05, max_interval_s=0.2,
+                         max_wait_s=4.0)  # fmt: skip
+
+    async def scenario() -> rec.RunView:
+        run_id = await room_turns_red(svc)
+        return await drive(
+            svc, run_id, {"fix-credentials": (Role.ENGINEER, {})}, rejects=("approve-restart",)
+        )
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    first = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "precheck").output["result"]
+    assert first["failing"] == ["status_api"] and first["colour"] == "RED"
+    assert got["fix-credentials"] == "succeeded" and got["fallback"] == "succeeded"
+    assert run.state == "escalated" and "status_api" in str(run.error)
+    prompt = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "fix-credentials").output["prompt"]
+    assert "refuses netops (status API refused the credentials (401))" in prompt
+    assert "not-the-password" not in " ".join(transcript(svc, run.id))
+
+
+# -- prefecture-uplink-down ------------------------------------------------------------------------------
+
+UPLINK = "hami-ce1--centre-core1"
+
+
+def test_uplink_repaired_resolves_the_alert_and_the_failback_is_approved(world: World) -> None:
+    svc = world.svc
+    repair = fault(world, "link-down", UPLINK)
+    firing = alert("NetopsPrefectureUplinkDown", {"site": "hami", "tier": "prefecture"})
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, firing)
+        run_id = started["run"]
+
+        def carrier_repairs() -> None:  # the carrier repairs; Alertmanager sends the resolution
+            repair()
+            (resolved,) = handle_alertmanager(
+                svc, {**firing, "alerts": [{**firing["alerts"][0], "status": "resolved"}]}
+            )
+            assert resolved["action"] == "resolved: moves to wait-recovery"
+
+        answers: Answers = {"approve-failback": (Role.ENGINEER, {})}
+        return await drive(svc, run_id, answers, at={"carrier-ticket": carrier_repairs})
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    assert run.state == "succeeded", (got, run.error)
+    assert got["carrier-ticket"] == "skipped" and got["approve-failback"] == "succeeded"
+    assert got["failback"] == "succeeded" and got["verify-primary-up"] == "succeeded"
+    assert goal_held(svc, run.id)
+    assert world.pusher.pushed[-1][0] == "hami-ce1"
+
+
+def test_uplink_that_stays_down_never_succeeds(world: World) -> None:
+    svc = world.svc
+    fault(world, "link-down", UPLINK)
+    firing = alert("NetopsPrefectureUplinksDown", {"site": "hami", "tier": "prefecture"})
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, firing)
+        return await drive(svc, started["run"], {"carrier-ticket": (Role.OPERATOR, {"ticket": "XJTEL-9"})})
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    assert run.state == "failed" and got["wait-recovery"] == "timeout" and "approve-failback" not in got
+
+
+def test_uplink_failback_refused_during_a_conference_and_allowed_with_the_recorded_override(
+    world: World,
+) -> None:
+    svc = world.svc
+    conference_soon(world)  # hami-ce1 is on its path: frozen
+    pushed_before = len(world.pusher.pushed)
+
+    async def scenario(inputs: dict[str, Any]) -> rec.RunView:
+        run_id = svc.start("prefecture-uplink-down", {"site": "hami"}, actor="noc")
+        # the primary is up: verify-primary-down fails at once; resume from the failback approval
+        first = await drive(svc, run_id, {})
+        assert first.state == "failed"
+        svc.engine.prepare_resume(run_id, "approve-failback")
+        svc.launch(run_id)
+        return await drive(svc, run_id, {"approve-failback": (Role.ENGINEER, inputs)})
+
+    refused = asyncio.run(scenario({}))
+    push = next(s for s in rec.steps_of(svc.store, refused.id) if s.step == "failback")
+    assert refused.state == "failed" and push.state == "failed"
+    assert "refused, nothing was sent: hami-ce1 is on the path of conference regional-briefing" in str(
+        push.error
+    )
+    assert len(world.pusher.pushed) == pushed_before
+
+    allowed = asyncio.run(scenario({"freeze_override": "carrier outage, MCU operator agreed"}))
+    assert allowed.state == "succeeded", states(svc, allowed.id)
+    assert len(world.pusher.pushed) == pushed_before + 1
+    lines = transcript(svc, allowed.id)
+    assert any(
+        "conference regional-briefing freezes hami-ce1; overridden by duty-engineer (engineer) at step "
+        "approve-failback: carrier outage, MCU operator agreed" in t
+        for t in lines
+    )
+
+
+# -- county-unreachable ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["device:hami-yiwu-ce1", "link:hami-yiwu-ce1--hami-ce1", "site:hami-yiwu"])
+def test_county_outage_of_any_key_starts_the_runbook_and_the_resolution_ends_it_at_the_goal(
+    world: World, key: str
+) -> None:
+    svc = world.svc
+    back = fault(world, "node-down", "hami-yiwu-ce1")
+    kind = key.split(":")[0]
+    incident = str(abs(hash(key)) % 10_000)
 
     async def scenario() -> rec.RunView:
         bus = EventBus()
         unsubscribe = subscribe_events(svc, bus, asyncio.get_running_loop())
-        prefecture = {"kind": "device", "site": "hami", "tier": "prefecture"}
-        county = {"kind": "link", "site": "hami-yiwu", "tier": "county"}  # a link cause starts it too
-        flapping = {"kind": "flapping", "site": "hami-yiwu", "tier": "county"}  # never (no kind: flapping)
-        bus.publish(Event("incident.opened", "7", {"key": "device:hami-ce1", **prefecture}))
-        bus.publish(Event("incident.opened", "9", {"key": "flapping:hami-yiwu-ce1", **flapping}))
-        bus.publish(Event("incident.opened", "8", {"key": "link:hami-yiwu-ce1--hami-ce1", **county}))
-        bus.publish(Event("incident.opened", "8", {"key": "link:hami-yiwu-ce1--hami-ce1", **county}))
-        await asyncio.sleep(0.2)
-        (run,) = rec.list_runs(
-            svc.store
-        )  # the prefecture's incident matches no county, the flapping one no runbook; the repeat is ignored
-        assert run.runbook == "county-unreachable" and run.fingerprint == "incident.opened:8"
-        assert run.params == {"site": "hami-yiwu"}
+        data = {"key": key, "kind": kind, "site": "hami-yiwu", "tier": "county", "summary": "silent"}
+        bus.publish(Event("incident.opened", "77", {"key": "device:hami-ce1", "kind": "device", "site": "hami",
+                                                     "tier": "prefecture"}))  # fmt: skip
+        bus.publish(Event("incident.opened", incident, data))
         async with asyncio.timeout(20):
-            while True:
-                now = rec.get_run(svc.store, run.id)
-                if now.state == "waiting" and now.cursor == "diagnose":
-                    break
+            while not rec.list_runs(svc.store, state="active", runbook="county-unreachable"):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
-        bus.publish(Event("incident.resolved", "8", {"key": "device:hami-yiwu-ce1", "summary": "back"}))
-        done = await svc.wait(run.id)
+        (run,) = rec.list_runs(svc.store, state="active")  # the prefecture's incident started nothing
+        assert run.params == {"site": "hami-yiwu"}
+
+        def county_back() -> None:
+            back()
+            bus.publish(Event("incident.resolved", incident, data))
+
+        done = await drive(svc, run.id, {}, at={"diagnose": county_back})
         unsubscribe()
         return done
 
     run = asyncio.run(scenario())
-    assert run.state == "cancelled"
-    assert states(svc, run.id)["diagnose"] == "cancelled"
-    svc.store.close()
+    got = states(svc, run.id)
+    assert run.state == "succeeded", (got, run.error)
+    assert got["check-node"] == "failed" and got["diagnose"] == "skipped" and got["verify"] == "succeeded"
+    assert got["escalate"] == "skipped" and goal_held(svc, run.id)
+
+
+def test_county_that_stays_dark_is_escalated(world: World) -> None:
+    svc = world.svc
+    fault(world, "node-down", "hami-yiwu-ce1")
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, alert("NetopsCountyUnreachable", {"site": "hami-yiwu"}))
+        answers: Answers = {"diagnose": (Role.OPERATOR, {"cause": "power", "note": "mains cut in Yiwu"})}
+        return await drive(svc, started["run"], answers)
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    assert run.state == "escalated", (got, run.error)
+    assert got["wait-recovery"] == "timeout" and got["escalate"] == "succeeded"
+    assert "goal not met: the county router answers again" in str(run.error)
+    assert world.hook.messages()[0] == "hami-yiwu unreachable, cause: power"
+    assert world.hook.messages()[-1].startswith("ESCALATION: hami-yiwu still unreachable")
+
+
+# -- ups-on-battery --------------------------------------------------------------------------------------
+
+
+def test_ups_on_battery_tells_of_the_conference_from_netops_itself_and_waits_for_mains(world: World) -> None:
+    svc = world.svc
+    mains = fault(world, "on-battery", "hami-ce1", {"minutes": 37})
+    conference_soon(world, minutes=20)
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, alert("NetopsUpsOnBattery", {"site": "hami"}))
+        return await drive(svc, started["run"], {}, at={"wait-mains": mains})  # nobody is asked anything
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    assert run.state == "succeeded", (got, run.error)
+    assert goal_held(svc, run.id) and not any(
+        s.kind == "manual_confirm" for s in rec.steps_of(svc.store, run.id)
+    )
+    tell, conference, back = world.hook.messages()
+    assert "hami: UPS on battery, 37 minutes left" in tell
+    assert "conference regional-briefing" in conference and "move hami-vc to audio dial-in" in conference
+    assert back == "hami: mains power back"
+
+
+def test_ups_without_a_conference_says_nothing_of_one_and_a_battery_that_stays_fails(world: World) -> None:
+    svc = world.svc
+    fault(world, "on-battery", "hami-ce1", {"minutes": 12})
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, alert("NetopsUpsBatteryLow", {"site": "hami"}))
+        return await drive(svc, started["run"], {})
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    assert run.state == "failed" and got["conference"] == "skipped" and got["wait-mains"] == "timeout"
+    assert len(world.hook.messages()) == 1
+
+
+# -- device-cpu-high -------------------------------------------------------------------------------------
+
+CPU = alert("NetopsDeviceCpuHigh", {"device": "centre-core1", "role": "core"})
+
+
+def test_cpu_high_evidence_decision_and_the_goal(world: World) -> None:
+    svc = world.svc
+    calm = fault(world, "high-cpu", "centre-core1", {"percent": 97})
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, CPU)
+        answers: Answers = {"decide": (Role.ENGINEER, {"mitigation": "none"})}
+        return await drive(svc, started["run"], answers, at={"recheck": calm})
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    assert run.state == "succeeded", (got, run.error)
+    assert got == {"confirm-high": "succeeded", "evidence": "succeeded", "decide": "succeeded",
+                   "mitigate": "skipped", "recheck": "succeeded"}  # fmt: skip
+    evidence = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "evidence").output["outputs"]
+    assert "97" in evidence["display cpu-usage"] and goal_held(svc, run.id)
+
+
+def test_cpu_that_stays_high_fails(world: World) -> None:
+    svc = world.svc
+    fault(world, "high-cpu", "centre-core1", {"percent": 97})
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, CPU)
+        return await drive(svc, started["run"], {"decide": (Role.ENGINEER, {"mitigation": "none"})})
+
+    run = asyncio.run(scenario())
+    assert run.state == "failed" and states(svc, run.id)["recheck"] == "timeout"
+
+
+def test_cpu_mitigation_push_refused_during_a_conference_then_allowed_with_the_override(world: World) -> None:
+    svc = world.svc
+    conference_soon(world)  # every conference's path ends at the centre: centre-core1 is frozen
+    pushed_before = len(world.pusher.pushed)
+    shut = {"mitigation": "shutdown-interface", "interface": "GigabitEthernet0/0/2"}
+
+    async def scenario(inputs: dict[str, Any]) -> rec.RunView:
+        calm = fault(world, "high-cpu", "centre-core1", {"percent": 97})
+        (started,) = handle_alertmanager(svc, alert("NetopsDeviceCpuHigh", {**CPU["alerts"][0]["labels"]},
+                                                    fingerprint=f"cpu-{len(inputs)}"))  # fmt: skip
+        return await drive(svc, started["run"], {"decide": (Role.ENGINEER, inputs)}, at={"recheck": calm})
+
+    refused = asyncio.run(scenario(shut))
+    got = states(svc, refused.id)
+    assert refused.state == "failed" and got["mitigate"] == "failed" and "recheck" not in got
+    push = next(s for s in rec.steps_of(svc.store, refused.id) if s.step == "mitigate")
+    assert "centre-core1 is on the path of conference regional-briefing (conference freeze)" in str(
+        push.error
+    )
+    assert len(world.pusher.pushed) == pushed_before
+    for f in world.lab.loop.call(lambda: world.lab.faults.active()):
+        world.lab.loop.call(lambda f=f: world.lab.faults.clear(f.id))
+
+    allowed = asyncio.run(scenario({**shut, "freeze_override": "the interface floods the core"}))
+    assert allowed.state == "succeeded", states(svc, allowed.id)
+    assert world.pusher.pushed[-1] == ("centre-core1", ["interface GigabitEthernet0/0/2", " shutdown"])
+    assert any("overridden by duty-engineer (engineer) at step decide: the interface floods the core" in t
+               for t in transcript(svc, allowed.id))  # fmt: skip
+
+
+# -- internet-exit-abnormal-traffic ------------------------------------------------------------------------
+
+
+def test_internet_exit_acl_pushed_after_approval_and_traffic_below_the_threshold(world: World) -> None:
+    svc = world.svc
+    firing = alert("NetopsInternetExitTraffic", {"device": "centre-inet", "interface": "GigabitEthernet0/0"})
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, firing)
+        answers: Answers = {"approve-acl": (Role.ENGINEER, {"source": "203.0.113.0 0.0.0.255"})}
+        return await drive(svc, started["run"], answers)
+
+    run = asyncio.run(scenario())
+    assert run.state == "succeeded", (states(svc, run.id), run.error)
+    assert world.pusher.pushed[-1][0] == "centre-inet"
+    assert " deny ip 203.0.113.0 0.0.0.255 any" in world.pusher.pushed[-1][1]
+    assert goal_held(svc, run.id)
+
+
+def test_internet_exit_traffic_above_the_threshold_fails_its_goal(world: World) -> None:
+    """The lab has no traffic fault: a threshold of 0 Mbit/s stands for traffic that stays above it."""
+    svc = world.svc
+
+    async def scenario() -> rec.RunView:
+        run_id = svc.start("internet-exit-abnormal-traffic", {"device": "centre-inet", "threshold_mbps": 0},
+                           actor="noc")  # fmt: skip
+        answers: Answers = {"approve-acl": (Role.ENGINEER, {"source": "203.0.113.0 0.0.0.255"})}
+        return await drive(svc, run_id, answers)
+
+    run = asyncio.run(scenario())
+    assert run.state == "failed" and states(svc, run.id)["conference-after"] == "succeeded"
+    assert str(run.error).startswith("goal not met: the exit's traffic is below the threshold")

@@ -1,0 +1,73 @@
+"""Goals: a run ends ``succeeded`` only when its runbook's goal holds once the steps have ended.
+
+A goal (``goal:`` in the runbook, ``schema.GoalSpec``) is a check over netops' own state, read the way a
+``check`` step reads it (``steps.observe``: SNMP, SIP, the path probe, a room's fresh precheck, a traffic rate,
+the poller's status) with an ``expect`` over ``result``, ``params`` and ``steps``. The engine judges it after
+the last step (re-read every ``interval`` s for up to ``within`` s, for effects that take a moment to show);
+unmet, the run ends ``failed`` or ``escalated`` (``unmet``) with the reason, recorded in the transcript and
+as the run's error. ``goal: {none: reason}`` declares there is nothing to check (the run ends as its steps do).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from netops.errors import NetopsError, StepCancelled
+from netops.runbooks import records as rec
+from netops.runbooks.records import RunState
+from netops.runbooks.schema import GoalSpec
+from netops.runbooks.steps import StepRedirected, observe, pause
+
+if TYPE_CHECKING:
+    from netops.runbooks.engine import Engine, Live
+
+
+async def judge(engine: Engine, live: Live) -> tuple[RunState, str | None]:
+    """The outcome of a run whose steps all ended well: succeeded if the goal holds, else its ``unmet``
+    state and the reason."""
+    goal = live.runbook.spec.goal
+    if not isinstance(goal, GoalSpec):
+        why = goal.none if goal is not None else "no goal declared"
+        rec.append(engine.store, live.run_id, f"goal: none ({why})")
+        return RunState.SUCCEEDED, None
+    end = time.monotonic() + engine.waits(goal.within)
+    reads = 0
+    while True:
+        reads += 1
+        try:
+            ok, out = await observe(engine.tools, live, goal)
+            seen = _shown(out.get("result"))
+        except NetopsError as exc:
+            ok, seen = False, live.masker.text(f"{exc.__class__.__name__}: {exc}")
+        if ok:
+            rec.append(engine.store, live.run_id, f"goal holds: {goal.title} ({goal.expect})")
+            return RunState.SUCCEEDED, None
+        if time.monotonic() >= end:
+            break
+        try:
+            await pause(engine, live, engine.pace(goal.interval))
+        except (StepCancelled, StepRedirected):
+            break
+    why = f"goal not met: {goal.title} ({goal.expect}); after {reads} read(s): {seen}"
+    why = live.masker.text(why)[:1000]
+    rec.append(engine.store, live.run_id, why)
+    return RunState(goal.unmet), why
+
+
+def _shown(result: object) -> str:
+    if isinstance(result, dict):
+        keep = (
+            "colour",
+            "failing",
+            "ok",
+            "down",
+            "cpu_ratio",
+            "ups_on_battery",
+            "mbps",
+            "loss_ratio",
+            "status",
+        )
+        picked = {k: result[k] for k in keep if k in result}
+        return str(picked or result)[:500]
+    return str(result)[:500]
