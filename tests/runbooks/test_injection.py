@@ -28,6 +28,7 @@ from netops.inventory.models import Inventory
 from netops.runbooks import records as rec
 from netops.runbooks.actions import PushOutcome, PushRequest, PushState
 from netops.runbooks.params import coerce
+from netops.runbooks.plan import PlanAction, plan
 from netops.runbooks.readonly import command_problem, control_characters
 from netops.runbooks.schema import ParamSpec
 from netops.runbooks.service import RunbookService
@@ -171,6 +172,17 @@ def test_values_that_reach_a_device_line_another_way_are_refused_before_sending(
     assert steps["honest"].state == "succeeded"  # the guard lets real read-only commands through
     assert pusher.pushed == []
     assert after == before and "HACKED" not in after
+    # the dry run applies the same guard: it shows the refusal, never the command as it would be sent
+    planned = asyncio.run(plan(svc.catalog, svc.engine.tools, "evidence", {"device": "hami-ce1"}))
+    rows = {r["step"]: r for r in planned["steps"]}
+    assert rows["smuggled"]["action"] == PlanAction.CANNOT_RENDER and "U+000A" in rows["smuggled"]["error"]
+    assert rows["redirect"]["action"] == PlanAction.REFUSED and "commands" not in rows["redirect"]
+    assert (
+        "refused, nothing would be sent" in rows["redirect"]["error"] and "'>'" in rows["redirect"]["error"]
+    )
+    assert rows["push"]["action"] == PlanAction.CANNOT_RENDER and "lines" not in rows["push"]
+    assert rows["honest"]["action"] == PlanAction.WOULD_SEND
+    assert planned["goal"] == {"none": "a test runbook: no network state to reach"}
     svc.store.close()
 
 

@@ -90,8 +90,10 @@ def test_killed_run_resumes_without_repeating_finished_steps(tmp_path: Path) -> 
     assert "continues at steps approve" in text and "approved by erin (admin): ticket=CT-7" in text
 
 
-def test_service_start_hook_continues_runs_a_killed_process_left(tmp_path: Path) -> None:
-    """What ``netops serve`` does at start (``resume_interrupted``): the run continues by itself."""
+def test_running_service_continues_a_run_a_killed_cli_process_left(tmp_path: Path) -> None:
+    """A run started by ``netops runbook run`` whose process died is continued by the service that is already
+    running, whoever started it: its periodic job (``launch_pending``, every 15 s in ``netops serve``) claims
+    it; the start-up hook (``resume_interrupted``) does the same at start."""
     inventory, _ = write_inventory(tmp_path / "inventory")
     secrets_file = write_secrets(tmp_path / "secrets.yaml")
     state = tmp_path / "state"
@@ -124,8 +126,9 @@ def test_service_start_hook_continues_runs_a_killed_process_left(tmp_path: Path)
                             db_url=f"sqlite:///{state / 'netops.db'}")  # fmt: skip
 
         async def restart() -> rec.RunView:
-            resumed = await svc.resume_interrupted()
+            resumed = await svc.launch_pending()
             assert len(resumed) == 1
+            assert await svc.launch_pending() == []  # claimed once: the next round leaves it alone
             async with asyncio.timeout(10):
                 while True:
                     if rec.get_run(svc.store, resumed[0]).state == "waiting":
@@ -138,4 +141,6 @@ def test_service_start_hook_continues_runs_a_killed_process_left(tmp_path: Path)
         assert done.state == "succeeded"
         assert hook.messages() == ["starting at hami with token None", "ticket CT-8 opened", "run over"]
     assert [s.step for s in rec.steps_of(svc.store, done.id)].count("announce") == 1
+    text = " ".join(line["text"] for line in rec.transcript(svc.store, done.id))
+    assert "gone): resumed by the service" in text
     svc.store.close()
