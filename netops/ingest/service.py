@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 
 from netops.errors import SettingsError
-from netops.ingest.events import STATE_EVENTS, DeviceEvent
+from netops.ingest.events import STATE_EVENTS, DeviceEvent, EventKind
 from netops.ingest.receiver import (
     DeviceDirectory,
     Intake,
@@ -28,6 +28,9 @@ from netops.polling.poller import Poller
 from netops.secrets import SecretStore
 
 log = logging.getLogger(__name__)
+RECOVERY_EVENTS = frozenset(
+    {EventKind.LINK_UP, EventKind.NEIGHBOR_UP, EventKind.COLD_START, EventKind.WARM_START}
+)
 
 
 def parse_listen(value: str, what: str) -> tuple[str, int]:
@@ -50,6 +53,7 @@ class IngestService:
         interval_s: float = 30.0,
         debounce_s: float = 0.3,
         rate: float = 200.0,
+        holddown_s: float = 0.0,
     ) -> None:
         self.trap_listen = parse_listen(trap_listen, "NETOPS_TRAP_LISTEN") if trap_listen else None
         self.syslog_listen = parse_listen(syslog_listen, "NETOPS_SYSLOG_LISTEN") if syslog_listen else None
@@ -59,7 +63,9 @@ class IngestService:
             poller, inventory, debounce_s=debounce_s, threshold=threshold, interval_s=interval_s
         )
         self.intake = Intake(DeviceDirectory(inventory, secrets), self.engine, self.on_event, rate=rate)
+        self.holddown_s = holddown_s
         self._closers: list[Callable[[], object]] = []
+        self._later: dict[str, asyncio.TimerHandle] = {}  # device -> its pending post-hold-down poll
         self.addresses: dict[str, tuple[str, int]] = {}
 
     @property
@@ -67,8 +73,19 @@ class IngestService:
         return self.trap_listen is not None or self.syslog_listen is not None
 
     def on_event(self, event: DeviceEvent) -> None:
-        if event.notice.kind in STATE_EVENTS:
-            self.trigger.request(event.device)
+        """A state event polls around its device now; a recovery (up, start) polls again once the hold-down
+        has passed, so the incident resolves then instead of at the next scheduled poll."""
+        if event.notice.kind not in STATE_EVENTS:
+            return
+        self.trigger.request(event.device)
+        if event.notice.kind in RECOVERY_EVENTS:
+            self._later[event.device] = asyncio.get_running_loop().call_later(
+                self.holddown_s + 1.0, self._again, event.device
+            )
+
+    def _again(self, device: str) -> None:
+        self._later.pop(device, None)
+        self.trigger.request(device)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -100,6 +117,9 @@ class IngestService:
             log.info("ingest: %s receiver on %s:%d", name, host, port)
 
     async def stop(self) -> None:
+        for handle in self._later.values():
+            handle.cancel()
+        self._later.clear()
         for close in reversed(self._closers):
             close()
         self._closers.clear()
