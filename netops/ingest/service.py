@@ -21,7 +21,7 @@ from netops.ingest.receiver import (
     TrapProtocol,
     serve_syslog_tcp,
 )
-from netops.ingest.trigger import TargetedPoll
+from netops.ingest.trigger import TargetedPoll, reported_peer
 from netops.ingest.usm import ReceiverEngine
 from netops.inventory.models import Inventory
 from netops.polling.poller import Poller
@@ -64,6 +64,7 @@ class IngestService:
         )
         self.intake = Intake(DeviceDirectory(inventory, secrets), self.engine, self.on_event, rate=rate)
         self.holddown_s = holddown_s
+        self.inventory = inventory
         self._closers: list[Callable[[], object]] = []
         self._later: dict[str, asyncio.TimerHandle] = {}  # device -> its pending post-hold-down poll
         self.addresses: dict[str, tuple[str, int]] = {}
@@ -77,7 +78,7 @@ class IngestService:
         has passed, so the incident resolves then instead of at the next scheduled poll."""
         if event.notice.kind not in STATE_EVENTS:
             return
-        self.trigger.request(event.device)
+        self.trigger.request(event.device, reported_peer(self.inventory(), event.device, event.notice))
         if event.notice.kind in RECOVERY_EVENTS:
             self._later[event.device] = asyncio.get_running_loop().call_later(
                 self.holddown_s + 1.0, self._again, event.device

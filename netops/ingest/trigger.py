@@ -8,6 +8,10 @@ Debounced: requests gather for ``debounce_s`` and run as one poll cycle (job ``e
 traps is one poll; requests that arrive while a cycle runs make one more cycle after it. A device that fails
 its poll is polled again (``threshold`` polls in all, ``retry_s`` apart) so the hysteresis the analysis
 needs (``NETOPS_POLL_THRESHOLD`` consecutive failures) is reached in seconds instead of poll intervals.
+
+A linkDown (or adjacency-down) reported by D about the link to P corroborates P's silence: P is silent after
+one failed poll (``Poller.run_cycle(corroborated=...)``), the neighbour's report being the second observation.
+Polling still decides: an answering P is never called down, whatever its neighbours say.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from netops.drivers.names import same
+from netops.ingest.events import EventKind, Notice
 from netops.inventory.models import Inventory
 from netops.polling.poller import Poller, pollable
 
@@ -49,6 +55,28 @@ def targets(inventory: Inventory, device: str) -> set[str]:
     return out
 
 
+def reported_peer(inventory: Inventory, device: str, notice: Notice) -> str | None:
+    """The device at the far end of the link ``notice`` (a link-down or neighbour-down from ``device``)
+    reports down: by interface name (any spelling of the platform), by ifIndex as a fallback, or by the
+    neighbour's address."""
+    dev = inventory.devices.get(device)
+    if dev is None or notice.kind not in (EventKind.LINK_DOWN, EventKind.NEIGHBOR_DOWN):
+        return None
+    name = notice.interface
+    if not name and 0 < notice.if_index <= len(dev.interfaces):
+        name = dev.interfaces[notice.if_index - 1].name
+    for link in inventory.links_of(device):
+        mine = link.a if link.a.device == device else link.b
+        if name and same(dev.platform, mine.interface, name):
+            return link.other(device).device
+    if notice.neighbor:
+        for link in inventory.links_of(device):
+            peer = inventory.devices.get(link.other(device).device)
+            if peer is not None and str(peer.address) == notice.neighbor:
+                return peer.id
+    return None
+
+
 class TargetedPoll:
     def __init__(
         self,
@@ -68,12 +96,16 @@ class TargetedPoll:
         self.interval_s = interval_s
         self.counts = TriggerCounts()
         self._pending: set[str] = set()
+        self._corroborated: set[str] = set()
         self._task: asyncio.Task[None] | None = None
 
-    def request(self, device: str) -> None:
-        """Ask for a poll around ``device`` soon (call from the event loop's thread)."""
+    def request(self, device: str, cut_off: str | None = None) -> None:
+        """Ask for a poll around ``device`` soon (call from the event loop's thread); ``cut_off``: a neighbour
+        ``device`` reported the link to down (its silence is corroborated)."""
         self.counts.requests += 1
         self._pending.add(device)
+        if cut_off is not None:
+            self._corroborated.add(cut_off)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest-targeted-poll")
 
@@ -81,12 +113,13 @@ class TargetedPoll:
         while self._pending:
             await asyncio.sleep(self.debounce_s)
             asked, self._pending = self._pending, set()
+            corroborated, self._corroborated = frozenset(self._corroborated), set()
             try:
-                await self._poll(asked)
+                await self._poll(asked, corroborated)
             except Exception:  # a failed targeted poll must not stop the next ones; the schedule goes on
                 log.exception("targeted poll after events from %s failed", ", ".join(sorted(asked)[:5]))
 
-    async def _poll(self, asked: set[str]) -> None:
+    async def _poll(self, asked: set[str], corroborated: frozenset[str] = frozenset()) -> None:
         inv = self.inventory()
         wanted: set[str] = set()
         for device in asked:
@@ -99,13 +132,16 @@ class TargetedPoll:
                 await asyncio.sleep(self.retry_s)
             self.counts.cycles += 1
             self.counts.devices += len(devices)
-            result = await self.poller.run_cycle(devices, job=EVENT_JOB, interval_s=self.interval_s)
+            result = await self.poller.run_cycle(
+                devices, job=EVENT_JOB, interval_s=self.interval_s, corroborated=corroborated
+            )
             failed = {s.device for s in result.failed}
             devices = [d for d in devices if d.id in failed]
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         self._pending.clear()
+        self._corroborated.clear()
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

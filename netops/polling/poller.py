@@ -129,12 +129,17 @@ class Poller:
         job: str = "manual",
         interval_s: float = 60.0,
         spread_s: float = 0.0,
+        corroborated: frozenset[str] = frozenset(),
     ) -> CycleResult:
+        """Poll ``devices`` once, store, analyse. ``corroborated``: devices a neighbour reported cut off (traps,
+        syslog): one failed poll makes them silent (``StatusTracker.observe``)."""
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
         try:
-            return await self._cycle(devices, job=job, interval_s=interval_s, spread_s=spread_s)
+            return await self._cycle(
+                devices, job=job, interval_s=interval_s, spread_s=spread_s, corroborated=corroborated
+            )
         finally:
             if task is not None:
                 self._tasks.discard(task)
@@ -171,7 +176,13 @@ class Poller:
                 forget()
 
     async def _cycle(
-        self, devices: Sequence[Device], *, job: str, interval_s: float, spread_s: float
+        self,
+        devices: Sequence[Device],
+        *,
+        job: str,
+        interval_s: float,
+        spread_s: float,
+        corroborated: frozenset[str] = frozenset(),
     ) -> CycleResult:
         if not self._restored:
             async with self._lock:
@@ -184,7 +195,9 @@ class Poller:
         async with self._lock:  # cycles of different groups may finish together
             topo = self.topology()
             for s in samples:
-                self.tracker.observe(s.device, s.ok, s.polled_at, s.error, s.detail)
+                self.tracker.observe(
+                    s.device, s.ok, s.polled_at, s.error, s.detail, corroborated=s.device in corroborated
+                )
             self.tracker.forget(set(topo.inventory.devices))
             duration = time.time() - started
             analysis, changes = await asyncio.to_thread(

@@ -47,9 +47,19 @@ class StatusTracker:
         self.tracks: dict[str, DeviceTrack] = {}
 
     def observe(
-        self, device: str, answered: bool, now: float, error: str | None = None, detail: str | None = None
+        self,
+        device: str,
+        answered: bool,
+        now: float,
+        error: str | None = None,
+        detail: str | None = None,
+        corroborated: bool = False,
     ) -> bool:
-        """Record one poll. Returns True when the device's silent/answering state changed."""
+        """Record one poll. Returns True when the device's silent/answering state changed.
+
+        ``corroborated``: a neighbour reported the link towards this device down (a linkDown trap or an
+        adjacency-down message, ``netops.ingest``): one failed poll is then enough, the neighbour's report
+        being the second, independent observation the threshold otherwise waits for."""
         track = self.tracks.setdefault(device, DeviceTrack())
         was = track.silent
         if (True if track.answered is None else track.answered) != answered:  # a new device counts as up
@@ -63,7 +73,7 @@ class StatusTracker:
         else:
             track.failures += 1
             track.last_error, track.last_detail = error, detail
-            if track.failures >= self.threshold:
+            if track.failures >= self.threshold or corroborated:
                 track.silent = True
         while track.changes and now - track.changes[0] > self.flap_window_s:
             track.changes.popleft()

@@ -1,0 +1,41 @@
+"""Which devices an event polls, and whose silence a neighbour's report corroborates (pure, on the small
+polling region); the tracker's side of it: one failed poll is enough only with a corroborating report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netops.ingest.events import EventKind, Notice
+from netops.ingest.trigger import reported_peer, targets
+from netops.inventory import load_inventory
+from netops.polling.tracker import StatusTracker
+from tests.polling.testlib import polling_region
+
+
+def test_targets_and_reported_peers(tmp_path: Path) -> None:
+    inv = load_inventory(polling_region(tmp_path / "region", net=77))
+    # a prefecture router: itself, its site and the counties below, the centre routers it links to
+    assert targets(inv, "kashgar-ce1") == {
+        "kashgar-ce1", "kashgar-codec", "kashgar-shufu-ce1", "kashgar-shule-ce1", "centre-core1", "centre-core2",
+    }  # fmt: skip
+    assert targets(inv, "kashgar-shule-ce1") == {"kashgar-shule-ce1", "kashgar-ce1", "kashgar-codec"}
+    assert targets(inv, "no-such-device") == set()
+    down = EventKind.LINK_DOWN
+    for spelling in ("GigabitEthernet0/1/2", "GE0/1/2"):
+        assert reported_peer(inv, "kashgar-ce1", Notice(down, interface=spelling)) == "kashgar-shule-ce1"
+    assert reported_peer(inv, "kashgar-ce1", Notice(down, if_index=4)) == "kashgar-shule-ce1"
+    nbr = Notice(EventKind.NEIGHBOR_DOWN, neighbor="127.77.22.1")
+    assert reported_peer(inv, "kashgar-ce1", nbr) == "kashgar-shufu-ce1"
+    assert reported_peer(inv, "kashgar-ce1", Notice(EventKind.LINK_UP, interface="GE0/1/2")) is None
+    assert reported_peer(inv, "kashgar-ce1", Notice(down, interface="GE9/9/9")) is None
+
+
+def test_one_failed_poll_is_silent_only_when_corroborated() -> None:
+    tracker = StatusTracker(threshold=2)
+    tracker.observe("a", False, 1.0, "timeout")
+    tracker.observe("b", False, 1.0, "timeout", corroborated=True)
+    assert tracker.silent() == {"b"}
+    tracker.observe("b", True, 2.0)
+    assert tracker.silent() == set()  # an answer ends it at once, whatever the neighbours said
+    tracker.observe("c", False, 1.0, "auth", "usmStatsWrongDigests", corroborated=True)
+    assert "c" not in tracker.silent()  # a management failure stays unmanaged, never down
