@@ -37,6 +37,7 @@ from netops.notify.mail import SmtpMailer
 from netops.secrets import SecretStore
 
 MAX_DELAY_S = 30.0
+MIN_ATTEMPT_S = 0.2  # an attempt with less time than this before the deadline is not started
 MAIL_CHANNEL = "email"  # the name of a step's own ``email:`` addresses in outcomes and the transcript
 Record = Callable[[str], None]
 Sleep = Callable[[float], Awaitable[None]]
@@ -190,7 +191,7 @@ async def _deliver(
     delay = spec.backoff
     for attempt in range(1, spec.attempts + 1):
         left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left < 0.5:
+        if left is not None and left < MIN_ATTEMPT_S:
             return done(False, attempt - 1, "delivery failed: no time left within the step's timeout")
         try:
             summary = await send(spec.timeout if left is None else min(spec.timeout, left))
@@ -203,7 +204,7 @@ async def _deliver(
                 return done(False, attempt, f"delivery failed after {attempt} attempts: {reason}")
             wait = min(delay, MAX_DELAY_S)
             record(f"{head}: attempt {attempt}/{spec.attempts}: {reason}; again in {wait:g} s")
-            if deadline is not None and time.monotonic() + wait + 0.5 > deadline:
+            if deadline is not None and time.monotonic() + wait + MIN_ATTEMPT_S > deadline:
                 return done(False, attempt, f"delivery failed: {reason}; no time left within the step's "
                                             "timeout for another attempt")  # fmt: skip
             await sleep(wait)

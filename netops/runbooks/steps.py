@@ -212,7 +212,7 @@ async def _notify(engine: Engine, live: Live, step: NotifyStep, _record: int) ->
     report = await deliver.notify(
         inventory, engine.tools.secrets, notice, named=named, emails=step.email, mailer=engine.tools.mailer,
         record=lambda text: rec.append(engine.store, live.run_id, live.masker.text(text), step.id),
-        sleep=lambda s: pause(engine, live, engine.pace(s)), deadline=time.monotonic() + step.timeout - 1.0,
+        sleep=lambda s: pause(engine, live, engine.pace(s)), deadline=time.monotonic() + 0.9 * step.timeout,
     )  # fmt: skip
     out: dict[str, Any] = {"message": message, "severity": severity, "prefecture": prefecture,
                            "deliveries": [o.as_dict() for o in report.outcomes]}  # fmt: skip
