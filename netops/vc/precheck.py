@@ -121,8 +121,8 @@ class Prechecker:
         started = time.perf_counter()
         after_t15 = kind in ("t15", "t5", "live") or now >= conf.start_at - T15_S
         in_conference = kind == "live" or conf.start_at <= now <= conf.end_at
-        if kind == "event" and in_conference:
-            kind = "live"  # during the conference an event round checks as the live rounds do
+        # during the conference an event round checks as the live rounds do (stored as ``event``)
+        checks = "live" if kind == "event" and in_conference else kind
         every = resolve_rooms(conf, self.inventory)
         chosen = [r for r in every if rooms is None or r.id in rooms]
         view = PollView.load(self.store, self.topology, th, now)
@@ -134,11 +134,11 @@ class Prechecker:
             async def one(room: Room) -> RoomReport:
                 async with gate:
                     return await self._room(
-                        client, conf, room, view, th, kind, after_t15, in_conference, before
+                        client, conf, room, view, th, checks, after_t15, in_conference, before
                     )
 
             reports, conf_checks = await asyncio.gather(
-                asyncio.gather(*(one(r) for r in chosen)), self._mcu(client, conf, every, view, th, kind)
+                asyncio.gather(*(one(r) for r in chosen)), self._mcu(client, conf, every, view, th, checks)
             )
         duration = time.perf_counter() - started
         outcomes = [

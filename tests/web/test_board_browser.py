@@ -1,7 +1,8 @@
 """The NOC web board in a real headless Chromium (Debian's /usr/bin/chromium driven by Playwright), over the
 running demo (`netops demo`: the lab region of tests/web/inventory in the background, the service over it).
 
-One service and one browser for the whole module (browser tests are expensive). The tests, in order: the
+One service and one browser for the whole module (browser tests are expensive), one test running three flows
+in order (pytest-xdist's default scheduler would otherwise start the service on both workers): the
 board's cards (planned/staging counties shown as such, links to the conferences, times in the region's zone,
 readable colours); a step with inputs approved from the board (its prompt and evidence shown, a viewer's
 approval refused on the form, a pattern the browser refuses, then the operator's answer reaching the run); a
@@ -202,7 +203,7 @@ def test_known_contrast_values() -> None:  # the checker itself, on WCAG's own r
 # --- the board ------------------------------------------------------------------------------------------
 
 
-def test_board_cards_planned_counties_conferences_and_region_time(service: Service, browser: Browser) -> None:
+def board_cards_planned_counties_conferences_and_region_time(service: Service, browser: Browser) -> None:
     wait_polled(service, {"kashgar": "up", "hami": "up", "dept-audit": "up"})
     page = visit(browser, f"{service.base}/board", service.viewer)
     page.wait_for_selector('[data-site="kashgar"][data-status="up"]')
@@ -234,7 +235,7 @@ def test_board_cards_planned_counties_conferences_and_region_time(service: Servi
     assert bare.locator("[data-site]").count() == 0
 
 
-def test_a_step_with_inputs_is_approved_from_the_board(service: Service, browser: Browser) -> None:
+def a_step_with_inputs_is_approved_from_the_board(service: Service, browser: Browser) -> None:
     op = {"Authorization": f"Bearer {service.operator}"}
     made = httpx.post(
         f"{service.base}/runbooks/uplink-triage/runs", headers=op, json={"params": {"site": "hami"}}
@@ -287,18 +288,32 @@ def test_a_step_with_inputs_is_approved_from_the_board(service: Service, browser
     assert decided["output"]["by"] in ("on-call", "token:on-call")  # actor naming of issue 17, item 5
 
 
-def test_a_cut_prefecture_on_the_board_the_map_the_conference_and_the_device(
+def a_cut_prefecture_on_the_board_the_map_the_conference_and_the_device(
     service: Service, browser: Browser
 ) -> None:
     eng = {"Authorization": f"Bearer {service.engineer}"}
     running = (datetime.now(UTC) - timedelta(minutes=5)).isoformat(timespec="seconds")
-    drill = {"id": "drill", "title": "应急演练", "start": running, "duration_min": 60, "rooms": "all"}
-    made = httpx.post(f"{service.base}/conferences", headers=eng, json=drill)
-    assert made.status_code == 201, made.text
+    # briefing: T-20, so no scheduled round in the next 5 minutes: any round of it is the incident's
+    soon = (datetime.now(UTC) + timedelta(minutes=20)).isoformat(timespec="seconds")
+    for spec in ({"id": "drill", "title": "应急演练", "start": running, "duration_min": 60, "rooms": "all"},
+                 {"id": "briefing", "title": "调度会", "start": soon, "duration_min": 30, "rooms": "all"}):  # fmt: skip
+        made = httpx.post(f"{service.base}/conferences", headers=eng, json=spec)
+        assert made.status_code == 201, made.text
     for link in ("kashgar-ce1--centre-core1", "kashgar-ce1--centre-core2-backup"):
         fault = run_netops("lab", "fault", "add", "link-down", link, env=service.env)
         assert fault.returncode == 0, fault.stderr
     wait_polled(service, {"kashgar": "down", "kashgar-shufu": "unreachable", "hami": "up"})
+
+    def rechecked() -> bool:  # the incident re-checks the rooms on its path at once: no precheck asked for
+        board = service.get("/conferences/briefing/readiness")
+        rooms = {r["room"]: r["colour"] for p in board["prefectures"] for r in p["rooms"]}
+        return board["last_round"] is not None and rooms["kashgar-vc"] == "RED"
+
+    wait_until("the event round of the briefing", rechecked, every=0.5)
+    first = service.get("/conferences/briefing/readiness")
+    assert first["last_round"]["kind"] == "event"
+    checked = {r["room"] for p in first["prefectures"] for r in p["rooms"] if r["colour"] != "NOT-CHECKED"}
+    assert checked == {"kashgar-vc", "kashgar-shufu-vc"}  # only the rooms behind the cut
 
     board = visit(browser, f"{service.base}/board", service.viewer)
     reload_until(board, "the cut prefecture on the board",
@@ -355,3 +370,11 @@ def test_a_cut_prefecture_on_the_board_the_map_the_conference_and_the_device(
     dev.screenshot(path=str(service.shots / "device-stale.png"), full_page=True)
     for shot in service.shots.glob("*.png"):
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000, shot
+
+
+def test_the_board_in_a_browser(service: Service, browser: Browser) -> None:
+    """The three flows in one test, in this order, so that pytest-xdist never starts the demo twice (its
+    default scheduler hands the tests of one module to both workers)."""
+    board_cards_planned_counties_conferences_and_region_time(service, browser)
+    a_step_with_inputs_is_approved_from_the_board(service, browser)
+    a_cut_prefecture_on_the_board_the_map_the_conference_and_the_device(service, browser)
