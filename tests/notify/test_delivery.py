@@ -24,7 +24,7 @@ import pytest
 from netops.drivers.snmp.source import SnmpSource
 from netops.inventory import load_inventory
 from netops.inventory.models import Inventory
-from netops.lab.testing import write_secrets
+from netops.lab.testing import free_port, write_secrets
 from netops.runbooks import records as rec
 from netops.runbooks.actions import Tools
 from netops.runbooks.catalog import load_catalog
@@ -260,15 +260,30 @@ def test_failed_delivery_is_recorded_and_fails_the_step_only_when_required(fresh
     assert_no_secret(w, run.id)
 
 
-def test_channel_without_secret_and_invalid_config_are_reported_not_hidden(fresh: World) -> None:
+def test_channel_without_secret_unreachable_receiver_and_invalid_config_are_reported_not_hidden(
+    fresh: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = fresh
-    w.configure(CONFIG.replace("channels: [ops, ding, wx, duty]", "channels: [ops, pager]").replace(
-        "  - {id: audit-wx", "  - {id: pager, kind: webhook}\n  - {id: audit-wx"))  # fmt: skip
+    dead = f"http://127.0.0.1:{free_port()}/hook?token=d3ad-t0ken"  # nothing listens there
+    monkeypatch.setenv("NETOPS_SECRET_NOTIFY_WEBHOOK_DEAD", dead)
+    w.configure(CONFIG.replace("channels: [ops, ding, wx, duty]", "channels: [ops, pager, dead]").replace(
+        "  - {id: audit-wx", "  - {id: pager, kind: webhook}\n  - {id: dead, kind: webhook, backoff: 0.05}\n"
+        "  - {id: audit-wx"))  # fmt: skip
     run = w.run("tell", "hami")
+    assert run.state == "succeeded"  # the steps are not required
     deliveries = {d["channel"]: d for d in w.steps(run.id)["uplink"].output["deliveries"]}
     assert deliveries["pager"] == {"channel": "pager", "kind": "webhook", "sent": False, "attempts": 0,
                                    "detail": "not sent: no URL configured (notify-webhook-pager)"}  # fmt: skip
+    assert deliveries["dead"] == {"channel": "dead", "kind": "webhook", "sent": False, "attempts": 3,
+                                  "detail": "delivery failed after 3 attempts: no answer (ConnectError)"}  # fmt: skip
     assert deliveries["ops"]["sent"] is True
+    lines = w.transcript(run.id)
+    assert "notify dead (webhook): attempt 1/3: no answer (ConnectError); again in 0.05 s" in lines
+    assert any(
+        line.startswith("delivery failed (not required): pager: not sent: no URL configured")
+        for line in lines
+    )
+    assert dead not in w.stored(run.id) and "d3ad-t0ken" not in w.stored(run.id)
     # a broken notify.yaml: the step's named channel still goes out (as a plain webhook), the problem is told
     w.configure("channels:\n  - {id: ops, kind: pigeon}\n")
     w.rx.reset()
