@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from netops.inventory.models import Inventory
 from netops.lab.cli.config import ConfigNode
+from netops.lab.cli.displays import arp, lldp_neighbours, routes
 from netops.lab.cli.engine import GENERIC, Command, Rule, Session
-from netops.lab.cli.facts import InterfaceNames, interface_rows, ospf_peers, uptime_text
+from netops.lab.cli.facts import InterfaceNames, identity, interface_rows, ospf_peers, uptime_text
 from netops.lab.cli.huawei import HuaweiDialect
-from netops.lab.state import DeviceState
+from netops.lab.state import DeviceState, mac_text
 
 NAMES = InterfaceNames(
     full=(
@@ -64,6 +65,8 @@ class Comware7Dialect(HuaweiDialect):
             Command(("configuration", "commit", "delay"), self.cmd_commit_delay, "config", r"\d+"),
             Command(("configuration", "commit"), self.cmd_commit, "config"),
             Command(("display", "memory"), self.cmd_memory, "any"),
+            Command(("display", "device", "manuinfo"), self.cmd_manuinfo, "any"),
+            Command(("display", "lldp", "neighbor-information"), self.cmd_lldp_list, "any", r"(list)?"),
         ]
         inherited = [c for c in super().build_commands() if c.words != ("display", "memory-usage")]
         return own + inherited
@@ -126,19 +129,102 @@ class Comware7Dialect(HuaweiDialect):
         return root
 
     def header(self, s: Session) -> list[str]:
-        return ["#", " version 7.1.064, Release 0821P11"]
+        ident = identity(s.state)
+        return ["#", f" version {ident.version}, {ident.release}"]
 
     def top_line(self, line: str) -> str:
         return " " + line
 
     def cmd_version(self, s: Session, rest: str) -> str:
-        model = s.state.device.model or "H3C MSR3620"
+        ident = identity(s.state)
         return (
-            "H3C Comware Software, Version 7.1.064, Release 0821P11\n"
-            "Copyright (c) 2004-2017 New H3C Technologies Co., Ltd. All rights reserved.\n"
-            f"{model} uptime is {uptime_text(s.state, weeks=True)}\n"
+            f"H3C Comware Software, Version {ident.version}, {ident.release}\n"
+            "Copyright (c) 2004-2020 New H3C Technologies Co., Ltd. All rights reserved.\n"
+            f"H3C {ident.model} uptime is {uptime_text(s.state, weeks=True)}\n"
             "Last reboot reason : Cold reboot\n"
         )
+
+    def cmd_manuinfo(self, s: Session, rest: str) -> str:
+        """``display device manuinfo`` (ntc-templates' Comware captures): the serial SNMP's ENTITY-MIB has."""
+        ident = identity(s.state)
+        return (
+            "Slot 0 CPU 0:\n"
+            f"DEVICE_NAME          : {ident.model}\n"
+            f"DEVICE_SERIAL_NUMBER : {ident.serial}\n"
+            f"MAC_ADDRESS          : {ident.mac.upper()}\n"
+            "MANUFACTURING_DATE   : 2019-06-10\n"
+            "VENDOR_NAME          : H3C\n"
+        )
+
+    def cmd_ip_interface_brief(self, s: Session, rest: str) -> str:
+        """Comware's own layout of ``display ip interface brief`` (H3C command reference), not VRP's."""
+        lines = [
+            "*down: administratively down",
+            "(s): spoofing  (l): loopback",
+            f"{'Interface':<25}{'Physical':<9}{'Protocol':<9}{'IP Address':<16}Description",
+        ]
+        for r in interface_rows(s.state, s.store.running, self.names):
+            phy = "up" if r.oper_up else ("*down" if not r.admin_up else "down")
+            proto = (
+                ("up(s)" if r.name.lower().startswith(("loopback", "null")) else "up")
+                if r.oper_up
+                else "down"
+            )
+            desc = r.description or "--"
+            desc = desc if len(desc) <= 12 else desc[:9] + "..."
+            lines.append(f"{self.names.shorten(r.name):<25}{phy:<9}{proto:<9}{r.ip or '--':<16}{desc}")
+        return "\n".join(lines) + "\n"
+
+    def cmd_lldp_list(self, s: Session, rest: str) -> str:
+        """``display lldp neighbor-information list`` (ntc-templates' Comware capture)."""
+        nbrs = lldp_neighbours(s.world, s.state) if s.world is not None else []
+        lines = [
+            "Chassis ID : * -- -- Nearest nontpmr bridge neighbor",
+            "             # -- -- Nearest customer bridge neighbor",
+            "             Default -- -- Nearest bridge neighbor",
+            f"{'System Name':<21}{'Local Interface':<16}{'Chassis ID':<16}Port ID",
+        ]
+        for n in nbrs:
+            local = self.names.shorten(self.names.canonical(n.local))
+            lines.append(f"{n.system_name[:20]:<21}{local:<16}{n.chassis_mac:<16}{n.port}")
+        return "\n".join(lines) + "\n"
+
+    def cmd_lldp(self, s: Session, rest: str) -> str:
+        return self.cmd_lldp_list(s, "list")
+
+    def cmd_routing_table(self, s: Session, rest: str) -> str:
+        """``display ip routing-table`` in Comware 7's layout (ntc-templates' capture)."""
+        table = routes(s.world, s.state) if s.world is not None else []
+        lines = [
+            "",
+            f"Destinations : {len(table):<9} Routes : {len(table)}",
+            "",
+            f"{'Destination/Mask':<20}{'Proto':<8}{'Pre':<5}{'Cost':<13}{'NextHop':<16}Interface",
+        ]
+        rows = interface_rows(s.state, s.store.running, self.names)
+        for r in table:
+            itf = self.names.shorten(self.names.canonical(r.interface))
+            if r.protocol == "ospf":
+                proto, pre, cost, hop = "O_INTRA", 10, r.cost, r.next_hop or ""
+            else:
+                own = next((x for x in rows if self.names.same(x.name, r.interface)), None)
+                proto, pre, cost = "Direct", 0, 0
+                hop = "127.0.0.1" if r.protocol == "local" or own is None or own.ip is None else own.ip
+                itf = "InLoop0" if r.protocol == "local" else itf
+            lines.append(f"{r.network!s:<20}{proto:<8}{pre:<5}{cost:<13}{hop:<16}{itf}")
+        return "\n".join(lines) + "\n"
+
+    def cmd_arp(self, s: Session, rest: str) -> str:
+        """``display arp`` in Comware's layout (ntc-templates' capture): only learnt entries, no own ones."""
+        entries = [e for e in (arp(s.world, s.state) if s.world is not None else []) if not e.own]
+        lines = [
+            "  Type: S-Static   D-Dynamic   O-Openflow   R-Rule   M-Multiport  I-Invalid",
+            "IP address      MAC address    VLAN     Interface                Aging Type",
+        ]
+        for e in entries:
+            itf = self.names.shorten(self.names.canonical(e.interface))
+            lines.append(f"{e.ip:<16}{mac_text(e.mac):<15}{'N/A':<9}{itf:<25}{16:<6}D")
+        return "\n".join(lines) + "\n"
 
     def cmd_interface_brief(self, s: Session, rest: str) -> str:
         lines = [

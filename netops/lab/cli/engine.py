@@ -20,6 +20,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address
 
 from netops.inventory.models import Inventory
 from netops.lab.cli.config import ConfigNode, Edit, Keys
@@ -122,6 +123,10 @@ class Dialect(ABC):
     @abstractmethod
     def rejected(self, line: str) -> str: ...
 
+    def wrong_value(self, prompt: str, line: str, pos: int, bad_mask: tuple[str, int] | None) -> str:
+        """A value the device refuses (``255.255.255.256``, a non-contiguous mask), in the platform's words."""
+        return self.unrecognized(prompt, line, pos)
+
     # configuration -------------------------------------------------------------------------------------
     @abstractmethod
     def initial_config(self, state: DeviceState, inventory: Inventory) -> ConfigNode: ...
@@ -135,6 +140,29 @@ class Dialect(ABC):
     def stage(self, session: Session, edit: Edit) -> None:
         """Apply a configuration edit at once (VRP8 overrides: keep it as candidate)."""
         session.store.apply([edit], session.user)
+
+
+def address_problem(body: str) -> tuple[int, tuple[str, int] | None] | None:
+    """``ip address A M``: (position of the bad word, (address, mask) when only the mask is non-contiguous);
+    None when the values are valid (or the line is something else)."""
+    words = body.split()
+    if words[:2] != ["ip", "address"] or len(words) < 4:
+        return None
+    offsets = word_offsets(body)
+    try:
+        ip = IPv4Address(words[2])
+    except ValueError:
+        return offsets[2], None
+    if words[3].isdigit() and "." not in words[3]:  # VRP takes a mask length
+        return None if 0 <= int(words[3]) <= 32 else (offsets[3], None)
+    try:
+        mask = int(IPv4Address(words[3]))
+    except ValueError:
+        return offsets[3], None
+    host = ~mask & 0xFFFFFFFF
+    if host & (host + 1):
+        return offsets[3], (str(ip), mask)
+    return None
 
 
 def caret(prompt: str, pos: int) -> str:
@@ -283,6 +311,10 @@ class Session:
                 return self.dialect.incomplete(prompt, line, offset + pos)
             return self.dialect.unrecognized(prompt, line, offset + pos)
         idx, rule = chosen
+        if not undo:
+            problem = address_problem(body)
+            if problem is not None:
+                return self.dialect.wrong_value(prompt, line, offset + problem[0], problem[1])
         del self.frames[idx + 1 :]
         stored = rule.canon(body) if rule is not None and rule.canon is not None else body
         path = tuple(f.key for f in self.frames[2:] if f.key is not None)

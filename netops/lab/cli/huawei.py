@@ -9,21 +9,25 @@ transaction commands; ``comware7.py`` changes wording and output formats.
 from __future__ import annotations
 
 import time
+from ipaddress import IPv4Interface
 
 from netops.inventory.models import Inventory
 from netops.lab.cli.config import ConfigNode
+from netops.lab.cli.displays import InterfaceDetail, arp, interface_details, lldp_neighbours, routes
 from netops.lab.cli.engine import Command, Dialect, Frame, Session, caret
 from netops.lab.cli.facts import (
     InterfaceNames,
     PeerRow,
     boot_facts,
+    identity,
     interface_rows,
     ospf_peers,
     timestamp,
     uptime_text,
 )
 from netops.lab.cli.grammar import huawei_grammar
-from netops.lab.state import DeviceState
+from netops.lab.snmp.platforms import product
+from netops.lab.state import DeviceState, mac_text
 
 NAMES = InterfaceNames(
     full=(
@@ -97,8 +101,15 @@ class HuaweiDialect(Dialect):
             Command(("return",), self.cmd_return, "config"),
             Command(("save",), self.cmd_save, "any", r"(\S+)?"),
             Command(("display", "version"), self.cmd_version, "any"),
+            Command(("display", "device"), self.cmd_device, "any"),
+            Command(("display", "esn"), self.cmd_esn, "any"),
             Command(("display", "interface", "brief"), self.cmd_interface_brief, "any"),
+            Command(("display", "interface"), self.cmd_interface, "any", r"(\S+( \S+)?)?"),
             Command(("display", "ip", "interface", "brief"), self.cmd_ip_interface_brief, "any"),
+            Command(("display", "ip", "interface"), self.cmd_ip_interface, "any", r"(\S+)?"),
+            Command(("display", "lldp", "neighbor"), self.cmd_lldp, "any", r"(brief)?"),
+            Command(("display", "ip", "routing-table"), self.cmd_routing_table, "any"),
+            Command(("display", "arp"), self.cmd_arp, "any", r"(all|brief)?"),
             Command(("display", "ospf", "peer"), self.cmd_ospf_peer, "any", r"(brief)?"),
             Command(("display", "cpu-usage"), self.cmd_cpu, "any"),
             Command(("display", "memory-usage"), self.cmd_memory, "any"),
@@ -184,6 +195,9 @@ class HuaweiDialect(Dialect):
     def rejected(self, line: str) -> str:
         return self.rejected_text + "\n"
 
+    def wrong_value(self, prompt: str, line: str, pos: int, bad_mask: tuple[str, int] | None) -> str:
+        return f"{caret(prompt, pos)}\n{self.error_prefix}Wrong parameter found at '^' position.\n"
+
     # configuration text ------------------------------------------------------------------------------
     def initial_config(self, state: DeviceState, inventory: Inventory) -> ConfigNode:
         f = boot_facts(state, inventory, self.names)
@@ -215,7 +229,7 @@ class HuaweiDialect(Dialect):
     def header(self, s: Session) -> list[str]:
         last = s.store.commits[-1]
         return [
-            "!Software Version V800R011C00SPC607B607",
+            f"!Software Version {identity(s.state).release}",
             f"!Last configuration was updated at {timestamp(last.time)} by {last.user}",
         ]
 
@@ -263,14 +277,227 @@ class HuaweiDialect(Dialect):
     def cmd_clock(self, s: Session, rest: str) -> str:
         return time.strftime("%Y-%m-%d %H:%M:%S+00:00\n%A\nTime Zone(UTC) : UTC\n", time.gmtime())
 
+    copyright_text = "Copyright (C) 2012-2018 Huawei Technologies Co., Ltd."
+
+    def model_line(self, model: str) -> str:
+        return f"HUAWEI {model}"
+
     def cmd_version(self, s: Session, rest: str) -> str:
-        model = s.state.device.model or self.vendor_model
+        """``display version`` as ntc-templates' VRP captures print it: version and product from the device's
+        identity (SNMP sysDescr says the same), the model with the ``HUAWEI`` prefix."""
+        ident = identity(s.state)
         return (
             f"{self.software}\n"
-            "VRP (R) software, Version 8.180 (NE40E V800R011C00SPC607B607)\n"
-            "Copyright (C) 2012-2018 Huawei Technologies Co., Ltd.\n"
-            f"{model} uptime is {uptime_text(s.state)}\n"
+            f"VRP (R) software, Version {ident.version} ({product(ident)} {ident.release})\n"
+            f"{self.copyright_text}\n"
+            f"{self.model_line(ident.model)} uptime is {uptime_text(s.state)}\n"
         )
+
+    def cmd_device(self, s: Session, rest: str) -> str:
+        """``display device``: the layout of ntc-templates' VRP capture; the main board carries the model."""
+        ident = identity(s.state)
+        rule = "-" * 91
+        rows = [
+            ("1", "-", f"{ident.model.replace(' ', '-')}-MPU", "Master"),
+            ("PWR1", "-", "PAC-350WA", "NA"),
+            ("FAN1", "-", "FAN-40SB", "NA"),
+        ]
+        lines = [
+            f"{ident.model}'s Device status:",
+            rule,
+            f"{'Slot':<6}{'Card':<7}{'Type':<25}{'Online':<9}{'Power':<6}{'Register':<13}{'Alarm':<10}Primary",
+            rule,
+        ]
+        for slot, card, pid, primary in rows:
+            lines.append(
+                f"{slot:<6}{card:<7}{pid:<25}{'Present':<9}{'On':<6}{'Registered':<13}{'Normal':<10}{primary}"
+            )
+        lines.append(rule)
+        return "\n".join(lines) + "\n"
+
+    def cmd_esn(self, s: Session, rest: str) -> str:
+        """``display esn``: the equipment serial number (ENTITY-MIB's entPhysicalSerialNum says the same)."""
+        return f" ESN of device: {identity(s.state).serial}\n"
+
+    def _details(self, s: Session, rest: str) -> list[InterfaceDetail]:
+        rows = interface_rows(s.state, s.store.running, self.names)
+        if rest:
+            rows = [r for r in rows if self.names.same(r.name, rest.replace(" ", ""))]
+        return interface_details(s.state, rows, self.names)
+
+    def cmd_interface(self, s: Session, rest: str) -> str:
+        """``display interface [name]`` in the layout of ntc-templates' VRP captures (routed ports)."""
+        details = self._details(s, rest)
+        if rest and not details:
+            return f"{self.error_prefix}Wrong parameter found at '^' position.\n"
+        now = timestamp()
+        out: list[str] = []
+        for d in details:
+            r = d.row
+            loop = r.name.lower().startswith(("loopback", "null"))
+            state_text = "UP" if r.oper_up else ("Administratively DOWN" if not r.admin_up else "DOWN")
+            proto = ("UP (spoofing)" if loop else "UP") if r.oper_up else "DOWN"
+            out += [f"{r.name} current state : {state_text}", f"Line protocol current state : {proto}"]
+            if r.oper_up:
+                out.append(
+                    f"Last line protocol up time : {timestamp(d.state.last_change if d.state else None)}"
+                )
+            out.append(f"Description:{r.description or 'HUAWEI, ' + r.name + ' Interface'}")
+            out.append(f"Route Port,The Maximum Transmit Unit is {1500}")
+            if d.prefixlen is not None:
+                out.append(f"Internet Address is {r.ip}/{d.prefixlen}")
+            else:
+                out.append("Internet protocol processing : disabled")
+            if not loop:
+                out.append(
+                    "IP Sending Frames' Format is PKTFMT_ETHNT_2, Hardware address is " + mac_text(d.mac)
+                )
+                change = timestamp(d.state.last_change) if d.state is not None else "-"
+                out += [
+                    f"Last physical up time   : {change if r.oper_up else '-'}",
+                    f"Last physical down time : {change if not r.oper_up else '-'}",
+                    f"Current system time: {now}",
+                    "Port Mode: COMMON COPPER",
+                    f"Speed : {d.state.speed_mbps if d.state else 1000},  Loopback: NONE",
+                    "Duplex: FULL,  Negotiation: ENABLE",
+                    "Mdi   : AUTO,  Clock   : -",
+                    f"Last 300 seconds input rate {d.rate_in_bps} bits/sec, {d.rate_in_bps // 5600} packets/sec",
+                    f"Last 300 seconds output rate {d.rate_out_bps} bits/sec, {d.rate_out_bps // 5600} packets/sec",
+                    "Input peak rate 0 bits/sec,Record time: -",
+                    "Output peak rate 0 bits/sec,Record time: -",
+                    "",
+                    f"Input:  {d.in_packets} packets, {d.in_octets} bytes",
+                    f"  Unicast:{d.in_packets:>19},  Multicast:{0:>19}",
+                    f"  Broadcast:{0:>17},  Jumbo:{0:>23}",
+                    f"  Discard:{0:>19},  Total Error:{d.in_errors:>17}",
+                    "",
+                    f"Output:  {d.out_packets} packets, {d.out_octets} bytes",
+                    f"  Unicast:{d.out_packets:>19},  Multicast:{0:>19}",
+                    f"  Broadcast:{0:>17},  Jumbo:{0:>23}",
+                    f"  Discard:{0:>19},  Total Error:{0:>17}",
+                    "",
+                    "    Input bandwidth utilization  :    0.01%",
+                    "    Output bandwidth utilization :    0.01%",
+                ]
+            else:
+                out.append(f"Current system time: {now}")
+            out.append("")
+        return "\n".join(out) + "\n"
+
+    def cmd_ip_interface(self, s: Session, rest: str) -> str:
+        """``display ip interface [name]``: state, MTU, counters and the primary address per interface."""
+        out: list[str] = []
+        for d in self._details(s, rest):
+            r = d.row
+            state_text = "UP" if r.oper_up else ("Administratively DOWN" if not r.admin_up else "DOWN")
+            out += [
+                f"{r.name} current state : {state_text}",
+                f"Line protocol current state : {'UP' if r.oper_up else 'DOWN'}",
+                "The Maximum Transmit Unit : 1500 bytes",
+                f"input packets : {d.in_packets}, bytes : {d.in_octets}, multicasts : 0",
+                f"output packets : {d.out_packets}, bytes : {d.out_octets}, multicasts : 0",
+            ]
+            if d.prefixlen is not None and r.ip is not None:
+                net = IPv4Interface(f"{r.ip}/{d.prefixlen}").network
+                out += [
+                    f"Internet Address is {r.ip}/{d.prefixlen}",
+                    f"Broadcast address : {net.broadcast_address}",
+                ]
+            else:
+                out.append("Internet protocol processing : disabled")
+            out.append("")
+        return "\n".join(out) + "\n"
+
+    def cmd_lldp(self, s: Session, rest: str) -> str:
+        """``display lldp neighbor [brief]``: one block per local interface (ntc-templates' VRP capture)."""
+        nbrs = lldp_neighbours(s.world, s.state) if s.world is not None else []
+        if rest == "brief":
+            lines = [f"{'Local Intf':<17}{'Neighbor Dev':<25}{'Neighbor Intf':<26}Exptime(s)"]
+            for n in nbrs:
+                lines.append(
+                    f"{self.names.shorten(self.names.canonical(n.local)):<17}{n.system_name:<25}{n.port:<26}104"
+                )
+            return "\n".join(lines) + "\n"
+        out: list[str] = []
+        rows = interface_rows(s.state, s.store.running, self.names)
+        for r in rows:
+            if r.name.lower().startswith(("loopback", "null", "vlanif")):
+                continue
+            mine = [n for n in nbrs if self.names.same(n.local, r.name)]
+            out += [
+                f"{r.name} has {len(mine)} neighbors{':' if mine else ''}",
+                "",
+            ]
+            for i, n in enumerate(mine, start=1):
+                out += [
+                    f"Neighbor index : {i}",
+                    "Chassis type :macAddress",
+                    f"Chassis ID :{n.chassis_mac}",
+                    "Port ID type :interfaceName",
+                    f"Port ID :{n.port}",
+                    f"Port description :{n.port_description}",
+                    f"System name :{n.system_name}",
+                    f"System description :{n.system_description}",
+                    "System capabilities supported :bridge router",
+                    "System capabilities enabled :router",
+                    "Management address type :ipV4",
+                    f"Management address : {n.management_address}",
+                    "Expired time :104s",
+                    "",
+                ]
+        return "\n".join(out) + "\n"
+
+    def cmd_routing_table(self, s: Session, rest: str) -> str:
+        """``display ip routing-table``: direct routes (and /32 host routes) and OSPF routes over the adjacencies
+        that are up, in VRP's table layout."""
+        table = routes(s.world, s.state) if s.world is not None else []
+        lines = [
+            "Route Flags: R - relay, D - download to fib",
+            "-" * 78,
+            "Routing Tables: Public",
+            f"         Destinations : {len(table)}        Routes : {len(table)}",
+            "",
+            "Destination/Mask    Proto   Pre  Cost      Flags NextHop         Interface",
+            "",
+        ]
+        for r in table:
+            if r.protocol == "ospf":
+                proto, pre, cost, hop = "OSPF", 10, r.cost, r.next_hop or ""
+            else:
+                proto, pre, cost = "Direct", 0, 0
+                own = next(
+                    (
+                        x
+                        for x in interface_rows(s.state, s.store.running, self.names)
+                        if self.names.same(x.name, r.interface)
+                    ),
+                    None,
+                )
+                hop = "127.0.0.1" if r.protocol == "local" or own is None or own.ip is None else own.ip
+            flag = "RD" if r.protocol == "ospf" else "D"
+            itf = self.names.canonical(r.interface)
+            lines.append(f"{r.network!s:>20}  {proto:<7} {pre:<4} {cost:<10}{flag:<4}  {hop:<15} {itf}")
+        return "\n".join(lines) + "\n"
+
+    def cmd_arp(self, s: Session, rest: str) -> str:
+        """``display arp [all]`` in VRP's layout (ntc-templates' capture): own addresses type ``I -``."""
+        entries = arp(s.world, s.state) if s.world is not None else []
+        rule = "-" * 78
+        lines = [
+            "IP ADDRESS      MAC ADDRESS     EXPIRE(M) TYPE        INTERFACE   VPN-INSTANCE",
+            "                                    VLAN/CEVLAN(SIP/DIP)",
+            rule,
+        ]
+        for e in entries:
+            itf = self.names.shorten(self.names.canonical(e.interface))
+            expire, kind = ("", "I -") if e.own else ("20", "D-0")
+            lines.append(f"{e.ip:<16}{mac_text(e.mac):<16}{expire:<10}{kind:<12}{itf}")
+        own = sum(1 for e in entries if e.own)
+        lines += [
+            rule,
+            f"Total:{len(entries):<10}Dynamic:{len(entries) - own:<8}Static:0     Interface:{own}",
+        ]
+        return "\n".join(lines) + "\n"
 
     def cmd_interface_brief(self, s: Session, rest: str) -> str:
         """The layout of real VRP ``display interface brief`` (ntc-templates' and NAPALM's captures): legend,

@@ -235,6 +235,11 @@ class IosDialect(Dialect):
     def rejected(self, line: str) -> str:
         return "% Command rejected by the device.\n"
 
+    def wrong_value(self, prompt: str, line: str, pos: int, bad_mask: tuple[str, int] | None) -> str:
+        if bad_mask is not None:  # a valid dotted quad that is no mask
+            return f"Bad mask 0x{bad_mask[1]:X} for address {bad_mask[0]}\n"
+        return self.unrecognized(prompt, line, pos)
+
     # configuration text ------------------------------------------------------------------------------
     def initial_config(self, state: DeviceState, inventory: Inventory) -> ConfigNode:
         f = boot_facts(state, inventory, self.names)

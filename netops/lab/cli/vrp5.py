@@ -8,7 +8,7 @@ configuration immediately; rollback is the operator's job (inverse ``undo`` line
 from __future__ import annotations
 
 from netops.lab.cli.engine import Session
-from netops.lab.cli.facts import uptime_text
+from netops.lab.cli.facts import identity
 from netops.lab.cli.huawei import HuaweiDialect
 
 
@@ -26,13 +26,9 @@ class Vrp5Dialect(HuaweiDialect):
     )
 
     def header(self, s: Session) -> list[str]:
-        return ["!Software Version V200R009C00SPC500"]
+        return [f"!Software Version {identity(s.state).release}"]
 
-    def cmd_version(self, s: Session, rest: str) -> str:
-        model = s.state.device.model or self.vendor_model
-        return (
-            f"{self.software}\n"
-            "VRP (R) software, Version 5.160 (AR2200 V200R009C00SPC500)\n"
-            "Copyright (C) 2011-2018 HUAWEI TECH CO., LTD\n"
-            f"{model} uptime is {uptime_text(s.state)}\n"
-        )
+    copyright_text = "Copyright (C) 2011-2018 HUAWEI TECH CO., LTD"
+
+    def model_line(self, model: str) -> str:
+        return f"Huawei {model} Router"  # as AR routers print it (ntc-templates' VRP5 captures)

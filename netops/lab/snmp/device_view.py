@@ -48,6 +48,10 @@ BGP_LOCAL_AS: Oid = (1, 3, 6, 1, 2, 1, 15, 2)
 BGP_PEER_ENTRY: Oid = (1, 3, 6, 1, 2, 1, 15, 3, 1)
 ENT_PHYSICAL_ENTRY: Oid = (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1)
 UPS: Oid = (1, 3, 6, 1, 2, 1, 33, 1)
+IP_FORWARDING: Oid = (1, 3, 6, 1, 2, 1, 4, 1)
+IP_ADDR_ENTRY: Oid = (1, 3, 6, 1, 2, 1, 4, 20, 1)
+LLDP_LOC: Oid = (1, 0, 8802, 1, 1, 2, 1, 3)
+LLDP_REM_ENTRY: Oid = (1, 0, 8802, 1, 1, 2, 1, 4, 1, 1)
 SNMP_ENGINE: Oid = (1, 3, 6, 1, 6, 3, 10, 2, 1)
 HW_ENTITY_STATE_ENTRY: Oid = (1, 3, 6, 1, 4, 1, 2011, 5, 25, 31, 1, 1, 1, 1)  # .5 cpu, .7 memory
 HH3C_ENTITY_EXT_STATE_ENTRY: Oid = (1, 3, 6, 1, 4, 1, 25506, 2, 6, 1, 1, 1, 1)  # .6 cpu, .8 memory
@@ -114,6 +118,8 @@ def build_view(world: LabWorld, state: DeviceState, engine_id: bytes, clock: Eng
     _interfaces(out, state, info.oui)
     _entities(out, state, info.entities, ident)
     _neighbors(out, world, state)
+    _ip_addresses(out, state)
+    _lldp(out, world, state, ident)
     if dev.ups:
         _ups(out, state)
     out.scalar((*SNMP_ENGINE, 1), encode_octets(engine_id))
@@ -207,7 +213,9 @@ def _entities(out: _Entries, state: DeviceState, entities: tuple[Entity, ...], i
         out.cell(ENT_PHYSICAL_ENTRY, 5, idx, _int(ent.klass))
         out.cell(ENT_PHYSICAL_ENTRY, 7, idx, _text(ent.name))
         # the chassis carries the device's identity (the CLI's `display esn` / `show inventory` say the same)
-        out.cell(ENT_PHYSICAL_ENTRY, 10, idx, _text(f"{ident.version} {ident.release}".strip() if top else ""))
+        out.cell(
+            ENT_PHYSICAL_ENTRY, 10, idx, _text(f"{ident.version} {ident.release}".strip() if top else "")
+        )
         out.cell(ENT_PHYSICAL_ENTRY, 11, idx, _text(ident.serial if top else ""))
         out.cell(ENT_PHYSICAL_ENTRY, 12, idx, _text(ident.vendor))
         out.cell(ENT_PHYSICAL_ENTRY, 13, idx, _text(ident.model if top else ""))
@@ -341,3 +349,53 @@ def _ups(out: _Entries, state: DeviceState) -> None:
         lambda now: _int(100 if not state.on_battery else max(0, min(100, 2 * state.battery_minutes))),
     )
     out.scalar((*UPS, 4, 1), lambda now: _int(5 if state.on_battery else 3))  # battery(5) / normal(3)
+
+
+def _ip_addresses(out: _Entries, state: DeviceState) -> None:
+    """IP-MIB ipForwarding and ipAddrTable: the primary addresses the running configuration gives (the
+    inventory's without a CLI); the view is rebuilt when the configuration changes."""
+    out.scalar(IP_FORWARDING, _int(1 if state.device.role.routes else 2))
+    for itf in state.interfaces:
+        cfg = state.config.interfaces.get(itf.name) if state.config is not None else None
+        addr = cfg.address if cfg is not None else None
+        if cfg is None:
+            inv = next((i for i in state.device.interfaces if i.name == itf.name), None)
+            try:
+                addr = ipaddress.IPv4Interface(inv.address) if inv is not None and inv.address else None
+            except ValueError:
+                addr = None
+        if addr is None:
+            continue
+        idx = tuple(addr.ip.packed)
+        out.cell(IP_ADDR_ENTRY, 1, idx, encode_ip(addr.ip.packed))  # ipAdEntAddr
+        out.cell(IP_ADDR_ENTRY, 2, idx, _int(itf.index))  # ipAdEntIfIndex
+        out.cell(IP_ADDR_ENTRY, 3, idx, encode_ip(addr.netmask.packed))  # ipAdEntNetMask
+        out.cell(IP_ADDR_ENTRY, 4, idx, _int(1))  # ipAdEntBcastAddr
+        out.cell(IP_ADDR_ENTRY, 5, idx, _int(18024))  # ipAdEntReasmMaxSize
+
+
+def _lldp(out: _Entries, world: LabWorld, state: DeviceState, ident: DeviceIdentity) -> None:
+    """LLDP-MIB: the local chassis (macAddress(4), the identity's MAC) and one lldpRemTable row per link whose
+    local interface is up (index: time mark 0, local port = ifIndex, remote index 1); the CLI's LLDP
+    displays show the same neighbours."""
+    if not state.device.platform.has_cli:
+        return
+    out.scalar((*LLDP_LOC, 1), _int(4))
+    out.scalar((*LLDP_LOC, 2), encode_octets(bytes.fromhex(ident.mac.replace("-", ""))))
+    out.scalar((*LLDP_LOC, 3), _text(state.device.id))
+    from netops.lab.cli.displays import lldp_neighbours  # the one definition of who is an LLDP neighbour
+
+    for nb in lldp_neighbours(world, state):
+        itf = state.interface(nb.local)
+        if itf is None:
+            continue
+        idx = (0, itf.index, 1)
+        out.cell(LLDP_REM_ENTRY, 4, idx, _int(4))  # lldpRemChassisIdSubtype macAddress
+        out.cell(LLDP_REM_ENTRY, 5, idx, encode_octets(bytes.fromhex(nb.chassis_mac.replace("-", ""))))
+        out.cell(LLDP_REM_ENTRY, 6, idx, _int(5))  # lldpRemPortIdSubtype interfaceName
+        out.cell(LLDP_REM_ENTRY, 7, idx, _text(nb.port))
+        out.cell(LLDP_REM_ENTRY, 8, idx, _text(nb.port_description))
+        out.cell(LLDP_REM_ENTRY, 9, idx, _text(nb.system_name))
+        out.cell(LLDP_REM_ENTRY, 10, idx, _text(nb.system_description))
+        out.cell(LLDP_REM_ENTRY, 11, idx, encode_octets(b"\x28\x00"))  # bridge, router
+        out.cell(LLDP_REM_ENTRY, 12, idx, encode_octets(b"\x08\x00"))  # router

@@ -76,7 +76,7 @@ def test_every_platform_logs_in_and_reports_the_lab_state(lab: Lab) -> None:
     assert " sysname kashgar-ce1" in comware["config"]
 
     vrp5 = results["kashgar-shufu-ce1"]
-    assert "Version 5.160" in vrp5["display version"]
+    assert "Version 5.170 (AR2220E V200R010C10SPC700)" in vrp5["display version"]
     assert "ntp-service unicast-server" in vrp5["config"]
 
     ios = results["kashgar-kashi-ce1"]

@@ -141,5 +141,5 @@ def test_snmpstatus_counts_the_interfaces(twin: Twin) -> None:
 
     done = netsnmp("snmpstatus", "-v2c", "-c", COMMUNITY, f"{twin.address('kashgar-ce1')}:{SNMP_PORT}")
     assert done.returncode == 0, done.stderr
-    assert "Interfaces: 4," in done.stdout, done.stdout
+    assert "Interfaces: 5," in done.stdout, done.stdout
     assert "Recv/Trans packets: 0/0" not in done.stdout

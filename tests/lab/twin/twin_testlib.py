@@ -1,7 +1,8 @@
 """Test kit for the twin tests (issue 14, item 4): a small region where configuration has consequences.
 
-centre-core1 (VRP8) <- kashgar-ce1 (VRP8, a primary and a backup uplink) <- two counties with one uplink each:
-kashgar-kashi-ce1 (IOS) and kashgar-shufu-ce1 (Comware 7). Addresses 127.79.N.x, one lab per test module.
+centre-core1 (VRP8) <- kashgar-ce1 (VRP8, a primary and a backup uplink) <- three counties with one uplink each:
+kashgar-kashi-ce1 (IOS), kashgar-shufu-ce1 (Comware 7) and kashgar-yecheng-ce1 (VRP5). Addresses 127.79.N.x,
+one lab per test module.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ sites:
           - {{name: GE0/0/3, kind: uplink, description: to-centre-backup, address: 10.79.0.6/30}}
           - {{name: GE0/0/1, kind: downlink, description: to-kashi, address: 10.79.0.9/30}}
           - {{name: GE0/0/2, kind: downlink, description: to-shufu, address: 10.79.0.13/30}}
+          - {{name: GE0/0/4, kind: downlink, description: to-yecheng, address: 10.79.0.17/30}}
   - id: kashgar-kashi
     name: 喀什市
     name_en: kashi
@@ -101,11 +103,23 @@ sites:
         interfaces:
           - {{name: GE0/0/0, kind: uplink, description: to-kashgar, address: 10.79.0.14/30}}
           - {{name: GE0/0/1, kind: lan, description: county-lan, address: 10.79.101.1/24}}
+  - id: kashgar-yecheng
+    name: 叶城县
+    name_en: yecheng
+    parent: kashgar
+    devices:
+      - id: kashgar-yecheng-ce1
+        role: ce
+        platform: huawei_vrp5
+        address: 127.79.{n}.5
+        interfaces:
+          - {{name: GE0/0/0, kind: uplink, description: to-kashgar, address: 10.79.0.18/30}}
 links:
   - {{a: "kashgar-ce1:GE0/0/0", b: "centre-core1:GE0/0/1"}}
   - {{a: "kashgar-ce1:GE0/0/3", b: "centre-core1:GE0/0/2", kind: backup}}
   - {{a: "kashgar-kashi-ce1:Gi0/0/0", b: "kashgar-ce1:GE0/0/1"}}
   - {{a: "kashgar-shufu-ce1:GE0/0/0", b: "kashgar-ce1:GE0/0/2"}}
+  - {{a: "kashgar-yecheng-ce1:GE0/0/0", b: "kashgar-ce1:GE0/0/4"}}
 """
 
 NETMIKO_TYPES = {
