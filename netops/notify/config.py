@@ -155,16 +155,22 @@ def check_notify(inventory_dir: Path, inventory: Inventory | None) -> list[Probl
 
 
 class _Cache:
-    """The configuration of one folder, read again when the file changes (mtime, size, inode)."""
+    """The configuration of one folder, read again when the file changes (mtime, size, inode) or the
+    inventory does (its digest: a route's prefecture may appear or go)."""
 
     def __init__(self) -> None:
-        self.entries: dict[str, tuple[tuple[int, int, int] | None, NotifyConfig | InventoryError]] = {}
+        self.entries: dict[str, tuple[tuple[object, ...] | None, NotifyConfig | InventoryError]] = {}
 
     def get(self, inventory_dir: str | Path, inventory: Inventory | None) -> NotifyConfig:
         path = Path(inventory_dir) / FILE
         try:
             st = path.stat()
-            sig: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+            sig: tuple[object, ...] | None = (
+                st.st_mtime_ns,
+                st.st_size,
+                st.st_ino,
+                inventory and inventory.digest,
+            )
         except OSError:
             sig = None
         key = str(path.resolve())
