@@ -21,9 +21,10 @@ from netops.ingest.receiver import (
     TrapProtocol,
     serve_syslog_tcp,
 )
-from netops.ingest.trigger import TargetedPoll, reported_peer
+from netops.ingest.trigger import TargetedPoll, reported_link
 from netops.ingest.usm import ReceiverEngine
 from netops.inventory.models import Inventory
+from netops.inventory.topology import Topology
 from netops.polling.poller import Poller
 from netops.secrets import SecretStore
 
@@ -54,13 +55,19 @@ class IngestService:
         debounce_s: float = 0.3,
         rate: float = 200.0,
         holddown_s: float = 0.0,
+        topology: Callable[[], Topology] | None = None,
     ) -> None:
         self.trap_listen = parse_listen(trap_listen, "NETOPS_TRAP_LISTEN") if trap_listen else None
         self.syslog_listen = parse_listen(syslog_listen, "NETOPS_SYSLOG_LISTEN") if syslog_listen else None
         host, port = self.trap_listen or ("0.0.0.0", 162)
         self.engine = ReceiverEngine.for_address(host, port)
         self.trigger = TargetedPoll(
-            poller, inventory, debounce_s=debounce_s, threshold=threshold, interval_s=interval_s
+            poller,
+            inventory,
+            topology=topology,
+            debounce_s=debounce_s,
+            threshold=threshold,
+            interval_s=interval_s,
         )
         self.intake = Intake(DeviceDirectory(inventory, secrets), self.engine, self.on_event, rate=rate)
         self.holddown_s = holddown_s
@@ -78,7 +85,8 @@ class IngestService:
         has passed, so the incident resolves then instead of at the next scheduled poll."""
         if event.notice.kind not in STATE_EVENTS:
             return
-        self.trigger.request(event.device, reported_peer(self.inventory(), event.device, event.notice))
+        link = reported_link(self.inventory(), event.device, event.notice)
+        self.trigger.request(event.device, link.id if link is not None else None)
         if event.notice.kind in RECOVERY_EVENTS:
             self._later[event.device] = asyncio.get_running_loop().call_later(
                 self.holddown_s + 1.0, self._again, event.device

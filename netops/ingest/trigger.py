@@ -9,9 +9,10 @@ traps is one poll; requests that arrive while a cycle runs make one more cycle a
 its poll is polled again (``threshold`` polls in all, ``retry_s`` apart) so the hysteresis the analysis
 needs (``NETOPS_POLL_THRESHOLD`` consecutive failures) is reached in seconds instead of poll intervals.
 
-A linkDown (or adjacency-down) reported by D about the link to P corroborates P's silence: P is silent after
-one failed poll (``Poller.run_cycle(corroborated=...)``), the neighbour's report being the second observation.
-Polling still decides: an answering P is never called down, whatever its neighbours say.
+A linkDown (or adjacency-down) reported by D about its link to P corroborates the silence of P and of every
+device the reported links cut off together (the topology's what-if over the links reported in one burst):
+they are silent after one failed poll (``Poller.run_cycle(corroborated=...)``), the neighbours' reports being
+the second observation. Polling still decides: a device that answers is never called down.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 
 from netops.drivers.names import same
 from netops.ingest.events import EventKind, Notice
-from netops.inventory.models import Inventory
+from netops.inventory.models import Inventory, Link
+from netops.inventory.topology import Topology
 from netops.polling.poller import Poller, pollable
 
 log = logging.getLogger(__name__)
@@ -55,10 +57,9 @@ def targets(inventory: Inventory, device: str) -> set[str]:
     return out
 
 
-def reported_peer(inventory: Inventory, device: str, notice: Notice) -> str | None:
-    """The device at the far end of the link ``notice`` (a link-down or neighbour-down from ``device``)
-    reports down: by interface name (any spelling of the platform), by ifIndex as a fallback, or by the
-    neighbour's address."""
+def reported_link(inventory: Inventory, device: str, notice: Notice) -> Link | None:
+    """The link ``notice`` (a link-down or neighbour-down from ``device``) reports down: by interface name (any
+    spelling of the platform), by ifIndex as a fallback, or by the neighbour's address."""
     dev = inventory.devices.get(device)
     if dev is None or notice.kind not in (EventKind.LINK_DOWN, EventKind.NEIGHBOR_DOWN):
         return None
@@ -68,13 +69,25 @@ def reported_peer(inventory: Inventory, device: str, notice: Notice) -> str | No
     for link in inventory.links_of(device):
         mine = link.a if link.a.device == device else link.b
         if name and same(dev.platform, mine.interface, name):
-            return link.other(device).device
+            return link
     if notice.neighbor:
         for link in inventory.links_of(device):
             peer = inventory.devices.get(link.other(device).device)
             if peer is not None and str(peer.address) == notice.neighbor:
-                return peer.id
+                return link
     return None
+
+
+def cut_off(topology: Topology, reports: set[tuple[str, str]]) -> frozenset[str]:
+    """Devices whose silence the reported links corroborate: the far end of each (reporter, link), and every
+    device those links cut off together."""
+    links = {link for _, link in reports if link in topology.inventory.links}
+    if not links:
+        return frozenset()
+    peers = {
+        topology.inventory.links[link].other(reporter).device for reporter, link in reports if link in links
+    }
+    return frozenset(peers | set(topology.impact(topology.failure(links)).lost_devices))
 
 
 class TargetedPoll:
@@ -83,6 +96,7 @@ class TargetedPoll:
         poller: Poller,
         inventory: Callable[[], Inventory],
         *,
+        topology: Callable[[], Topology] | None = None,
         debounce_s: float = 0.3,
         threshold: int = 2,
         retry_s: float = 0.5,
@@ -90,22 +104,32 @@ class TargetedPoll:
     ) -> None:
         self.poller = poller
         self.inventory = inventory
+        self._topology = topology
+        self._topology_of: tuple[Inventory, Topology] | None = None
         self.debounce_s = debounce_s
         self.threshold = threshold
         self.retry_s = retry_s
         self.interval_s = interval_s
         self.counts = TriggerCounts()
         self._pending: set[str] = set()
-        self._corroborated: set[str] = set()
+        self._reports: set[tuple[str, str]] = set()  # (reporting device, link it reported down)
         self._task: asyncio.Task[None] | None = None
 
-    def request(self, device: str, cut_off: str | None = None) -> None:
-        """Ask for a poll around ``device`` soon (call from the event loop's thread); ``cut_off``: a neighbour
-        ``device`` reported the link to down (its silence is corroborated)."""
+    def topology(self) -> Topology:
+        if self._topology is not None:
+            return self._topology()
+        inv = self.inventory()
+        if self._topology_of is None or self._topology_of[0] is not inv:
+            self._topology_of = (inv, Topology(inv))
+        return self._topology_of[1]
+
+    def request(self, device: str, link_down: str | None = None) -> None:
+        """Ask for a poll around ``device`` soon (call from the event loop's thread); ``link_down``: the link
+        ``device`` reported down (what it cuts off is corroborated)."""
         self.counts.requests += 1
         self._pending.add(device)
-        if cut_off is not None:
-            self._corroborated.add(cut_off)
+        if link_down is not None:
+            self._reports.add((device, link_down))
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest-targeted-poll")
 
@@ -113,9 +137,9 @@ class TargetedPoll:
         while self._pending:
             await asyncio.sleep(self.debounce_s)
             asked, self._pending = self._pending, set()
-            corroborated, self._corroborated = frozenset(self._corroborated), set()
+            reports, self._reports = self._reports, set()
             try:
-                await self._poll(asked, corroborated)
+                await self._poll(asked, cut_off(self.topology(), reports))
             except Exception:  # a failed targeted poll must not stop the next ones; the schedule goes on
                 log.exception("targeted poll after events from %s failed", ", ".join(sorted(asked)[:5]))
 
@@ -141,7 +165,7 @@ class TargetedPoll:
     async def stop(self) -> None:
         task, self._task = self._task, None
         self._pending.clear()
-        self._corroborated.clear()
+        self._reports.clear()
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from netops.ingest.events import EventKind, Notice
-from netops.ingest.trigger import reported_peer, targets
-from netops.inventory import load_inventory
+from netops.ingest.trigger import cut_off, reported_link, targets
+from netops.inventory import Topology, load_inventory
 from netops.polling.tracker import StatusTracker
 from tests.polling.testlib import polling_region
 
@@ -21,13 +21,27 @@ def test_targets_and_reported_peers(tmp_path: Path) -> None:
     assert targets(inv, "kashgar-shule-ce1") == {"kashgar-shule-ce1", "kashgar-ce1", "kashgar-codec"}
     assert targets(inv, "no-such-device") == set()
     down = EventKind.LINK_DOWN
+    shule, shufu = "kashgar-shule-ce1--kashgar-ce1", "kashgar-shufu-ce1--kashgar-ce1"
+
+    def link(device: str, notice: Notice) -> str | None:
+        found = reported_link(inv, device, notice)
+        return found.id if found is not None else None
+
     for spelling in ("GigabitEthernet0/1/2", "GE0/1/2"):
-        assert reported_peer(inv, "kashgar-ce1", Notice(down, interface=spelling)) == "kashgar-shule-ce1"
-    assert reported_peer(inv, "kashgar-ce1", Notice(down, if_index=4)) == "kashgar-shule-ce1"
-    nbr = Notice(EventKind.NEIGHBOR_DOWN, neighbor="127.77.22.1")
-    assert reported_peer(inv, "kashgar-ce1", nbr) == "kashgar-shufu-ce1"
-    assert reported_peer(inv, "kashgar-ce1", Notice(EventKind.LINK_UP, interface="GE0/1/2")) is None
-    assert reported_peer(inv, "kashgar-ce1", Notice(down, interface="GE9/9/9")) is None
+        assert link("kashgar-ce1", Notice(down, interface=spelling)) == shule
+    assert link("kashgar-ce1", Notice(down, if_index=4)) == shule
+    assert link("kashgar-ce1", Notice(EventKind.NEIGHBOR_DOWN, neighbor="127.77.22.1")) == shufu
+    assert link("kashgar-ce1", Notice(EventKind.LINK_UP, interface="GE0/1/2")) is None
+    assert link("kashgar-ce1", Notice(down, interface="GE9/9/9")) is None
+    topo = Topology(inv)
+    assert cut_off(topo, {("kashgar-ce1", shule)}) == {"kashgar-shule-ce1"}
+    # the prefecture's primary uplink alone cuts nothing off (backup); both cut off the whole prefecture
+    primary, backup = "kashgar-ce1--centre-core1", "kashgar-ce1--centre-core2-backup"
+    assert cut_off(topo, {("centre-core1", primary)}) == {"kashgar-ce1"}
+    assert cut_off(topo, {("centre-core1", primary), ("centre-core2", backup)}) == {
+        "kashgar-ce1", "kashgar-codec", "kashgar-shufu-ce1", "kashgar-shule-ce1",
+    }  # fmt: skip
+    assert cut_off(topo, set()) == frozenset()
 
 
 def test_one_failed_poll_is_silent_only_when_corroborated() -> None:
