@@ -6,20 +6,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from netops.api import models as m
 from netops.api.deps import RuntimeDep
 from netops.auth import audit, tokens
 
 router = APIRouter(tags=["admin"])
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=list[m.AuditEntry])
 def audit_log(
     rt: RuntimeDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100, actor: str | None = None
 ) -> list[dict[str, Any]]:
     return [e.as_dict() for e in audit.entries(rt.store, limit=limit, actor=actor)]
 
 
-@router.get("/tokens")
+@router.get("/tokens", response_model=list[m.TokenView])
 def token_list(rt: RuntimeDep) -> list[dict[str, Any]]:
     return [
         {

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from fastapi import APIRouter, HTTPException, Request
 
+from netops.api import models as m
 from netops.api.runbook_routes import ServiceDep
 from netops.errors import InvalidInputError, SecretError
 from netops.inventory.models import SecretRef
@@ -45,7 +46,7 @@ def inbox_of(request: Request) -> AlertInbox:
     return cast(AlertInbox, inbox)
 
 
-@router.post("/alerts/alertmanager", status_code=202)
+@router.post("/alerts/alertmanager", status_code=202, response_model=m.AlertsAccepted)
 async def alertmanager(request: Request, svc: ServiceDep) -> dict[str, Any]:
     _authorize(request)
     try:

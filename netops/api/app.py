@@ -27,6 +27,7 @@ from netops.api.admin_routes import router as admin_router
 from netops.api.alert_routes import router as alert_router
 from netops.api.auth import Audit, FailureLimiter, parse_proxies, roles
 from netops.api.changes_routes import router as changes_router
+from netops.api.contract import install_contract, short_id
 from netops.api.deps import RuntimeDep
 from netops.api.devicework import DeviceWork
 from netops.api.errors import install_error_handlers
@@ -34,6 +35,7 @@ from netops.api.health import StoreHealth, StoreWriteCollector
 from netops.api.incident_routes import router as incident_router
 from netops.api.inventory_routes import router as inventory_router
 from netops.api.limits import BodyLimit
+from netops.api.models import Health
 from netops.api.polling_routes import router as polling_router
 from netops.api.runbook_routes import router as runbook_router
 from netops.api.vc_routes import router as vc_router
@@ -156,7 +158,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         description="Operations manager for the regional e-government WAN and video-conference network",
         docs_url=None,  # Swagger UI and ReDoc load from a CDN: not in a private network
         redoc_url=None,
+        generate_unique_id_function=short_id,  # operation ids: the route function's name
     )
+    install_contract(app)
     app.state.runtime = rt
     app.state.registry = registry
     app.state.runbooks = runbooks
@@ -170,7 +174,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(Audit)  # outermost: sees every answer, 500s included
     app.add_middleware(HttpMetrics, registry=registry)  # request counts and latency by route template
 
-    @app.get("/healthz", tags=["service"])
+    @app.get("/healthz", tags=["service"], response_model=Health)
     def healthz(rt: RuntimeDep) -> dict[str, Any]:
         """Alive (always 200 while it answers); ``status`` is ``degraded`` when the store cannot be written."""
         writable, error = health.writable()
@@ -183,7 +187,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             "store": {"writable": writable, "error": error, "write_failures": health.write_failures},
         }
 
-    @app.get("/metrics", tags=["service"])
+    @app.get(
+        "/metrics",
+        tags=["service"],
+        response_class=Response,
+        responses={
+            200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus"}
+        },
+    )
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from netops.api import models as m
 from netops.api.deps import DeviceWorkDep, RuntimeDep
 from netops.api.limits import RowId
 from netops.changes import backup as backups
@@ -74,24 +75,24 @@ def _waves(inventory: Inventory, spec: PlanIn) -> list[Wave]:
     )
 
 
-@router.get("/changes")
+@router.get("/changes", response_model=list[m.Change])
 def list_changes(
     rt: RuntimeDep, device: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[dict[str, Any]]:
     return records.list_changes(rt.store, limit, device)
 
 
-@router.get("/changes/{change_id}")
+@router.get("/changes/{change_id}", response_model=m.ChangeDetail)
 def show_change(rt: RuntimeDep, change_id: str) -> dict[str, Any]:
     return records.get_change(rt.store, change_id)
 
 
-@router.post("/changes/plan")
+@router.post("/changes/plan", response_model=list[m.Wave])
 def plan(rt: RuntimeDep, spec: PlanIn) -> list[dict[str, object]]:
     return [w.as_dict() for w in _waves(rt.inventory, spec)]
 
 
-@router.post("/changes", status_code=202)
+@router.post("/changes", status_code=202, response_model=m.ChangeStarted)
 async def start_change(rt: RuntimeDep, secrets: SecretsDep, http: Request, spec: ChangeIn) -> dict[str, Any]:
     """Start a rollout in the background; returns its id at once."""
     inventory = rt.inventory
@@ -114,7 +115,7 @@ async def start_change(rt: RuntimeDep, secrets: SecretsDep, http: Request, spec:
     return {"change": change_id, "waves": [w.as_dict() for w in waves]}
 
 
-@router.get("/devices/{device_id}/config/diff")
+@router.get("/devices/{device_id}/config/diff", response_model=m.ConfigDiff)
 async def device_diff(
     rt: RuntimeDep, secrets: SecretsDep, work: DeviceWorkDep, device_id: str
 ) -> dict[str, object]:
@@ -131,19 +132,19 @@ async def device_diff(
     return diff.as_dict()
 
 
-@router.get("/devices/{device_id}/config/history")
+@router.get("/devices/{device_id}/config/history", response_model=list[m.ConfigBackup])
 def device_history(rt: RuntimeDep, device_id: str) -> list[dict[str, Any]]:
     rt.inventory.device(device_id)
     return backups.history(rt.store, device_id)
 
 
-@router.get("/config/versions/{version_id}")
+@router.get("/config/versions/{version_id}", response_model=m.ConfigVersion)
 def config_version(rt: RuntimeDep, version_id: RowId) -> dict[str, Any]:
     device, text = backups.version_text(rt.store, version_id)
     return {"id": version_id, "device": device, "text": text}
 
 
-@router.get("/config/status")
+@router.get("/config/status", response_model=list[m.ConfigDeviceStatus])
 def config_status(rt: RuntimeDep) -> list[dict[str, Any]]:
     """Per device: last backup attempt/success/error and drift lines (the drift report)."""
     return backups.device_status(rt.store)

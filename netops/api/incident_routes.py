@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from netops.api import models as m
 from netops.api.deps import RuntimeDep
 from netops.api.limits import RowId
 from netops.polling import queries
@@ -20,6 +21,6 @@ class AckIn(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
-@router.post("/incidents/{incident_id}/acknowledge")
+@router.post("/incidents/{incident_id}/acknowledge", response_model=m.Incident)
 def acknowledge(rt: RuntimeDep, request: Request, incident_id: RowId, body: AckIn) -> dict[str, Any]:
     return queries.acknowledge(rt.store, incident_id, request.state.actor, body.note)

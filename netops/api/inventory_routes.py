@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from netops.api import models as m
 from netops.api.deps import RuntimeDep
 from netops.inventory import views
 from netops.store.inventory_loads import recent_loads
@@ -13,7 +14,7 @@ from netops.store.inventory_loads import recent_loads
 router = APIRouter(tags=["inventory"])
 
 
-@router.get("/inventory")
+@router.get("/inventory", response_model=m.InventorySummary)
 def inventory_summary(rt: RuntimeDep) -> dict[str, Any]:
     out = views.summary(rt.inventory)
     out["loaded_at"] = rt.loaded_at
@@ -21,7 +22,7 @@ def inventory_summary(rt: RuntimeDep) -> dict[str, Any]:
     return out
 
 
-@router.get("/inventory/loads")
+@router.get("/inventory/loads", response_model=list[m.InventoryLoad])
 def inventory_loads(rt: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:
     return [
         {
@@ -38,22 +39,22 @@ def inventory_loads(rt: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] =
     ]
 
 
-@router.get("/inventory/tree")
+@router.get("/inventory/tree", response_model=m.TreeNode)
 def inventory_tree(rt: RuntimeDep, root: str | None = None) -> dict[str, Any]:
     return views.tree(rt.inventory, root)
 
 
-@router.get("/inventory/progress")
+@router.get("/inventory/progress", response_model=m.Progress)
 def inventory_progress(rt: RuntimeDep) -> dict[str, Any]:
     return views.progress(rt.inventory)
 
 
-@router.get("/inventory/impact")
+@router.get("/inventory/impact", response_model=m.Impact)
 def inventory_impact(rt: RuntimeDep, failed: Annotated[list[str], Query(min_length=1)]) -> dict[str, Any]:
     return views.impact(rt.inventory, rt.topology, failed)
 
 
-@router.get("/sites")
+@router.get("/sites", response_model=list[m.SiteView])
 def list_sites(
     rt: RuntimeDep, tier: str | None = None, parent: str | None = None, status: str | None = None
 ) -> list[dict[str, Any]]:
@@ -67,12 +68,12 @@ def list_sites(
     ]
 
 
-@router.get("/sites/{site_id}")
+@router.get("/sites/{site_id}", response_model=m.SiteView)
 def get_site(rt: RuntimeDep, site_id: str) -> dict[str, Any]:
     return views.site_view(rt.inventory, rt.inventory.site(site_id))
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=list[m.DeviceView])
 def list_devices(
     rt: RuntimeDep,
     site: str | None = None,
@@ -91,22 +92,22 @@ def list_devices(
     ]
 
 
-@router.get("/devices/{device_id}")
+@router.get("/devices/{device_id}", response_model=m.DeviceView)
 def get_device(rt: RuntimeDep, device_id: str) -> dict[str, Any]:
     return views.device_view(rt.inventory, rt.inventory.device(device_id), rt.topology)
 
 
-@router.get("/links")
+@router.get("/links", response_model=list[m.LinkView])
 def list_links(rt: RuntimeDep, kind: str | None = None) -> list[dict[str, Any]]:
     return [views.link_view(lk) for lk in rt.inventory.links.values() if kind is None or lk.kind == kind]
 
 
-@router.get("/links/{link_id}")
+@router.get("/links/{link_id}", response_model=m.LinkView)
 def get_link(rt: RuntimeDep, link_id: str) -> dict[str, Any]:
     return views.link_view(rt.inventory.link(link_id))
 
 
-@router.get("/rooms")
+@router.get("/rooms", response_model=list[m.RoomView])
 def list_rooms(rt: RuntimeDep, site: str | None = None) -> list[dict[str, Any]]:
     return [
         views.room_view(rt.inventory, r)
@@ -115,6 +116,6 @@ def list_rooms(rt: RuntimeDep, site: str | None = None) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/rooms/{room_id}")
+@router.get("/rooms/{room_id}", response_model=m.RoomView)
 def get_room(rt: RuntimeDep, room_id: str) -> dict[str, Any]:
     return views.room_view(rt.inventory, rt.inventory.room(room_id))

@@ -14,6 +14,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from netops.api import models as m
 from netops.auth.audit import token_actor
 from netops.auth.tokens import Role, TokenInfo
 from netops.runbooks import records as rec
@@ -62,23 +63,23 @@ def _summary(svc: RunbookService, ident: str) -> dict[str, Any]:
             "parameters": [p.model_dump(exclude_none=True) for p in spec.parameters]}  # fmt: skip
 
 
-@router.get("/runbooks")
+@router.get("/runbooks", response_model=list[m.RunbookSummary])
 def list_runbooks(svc: ServiceDep) -> list[dict[str, Any]]:
     return [_summary(svc, ident) for ident in sorted(svc.catalog.runbooks)]
 
 
-@router.get("/runbooks/{ident}")
+@router.get("/runbooks/{ident}", response_model=m.Runbook)
 def show_runbook(svc: ServiceDep, ident: str) -> dict[str, Any]:
     rb = svc.catalog.get(ident)
     return {**_summary(svc, ident), "file": rb.file, "spec": rb.spec.model_dump(mode="json", by_alias=True)}
 
 
-@router.post("/runbooks/{ident}/plan")
+@router.post("/runbooks/{ident}/plan", response_model=m.RunbookPlan)
 async def plan_runbook(svc: ServiceDep, ident: str, body: RunIn) -> dict[str, Any]:
     return await plan(svc.catalog, svc.engine.tools, ident, body.params)
 
 
-@router.post("/runbooks/{ident}/runs", status_code=202)
+@router.post("/runbooks/{ident}/runs", status_code=202, response_model=m.Run)
 async def start_run(svc: ServiceDep, actor: ActorDep, ident: str, body: RunIn) -> dict[str, Any]:
     svc.catalog.get(ident)  # 404 first
     who = token_actor(actor.name)
@@ -86,7 +87,7 @@ async def start_run(svc: ServiceDep, actor: ActorDep, ident: str, body: RunIn) -
     return rec.get_run(svc.store, run_id).as_dict()
 
 
-@router.get("/runs")
+@router.get("/runs", response_model=list[m.Run])
 def list_runs(
     svc: ServiceDep,
     state: str | None = None,
@@ -96,20 +97,20 @@ def list_runs(
     return [r.as_dict() for r in rec.list_runs(svc.store, state=state, runbook=runbook, limit=limit)]
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", response_model=m.RunDetail)
 def run_status(svc: ServiceDep, run_id: str) -> dict[str, Any]:
     run = rec.get_run(svc.store, run_id)
     return {**run.as_dict(), "steps": [s.as_dict() for s in rec.steps_of(svc.store, run_id)],
             "approvals": rec.approvals_of(svc.store, run_id)}  # fmt: skip
 
 
-@router.get("/runs/{run_id}/transcript")
+@router.get("/runs/{run_id}/transcript", response_model=list[m.TranscriptLine])
 def run_transcript(svc: ServiceDep, run_id: str) -> list[dict[str, Any]]:
     rec.get_run(svc.store, run_id)
     return rec.transcript(svc.store, run_id)
 
 
-@router.post("/runs/{run_id}/approve")
+@router.post("/runs/{run_id}/approve", response_model=m.Run)
 async def approve_run(svc: ServiceDep, actor: ActorDep, run_id: str, body: ApproveIn) -> dict[str, Any]:
     was = rec.get_run(svc.store, run_id).state
     run = svc.engine.approve(
@@ -125,12 +126,12 @@ async def approve_run(svc: ServiceDep, actor: ActorDep, run_id: str, body: Appro
     return run.as_dict()
 
 
-@router.post("/runs/{run_id}/cancel")
+@router.post("/runs/{run_id}/cancel", response_model=m.Run)
 def cancel_run(svc: ServiceDep, actor: ActorDep, run_id: str) -> dict[str, Any]:
     return svc.engine.cancel(run_id, actor=token_actor(actor.name)).as_dict()
 
 
-@router.post("/runs/{run_id}/resume")
+@router.post("/runs/{run_id}/resume", response_model=m.Run)
 async def resume_run(svc: ServiceDep, run_id: str, body: ResumeIn) -> dict[str, Any]:
     run = rec.get_run(svc.store, run_id)
     missing = [n for n in run.secret_params if n not in body.params]

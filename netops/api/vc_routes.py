@@ -13,6 +13,7 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from netops.api import models as m
 from netops.api.deps import DeviceWorkDep, RuntimeDep
 from netops.secrets import SecretStore
 from netops.vc import board
@@ -30,7 +31,7 @@ def get_secrets(request: Request) -> SecretStore:
 SecretsDep = Annotated[SecretStore, Depends(get_secrets)]
 
 
-@router.get("/conferences")
+@router.get("/conferences", response_model=list[m.ConferenceListed])
 def list_conferences(rt: RuntimeDep) -> list[dict[str, Any]]:
     out = []
     for conf in vcstore.list_conferences(rt.store, rt.inventory.directory):
@@ -40,12 +41,12 @@ def list_conferences(rt: RuntimeDep) -> list[dict[str, Any]]:
     return out
 
 
-@router.post("/conferences", status_code=201)
+@router.post("/conferences", status_code=201, response_model=m.Conference)
 def create_conference(rt: RuntimeDep, spec: ConferenceIn) -> dict[str, Any]:
     return vcstore.add_conference(rt.store, rt.inventory, spec).as_dict()
 
 
-@router.put("/conferences/{conf_id}")
+@router.put("/conferences/{conf_id}", response_model=m.Conference)
 def change_conference(rt: RuntimeDep, conf_id: str, spec: ConferenceIn) -> dict[str, Any]:
     return vcstore.update_conference(rt.store, rt.inventory, conf_id, spec).as_dict()  # 404 first, then 409
 
@@ -56,13 +57,13 @@ def delete_conference(rt: RuntimeDep, conf_id: str) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/conferences/{conf_id}/readiness")
+@router.get("/conferences/{conf_id}/readiness", response_model=m.Readiness)
 def readiness(rt: RuntimeDep, conf_id: str) -> dict[str, Any]:
     conf = vcstore.get_conference(rt.store, rt.inventory.directory, conf_id)
     return board.readiness(rt.store, rt.inventory, conf)
 
 
-@router.post("/conferences/{conf_id}/precheck")
+@router.post("/conferences/{conf_id}/precheck", response_model=m.Readiness)
 async def precheck(rt: RuntimeDep, secrets: SecretsDep, work: DeviceWorkDep, conf_id: str) -> dict[str, Any]:
     """Run one round now (kind ``manual``, in the shared device-work pool) and return the board after it."""
     conf = vcstore.get_conference(rt.store, rt.inventory.directory, conf_id)
@@ -73,7 +74,13 @@ async def precheck(rt: RuntimeDep, secrets: SecretsDep, work: DeviceWorkDep, con
     return data
 
 
-@router.get("/conferences/{conf_id}/checklist.csv")
+@router.get(
+    "/conferences/{conf_id}/checklist.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "one row per room"}
+    },
+)
 def checklist(rt: RuntimeDep, conf_id: str) -> Response:
     conf = vcstore.get_conference(rt.store, rt.inventory.directory, conf_id)
     text = board.checklist_csv(board.readiness(rt.store, rt.inventory, conf))
