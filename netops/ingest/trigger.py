@@ -160,7 +160,7 @@ class TargetedPoll:
                 devices, job=EVENT_JOB, interval_s=self.interval_s, corroborated=corroborated
             )
             failed = {s.device for s in result.failed}
-            devices = [d for d in devices if d.id in failed]
+            devices = [d for d in devices if d.id in failed and d.id not in corroborated]
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -59,7 +59,8 @@ class StatusTracker:
 
         ``corroborated``: a neighbour reported the link towards this device down (a linkDown trap or an
         adjacency-down message, ``netops.ingest``): one failed poll is then enough, the neighbour's report
-        being the second, independent observation the threshold otherwise waits for."""
+        standing for the further failed polls the threshold otherwise waits for (``failures`` is raised to the
+        threshold, so the analysis, which reads the stored count, agrees)."""
         track = self.tracks.setdefault(device, DeviceTrack())
         was = track.silent
         if (True if track.answered is None else track.answered) != answered:  # a new device counts as up
@@ -72,8 +73,10 @@ class StatusTracker:
             track.last_error = track.last_detail = None
         else:
             track.failures += 1
+            if corroborated:  # the neighbours' report stands for the failed polls the threshold waits for
+                track.failures = max(track.failures, self.threshold)
             track.last_error, track.last_detail = error, detail
-            if track.failures >= self.threshold or corroborated:
+            if track.failures >= self.threshold:
                 track.silent = True
         while track.changes and now - track.changes[0] > self.flap_window_s:
             track.changes.popleft()

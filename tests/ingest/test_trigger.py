@@ -48,7 +48,7 @@ def test_one_failed_poll_is_silent_only_when_corroborated() -> None:
     tracker = StatusTracker(threshold=2)
     tracker.observe("a", False, 1.0, "timeout")
     tracker.observe("b", False, 1.0, "timeout", corroborated=True)
-    assert tracker.silent() == {"b"}
+    assert tracker.silent() == {"b"} and tracker.tracks["b"].failures == 2  # stored: the analysis agrees
     tracker.observe("b", True, 2.0)
     assert tracker.silent() == set()  # an answer ends it at once, whatever the neighbours said
     tracker.observe("c", False, 1.0, "auth", "usmStatsWrongDigests", corroborated=True)
