@@ -22,8 +22,8 @@ from typing import Any
 from netops.changes import records
 from netops.changes.freeze import DEFAULT_WINDOW_S, frozen_devices
 from netops.changes.plan import Wave
-from netops.changes.push import Pusher, PushOptions, PushResult
-from netops.changes.records import ChangeState, DeviceOutcome, WaveState
+from netops.changes.push import MAYBE_CHANGED, Pusher, PushOptions, PushResult
+from netops.changes.records import ChangeState, DeviceOutcome, DevicePhase, WaveState
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import NetopsError
 from netops.inventory.models import Inventory
@@ -61,6 +61,8 @@ class ChangeRequest:
 
 
 def record_result(store: Store, change_id: str, wave: int, r: PushResult, secrets: frozenset[str]) -> None:
+    """Record a device's result; an open one (``unknown``, ``half``) keeps its journal phase for later."""
+    open_outcome = r.outcome in (DeviceOutcome.UNKNOWN, DeviceOutcome.HALF)
     records.record_device(
         store,
         change_id,
@@ -79,6 +81,7 @@ def record_result(store: Store, change_id: str, wave: int, r: PushResult, secret
             rolled_back=r.outcome == DeviceOutcome.ROLLED_BACK,
         ),
         secrets,
+        phase=None if open_outcome else DevicePhase.DONE,
     )
 
 
@@ -95,7 +98,9 @@ async def run_change(
     emit = on_event or (lambda _e: None)
     change_id = change_id or records.new_change_id()
     plan = [{**w.as_dict(), "state": WaveState.PENDING} for w in request.waves]
-    records.create_change(store, change_id, request.user, request.reason, request.force, plan)
+    records.create_change(
+        store, change_id, request.user, request.reason, request.force, plan, inventory.directory
+    )
     run = ChangeRun(change_id, ChangeState.RUNNING, waves=plan)
     all_devices = [d for w in request.waves for d in w.devices]
     frozen = frozen_devices(inventory, conferences, all_devices, request.freeze_window_s)
@@ -150,7 +155,7 @@ async def _run_wave(
                     dev, DeviceOutcome.SKIPPED, f"wave {wave.index} halted before this device started"
                 )
             else:
-                r = await pusher.push(dev, change_id)
+                r = await pusher.push(dev, change_id, wave=wave.index)
         results.append(r)
         run.results[dev] = r
         if r.failed:
@@ -166,18 +171,29 @@ async def _run_wave(
         entry["state"] = WaveState.DONE
         return False
     entry["state"] = WaveState.HALTED
+    # the journal: the halt is written before the rollbacks start (a restart rolls back what is left)
+    records.record_progress(store, change_id, run.waves, run.summary())
     emit({"event": "halt", "wave": wave.index, "failures": failures, "budget": wave.failure_budget})
-    changed = [r for r in results if r.outcome == DeviceOutcome.CONFIRMED]
+    # every device that may have changed: confirmed, unknown (answer lost), half, failed after the apply
+    changed = [
+        r
+        for r in results
+        if r.outcome in MAYBE_CHANGED or (r.outcome == DeviceOutcome.FAILED and r.pending is not None)
+    ]
 
     async def undo(r: PushResult) -> None:
         try:
-            what = await pusher.rollback(r)
+            what = await pusher.rollback(r, change_id, wave.index)
             r.outcome, r.detail = (
                 DeviceOutcome.ROLLED_BACK,
                 f"wave {wave.index} over its failure budget: {what}",
             )
         except NetopsError as exc:
             r.detail = pusher.masked(f"wave {wave.index} halted; ROLLBACK FAILED: {exc}")
+            if r.outcome == DeviceOutcome.CONFIRMED:
+                r.outcome = (
+                    DeviceOutcome.UNKNOWN
+                )  # the journal keeps ``rolling-back``: done at the next start
         record_result(store, change_id, wave.index, r, pusher.known_secrets)
         emit(
             {

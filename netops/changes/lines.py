@@ -181,7 +181,7 @@ async def push_lines(
     inventory.device(change.device)  # NotFoundError before anything is recorded
     wave = {"index": 1, "name": "lines", "devices": [change.device], "failure_budget": 0, "concurrency": 1}
     plan = [{**wave, "state": "running"}]
-    records.create_change(store, change_id, change.user, change.reason, False, plan)
+    records.create_change(store, change_id, change.user, change.reason, False, plan, inventory.directory)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="netops-lines") as pool:
         pusher = Pusher(inventory, secrets, store, pool, snmp, change.options)
         hidden = pusher.known_secrets | change.secrets

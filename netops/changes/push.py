@@ -26,21 +26,32 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from netops.changes import checks as chk
+from netops.changes import journal
 from netops.changes.diff import ConfigDiff, compare, mask
-from netops.changes.records import DeviceOutcome, acquire_lock, release_lock
+from netops.changes.records import DeviceOutcome, DevicePhase, acquire_lock, release_lock
 from netops.changes.render import RenderedConfig, Renderer, TemplateError
 from netops.drivers.cli import CliSession, Timeouts, register_secrets
 from netops.drivers.platforms import Pending, driver_for
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import CommandRejected, DeviceError, NetopsError
-from netops.inventory.models import Device, Inventory
+from netops.inventory.models import Device, Inventory, Platform
 from netops.secrets import SecretStore, referenced_secrets
 from netops.store.db import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FAILED_OUTCOMES = frozenset({DeviceOutcome.REVERTED, DeviceOutcome.REJECTED, DeviceOutcome.FAILED})
+FAILED_OUTCOMES = frozenset(
+    {
+        DeviceOutcome.REVERTED,
+        DeviceOutcome.REJECTED,
+        DeviceOutcome.FAILED,
+        DeviceOutcome.UNKNOWN,
+        DeviceOutcome.HALF,
+    }
+)
+# a device in one of these may run (part of) the change: a wave over its budget rolls it back
+MAYBE_CHANGED = frozenset({DeviceOutcome.CONFIRMED, DeviceOutcome.UNKNOWN, DeviceOutcome.HALF})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +137,7 @@ class Pusher:
             secrets.get(ref) for ref in referenced_secrets(inventory) if secrets.has(ref)
         )
         register_secrets(self.known_secrets)
+        self.names = journal.secret_names(inventory, secrets)  # secret value -> name (journal placeholders)
 
     @property
     def renderer(self) -> Renderer:
@@ -146,8 +158,12 @@ class Pusher:
             chk.add_snmp(view, await self.snmp.poll(device), device.platform)
 
     # -- one device ------------------------------------------------------------------------------------
-    async def push(self, device_id: str, change_id: str, source: ChangeSource | None = None) -> PushResult:
-        """Push ``source``'s intended configuration (default: the device's templates) under ``change_id``."""
+    async def push(
+        self, device_id: str, change_id: str, source: ChangeSource | None = None, wave: int = 1
+    ) -> PushResult:
+        """Push ``source``'s intended configuration (default: the device's templates) under ``change_id``.
+
+        Each phase is written to the journal before it is entered (``netops.changes.journal``)."""
         result = PushResult(device_id, DeviceOutcome.FAILED)
         t0 = time.monotonic()
         holder = await self._thread(lambda: acquire_lock(self.store, device_id, change_id))
@@ -155,8 +171,10 @@ class Pusher:
             result.outcome, result.detail = DeviceOutcome.REFUSED, f"device is locked by change {holder}"
             return result
         sessions: list[CliSession] = []
+        step = _Step(change_id, device_id, wave)
         try:
-            await self._push(device_id, result, sessions, source)
+            await self._enter(step, DevicePhase.LOCKED)
+            await self._push(step, result, sessions, source)
         except TemplateError as exc:
             result.outcome, result.detail = DeviceOutcome.FAILED, self.masked(str(exc))
         except CommandRejected as exc:
@@ -178,9 +196,22 @@ class Pusher:
         log.info("%s: %s%s", device_id, result.outcome, f" ({result.detail})" if result.detail else "")
         return result
 
+    async def _enter(self, step: _Step, phase: DevicePhase, **columns: object) -> None:
+        step.phase = phase
+        await self._thread(
+            lambda: journal.enter(self.store, step.change_id, step.device, step.wave, phase, **columns)
+        )
+
+    def marks(self, before: str, rendered: RenderedConfig | None) -> journal.Marks:
+        names = {**self.names, **(rendered.names if rendered is not None else {})}
+        masked = self.known_secrets | (rendered.secrets if rendered is not None else frozenset())
+        intended = journal.seal(rendered.text, names, masked) if rendered is not None else None
+        return journal.Marks(journal.seal(before, names, masked), intended, names, masked)
+
     async def _push(
-        self, device_id: str, result: PushResult, sessions: list[CliSession], source: ChangeSource | None
+        self, step: _Step, result: PushResult, sessions: list[CliSession], source: ChangeSource | None
     ) -> None:
+        device_id = step.device
         device = self.inventory.device(device_id)
         driver = driver_for(device.platform)
         intended = source or Rendered(self.renderer.render(device_id))  # a template error: before any login
@@ -212,18 +243,43 @@ class Pusher:
                 raise DeviceError(
                     device_id, f"baseline: SNMP does not answer ({before.snmp_error}); nothing changed"
                 )
-        pending = await self._thread(
-            lambda: driver.begin(
-                session, diff.commands, diff.masked_commands(), running, opts.confirm_s, opts.minute_s
-            )
-        )
+        marks = self.marks(running, rendered)
+        step.marks = marks
+        # what a restart needs, written before the first line is typed
+        pending = Pending(device_id, running, diff.commands, device.platform is not Platform.HUAWEI_VRP5, 0.0)
         result.pending = pending
+        await self._enter(
+            step,
+            DevicePhase.APPLYING,
+            snapshot=marks.before,
+            intended=marks.intended,
+            pending=journal.pending_record(pending),
+        )
+        try:
+            pending = await self._thread(
+                lambda: driver.begin(
+                    session, diff.commands, diff.masked_commands(), running, opts.confirm_s, opts.minute_s
+                )
+            )
+        except CommandRejected:
+            await self._enter(step, DevicePhase.DONE)  # the driver cleaned up on the live session
+            raise
+        except DeviceError as exc:  # the session died mid-apply: settle from a fresh one
+            await self._settle(step, result, False, f"session lost while applying ({exc})")
+            return
+        result.pending = pending
+        await self._enter(step, DevicePhase.CHECKING, pending=journal.pending_record(pending))
         if opts.post_checks:
             after = await self._after_view(device_id)
             result.checks = chk.evaluate(device, driver, before, after, self.snmp is not None)
         bad = [c for c in result.checks if not c.ok]
         if not bad:
-            left = await self._thread(lambda: self._confirm(session, pending, rendered))
+            await self._enter(step, DevicePhase.CONFIRMING)
+            try:
+                left = await self._thread(lambda: self._confirm(session, pending, rendered))
+            except DeviceError as exc:  # the answer was lost: did the confirm arrive? read the device
+                await self._settle(step, result, True, f"answer to the confirm lost ({exc})")
+                return
             if left:
                 result.outcome = DeviceOutcome.FAILED
                 result.detail = self.masked(
@@ -234,6 +290,7 @@ class Pusher:
                 result.outcome = DeviceOutcome.CONFIRMED
             return
         why = "; ".join(c.detail for c in bad)
+        await self._enter(step, DevicePhase.REVERTING)
         try:
             await self._thread(lambda: driver.abort(session, pending))
             result.outcome, result.detail = (
@@ -241,11 +298,52 @@ class Pusher:
                 self.masked(f"post-check failed: {why}; reverted"),
             )
         except NetopsError as exc:
-            timer = f"the device's own timer reverts it within {pending.revert_after_s:.0f} s"
-            if not pending.auto_revert:
-                timer = "VRP5 has no timer: ROLL BACK BY HAND"
-            result.outcome = DeviceOutcome.REVERTED if pending.auto_revert else DeviceOutcome.FAILED
-            result.detail = self.masked(f"post-check failed: {why}; revert not sent ({exc}); {timer}")
+            await self._settle(step, result, False, f"post-check failed: {why}; revert not sent ({exc})")
+
+    async def _settle(self, step: _Step, result: PushResult, finish: bool, why: str) -> None:
+        """After a lost answer: read the device from a fresh session, finish (confirm) or undo as ``finish``
+        says, and record what it runs: ``confirmed``, ``reverted``, ``half``, or ``unknown`` (not read)."""
+        pending, marks = result.pending, step.marks
+        assert pending is not None and marks is not None
+        device = self.inventory.device(step.device)
+        driver = driver_for(device.platform)
+
+        def run() -> journal.Landing:
+            with CliSession.open(device, self.inventory, self.secrets, self.options.timeouts) as s:
+                if finish:
+                    landing = journal.finish(driver, s, pending, marks, self.options.save)
+                    if landing is not journal.Landing.HALF:
+                        return landing
+                return journal.restore(driver, s, pending, marks)
+
+        try:
+            landing = await self._thread(run)
+        except DeviceError as exc:
+            step.keep = True
+            if not pending.auto_revert and step.phase is DevicePhase.APPLYING:  # VRP5: lines apply at once
+                result.outcome = DeviceOutcome.HALF
+                result.detail = self.masked(
+                    f"{why}; may run part of the change (no commit model) and not read ({exc}): "
+                    "converged back at the next contact"
+                )
+                return
+            result.outcome = DeviceOutcome.UNKNOWN
+            result.detail = self.masked(f"{why}; device not read ({exc}): read at the next contact")
+            return
+        if landing is journal.Landing.NEW:
+            result.outcome, result.detail = (
+                DeviceOutcome.CONFIRMED,
+                self.masked(f"{why}; read back: NEW, confirmed"),
+            )
+        elif landing is journal.Landing.OLD:
+            result.outcome = DeviceOutcome.REVERTED
+            result.detail = self.masked(f"{why}; read back: runs the configuration from before the change")
+        else:
+            result.outcome = DeviceOutcome.HALF
+            result.detail = self.masked(
+                f"{why}; read back: HALF (neither old nor new), converged at the next contact"
+            )
+            step.keep = True
 
     def _confirm(self, session: CliSession, pending: Pending, rendered: RenderedConfig) -> int:
         """Confirm and save; then read the running configuration again: how many lines still differ."""
@@ -272,20 +370,40 @@ class Pusher:
         await asyncio.gather(self._thread(over_ssh), self._snmp_view(device_id, view))
         return view
 
-    # -- undo a confirmed device (a wave over its failure budget) --------------------------------------
-    async def rollback(self, result: PushResult) -> str:
+    # -- undo a device that may have changed (a wave over its failure budget) ----------------------------
+    async def rollback(self, result: PushResult, change_id: str | None = None, wave: int = 1) -> str:
         """Undo ``result``'s change on its device; returns what was done (raises ``DeviceError``)."""
         pending = result.pending
         if pending is None:
             return "nothing to roll back"
+        if change_id is not None:
+            await self._enter(_Step(change_id, result.device, wave), DevicePhase.ROLLING_BACK)
         device = self.inventory.device(result.device)
         driver = driver_for(device.platform)
+        marks = self.marks(pending.before, None)
 
-        def run() -> None:
+        def run() -> journal.Landing:
             with CliSession.open(device, self.inventory, self.secrets, self.options.timeouts) as s:
-                driver.rollback(s, pending)
-                if self.options.save:
+                landing = journal.restore(driver, s, pending, marks)
+                if landing is journal.Landing.OLD and self.options.save:
                     driver.save(s)
+                return landing
 
-        await self._thread(run)
+        landing = await self._thread(run)
+        if landing is not journal.Landing.OLD:
+            raise DeviceError(
+                result.device, f"after the rollback it runs {landing} (not the configuration before)"
+            )
         return "rolled back to the configuration before the change"
+
+
+@dataclass(slots=True)
+class _Step:
+    """Where one device's push stands (the journal's phase) and what its configurations look like."""
+
+    change_id: str
+    device: str
+    wave: int
+    phase: DevicePhase = DevicePhase.LOCKED
+    marks: journal.Marks | None = None
+    keep: bool = False  # the outcome is open (unknown, half): keep the phase for the next contact

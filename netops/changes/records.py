@@ -36,6 +36,21 @@ class DeviceOutcome(StrEnum):
     SKIPPED = "skipped"  # not started: its wave halted
     ROLLED_BACK = "rolled-back"  # confirmed, then undone (failure budget, rollback)
     PLANNED = "planned"  # dry run: what would change
+    UNKNOWN = "unknown"  # the answer was lost and the device not read yet: read at the next contact
+    HALF = "half"  # part of the change stays (VRP5 session lost mid-apply): converged at the next contact
+
+
+class DevicePhase(StrEnum):
+    """Where a device's push stands (``config_change_devices.phase``), written *before* it is entered, so a
+    process that dies leaves a record that says what a restart must do (``netops.changes.journal``)."""
+
+    LOCKED = "locked"  # locked; reading, diffing, baseline: nothing changed yet
+    APPLYING = "applying"  # typing the change (a confirmed commit on all but VRP5)
+    CHECKING = "checking"  # applied, not confirmed: post-checks
+    CONFIRMING = "confirming"  # post-checks passed: confirm, save, read back
+    REVERTING = "reverting"  # post-checks failed: revert now
+    ROLLING_BACK = "rolling-back"  # undoing a (maybe) changed device: wave over budget, rollback
+    DONE = "done"  # the outcome is what the device runs
 
 
 class ChangeState(StrEnum):
@@ -45,6 +60,7 @@ class ChangeState(StrEnum):
     DONE = "done"
     HALTED = "halted"  # a wave went over its failure budget: later waves not started
     REFUSED = "refused"  # conference freeze
+    INTERRUPTED = "interrupted"  # its process died; a later start or command reconciled it
 
 
 class WaveState(StrEnum):
@@ -55,7 +71,7 @@ class WaveState(StrEnum):
     NOT_STARTED = "not-started"
 
 
-LOCK_TTL_S = 3600.0  # a lock left by a crashed process is taken over after this long
+LOCK_TTL_S = 3600.0  # a lock whose owner cannot be checked (another host) is taken over after this long
 
 
 def new_change_id(now: float | None = None) -> str:
@@ -64,8 +80,17 @@ def new_change_id(now: float | None = None) -> str:
 
 
 def create_change(
-    store: Store, change_id: str, user: str, reason: str, forced: bool, waves: list[dict[str, Any]]
+    store: Store,
+    change_id: str,
+    user: str,
+    reason: str,
+    forced: bool,
+    waves: list[dict[str, Any]],
+    inventory_dir: str | None = None,
 ) -> None:
+    """A running change owned by this process (and the inventory it pushes: a restart reads the same)."""
+    from netops.changes.owner import this_process
+
     with store.session() as s:
         s.add(
             ConfigChange(
@@ -78,6 +103,7 @@ def create_change(
                 state=ChangeState.RUNNING,
                 waves=waves,
                 summary={},
+                owner={**this_process(), "inventory": inventory_dir},
             )
         )
 
@@ -123,26 +149,37 @@ class DeviceRecord:
     rolled_back: bool = False
 
 
-def record_device(store: Store, change_id: str, rec: DeviceRecord, secrets: Iterable[str] = ()) -> None:
+def record_device(
+    store: Store,
+    change_id: str,
+    rec: DeviceRecord,
+    secrets: Iterable[str] = (),
+    phase: DevicePhase | None = DevicePhase.DONE,
+) -> None:
+    """Write a device's result (its journal columns kept); ``phase`` None keeps the phase as it is."""
     known = list(secrets)
+    values: dict[str, Any] = {
+        "wave": rec.wave,
+        "outcome": rec.outcome,
+        "detail": mask(rec.detail, known) if rec.detail else None,
+        "diff": mask(rec.diff, known) if rec.diff else None,
+        "commands": [mask(c, known) for c in rec.commands],
+        "templates": rec.templates,
+        "template_digest": rec.template_digest,
+        "checks": rec.checks,
+        "rolled_back": rec.rolled_back,
+        "started_at": rec.started_at,
+        "duration_s": rec.duration_s,
+    }
+    if phase is not None:
+        values["phase"] = phase
     with store.session() as s:
-        s.merge(
-            ConfigChangeDevice(
-                change_id=change_id,
-                device=rec.device,
-                wave=rec.wave,
-                outcome=rec.outcome,
-                detail=mask(rec.detail, known) if rec.detail else None,
-                diff=mask(rec.diff, known) if rec.diff else None,
-                commands=[mask(c, known) for c in rec.commands],
-                templates=rec.templates,
-                template_digest=rec.template_digest,
-                checks=rec.checks,
-                rolled_back=rec.rolled_back,
-                started_at=rec.started_at,
-                duration_s=rec.duration_s,
-            )
-        )
+        row = s.get(ConfigChangeDevice, (change_id, rec.device))
+        if row is None:
+            s.add(ConfigChangeDevice(change_id=change_id, device=rec.device, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
 
 
 def mark_rolled_back(store: Store, change_id: str, device: str, detail: str) -> None:
@@ -151,6 +188,7 @@ def mark_rolled_back(store: Store, change_id: str, device: str, detail: str) -> 
         if row is not None:
             row.rolled_back = True
             row.outcome = DeviceOutcome.ROLLED_BACK
+            row.phase = DevicePhase.DONE
             row.detail = f"{row.detail + '; ' if row.detail else ''}{detail}"
 
 
@@ -165,6 +203,7 @@ def _change_dict(row: ConfigChange) -> dict[str, Any]:
         "state": row.state,
         "summary": row.summary,
         "waves": row.waves,
+        "reconciled": row.reconciled,
     }
 
 
@@ -182,6 +221,7 @@ def _device_dict(row: ConfigChangeDevice) -> dict[str, Any]:
         "rolled_back": row.rolled_back,
         "started_at": row.started_at,
         "duration_s": row.duration_s,
+        "phase": row.phase,
     }
 
 
@@ -220,12 +260,28 @@ def outcome_counts(store: Store) -> dict[str, int]:
 
 # -- locks ------------------------------------------------------------------------------------------------
 def acquire_lock(store: Store, device: str, change_id: str, ttl_s: float = LOCK_TTL_S) -> str | None:
-    """Take the device's lock for ``change_id``. Returns None when taken, else the change holding it."""
+    """Take the device's lock for ``change_id``. Returns None when taken, else the change holding it.
+
+    A lock whose owner process is gone (same host, its pid dead or reused) is released first; a lock whose
+    owner cannot be checked (another host) only after ``ttl_s``."""
+    from netops.changes.owner import gone, this_process
+
     now = time.time()
     try:
         with store.session() as s:
             s.execute(delete(ConfigLock).where(ConfigLock.device == device, ConfigLock.expires_at < now))
-            s.add(ConfigLock(device=device, change_id=change_id, acquired_at=now, expires_at=now + ttl_s))
+            held = s.execute(select(ConfigLock.owner).where(ConfigLock.device == device)).first()
+            if held is not None and gone(held[0]):  # its process is gone: released
+                s.execute(delete(ConfigLock).where(ConfigLock.device == device))
+            s.add(
+                ConfigLock(
+                    device=device,
+                    change_id=change_id,
+                    acquired_at=now,
+                    expires_at=now + ttl_s,
+                    owner=this_process(),
+                )
+            )
     except IntegrityError:
         with store.session() as s:
             row = s.get(ConfigLock, device)
@@ -236,3 +292,28 @@ def acquire_lock(store: Store, device: str, change_id: str, ttl_s: float = LOCK_
 def release_lock(store: Store, device: str, change_id: str) -> None:
     with store.session() as s:
         s.execute(delete(ConfigLock).where(ConfigLock.device == device, ConfigLock.change_id == change_id))
+
+
+def list_locks(store: Store) -> list[dict[str, Any]]:
+    with store.session() as s:
+        return [
+            {
+                "device": r.device,
+                "change": r.change_id,
+                "acquired_at": r.acquired_at,
+                "expires_at": r.expires_at,
+                "owner": r.owner,
+            }
+            for r in s.scalars(select(ConfigLock).order_by(ConfigLock.device))
+        ]
+
+
+def force_unlock(store: Store, device: str) -> dict[str, Any] | None:
+    """Remove the device's lock whoever holds it; returns the lock removed (None: it was not locked)."""
+    with store.session() as s:
+        row = s.get(ConfigLock, device)
+        if row is None:
+            return None
+        held = {"device": row.device, "change": row.change_id, "owner": row.owner}
+        s.delete(row)
+        return held

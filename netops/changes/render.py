@@ -19,7 +19,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Interface
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ class RenderedConfig:
     template: str  # the top template, relative to the templates folder
     templates: dict[str, str]  # every template read -> sha256 of its content
     secrets: frozenset[str]  # secret values that appear in ``text`` (mask them wherever text is shown)
+    names: dict[str, str] = field(default_factory=dict)  # secret value -> its name in the secret store
 
     @property
     def digest(self) -> str:
@@ -145,10 +146,12 @@ class Renderer:
         env = self._env
         env.start_render()
         used: set[str] = set()
+        names: dict[str, str] = {}
 
         def secret(ref: str) -> str:
             value = self.secrets.get(SecretRef(ref))
             used.add(value)
+            names[value] = ref
             register_secrets([value])  # it will be typed into a device: keep it out of netmiko's logs
             return value
 
@@ -183,7 +186,7 @@ class Renderer:
         lines = [ln.rstrip() for ln in text.splitlines()]
         clean = "\n".join(ln for ln in lines if ln.strip()) + "\n"
         log.debug("%s: rendered %s (%d lines)", device.id, name, clean.count("\n"))
-        return RenderedConfig(device.id, clean, name, dict(env.used), frozenset(used))
+        return RenderedConfig(device.id, clean, name, dict(env.used), frozenset(used), names)
 
 
 def _template_line(exc: BaseException, fallback: str) -> str:

@@ -9,8 +9,12 @@
     netops config backup [--device D | --site S]      back up running configurations, measure drift
     netops config history DEVICE [--diff OLD NEW]     stored versions of a device; what changed between two
     netops config drift                               drift per device (from the last backup pass)
+    netops config unlock DEVICE --reason TEXT         release a device's lock by hand (audited)
 
-Thin over ``netops.changes`` (the same services as the API), on the database of ``--state-dir``.
+Thin over ``netops.changes`` (the same services as the API), on the database of ``--state-dir``. The
+commands that open the store first reconcile what a dead process left (``netops.changes.journal``):
+changes left ``running``, devices recorded ``unknown`` or ``half``. Mutating commands are audited
+(``netops.auth.audit``, actor ``cli:<os user>``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from netops.cli.common import (
     JsonOpt,
     StateDirOpt,
     command_group,
+    err,
     fail,
     load,
     out,
@@ -39,6 +44,7 @@ from netops.cli.common import open_store_at as _open_store
 
 if TYPE_CHECKING:
     from netops.inventory.models import Inventory
+    from netops.store.db import Store
 
 app = command_group("Configuration: render, diff, push in waves, changes, backups.")
 
@@ -52,6 +58,36 @@ _STYLE = {
     "skipped": "dim",
     "refused": "yellow",
 }
+
+
+def actor() -> str:
+    """The CLI's audit actor: ``cli:<os user>`` (the API's is ``token:<name>``)."""
+    return f"cli:{getpass.getuser()}"
+
+
+def _reconcile(store: Store, inventory: Inventory | Path) -> None:
+    """Finish or undo what a dead process left (changes left running, devices unknown/half), before the
+    command runs; an inventory that does not load skips it (the command itself may not need one)."""
+    from netops.changes.journal import reconcile, stale_changes
+    from netops.errors import NetopsError
+    from netops.secrets import SecretStore
+
+    if not stale_changes(store):
+        return
+    try:
+        inv = inventory if not isinstance(inventory, Path) else load(inventory)
+    except (NetopsError, typer.Exit) as exc:
+        err.print(f"changes left by a dead process not reconciled: inventory {inventory}: {exc}")
+        return
+    for done in reconcile(inv, SecretStore(), store, actor=actor()):
+        devices = ", ".join(f"{d} {o}" for d, o in sorted(done.devices.items())) or "no device"
+        err.print(f"reconciled change {done.change} ({done.state}): {devices}", highlight=False)
+
+
+def _audit(store: Store, action: str, target: str | None, outcome: str, detail: dict[str, Any]) -> None:
+    from netops.auth import audit
+
+    audit.record(store, actor=actor(), action=action, outcome=outcome, target=target, detail=detail)
 
 
 def _select(inventory: Inventory, device: list[str] | None, site: str | None, everything: bool) -> list[str]:
@@ -168,9 +204,10 @@ def push(
             out.print("  " + " ".join(w.devices), highlight=False, markup=False)
         return
     store = _open_store(state_dir, create=True)
+    _reconcile(store, inv)
     request = ChangeRequest(
         waves,
-        user=getpass.getuser(),
+        user=actor(),
         reason=reason,
         force=force,
         options=PushOptions(confirm_s=confirm_s, minute_s=minute_s),
@@ -204,9 +241,14 @@ def push(
             for dev, conf in event["frozen"].items():
                 out.print(f"  [yellow]refused[/] {dev}: conference {conf} ({event['why']})", highlight=False)
 
+    audited = {"devices": chosen, "reason": reason, "force": force}
     try:
         with bar if bar is not None else nullcontext():
             run = apply_change(inv, SecretStore(), store, request, progress, snmp_checks=not no_snmp_checks)
+        _audit(store, "config.push", run.change_id, run.state, {**audited, "summary": run.summary()})
+    except BaseException as exc:
+        _audit(store, "config.push", None, "error", {**audited, "error": exc.__class__.__name__})
+        raise
     finally:
         store.close()
     if json:
@@ -215,7 +257,9 @@ def push(
         )
     else:
         out.print(f"change {run.change_id}: {run.state} {run.summary()}", highlight=False)
-    if run.state != "done" or any(r.failed for r in run.results.values()):
+    results = run.results.values()
+    all_refused = bool(results) and all(r.outcome == "refused" for r in results)
+    if run.state != "done" or all_refused or any(r.failed for r in results):
         raise typer.Exit(EXIT_PROBLEMS)
 
 
@@ -223,16 +267,18 @@ def push(
 def changes(
     device: Annotated[str | None, typer.Option("--device", "-d")] = None,
     limit: int = 50,
+    inventory: InventoryOpt = Path("inventory"),
     state_dir: StateDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Recorded changes, newest first."""
+    """Recorded changes, newest first (after reconciling what a dead process left)."""
     from rich.table import Table
 
     from netops.changes import records
 
     store = _open_store(state_dir, create=False)
     try:
+        _reconcile(store, inventory)
         rows = records.list_changes(store, limit, device)
     finally:
         store.close()
@@ -248,12 +294,18 @@ def changes(
 
 
 @app.command()
-def show(change: str, state_dir: StateDirOpt = None, json: JsonOpt = False) -> None:
+def show(
+    change: str,
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
     """One change: its waves and, per device, outcome, checks and the diff pushed."""
     from netops.changes import records
 
     store = _open_store(state_dir, create=False)
     try:
+        _reconcile(store, inventory)
         data = records.get_change(store, change)
     finally:
         store.close()
@@ -261,6 +313,9 @@ def show(change: str, state_dir: StateDirOpt = None, json: JsonOpt = False) -> N
         print_json(data)
         return
     out.print(f"[bold]{data['id']}[/] {data['state']} by {data['user']}: {data['reason']}", highlight=False)
+    if data.get("reconciled"):
+        note = data["reconciled"]
+        out.print(f"reconciled by {note.get('by')} after its process died", highlight=False)
     for w in data["waves"]:
         out.print(f"wave {w['index']} {w['name']}: {w['state']}", highlight=False)
     for d in data["devices"]:
@@ -375,3 +430,37 @@ def drift(state_dir: StateDirOpt = None, json: JsonOpt = False) -> None:
             r["last_backup_error"] or "",
         )
     out.print(table)
+
+
+@app.command()
+def unlock(
+    device: str,
+    reason: Annotated[str, typer.Option(help="Why (audited).")],
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Release DEVICE's change lock by hand (a lock whose process is gone is released by itself)."""
+    from netops.changes import records
+
+    if not reason.strip():
+        fail("--reason must say why", EXIT_USAGE)
+    store = _open_store(state_dir, create=True)
+    try:
+        _reconcile(store, inventory)
+        held = records.force_unlock(store, device)
+        _audit(
+            store,
+            "config.unlock",
+            device,
+            "released" if held is not None else "not-locked",
+            {"reason": reason, "lock": held},
+        )
+    finally:
+        store.close()
+    if json:
+        print_json({"device": device, "released": held})
+    elif held is None:
+        out.print(f"{device}: not locked", highlight=False)
+    else:
+        out.print(f"{device}: lock of change {held['change']} released", highlight=False)

@@ -33,6 +33,7 @@ def serve(
     import uvicorn  # the web stack is imported only by the commands that serve
 
     from netops.api.app import create_app
+    from netops.changes.journal import reconcile_at_start
     from netops.cli.state import state_for_writing
     from netops.polling.shards import Shard
 
@@ -50,6 +51,7 @@ def serve(
         log.warning("shard %s over SQLite: not supported with shards (untested); use PostgreSQL", spec)
     app = create_app(settings)
     rt = app.state.runtime
+    reconcile_at_start(rt.inventory, rt.secrets, rt.store)  # changes a dead process left (issue 18)
     role = "" if spec is None else f", shard {spec}{' (coordinator)' if spec.coordinator else ''}"
     out.print(
         f"netops serving {len(rt.inventory.devices)} devices from {inventory} on http://{host}:{port} "

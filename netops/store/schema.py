@@ -271,6 +271,8 @@ class ConfigChange(Base):
     state: Mapped[str] = mapped_column(String(16))  # running | done | halted | failed
     waves: Mapped[list[dict[str, object]]] = mapped_column(JSON)  # the plan and each wave's progress
     summary: Mapped[dict[str, int]] = mapped_column(JSON)  # outcome -> devices
+    owner: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # host, pid, started
+    reconciled: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # by whom, when, what
 
 
 class ConfigChangeDevice(Base):
@@ -291,6 +293,11 @@ class ConfigChangeDevice(Base):
     rolled_back: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[float] = mapped_column(Float)
     duration_s: Mapped[float] = mapped_column(Float)
+    # the journal (netops.changes.journal): the phase written before it is entered, what a restart needs
+    phase: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    snapshot: Mapped[str | None] = mapped_column(String, nullable=True)  # before; secrets as placeholders
+    intended: Mapped[str | None] = mapped_column(String, nullable=True)  # after; secrets as placeholders
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # commit id, timer, confirmed
 
 
 class ConfigLock(Base):
@@ -302,6 +309,7 @@ class ConfigLock(Base):
     change_id: Mapped[str] = mapped_column(String(40))
     acquired_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
+    owner: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # host, pid, started
 
 
 class ConfigBackup(Base):

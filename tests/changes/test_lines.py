@@ -167,13 +167,14 @@ def test_dry_run_diffs_without_lock_record_or_change(lab: Lab, store: Store) -> 
 
 
 def test_a_post_check_failure_reverts_and_the_record_says_why(lab: Lab, store: Store) -> None:
-    before = lab.running("kashgar-kashi-ce1")
-    change_id, result = _push(lab, store, "kashgar-kashi-ce1", ["interface Gi0/0/0", " shutdown"])
+    # the county LAN (a service interface): shutting the only uplink would cut the device off (the twin)
+    before = lab.running("kashgar-shufu-ce1")
+    change_id, result = _push(lab, store, "kashgar-shufu-ce1", ["interface GE0/0/1", " shutdown"])
     assert result.outcome == "reverted"
-    assert "uplink down after the change: GigabitEthernet0/0/0" in (result.detail or "")
-    assert lab.running("kashgar-kashi-ce1") == before
+    assert "lan down after the change: GigabitEthernet0/0/1" in (result.detail or "")
+    assert lab.running("kashgar-shufu-ce1") == before
     row = records.get_change(store, change_id)["devices"][0]
-    assert row["outcome"] == "reverted" and "uplink down" in row["detail"]
+    assert row["outcome"] == "reverted" and "lan down" in row["detail"]
 
 
 def test_secret_values_given_with_the_lines_are_masked_in_the_record(lab: Lab, store: Store) -> None:

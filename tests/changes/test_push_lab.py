@@ -69,25 +69,25 @@ def test_every_platform_render_diff_push_check_confirm(
 def test_post_check_failure_reverts_and_record_says_why(lab: Lab, store: Store, tmp_path: object) -> None:
     inv_file = lab.inventory_dir / "region.yaml"
     text = inv_file.read_text(encoding="utf-8")
-    # the new intended configuration shuts the county's uplink
+    # the new intended configuration shuts the county's LAN (its only uplink would cut it off: the twin)
     text = text.replace(
-        "      - id: kashgar-kashi-ce1\n",
-        "      - id: kashgar-kashi-ce1\n        vars: {shutdown_interfaces: [Gi0/0/0]}\n",
+        "      - id: kashgar-shufu-ce1\n",
+        "      - id: kashgar-shufu-ce1\n        vars: {shutdown_interfaces: [GE0/0/1]}\n",
     )
     inv_file.write_text(text, encoding="utf-8")
     from netops.inventory.loader import load_inventory
 
     lab.inventory = load_inventory(lab.inventory_dir)
-    before = lab.running("kashgar-kashi-ce1")
+    before = lab.running("kashgar-shufu-ce1")
 
-    run = push_devices(lab, store, one_wave("kashgar-kashi-ce1"))
+    run = push_devices(lab, store, one_wave("kashgar-shufu-ce1"))
 
-    result = run.results["kashgar-kashi-ce1"]
+    result = run.results["kashgar-shufu-ce1"]
     assert result.outcome == "reverted"
-    assert "uplink down after the change: GigabitEthernet0/0/0" in (result.detail or "")
-    assert lab.running("kashgar-kashi-ce1") == before
+    assert "lan down after the change: GigabitEthernet0/0/1" in (result.detail or "")
+    assert lab.running("kashgar-shufu-ce1") == before
     row = records.get_change(store, run.change_id)["devices"][0]
-    assert row["outcome"] == "reverted" and "uplink down" in row["detail"]
+    assert row["outcome"] == "reverted" and "lan down" in row["detail"]
     assert {c["name"]: c["ok"] for c in row["checks"]}["uplinks"] is False
 
 

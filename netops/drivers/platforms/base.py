@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SYSTEM_VIEW = r"\]\s*$"
 USER_VIEW = r">\s*$"
 YES_NO = r"\[Y/N\]:?\s*$"
+MASKED = "******"
 
 
 @dataclass(slots=True)
@@ -125,10 +126,18 @@ class PlatformDriver(ABC):
     def apply(self, s: CliSession, commands: list[str], shown: list[str] | None = None) -> None:
         s.configure(commands, shown)
 
+    def remediation(self, s: CliSession, target: str) -> list[str]:
+        """The commands from the running configuration to ``target`` (never a masked secret)."""
+        commands = diff_texts(self.syntax, self.running(s), target).commands
+        if any(MASKED in c for c in commands):  # a secret the snapshot only shows masked: never type it
+            raise DeviceError(
+                s.device.id, "converging back needs a secret line the snapshot only holds masked: by hand"
+            )
+        return commands
+
     def converge(self, s: CliSession, target: str, in_config: bool) -> list[str]:
         """Make the running configuration equal ``target`` (a snapshot) by typing the remediation."""
-        current = self.running(s)
-        commands = diff_texts(self.syntax, current, target).commands
+        commands = self.remediation(s, target)
         if not commands:
             return []
         if not in_config:

@@ -1,14 +1,19 @@
 """Huawei VRP5 transactions: lines apply at once and there is no confirmed commit, so a change is undone
-by converging back to the snapshot taken before it (the inverse commands). If netops dies between applying
-and confirming, the change stays: the push records that VRP5 has no auto-revert. Part of
+by converging back to the snapshot taken before it (the inverse commands). Part of
 ``netops.drivers.platforms``.
+
+The change is one unit that can be converged back from *any* session: a refused line converges back on the
+live session; a session that dies mid-apply is not touched again (its commands would hit a dead channel):
+the caller (``netops.changes.push``) converges from a fresh session, and the journal says ``half`` until
+it has. If netops dies between applying and confirming, the journal's snapshot lets the next start
+converge back (``netops.changes.journal.reconcile``).
 """
 
 from __future__ import annotations
 
 from netops.drivers.cli import CliSession
 from netops.drivers.platforms.base import Pending, PlatformDriver
-from netops.errors import CommandRejected, DeviceError
+from netops.errors import CommandRejected
 from netops.inventory.models import Platform
 
 
@@ -27,7 +32,7 @@ class Vrp5Driver(PlatformDriver):
         self.enter(s)
         try:
             self.apply(s, commands, shown)
-        except (CommandRejected, DeviceError):
+        except CommandRejected:
             self.converge(s, before, in_config=True)
             self.leave(s)
             raise

@@ -55,6 +55,20 @@ class Vrp8Driver(PlatformDriver):
     def abort(self, s: CliSession, pending: Pending) -> None:
         s.check("abort trial")
 
+    def converge(self, s: CliSession, target: str, in_config: bool) -> list[str]:
+        """Edits go to the candidate: commit them (outside a session that is already in system view)."""
+        if in_config:
+            return super().converge(s, target, in_config=True)
+        commands = self.remediation(s, target)
+        if commands:
+            self.enter(s)
+            try:
+                self.apply(s, commands)
+                s.check("commit", SYSTEM_VIEW)
+            finally:
+                self.leave(s)
+        return commands
+
     def rollback(self, s: CliSession, pending: Pending) -> None:
         if not pending.confirmed:
             self.abort(s, pending)
