@@ -187,13 +187,13 @@ def test_alert_starts_the_runbook_which_is_approved_pushes_waits_and_succeeds(ap
     steps = {s["step"]: s for s in done["steps"]}
     assert steps["failback"]["output"]["outcome"] == "confirmed"
     assert steps["carrier-ticket"]["output"]["inputs"] == {"ticket": "XJTEL-2026-1125-07"}
-    assert [(a["step"], a["actor"]) for a in done["approvals"]] == [("carrier-ticket", "duty"),
-                                                                   ("approve-failback", "eng")]  # fmt: skip
+    assert [(a["step"], a["actor"]) for a in done["approvals"]] == [("carrier-ticket", "token:duty"),
+                                                                   ("approve-failback", "token:eng")]  # fmt: skip
     config = running_config(api.rt.inventory, api.rt.secrets, "hami-ce1")
     assert f"description primary uplink restored by netops run {run_id}" in config
     assert api.pusher.pushed and api.pusher.pushed[0][0] == "hami-ce1"
     transcript = api.client.get(f"/runs/{run_id}/transcript", headers=api.as_("noc")).json()
-    assert any("approved by eng (engineer)" in line["text"] for line in transcript)
+    assert any("approved by token:eng (engineer)" in line["text"] for line in transcript)
     # a new alert for the same fingerprint after the run ended starts a new run
     assert act(api, alert("resolved", "fp-hami-1")) == []
 

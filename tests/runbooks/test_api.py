@@ -104,7 +104,7 @@ def test_runs_through_the_api(api: Api) -> None:
         assert api.call("POST", f"/runs/{run_id}/cancel").status_code == 409
         assert api.call("POST", f"/runs/{run_id}/resume", json={}).status_code == 409
         transcript = api.call("GET", f"/runs/{run_id}/transcript", "noc").json()
-        assert transcript[0]["text"].startswith("run of approve-flow created by duty (api)")
+        assert transcript[0]["text"].startswith("run of approve-flow created by token:duty (api)")
         assert "token=********" in transcript[0]["text"]
         assert [r["id"] for r in api.call("GET", "/runs?state=cancelled", "noc").json()] == [run_id]
         assert hook.messages() == ["starting at hami with token ********", "run over"]

@@ -80,7 +80,7 @@ def test_service_killed_at_an_approval_resumes_and_pushes_through_the_change_eng
         assert done["state"] == "succeeded", done
         change_id = next(s for s in done["steps"] if s["step"] == "push")["output"]["change_id"]
         assert hook.messages() == ["starting on hami-ce1", f"pushed {change_id}", "run over"]
-        assert "description approved by duty" in running_config(inventory, secrets, "hami-ce1")
+        assert "description approved by token:duty" in running_config(inventory, secrets, "hami-ce1")
 
     attempts = [(s["step"], s["state"]) for s in done["steps"]]
     assert attempts == [
