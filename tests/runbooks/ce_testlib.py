@@ -57,6 +57,7 @@ sites:
           - {name: GigabitEthernet1/0/1, kind: uplink}
           - {name: GigabitEthernet1/0/2, kind: uplink}
           - {name: GigabitEthernet1/0/3, kind: downlink}
+          - {name: GigabitEthernet1/0/4, kind: lan}  # the switch and the codec behind it
   - id: dept-audit
     name: 审计厅
     tier: department

@@ -117,6 +117,21 @@ def test_a_post_check_failure_reverts_and_the_step_fails_with_the_reason(env: En
     assert dev["outcome"] == "reverted" and "uplink down" in dev["detail"]
 
 
+def test_a_push_that_shuts_the_lan_is_reverted_like_netops_config_push(env: Env) -> None:
+    """The post-checks of a runbook push are those of ``netops config push``: every interface that carries
+    service (uplinks, the LAN to the switch and the codec) must stay up, not only the uplinks."""
+    before = env.running("hami-ce1")
+    done = env.run("shut-interface", {"device": "hami-ce1", "interface": "GigabitEthernet1/0/4"})
+    step = env.steps(done.id)["shut"]
+    assert done.state == "failed" and step.state == "failed"
+    assert "reverted: post-check failed" in (step.error or "") and "GigabitEthernet1/0/4" in (
+        step.error or ""
+    )
+    assert env.running("hami-ce1") == before
+    dev = records.get_change(env.svc.store, step.output["change_id"])["devices"][0]
+    assert dev["outcome"] == "reverted"
+
+
 def test_on_failure_rollback_undoes_the_recorded_change(env: Env) -> None:
     before = env.running("centre-core2")
     done = env.run("push-then-rollback", {"device": "centre-core2", "interface": "GE0/0/1"})
