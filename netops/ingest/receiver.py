@@ -36,6 +36,7 @@ from netops.snmp.usm import UsmError
 
 log = logging.getLogger(__name__)
 MAX_TCP_FRAME = syslog.MAX_MESSAGE
+MAX_TCP_CONNECTIONS = 256  # syslog over TCP: more at once are refused (counted as overload)
 
 
 @dataclass(slots=True)
@@ -140,6 +141,7 @@ class Intake:
         self.sink = sink
         self.counts = IngestCounts()
         self.budget = Budget(rate)
+        self.tcp_connections = 0
 
     def _admit(self, channel: Channel, host: str) -> Device | None:
         self.counts.received[channel] += 1
@@ -256,7 +258,12 @@ async def serve_syslog_tcp(
 ) -> None:
     peer = writer.get_extra_info("peername")
     host = str(peer[0]) if peer else ""
+    intake.tcp_connections += 1
     try:
+        if intake.tcp_connections > MAX_TCP_CONNECTIONS:
+            intake.counts.received[Channel.SYSLOG] += 1
+            intake.counts.dropped[(Channel.SYSLOG, "overload")] += 1
+            return
         if intake.directory.device(host) is None:
             intake.counts.received[Channel.SYSLOG] += 1
             intake.counts.dropped[(Channel.SYSLOG, "unknown-source")] += 1
@@ -269,4 +276,5 @@ async def serve_syslog_tcp(
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, ConnectionError):
         intake.counts.dropped[(Channel.SYSLOG, "parse-error")] += 1
     finally:
+        intake.tcp_connections -= 1
         writer.close()
