@@ -8,7 +8,9 @@ Pages: ``/board`` (the region as cards), ``/board/topology`` (the map), ``/board
 board is shown in the region's time, whatever the browser's. The one data route here,
 ``/board/topology.json`` (viewer token), is the map's layout: sites placed on rings around the centre
 (prefectures and departments, then counties around their prefecture), links between site nodes, the MCU and
-each room's path to it (devices and links, from the inventory's topology); the page colours it from ``/status``.
+each room's path to it as it is now (the topology's path around the links and devices polling sees down: over
+a backup link when the primary is down; the normal path, marked ``cut``, when there is none); the page colours
+links and sites from ``/status``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from netops.api.auth import roles
 from netops.auth.tokens import Role, TokenInfo
 from netops.inventory.models import Inventory, Tier
 from netops.inventory.models import Role as DeviceRole
-from netops.inventory.topology import Topology
+from netops.inventory.topology import Failure, Topology
+from netops.polling import queries
 from netops.runtime import Runtime
 
 router = APIRouter(tags=["web"])
@@ -107,13 +110,15 @@ def static(name: str) -> Response:
 
 @router.get("/board/topology.json", include_in_schema=False)
 def topology_data(request: Request, _viewer: Viewer) -> dict[str, Any]:
-    """The map's layout from the inventory in use (states come from ``/status``)."""
+    """The map's layout from the inventory in use, the rooms' paths around what polling sees down."""
     runtime: Runtime = request.app.state.runtime
-    return layout(runtime.topology)
+    status = queries.status(runtime.store, runtime.topology)
+    down = frozenset(d for d, s in status["devices"].items() if s == "down")
+    return layout(runtime.topology, Failure(devices=down, links=frozenset(status["down_links"])))
 
 
-def layout(topology: Topology) -> dict[str, Any]:
-    """Sites with positions, links between sites, the MCU and each room's path (devices and links)."""
+def layout(topology: Topology, failure: Failure | None = None) -> dict[str, Any]:
+    """Sites with positions, links between sites, the MCU and each room's path under ``failure``."""
     inv = topology.inventory
     centre = inv.centre.id
     half = SIZE / 2
@@ -160,10 +165,15 @@ def layout(topology: Topology) -> dict[str, Any]:
     ]
     mcus = [d.id for d in inv.devices.values() if d.role is DeviceRole.MCU]
     rooms = []
+    backups = {lk.id for lk in inv.links.values() if str(lk.kind) == "backup"}
     for room in inv.rooms.values():
-        hops = topology.upstream_path(room.codec) if room.codec in inv.devices else []
+        if room.codec not in inv.devices:
+            continue
+        now = topology.upstream_path(room.codec, failure or Failure())
+        hops = now or topology.upstream_path(room.codec)
+        links_used = [h.link for h in hops if h.link]
         rooms.append({"id": room.id, "name": room.name, "site": room.site, "codec": room.codec,
-                      "path_devices": [h.device for h in hops],
-                      "path_links": [h.link for h in hops if h.link]})  # fmt: skip
+                      "path_devices": [h.device for h in hops], "path_links": links_used,
+                      "cut": not now, "on_backup": bool(now) and any(k in backups for k in links_used)})  # fmt: skip
     return {"size": SIZE, "centre": centre, "timezone": region_timezone(inv), "sites": sites,
             "links": links, "mcu": mcus, "rooms": rooms}  # fmt: skip

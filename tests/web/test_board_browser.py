@@ -299,21 +299,30 @@ def a_cut_prefecture_on_the_board_the_map_the_conference_and_the_device(
                  {"id": "briefing", "title": "调度会", "start": soon, "duration_min": 30, "rooms": "all"}):  # fmt: skip
         made = httpx.post(f"{service.base}/conferences", headers=eng, json=spec)
         assert made.status_code == 201, made.text
-    for link in ("kashgar-ce1--centre-core1", "kashgar-ce1--centre-core2-backup"):
+    # Kashgar cut off (primary and backup), Hami on its backup (primary only)
+    for link in ("kashgar-ce1--centre-core1", "kashgar-ce1--centre-core2-backup", "hami-ce1--centre-core1"):
         fault = run_netops("lab", "fault", "add", "link-down", link, env=service.env)
         assert fault.returncode == 0, fault.stderr
     wait_polled(service, {"kashgar": "down", "kashgar-shufu": "unreachable", "hami": "up"})
+    wait_until("Hami on its backup", lambda: "hami" in service.get("/status")["on_backup"], every=0.5)
 
-    def rechecked() -> bool:  # the incident re-checks the rooms on its path at once: no precheck asked for
+    def rechecked() -> bool:  # the incidents re-check the rooms on their paths at once: no precheck asked for
         board = service.get("/conferences/briefing/readiness")
         rooms = {r["room"]: r["colour"] for p in board["prefectures"] for r in p["rooms"]}
-        return board["last_round"] is not None and rooms["kashgar-vc"] == "RED"
+        return bool(rooms["kashgar-vc"] == "RED" and rooms["hami-vc"] != "NOT-CHECKED")
 
-    wait_until("the event round of the briefing", rechecked, every=0.5)
+    wait_until("the event rounds of the briefing", rechecked, every=0.5)
     first = service.get("/conferences/briefing/readiness")
     assert first["last_round"]["kind"] == "event"
-    checked = {r["room"] for p in first["prefectures"] for r in p["rooms"] if r["colour"] != "NOT-CHECKED"}
-    assert checked == {"kashgar-vc", "kashgar-shufu-vc"}  # only the rooms behind the cut
+    checked = {
+        r["room"]: r["colour"]
+        for p in first["prefectures"]
+        for r in p["rooms"]
+        if r["colour"] != "NOT-CHECKED"
+    }
+    # only the rooms behind the cut and the room whose primary link is down, nothing else of the region
+    assert set(checked) == {"kashgar-vc", "kashgar-shufu-vc", "hami-vc"}, checked
+    assert checked["kashgar-shufu-vc"] == "RED" and checked["hami-vc"] != "RED"
 
     board = visit(browser, f"{service.base}/board", service.viewer)
     reload_until(board, "the cut prefecture on the board",
@@ -333,15 +342,17 @@ def a_cut_prefecture_on_the_board_the_map_the_conference_and_the_device(
         ".map(e => [e.dataset.link, e.dataset.state]))"
     )
     assert state["kashgar-ce1--centre-core2-backup"] == "down"
-    assert state["hami-ce1--centre-core1"] == "up" and state["hami-ce1--centre-core2-backup"] == "standby"
+    assert state["hami-ce1--centre-core1"] == "down" and state["hami-ce1--centre-core2-backup"] == "carrying"
+    assert state["altay-ce1--centre-core1"] == "up" and state["altay-ce1--centre-core2-backup"] == "standby"
     assert topo.get_attribute('[data-node="kashgar"]', "data-status") == "down"
     assert topo.get_attribute('[data-node="hotan-lop"]', "data-lifecycle") == "planned"
     assert topo.get_attribute('[data-room="kashgar-shufu-vc"]', "data-path") == "down"
-    assert topo.get_attribute('[data-room="hami-vc"]', "data-path") == "up"
+    assert topo.get_attribute('[data-room="hami-vc"]', "data-path") == "backup"
+    assert topo.get_attribute('[data-room="altay-vc"]', "data-path") == "up"
     assert topo.locator("[data-mcu='centre-mcu']").count() == 1
-    topo.click('li[data-room-item="kashgar-shufu-vc"]')  # draw the room's path to the MCU
-    assert sorted(e.get_attribute("data-link") or "" for e in topo.locator("path.link.path").all()) == [
-        "kashgar-ce1--centre-core1", "kashgar-shufu-ce1--kashgar-ce1"]  # fmt: skip
+    topo.click('li[data-room-item="hami-vc"]')  # draw the room's path to the MCU: over the backup now
+    assert [e.get_attribute("data-link") for e in topo.locator("path.link.path").all()] == [
+        "hami-ce1--centre-core2-backup"]  # fmt: skip
     assert_readable(topo)
     topo.screenshot(path=str(service.shots / "topology-fault.png"))
 
