@@ -15,6 +15,7 @@ from pathlib import Path
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import InventoryError, SettingsError
 from netops.events import EventBus
+from netops.ingest.service import IngestService
 from netops.inventory.loader import inventory_files, load_inventory
 from netops.inventory.models import Inventory, SecretRef
 from netops.inventory.topology import Topology
@@ -102,6 +103,19 @@ class Runtime:
             flap_changes=settings.flap_changes,
             flap_window_s=settings.flap_window_s,
             secrets=self.secrets,
+        )
+        # traps and syslog -> targeted polls (off unless NETOPS_TRAP_LISTEN / NETOPS_SYSLOG_LISTEN are set)
+        self.ingest = IngestService(
+            lambda: self.inventory,
+            self.secrets,
+            self.poller,
+            trap_listen=settings.trap_listen,
+            syslog_listen=settings.syslog_listen,
+            threshold=settings.poll_threshold,
+            interval_s=settings.poll_fast_s,
+            rate=settings.ingest_rate,
+            holddown_s=self.poller.holddown_s,
+            topology=lambda: self.topology,
         )
 
     @classmethod

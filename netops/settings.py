@@ -16,6 +16,9 @@
 | NETOPS_FLAP_CHANGES / NETOPS_FLAP_WINDOW_S | 4 / 900 | answered <-> failed changes within the window: flapping |
 | NETOPS_BACKUP_INTERVAL_S | 21600 | configuration backups (0: off) |
 | NETOPS_MODE | production | `lab`: allow placeholder secrets (`public`, `changeme`, ...): the lab, the demo |
+| NETOPS_TRAP_LISTEN | (off) | `HOST:PORT`: receive SNMP traps and informs there (UDP; docs/ingest.md) |
+| NETOPS_SYSLOG_LISTEN | (off) | `HOST:PORT`: receive syslog there (UDP and TCP) |
+| NETOPS_INGEST_RATE | 200 | datagrams per second per device the receivers accept (more: counted, dropped) |
 | NETOPS_SHARD | (none) | `K/N`, 1-based: poll only shard K of N; shard 1 coordinates (docs/scaling.md) |
 | NETOPS_TRUSTED_PROXIES | (none) | addresses/networks (comma-separated) whose `X-Forwarded-For` counts (docs/api.md) |
 | NETOPS_AUDIT_RETENTION_DAYS | 365 | audit rows older than this are deleted |
@@ -60,6 +63,9 @@ class Settings(BaseSettings):
     flap_window_s: float = Field(default=900.0, gt=0)
     backup_interval_s: float = Field(default=6 * 3600, ge=0)
     mode: Literal["production", "lab"] = "production"  # lab: placeholder secrets allowed (the lab, the demo)
+    trap_listen: str | None = None  # "HOST:PORT"; None: no trap receiver
+    syslog_listen: str | None = None  # "HOST:PORT"; None: no syslog receiver
+    ingest_rate: float = Field(default=200.0, gt=0)
     shard: str | None = None  # "K/N"; None: one process polls everything and analyses
     trusted_proxies: str = ""  # "10.0.0.5, 127.0.0.0/8": only these may set X-Forwarded-For (docs/api.md)
     audit_retention_days: float = Field(default=365.0, gt=0)
