@@ -236,3 +236,112 @@ def test_vrp5_half_until_converged_when_the_fresh_session_fails_too(
     assert rec["outcome"] == "reverted" and rec["phase"] == "done"
     assert checker.running(VRP5) == old
     assert records.get_change(fstore, change_id)["reconciled"]["by"] == "test"
+
+
+# -- the process is killed ----------------------------------------------------------------------------------
+# a kill during a wave's rollback is covered by the session case above ("rollback") and its reconcile: the
+# CLI's wave plan puts a failing partner in a wave of its own (the canary), so no rollback follows there
+KILL_AT = ["locked", "applying", "checking", "confirming"]
+
+
+def _phases(store: Store, change_id: str | None) -> dict[str, str]:
+    with store.session() as s:
+        from netops.store.schema import ConfigChangeDevice
+
+        q = s.query(ConfigChangeDevice)
+        if change_id is not None:
+            q = q.filter(ConfigChangeDevice.change_id == change_id)
+        return {r.device: r.phase or "" for r in q}
+
+
+@pytest.mark.parametrize("phase", KILL_AT)
+def test_push_process_killed_next_command_reconciles(
+    flab: Lab,
+    checker: Checker,
+    marks: dict[str, tuple[Any, str, str]],
+    tmp_path: Path,
+    phase: str,
+) -> None:
+    """``netops config push --apply`` of the four platforms killed (SIGKILL) once a device's journal reaches
+    ``phase``; the next ``netops config changes`` reconciles: every device runs OLD or NEW as its record says,
+    the change is ``interrupted``, no lock is left."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from netops.lab.testing import spawn, wait_until
+
+    devices = list(PLATFORM_DEVICES.values())
+    for d in devices:
+        reset_device(flab, d, marks[d][0])
+    chosen = devices
+    for d in devices:
+        flab.world.devices[d].slow_ms = 60  # each answer late: every phase lasts long enough to be hit
+    state = tmp_path / "state"
+    env = {"NETOPS_SECRETS_FILE": str(flab.secrets.path), "NETOPS_STATE_DIR": str(state)}
+    args = ["config", "push", "--apply", "--inventory", str(flab.inventory_dir), "--no-snmp-checks"]
+    args += ["--confirm-s", "60", "--minute-s", "1", "--reason", f"killed at {phase}"]
+    for d in chosen:
+        args += ["--device", d]
+    proc = spawn(args, tmp_path / "push.log", env=env)
+    try:
+        store = wait_until(
+            "the push's database",
+            lambda: (state / "netops.db").exists() and open_store(f"sqlite:///{state / 'netops.db'}"),
+            timeout=60,
+        )
+        try:
+
+            def reached() -> bool:
+                assert proc.poll() is None, (tmp_path / "push.log").read_text()
+                return phase in _phases(store, None).values()
+
+            wait_until(f"a device at {phase}", reached)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+        finally:
+            store.close()
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+        for d in devices:
+            flab.world.devices[d].slow_ms = 0
+    # the next command reconciles what the dead process left
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "netops",
+            "config",
+            "changes",
+            "--json",
+            "--inventory",
+            str(flab.inventory_dir),
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "reconciled change" in done.stderr
+    store = open_store(f"sqlite:///{state / 'netops.db'}")
+    try:
+        change = records.list_changes(store)[0]
+        assert change["state"] == "interrupted" and change["reconciled"]["by"].startswith("cli:")
+        for device in chosen:
+            rec = recorded(store, change["id"], device)
+            _tree, old, new = marks[device]
+            seen = checker.landing(device, old, new)
+            assert seen in ("OLD", "NEW"), (device, rec)
+            if rec["outcome"] == "skipped":
+                assert seen == "OLD", device
+            else:
+                assert as_landing(rec["outcome"]) == seen, (device, rec["outcome"], rec["detail"])
+            assert rec["phase"] == "done", (device, rec)
+        assert _no_locks(store)
+    finally:
+        store.close()
