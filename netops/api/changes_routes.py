@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from netops.api import models as m
 from netops.api.deps import DeviceWorkDep, RuntimeDep
 from netops.api.limits import RowId
+from netops.auth.audit import ANONYMOUS
 from netops.changes import backup as backups
 from netops.changes import records
 from netops.changes.apply import ChangeRequest, run_change
@@ -100,7 +101,7 @@ async def start_change(rt: RuntimeDep, secrets: SecretsDep, http: Request, spec:
     conferences = await run_in_threadpool(vcstore.list_conferences, rt.store, Path(inventory.directory))
     request = ChangeRequest(
         waves,
-        user=str(http.state.actor),  # token:<name>: the authenticated identity, never the body's
+        user=str(getattr(http.state, "actor", ANONYMOUS)),  # token:<name>: who authenticated, never the body
         reason=spec.reason,
         force=spec.force,
         options=PushOptions(confirm_s=spec.confirm_s, minute_s=spec.minute_s),

@@ -15,9 +15,12 @@ Rows are never updated; ``purge`` deletes rows older than the retention (``NETOP
 from __future__ import annotations
 
 import getpass
+import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +38,11 @@ MAX_CLIENTS = 10_000  # per window; beyond, refusals count under the client "oth
 
 def cli_actor() -> str:
     """The actor of a CLI command: ``cli:<os user>``."""
-    return f"cli:{getpass.getuser()}"
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container): the uid itself
+        user = str(os.getuid())
+    return f"cli:{user}"
 
 
 def token_actor(name: str) -> str:
@@ -183,3 +190,24 @@ class Refusals:
                     del self._tally[key]  # the store stays unwritable: keep the newest windows only
             raise
         return len(done)
+
+
+@contextmanager
+def audited(
+    store: Store,
+    *,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Record one action when the block ends: outcome ``ok``, or the class of the exception that ended it (the
+    exception goes on). The block may add to the yielded ``detail``. A CLI command wraps its change in this."""
+    extra: dict[str, Any] = dict(detail or {})
+    try:
+        yield extra
+    except BaseException as exc:
+        outcome = "exit" if type(exc).__name__ == "Exit" else type(exc).__name__
+        record(store, actor=actor, action=action, outcome=outcome, target=target, detail=extra)
+        raise
+    record(store, actor=actor, action=action, outcome="ok", target=target, detail=extra)

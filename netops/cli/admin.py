@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import time
 from typing import Annotated
 
@@ -16,7 +15,10 @@ token_app = command_group("API tokens: create (shown once), list, revoke.")
 
 
 def cli_actor() -> str:
-    return f"cli:{getpass.getuser()}"
+    """``cli:<os user>``: the one actor naming of netops.auth.audit."""
+    from netops.auth.audit import cli_actor as actor
+
+    return actor()
 
 
 @token_app.command("create")

@@ -16,10 +16,10 @@ Exit codes: 0 done (a run succeeded), 1 problems (invalid runbooks, a run that f
 from __future__ import annotations
 
 import asyncio
-import getpass
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -87,10 +87,20 @@ def _pairs(items: list[str]) -> dict[str, str]:
 
 
 def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
+    """Who acts: ``cli:<os user>`` (netops.auth.audit's one naming), unless ``--as`` names someone."""
+    from netops.auth.audit import cli_actor
+
+    return cli_actor()
+
+
+def _audited(
+    engine: Engine, action: str, run_id: str | None, named: str
+) -> AbstractContextManager[dict[str, Any]]:
+    """The audit row of a CLI runbook command: actor ``cli:<os user>``, ``--as`` in the detail."""
+    from netops.auth import audit
+
+    detail = {"as": named} if named else {}
+    return audit.audited(engine.store, actor=audit.cli_actor(), action=action, target=run_id, detail=detail)
 
 
 def _show_run(run: rec.RunView, as_json: bool, engine: Engine) -> None:
@@ -214,7 +224,9 @@ def run(
         return
     engine = _engine(playbooks, inventory, state_dir, create=True)
     given = _pairs(param or [])
-    run_id = engine.create_run(ident, given, actor=actor or _user(), trigger={"source": "cli"})
+    with _audited(engine, "runbook run", None, actor) as note:
+        run_id = engine.create_run(ident, given, actor=actor or _user(), trigger={"source": "cli"})
+        note.update(runbook=ident, run=run_id)
     if not as_json:
         out.print(f"run {run_id} started", highlight=False)
     secrets = {k: v for k, v in given.items() if k in rec.get_run(engine.store, run_id).secret_params}
@@ -294,10 +306,12 @@ def approve(
     from netops.auth.tokens import Role
 
     engine = _engine(playbooks, inventory, state_dir, create=False)
-    run_view = engine.approve(
-        run_id, step, actor=actor or _user(), role=Role.ADMIN, inputs=dict(_pairs(input_ or [])),
-        decision="rejected" if reject else "approved",
-    )  # fmt: skip
+    with _audited(engine, "runbook reject" if reject else "runbook approve", run_id, actor) as note:
+        note["step"] = step
+        run_view = engine.approve(
+            run_id, step, actor=actor or _user(), role=Role.ADMIN, inputs=dict(_pairs(input_ or [])),
+            decision="rejected" if reject else "approved",
+        )  # fmt: skip
     _show_run(run_view, as_json, engine)
 
 
@@ -312,7 +326,9 @@ def cancel(
 ) -> None:
     """Cancel a run (at once if nothing executes it, else at its next step or wait)."""
     engine = _engine(playbooks, inventory, state_dir, create=False)
-    _show_run(engine.cancel(run_id, actor=actor or _user()), as_json, engine)
+    with _audited(engine, "runbook cancel", run_id, actor):
+        cancelled = engine.cancel(run_id, actor=actor or _user())
+    _show_run(cancelled, as_json, engine)
 
 
 @app.command()
@@ -327,5 +343,7 @@ def resume(
 ) -> None:
     """Continue a failed or interrupted run here, at the step it stopped on; finished steps do not run again."""
     engine = _engine(playbooks, inventory, state_dir, create=False)
-    engine.prepare_resume(run_id, from_step)
+    with _audited(engine, "runbook resume", run_id, "") as note:
+        note["from"] = from_step
+        engine.prepare_resume(run_id, from_step)
     _execute(engine, run_id, dict(_pairs(param or [])), as_json)

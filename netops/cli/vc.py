@@ -92,6 +92,7 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a conference in the store."""
+    from netops.auth import audit
     from netops.vc import store as vcstore
     from netops.vc.conferences import ConferenceIn
 
@@ -109,7 +110,8 @@ def add(
         fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", EXIT_USAGE)
     store = open_store_at(state_dir, create=True)
     try:
-        conf = vcstore.add_conference(store, inv, spec)
+        with audit.audited(store, actor=audit.cli_actor(), action="conference add", target=spec.id):
+            conf = vcstore.add_conference(store, inv, spec)
     finally:
         store.close()
     if as_json:
@@ -126,12 +128,14 @@ def remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete a conference added with ``add`` and its results."""
+    from netops.auth import audit
     from netops.vc import store as vcstore
 
     inv = load(inventory)
     store = open_store_at(state_dir, create=False)
     try:
-        conf = vcstore.remove_conference(store, inv.directory, ident)
+        with audit.audited(store, actor=audit.cli_actor(), action="conference remove", target=ident):
+            conf = vcstore.remove_conference(store, inv.directory, ident)
     finally:
         store.close()
     if as_json:
@@ -161,6 +165,7 @@ def precheck(
     as_json: JsonOpt = False,
 ) -> None:
     """Check every room of the conference now; exit 1 when a room is RED."""
+    from netops.auth import audit
     from netops.inventory.topology import Topology
     from netops.secrets import SecretStore
     from netops.vc import board as vcboard
@@ -172,7 +177,11 @@ def precheck(
     try:
         conf = vcstore.get_conference(store, inv.directory, ident)
         checker = Prechecker(inv, Topology(inv), store, SecretStore())
-        report = asyncio.run(checker.run(conf, "manual"))
+        with audit.audited(
+            store, actor=audit.cli_actor(), action="conference precheck", target=ident
+        ) as note:
+            report = asyncio.run(checker.run(conf, "manual"))
+            note["counts"] = dict(report.counts)
         data = vcboard.readiness(store, inv, conf)
     finally:
         store.close()
