@@ -31,6 +31,7 @@ class DeviceTrack:
     last_error: str | None = None
     last_detail: str | None = None
     answered: bool | None = None  # the last raw result
+    observed_at: float | None = None  # when the newest observation was made (a sample's polled_at)
 
     @property
     def management(self) -> bool:
@@ -57,11 +58,18 @@ class StatusTracker:
     ) -> bool:
         """Record one poll. Returns True when the device's silent/answering state changed.
 
+        A sample older than the newest one already observed is stale and ignored: cycles overlap (a targeted
+        poll after a trap, ``netops.ingest``, can finish before a scheduled cycle that started earlier), and a
+        device polled just before a fault must not count as answering after it was seen failing.
+
         ``corroborated``: a neighbour reported the link towards this device down (a linkDown trap or an
         adjacency-down message, ``netops.ingest``): one failed poll is then enough, the neighbour's report
         standing for the further failed polls the threshold otherwise waits for (``failures`` is raised to the
         threshold, so the analysis, which reads the stored count, agrees)."""
         track = self.tracks.setdefault(device, DeviceTrack())
+        if track.observed_at is not None and now < track.observed_at:
+            return False
+        track.observed_at = now
         was = track.silent
         if (True if track.answered is None else track.answered) != answered:  # a new device counts as up
             track.changes.append(now)

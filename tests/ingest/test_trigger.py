@@ -53,3 +53,16 @@ def test_one_failed_poll_is_silent_only_when_corroborated() -> None:
     assert tracker.silent() == set()  # an answer ends it at once, whatever the neighbours said
     tracker.observe("c", False, 1.0, "auth", "usmStatsWrongDigests", corroborated=True)
     assert "c" not in tracker.silent()  # a management failure stays unmanaged, never down
+
+
+def test_a_stale_sample_from_an_overlapping_cycle_is_ignored() -> None:
+    """A scheduled cycle that polled the device just before the fault finishes after the targeted cycle that
+    saw it fail: its older answer must not end the silence nor count as a flap."""
+    tracker = StatusTracker(threshold=2, flap_changes=3)
+    tracker.observe("d", True, 10.0)
+    tracker.observe("d", False, 20.0, "timeout", corroborated=True)  # the targeted poll after the trap
+    assert not tracker.observe("d", True, 19.0)  # the scheduled cycle's sample, taken before the fault
+    assert tracker.silent() == {"d"}
+    tracker.observe("d", False, 30.0, "timeout")
+    tracker.observe("d", True, 40.0)
+    assert tracker.silent() == set() and tracker.flapping(40.0) == set()  # down once, up once: no flap
