@@ -51,6 +51,7 @@ class Live:
         default_factory=dict
     )  # next_conference(), open_incident() ...
     redirect: str | None = None  # the step an alert resolution moves the run to (``on_resolve: goto:``)
+    redirects: bool = True  # whether waits take such a move (only in the steps phase, not judging the goal)
 
     def context(self, inventory: Inventory, **extra: Any) -> dict[str, Any]:
         known = {
@@ -176,10 +177,12 @@ class Engine:
                 if outcome == RunState.CANCELLED:  # cancelled, or recovered: what the canceller asked for
                     asked = rec.get_run(self.store, run_id).outcome
                     outcome = RunState(asked) if asked else RunState.CANCELLED
+                live.redirects = False  # a resolution from now on changes nothing
                 if outcome == RunState.SUCCEEDED:  # the steps ended: does the runbook's goal hold?
                     outcome, why = await goals.judge(self, live)
                 first = rb.spec.finally_[0].id if rb.spec.finally_ else None
                 rec.enter_finally(self.store, run_id, outcome, first)
+            live.redirects = False
             now_run = rec.get_run(self.store, run_id)
             if now_run.phase == Phase.FINALLY and now_run.cursor:
                 await self._phase(live, Phase.FINALLY, now_run.cursor)

@@ -58,7 +58,7 @@ async def pause(engine: Engine, live: Live, seconds: float) -> None:
     while True:
         if engine.cancel_requested(live.run_id):
             raise StepCancelled("cancel requested")
-        target = rec.take_redirect(engine.store, live.run_id)
+        target = rec.take_redirect(engine.store, live.run_id) if live.redirects else None
         if target is not None:
             raise StepRedirected(target)
         left = end - time.monotonic()
@@ -325,6 +325,10 @@ async def run_step(engine: Engine, live: Live, step: Any) -> StepState:
                 await pause(engine, live, engine.pace(step.retry_delay))
             except StepCancelled:
                 return StepState.CANCELLED
+            except StepRedirected as exc:  # resolved between attempts: no further attempt, on to the target
+                live.redirect = exc.target
+                rec.append(store, run_id, f"{step.id}: {exc}", step.id)
+                return state
     return state
 
 
