@@ -86,7 +86,12 @@ class IngestService:
         if event.notice.kind not in STATE_EVENTS:
             return
         link = reported_link(self.inventory(), event.device, event.notice)
-        self.trigger.request(event.device, link.id if link is not None else None)
+        down = event.notice.kind in (EventKind.LINK_DOWN, EventKind.NEIGHBOR_DOWN)
+        self.trigger.request(
+            event.device,
+            link_down=link.id if link is not None and down else None,
+            link_up=link.id if link is not None and not down else None,
+        )
         if event.notice.kind in RECOVERY_EVENTS:
             self._later[event.device] = asyncio.get_running_loop().call_later(
                 self.holddown_s + 1.0, self._again, event.device

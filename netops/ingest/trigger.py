@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -57,11 +58,17 @@ def targets(inventory: Inventory, device: str) -> set[str]:
     return out
 
 
+LINK_EVENTS = frozenset(
+    {EventKind.LINK_DOWN, EventKind.NEIGHBOR_DOWN, EventKind.LINK_UP, EventKind.NEIGHBOR_UP}
+)
+REPORT_TTL_S = 300.0  # a link reported down and never reported up again is forgotten after this
+
+
 def reported_link(inventory: Inventory, device: str, notice: Notice) -> Link | None:
-    """The link ``notice`` (a link-down or neighbour-down from ``device``) reports down: by interface name (any
+    """The link ``notice`` (a link or neighbour down/up from ``device``) is about: by interface name (any
     spelling of the platform), by ifIndex as a fallback, or by the neighbour's address."""
     dev = inventory.devices.get(device)
-    if dev is None or notice.kind not in (EventKind.LINK_DOWN, EventKind.NEIGHBOR_DOWN):
+    if dev is None or notice.kind not in LINK_EVENTS:
         return None
     name = notice.interface
     if not name and 0 < notice.if_index <= len(dev.interfaces):
@@ -112,7 +119,9 @@ class TargetedPoll:
         self.interval_s = interval_s
         self.counts = TriggerCounts()
         self._pending: set[str] = set()
-        self._reports: set[tuple[str, str]] = set()  # (reporting device, link it reported down)
+        # (reporting device, link it reported down) -> when; kept until reported up (or REPORT_TTL_S), so a
+        # primary and a backup reported down seconds apart are seen cutting off together
+        self._reports: dict[tuple[str, str], float] = {}
         self._task: asyncio.Task[None] | None = None
 
     def topology(self) -> Topology:
@@ -123,13 +132,20 @@ class TargetedPoll:
             self._topology_of = (inv, Topology(inv))
         return self._topology_of[1]
 
-    def request(self, device: str, link_down: str | None = None) -> None:
+    def request(self, device: str, link_down: str | None = None, link_up: str | None = None) -> None:
         """Ask for a poll around ``device`` soon (call from the event loop's thread); ``link_down``: the link
-        ``device`` reported down (what it cuts off is corroborated)."""
+        ``device`` reported down (what the links reported down cut off is corroborated); ``link_up``: a link
+        reported up again (forgotten)."""
         self.counts.requests += 1
         self._pending.add(device)
+        now = time.monotonic()
         if link_down is not None:
-            self._reports.add((device, link_down))
+            self._reports[(device, link_down)] = now
+        if link_up is not None:
+            for key in [k for k in self._reports if k[1] == link_up]:
+                del self._reports[key]
+        for key in [k for k, at in self._reports.items() if now - at > REPORT_TTL_S]:
+            del self._reports[key]
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest-targeted-poll")
 
@@ -137,9 +153,8 @@ class TargetedPoll:
         while self._pending:
             await asyncio.sleep(self.debounce_s)
             asked, self._pending = self._pending, set()
-            reports, self._reports = self._reports, set()
             try:
-                await self._poll(asked, cut_off(self.topology(), reports))
+                await self._poll(asked, cut_off(self.topology(), set(self._reports)))
             except Exception:  # a failed targeted poll must not stop the next ones; the schedule goes on
                 log.exception("targeted poll after events from %s failed", ", ".join(sorted(asked)[:5]))
 

@@ -31,7 +31,8 @@ def test_targets_and_reported_peers(tmp_path: Path) -> None:
         assert link("kashgar-ce1", Notice(down, interface=spelling)) == shule
     assert link("kashgar-ce1", Notice(down, if_index=4)) == shule
     assert link("kashgar-ce1", Notice(EventKind.NEIGHBOR_DOWN, neighbor="127.77.22.1")) == shufu
-    assert link("kashgar-ce1", Notice(EventKind.LINK_UP, interface="GE0/1/2")) is None
+    assert link("kashgar-ce1", Notice(EventKind.LINK_UP, interface="GE0/1/2")) == shule
+    assert link("kashgar-ce1", Notice(EventKind.OTHER, interface="GE0/1/2")) is None
     assert link("kashgar-ce1", Notice(down, interface="GE9/9/9")) is None
     topo = Topology(inv)
     assert cut_off(topo, {("kashgar-ce1", shule)}) == {"kashgar-shule-ce1"}
