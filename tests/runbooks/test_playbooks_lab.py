@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from netops.runbooks.catalog import load_catalog
 from netops.runbooks.service import RunbookService
 from netops.runbooks.triggers import handle_alertmanager, subscribe_events
 from netops.secrets import SecretStore
+from netops.store.schema import Incident
 from netops.vc import store as vcstore
 from netops.vc.conferences import ConferenceIn
 from tests.runbooks.rb_testlib import (
@@ -190,6 +192,45 @@ def test_room_cause_fixed_by_its_step_ends_green(
     assert got["approve-restart"] == "skipped"
     assert goal_held(svc, run.id)
     assert world.hook.messages() == ["room hami-vc is GREEN again"]
+
+
+def test_room_behind_an_open_incident_waits_for_the_network_and_names_the_incident(world: World) -> None:
+    """Polling has an open incident whose extent holds the room (a row as the poller writes it): the precheck
+    fails ``upstream`` without probing the codec; the run names the incident; the network comes back (the
+    incident resolved, the codec answers) and the room is GREEN."""
+    svc = world.svc
+    back = fault(world, "node-down", "hami-codec")
+    now = time.time()
+    with svc.store.session() as s:
+        row = Incident(key="device:hami-ce1", state="open", summary="device hami-ce1 down", opened_at=now,
+                       last_seen_at=now, root_devices=["hami-ce1"], root_links=[], cause=["hami-ce1"],
+                       affected_devices=["hami-ce1", "hami-codec"], affected_sites=["hami"],
+                       affected_rooms=["hami-vc"], kind="device")  # fmt: skip
+        s.add(row)
+        s.flush()
+        incident = row.id
+
+    def network_back() -> None:
+        back()
+        with svc.store.session() as s:
+            done = s.get(Incident, incident)
+            assert done is not None
+            done.state, done.resolved_at = "resolved", time.time()
+
+    async def scenario() -> rec.RunView:
+        run_id = await room_turns_red(svc)
+        return await drive(
+            svc, run_id, {"behind-incident": (Role.OPERATOR, {})}, at={"behind-incident": network_back}
+        )
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    first = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "precheck").output["result"]
+    assert first["failing"] == ["upstream"] and first["incident"] == f"incident-{incident}"
+    prompt = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "behind-incident").output["prompt"]
+    assert f"incident #{incident} (device): device hami-ce1 down" in prompt
+    assert run.state == "succeeded", (got, run.error)
+    assert goal_held(svc, run.id)
 
 
 def test_room_diagnostics_alert_needs_the_approved_restart(world: World) -> None:
