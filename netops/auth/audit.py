@@ -133,15 +133,18 @@ class Refusals:
         self.window_s = window_s
         self._lock = threading.Lock()
         self._tally: dict[tuple[float, str], tuple[Counter[str], list[str]]] = {}
+        self._clients: Counter[float] = Counter()  # clients per window (bounded by MAX_CLIENTS)
 
     def add(self, client: str, status: int, what: str, now: float | None = None) -> None:
         now = time.time() if now is None else now
         start = now - now % self.window_s
         with self._lock:
-            clients = sum(1 for s, _ in self._tally if s == start)
             key = (start, client)
-            if key not in self._tally and clients >= MAX_CLIENTS:
-                key = (start, "other")
+            if key not in self._tally:
+                if self._clients[start] >= MAX_CLIENTS:
+                    key = (start, "other")
+                if key not in self._tally:
+                    self._clients[start] += 1
             statuses, paths = self._tally.setdefault(key, (Counter(), []))
             statuses[str(status)] += 1
             if len(paths) < 5 and what not in paths:
@@ -158,6 +161,7 @@ class Refusals:
             done = {k: v for k, v in self._tally.items() if everything or k[0] + self.window_s <= now}
             for key in done:
                 del self._tally[key]
+            self._clients = Counter(start for start, _ in self._tally)
         if not done:
             return 0
         try:
@@ -188,6 +192,7 @@ class Refusals:
                 starts = sorted({s for s, _ in self._tally})
                 for key in [k for k in self._tally if k[0] < starts[-MAX_WINDOWS:][0]]:
                     del self._tally[key]  # the store stays unwritable: keep the newest windows only
+                self._clients = Counter(start for start, _ in self._tally)
             raise
         return len(done)
 

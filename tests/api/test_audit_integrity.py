@@ -158,3 +158,12 @@ def test_client_address(peer: str, forwarded: str, expected: str) -> None:
     headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
     scope = {"type": "http", "client": (peer, 5555), "headers": headers}
     assert client_address(scope, parse_proxies(f"{PROXY}, 192.0.2.0/24")) == expected
+
+
+def test_refusals_memory_is_bounded_per_minute() -> None:
+    refusals = audit.Refusals()
+    minute = 1_000 * audit.WINDOW_S
+    for i in range(audit.MAX_CLIENTS + 500):
+        refusals.add(f"10.{i // 65536}.{i // 256 % 256}.{i % 256}", 401, "GET /status", now=minute)
+    assert refusals.pending() == audit.MAX_CLIENTS + 500  # every refusal counted
+    assert len({client for _start, client in refusals._tally}) == audit.MAX_CLIENTS + 1  # the rest: "other"
