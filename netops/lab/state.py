@@ -360,6 +360,7 @@ class LabWorld:
         self.down_links: set[str] = set()
         self.devices: dict[str, DeviceState] = {}
         self._listeners: list[LabListener] = []
+        self._addresses: dict[tuple[str, str], IPv4Interface | None] = {}  # inventory addresses, parsed once
         links = dict(inventory.links)
         for dev in inventory.devices.values():
             itfs = [_interface_state(dev, itf, i + 1, links) for i, itf in enumerate(dev.interfaces)]
@@ -508,29 +509,35 @@ class LabWorld:
 
     def _adjacent(self, link: Link) -> bool:
         """Whether the configurations of both ends still allow the adjacency they had at the start."""
-        ospf = link.medium != "internet"
-        now_addr: list[IPv4Interface | None] = []
-        base_addr: list[IPv4Interface | None] = []
-        touched = False
+        ends = []
         for end in link.ends():
             state = self.devices[end.device]
-            inv = _inventory_address(state.device, end.interface)
             now_cfg = state.config.interfaces.get(end.interface) if state.config is not None else None
             base_cfg = state.baseline.interfaces.get(end.interface) if state.baseline is not None else None
-            if now_cfg is None or base_cfg is None:
+            ends.append((state, end.interface, now_cfg, base_cfg))
+        if all(now is None or now == base for _s, _n, now, base in ends):
+            return True  # neither end changed what matters here
+        now_addr: list[IPv4Interface | None] = []
+        base_addr: list[IPv4Interface | None] = []
+        for state, name, now_cfg, base_cfg in ends:
+            if now_cfg is None or base_cfg is None:  # no CLI (or not started): the inventory's address
+                inv = self._inventory_address(state.device, name)
                 now_addr.append(inv)
                 base_addr.append(inv)
                 continue
-            touched = touched or now_cfg != base_cfg
-            if ospf and base_cfg.ospf and not now_cfg.ospf:
+            if link.medium != "internet" and base_cfg.ospf and not now_cfg.ospf:
                 return False  # the network statement that covered the interface is gone
             if base_cfg.address is not None and now_cfg.address is None:
                 return False  # the address is gone
             now_addr.append(now_cfg.address)
             base_addr.append(base_cfg.address)
-        if not touched:
-            return True
-        return _same_subnet(*now_addr) or not _same_subnet(*base_addr)
+        return _same_subnet(now_addr[0], now_addr[1]) or not _same_subnet(base_addr[0], base_addr[1])
+
+    def _inventory_address(self, device: Device, name: str) -> IPv4Interface | None:
+        key = (device.id, name)
+        if key not in self._addresses:
+            self._addresses[key] = _inventory_address(device, name)
+        return self._addresses[key]
 
     def apply_config(self, device: str, facts: ConfigFacts, detail: str = "") -> None:
         """A commit or revert changed the running configuration of ``device``: recompute what follows and
