@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from netops.changes import records
 from netops.changes.freeze import DEFAULT_WINDOW_S, frozen_devices
 from netops.changes.plan import Wave
-from netops.changes.push import MAYBE_CHANGED, Pusher, PushOptions, PushResult
+from netops.changes.push import MAYBE_CHANGED, ChangeSource, Pusher, PushOptions, PushResult
 from netops.changes.records import ChangeState, DeviceOutcome, DevicePhase, WaveState
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import NetopsError
@@ -58,6 +58,9 @@ class ChangeRequest:
     freeze_window_s: float = DEFAULT_WINDOW_S
     options: PushOptions = field(default_factory=PushOptions)
     threads: int = 32  # netmiko sessions at once over all waves
+    # per device, where its intended configuration comes from (default: the templates): a rollback's
+    # configuration from before a change (``netops.changes.rollback``)
+    sources: Mapping[str, ChangeSource] = field(default_factory=dict)
 
 
 def record_result(store: Store, change_id: str, wave: int, r: PushResult, secrets: frozenset[str]) -> None:
@@ -117,6 +120,7 @@ async def run_change(
         return run
     with ThreadPoolExecutor(max_workers=request.threads, thread_name_prefix="netops-push") as pool:
         pusher = Pusher(inventory, secrets, store, pool, snmp, request.options)
+        pusher.sources = dict(request.sources)
         halted = False
         for wave, entry in zip(request.waves, plan, strict=True):
             if halted:

@@ -138,6 +138,7 @@ class Pusher:
         )
         register_secrets(self.known_secrets)
         self.names = journal.secret_names(inventory, secrets)  # secret value -> name (journal placeholders)
+        self.sources: dict[str, ChangeSource] = {}  # per device, instead of the templates (rollbacks)
 
     @property
     def renderer(self) -> Renderer:
@@ -172,6 +173,7 @@ class Pusher:
             return result
         sessions: list[CliSession] = []
         step = _Step(change_id, device_id, wave)
+        source = source or self.sources.get(device_id)
         try:
             await self._enter(step, DevicePhase.LOCKED)
             await self._push(step, result, sessions, source)

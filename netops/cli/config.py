@@ -10,6 +10,8 @@
     netops config history DEVICE [--diff OLD NEW]     stored versions of a device; what changed between two
     netops config drift                               drift per device (from the last backup pass)
     netops config unlock DEVICE --reason TEXT         release a device's lock by hand (audited)
+    netops config rollback CHANGE [--device D]        back to the configuration before CHANGE (a new change)
+    netops config rollback --version N                a device back to stored backup version N
 
 Thin over ``netops.changes`` (the same services as the API), on the database of ``--state-dir``. The
 commands that open the store first reconcile what a dead process left (``netops.changes.journal``):
@@ -19,7 +21,6 @@ changes left ``running``, devices recorded ``unknown`` or ``half``. Mutating com
 
 from __future__ import annotations
 
-import getpass
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,7 +63,9 @@ _STYLE = {
 
 def actor() -> str:
     """The CLI's audit actor: ``cli:<os user>`` (the API's is ``token:<name>``)."""
-    return f"cli:{getpass.getuser()}"
+    from netops.auth.audit import cli_actor
+
+    return cli_actor()
 
 
 def _reconcile(store: Store, inventory: Inventory | Path) -> None:
@@ -464,3 +467,78 @@ def unlock(
         out.print(f"{device}: not locked", highlight=False)
     else:
         out.print(f"{device}: lock of change {held['change']} released", highlight=False)
+
+
+@app.command()
+def rollback(
+    change: Annotated[str | None, typer.Argument(help="The change to roll back.")] = None,
+    device: DeviceOpt = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="Roll DEVICE back to this stored backup version instead.")
+    ] = None,
+    confirm_s: Annotated[float, typer.Option(help="Seconds until an unconfirmed change reverts.")] = 300.0,
+    minute_s: Annotated[float, typer.Option(help="Length of a device minute (lab speed-up).")] = 60.0,
+    no_snmp_checks: Annotated[
+        bool, typer.Option("--no-snmp-checks", help="Post-check over SSH only.")
+    ] = False,
+    inventory: InventoryOpt = Path("inventory"),
+    state_dir: StateDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Push CHANGE's devices (or --device) back to the configuration recorded before it, as a new change
+    under a confirmed commit with post-checks; or (--version N) a device back to a stored backup version."""
+    import asyncio
+
+    from netops.changes.push import PushOptions
+    from netops.changes.rollback import rollback_change, rollback_to_version
+    from netops.drivers.snmp.source import SnmpSource
+    from netops.secrets import SecretStore
+
+    if (change is None) == (version is None):
+        fail("give a CHANGE or --version N", EXIT_USAGE)
+    inv = load(inventory)
+    secrets = SecretStore()
+    options = PushOptions(confirm_s=confirm_s, minute_s=minute_s)
+    store = _open_store(state_dir, create=True)
+    target = change if change is not None else f"version {version}"
+    try:
+        _reconcile(store, inv)
+
+        async def go() -> Any:
+            snmp = None if no_snmp_checks else SnmpSource(lambda: inv, secrets)
+            if change is not None:
+                return await rollback_change(
+                    inv, secrets, store, change, user=actor(), devices=device, options=options, snmp=snmp
+                )
+            assert version is not None
+            return await rollback_to_version(
+                inv, secrets, store, version, user=actor(), options=options, snmp=snmp
+            )
+
+        try:
+            run = asyncio.run(go())
+        except BaseException as exc:
+            _audit(store, "config.rollback", target, "error", {"devices": device, "error": str(exc)[:200]})
+            raise
+        _audit(
+            store,
+            "config.rollback",
+            target,
+            run.state,
+            {"devices": device, "change": run.change_id, "summary": run.summary()},
+        )
+    finally:
+        store.close()
+    if json:
+        print_json(
+            {"change": run.change_id, "rollback_of": target, "state": run.state, "summary": run.summary()}
+        )
+    else:
+        for r in run.results.values():
+            detail = f" - {r.detail}" if r.detail else ""
+            out.print(f"  {r.outcome:<11} {r.device}{detail}", highlight=False, markup=False)
+        out.print(
+            f"change {run.change_id} (rollback of {target}): {run.state} {run.summary()}", highlight=False
+        )
+    if run.state != "done" or any(r.failed or r.outcome == "refused" for r in run.results.values()):
+        raise typer.Exit(EXIT_PROBLEMS)

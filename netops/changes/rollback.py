@@ -1,0 +1,230 @@
+"""Roll back for users (issue 17): a change, or one device of it, back to the configuration recorded before
+it; or a device back to a stored backup version. Part of ``netops.changes``; the CLI (``netops config
+rollback``) and the API (``POST /changes/{id}/rollback``, ``POST /config/versions/{n}/rollback``) call it.
+
+A rollback is a new change (reason ``rollback of <id>``, its wave named so) pushed like any other: lock,
+diff, confirmed commit, post-checks, confirm or revert, journal, record. Its intended configuration per
+device is the *target*: the snapshot the journal took before the change (secrets as ``<<secret:NAME>>``
+placeholders, re-rendered from the secret store), or a stored backup version (secrets masked). A masked
+line is never typed: it is resolved to the real line of the running or the intended (templates)
+configuration that masks to the same text; one that cannot be resolved stops that device (``failed``,
+"by hand"). When the rollback of a device ends ``confirmed`` (or ``unchanged``: it already ran the
+target), the old record is marked ``rolled-back``, ``undone by <new id>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from netops.changes import journal, records
+from netops.changes.apply import ChangeRequest, ChangeRun, Event, run_change
+from netops.changes.diff import mask
+from netops.changes.plan import Wave
+from netops.changes.push import PushOptions
+from netops.changes.records import DeviceOutcome
+from netops.changes.render import RenderedConfig, Renderer, TemplateError
+from netops.drivers.snmp.source import SnmpSource
+from netops.errors import NetopsError, NotFoundError
+from netops.inventory.models import Device, Inventory
+from netops.secrets import SecretStore
+from netops.store.db import Store
+from netops.store.schema import ConfigChangeDevice
+from netops.vc.conferences import Conference
+
+log = logging.getLogger(__name__)
+
+ROLLBACK_TEMPLATE = "(rollback)"
+UNDONE = frozenset({DeviceOutcome.CONFIRMED, DeviceOutcome.UNCHANGED})
+# what a rollback of a whole change covers: every device that may run (part of) it
+MAY_RUN_IT = frozenset(
+    {DeviceOutcome.CONFIRMED, DeviceOutcome.UNKNOWN, DeviceOutcome.HALF, DeviceOutcome.FAILED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A ``ChangeSource``: the configuration to go back to, secrets as placeholders or masked."""
+
+    text: str
+    what: str  # "change chg-..." / "backup version 12", for messages
+    secrets: SecretStore
+    known: frozenset[str]  # secret values to mask wherever shown
+    renderer: Renderer | None = None
+    names: dict[str, str] = field(default_factory=dict)
+
+    def intended(self, device: Device, running: str) -> RenderedConfig:
+        text = journal.unseal(self.text, self.secrets)
+        rendered: RenderedConfig | None = None
+        if journal.MASK in text and self.renderer is not None:
+            try:
+                rendered = self.renderer.render(device.id)
+            except TemplateError:
+                rendered = None
+        known = self.known | (rendered.secrets if rendered is not None else frozenset())
+        text = resolve_masked(text, [running, rendered.text if rendered is not None else ""], known)
+        left = [ln.strip() for ln in text.splitlines() if journal.MASK in ln]
+        if left:
+            raise TemplateError(
+                f"{device.id}: {self.what} holds {len(left)} secret line(s) only masked "
+                f"(first: {left[0]!r}) and no secret in the store renders it: roll that line back by hand"
+            )
+        values = frozenset(v for v in known if v and v in text)
+        digest = hashlib.sha256(self.text.encode()).hexdigest()
+        names = {**self.names, **(rendered.names if rendered is not None else {})}
+        return RenderedConfig(device.id, text, ROLLBACK_TEMPLATE, {ROLLBACK_TEMPLATE: digest}, values, names)
+
+
+def resolve_masked(text: str, sources: list[str], known: frozenset[str]) -> str:
+    """Each masked line of ``text`` replaced by a real line of ``sources`` that masks to the same text."""
+    real: dict[str, str] = {}
+    for source in sources:
+        for line in source.replace("\r", "").splitlines():
+            shown = mask(line, known)
+            if shown != line:
+                real.setdefault(shown.rstrip(), line.rstrip())
+    out = []
+    for line in text.splitlines():
+        out.append(real.get(line.rstrip(), line) if journal.MASK in line else line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def rollback_targets(store: Store, change_id: str, devices: list[str] | None) -> dict[str, str]:
+    """Per device: the sealed snapshot the journal took before ``change_id`` changed it."""
+    change = records.get_change(store, change_id)  # NotFoundError naming known changes
+    rows: dict[str, tuple[str, str | None]] = {}
+    with store.session() as s:
+        for r in s.query(ConfigChangeDevice).filter(ConfigChangeDevice.change_id == change_id):
+            rows[r.device] = (r.outcome, r.snapshot)
+    if devices:
+        missing = [d for d in devices if d not in rows]
+        if missing:
+            raise NotFoundError(f"device of change {change['id']}", missing[0], sorted(rows))
+        chosen = {d: rows[d] for d in devices}
+    else:
+        chosen = {d: v for d, v in rows.items() if v[0] in MAY_RUN_IT}
+    out: dict[str, str] = {}
+    for device, (outcome, snapshot) in sorted(chosen.items()):
+        if snapshot is None:
+            if devices:
+                raise NetopsError(
+                    f"change {change_id} recorded no configuration of {device!r} before it "
+                    f"(outcome {outcome}): nothing to roll back to"
+                )
+            continue
+        out[device] = snapshot
+    if not out:
+        raise NetopsError(f"change {change_id}: no device to roll back (none may run it)")
+    return out
+
+
+async def rollback_change(
+    inventory: Inventory,
+    secrets: SecretStore,
+    store: Store,
+    change_id: str,
+    *,
+    user: str,
+    devices: list[str] | None = None,
+    options: PushOptions | None = None,
+    snmp: SnmpSource | None = None,
+    conferences: list[Conference] | None = None,
+    on_event: Event | None = None,
+    new_change_id: str | None = None,
+) -> ChangeRun:
+    """Push every device of ``change_id`` (or ``devices``) back to its configuration before the change."""
+    targets = rollback_targets(store, change_id, devices)
+    return await _push_back(
+        inventory,
+        secrets,
+        store,
+        {d: (t, f"change {change_id}") for d, t in targets.items()},
+        f"rollback of {change_id}",
+        change_id,
+        user,
+        options,
+        snmp,
+        conferences,
+        on_event,
+        new_change_id,
+    )
+
+
+async def rollback_to_version(
+    inventory: Inventory,
+    secrets: SecretStore,
+    store: Store,
+    version_id: int,
+    *,
+    user: str,
+    options: PushOptions | None = None,
+    snmp: SnmpSource | None = None,
+    conferences: list[Conference] | None = None,
+    on_event: Event | None = None,
+    new_change_id: str | None = None,
+) -> ChangeRun:
+    """Push a device back to a stored backup version (secret lines resolved, never typed masked)."""
+    from netops.changes import backup
+
+    device, text = backup.version_text(store, version_id)
+    inventory.device(device)
+    return await _push_back(
+        inventory,
+        secrets,
+        store,
+        {device: (text, f"backup version {version_id}")},
+        f"rollback of {device} to backup version {version_id}",
+        None,
+        user,
+        options,
+        snmp,
+        conferences,
+        on_event,
+        new_change_id,
+    )
+
+
+async def _push_back(
+    inventory: Inventory,
+    secrets: SecretStore,
+    store: Store,
+    targets: dict[str, tuple[str, str]],
+    reason: str,
+    old_change: str | None,
+    user: str,
+    options: PushOptions | None,
+    snmp: SnmpSource | None,
+    conferences: list[Conference] | None,
+    on_event: Event | None,
+    new_change_id: str | None,
+) -> ChangeRun:
+    names = journal.secret_names(inventory, secrets)
+    known = frozenset(names)
+    try:
+        renderer: Renderer | None = Renderer(inventory, secrets)
+    except TemplateError:
+        renderer = None  # no templates: masked lines resolve from the running configuration only
+    sources: dict[str, Any] = {
+        d: Target(text, what, secrets, known, renderer, names) for d, (text, what) in targets.items()
+    }
+    devices = tuple(sorted(targets))
+    request = ChangeRequest(
+        [Wave(1, reason, devices, len(devices), max(1, min(20, len(devices))))],
+        user=user,
+        reason=reason,
+        force=True,  # a way back is not stopped by a conference freeze
+        options=options or PushOptions(),
+        threads=max(4, min(32, len(devices))),
+        sources=sources,
+    )
+    run = await run_change(
+        inventory, secrets, store, request, conferences or [], snmp, on_event, change_id=new_change_id
+    )
+    if old_change is not None:
+        for device, result in run.results.items():
+            if result.outcome in UNDONE:
+                records.mark_rolled_back(store, old_change, device, f"undone by {run.change_id}")
+    log.info("%s: %s -> %s", reason, run.change_id, run.summary())
+    return run

@@ -1,0 +1,79 @@
+"""``POST /changes/{id}/rollback`` and ``POST /config/versions/{n}/rollback`` (netops/api/rollback_routes.py)
+over a real uvicorn + httpx: a new change in the background, linked to the old one, the device back to the
+configuration before; 404s for unknown changes and versions, 4xx for a device the change did not touch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from netops.api.errors import install_error_handlers
+from netops.api.rollback_routes import router
+from netops.changes import backup, records
+from netops.errors import NotFoundError
+from netops.lab.testing import wait_until
+from netops.runtime import Runtime
+from netops.settings import Settings
+from tests.changes.changes_testlib import COMMUNITY, Lab, one_wave, push_devices
+from tests.conftest import served_app
+
+
+@pytest.fixture
+def api(lab: Lab, tmp_path: Path) -> Iterator[tuple[httpx.Client, Runtime]]:
+    settings = Settings(inventory=lab.inventory_dir, state_dir=tmp_path / "state", poll_enabled=False)
+    rt = Runtime.start(settings)
+    rt.secrets = lab.secrets
+    rt.snmp.secrets = lab.secrets
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router)
+    app.state.runtime = rt
+    app.state.secrets = lab.secrets
+    try:
+        with served_app(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+            yield client, rt
+    finally:
+        rt.close()
+
+
+def _ended(rt: Runtime, change: str) -> dict[str, object] | None:
+    try:
+        shown = records.get_change(rt.store, change)
+    except NotFoundError:  # the background task has not created it yet
+        return None
+    return shown if shown["state"] != "running" else None
+
+
+def test_rollback_routes(lab: Lab, api: tuple[httpx.Client, Runtime]) -> None:
+    client, rt = api
+    device = "kashgar-kashi-ce1"
+    before = lab.running(device)
+    backup.run_backups(lab.inventory, lab.secrets, rt.store, [device])
+    (version,) = backup.history(rt.store, device)
+    pushed = push_devices(lab, rt.store, one_wave(device), snmp=False).change_id
+    assert COMMUNITY in lab.running(device)
+
+    assert client.post("/changes/chg-nope/rollback", json={}).status_code == 404
+    bad = client.post(f"/changes/{pushed}/rollback", json={"devices": ["hotan-ce1"]})
+    assert bad.status_code == 404 and "hotan-ce1" in bad.text
+    started = client.post(f"/changes/{pushed}/rollback", json={"confirm_s": 30, "minute_s": 1})
+    assert started.status_code == 202, started.text
+    body = started.json()
+    assert body["rollback_of"] == pushed and body["devices"] == [device]
+    shown = wait_until("the rollback", lambda: _ended(rt, body["change"]))
+    assert shown["state"] == "done" and shown["reason"] == f"rollback of {pushed}"
+    assert lab.running(device) == before
+    assert records.get_change(rt.store, pushed)["devices"][0]["outcome"] == "rolled-back"
+
+    push_devices(lab, rt.store, one_wave(device), snmp=False)
+    assert client.post("/config/versions/999999/rollback", json={}).status_code == 404
+    started = client.post(f"/config/versions/{version['id']}/rollback", json={"confirm_s": 30, "minute_s": 1})
+    assert started.status_code == 202, started.text
+    shown = wait_until("the version rollback", lambda: _ended(rt, started.json()["change"]))
+    assert shown["state"] == "done"
+    assert lab.running(device) == before
+    assert COMMUNITY not in repr(shown)
