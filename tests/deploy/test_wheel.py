@@ -1,7 +1,9 @@
-"""The wheel as a user installs it (built offline with the test venv's setuptools: the tests run in a network
-namespace of their own, where an isolated build would wait on the package index): built from the repository, installed into a fresh venv outside it, then
+"""The wheel as a user installs it: built from the repository, installed into a fresh venv outside it, then
 ``netops --version``, ``netops init``, ``netops inventory validate`` and ``netops runbook list`` in the init'ed
 folder, and the systemd units verified against the installed ``netops`` (``systemd-analyze verify``).
+
+The build runs offline with the test venv's setuptools (``--no-build-isolation``): the tests run in a network
+namespace of their own, where an isolated build would wait on the package index.
 
 One build and one install (a module-scoped fixture; the checks are one test so that two xdist workers never
 build the wheel twice). The venv borrows the test venv's site-packages for
