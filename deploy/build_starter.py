@@ -5,7 +5,9 @@ one copy in the repository; ``build_py`` copies them into ``netops/starter/`` of
 them and ``netops init DIR`` can write them out wherever netops is installed. An editable install copies
 nothing: there ``netops init`` reads the repository's folders directly (``netops.cli.init.starter_root``).
 
-Wired in ``pyproject.toml``: ``[tool.setuptools.cmdclass] build_py = "deploy.build_starter.BuildPy"``.
+Wired in ``pyproject.toml``: ``[tool.setuptools.cmdclass] build_py = "deploy.build_starter.BuildPy"``;
+``MANIFEST.in`` puts this file and the three folders into the sdist, so a wheel built from it (``python -m build``)
+carries them too.
 """
 
 from __future__ import annotations
