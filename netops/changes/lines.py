@@ -209,7 +209,9 @@ async def rollback_lines(
     """Undo ``change_id`` on ``device_id`` by pushing the inverse of its recorded diff (a new change).
 
     Returns the new change's id (None when there was nothing to undo) and its result; on success the old
-    record is marked rolled back. Raises ``NetopsError`` when the record cannot be undone this way.
+    record is marked rolled back. A diff that touched a secret line (masked in the record) is undone by
+    pushing the journal's snapshot instead (``netops.changes.rollback``: secrets re-rendered from the store).
+    Raises ``NetopsError`` when the record cannot be undone.
     """
     entry = next(
         (d for d in records.get_change(store, change_id)["devices"] if d["device"] == device_id), None
@@ -223,6 +225,15 @@ async def rollback_lines(
             f"change {change_id} is {entry['outcome']}: nothing to undo",
         )
     device = inventory.device(device_id)
+    if MASK in (entry["diff"] or ""):  # a secret line: back to the journal's snapshot, secrets re-rendered
+        from netops.changes.rollback import rollback_change
+
+        run = await rollback_change(
+            inventory, secrets, store, change_id, user=user, devices=[device_id], options=options, snmp=snmp
+        )
+        result = run.results[device_id]
+        log.info("%s: rollback of %s: %s (%s)", device_id, change_id, result.outcome, run.change_id)
+        return run.change_id, result
     lines = inverse_lines(syntax_for(device.platform), entry["diff"] or "")
     if not lines:
         return None, PushResult(device_id, DeviceOutcome.UNCHANGED, "the recorded diff is empty")

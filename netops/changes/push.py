@@ -279,6 +279,9 @@ class Pusher:
             await self._enter(step, DevicePhase.CONFIRMING)
             try:
                 left = await self._thread(lambda: self._confirm(session, pending, rendered))
+            except CommandRejected as exc:  # the device refused the confirm (or the save): undo
+                await self._settle(step, result, False, f"confirm refused ({exc})")
+                return
             except DeviceError as exc:  # the answer was lost: did the confirm arrive? read the device
                 await self._settle(step, result, True, f"answer to the confirm lost ({exc})")
                 return

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from netops.changes.plan import Wave
 from netops.changes.push import PushOptions
 from netops.changes.records import DeviceOutcome
 from netops.changes.render import RenderedConfig, Renderer, TemplateError
+from netops.drivers.masking import register_secrets
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import NetopsError, NotFoundError
 from netops.inventory.models import Device, Inventory
@@ -54,8 +56,13 @@ class Target:
     known: frozenset[str]  # secret values to mask wherever shown
     renderer: Renderer | None = None
     names: dict[str, str] = field(default_factory=dict)
+    changed: str | None = None  # the configuration the change made (sealed): where its own secrets were
 
     def intended(self, device: Device, running: str) -> RenderedConfig:
+        # secrets given with the change only (a runbook's lines): the values that sit, in the running
+        # configuration, where the change's record shows them masked; masked in every record of this one
+        found = secrets_at_masks(running, self.changed) if self.changed else frozenset()
+        register_secrets(found)  # out of netmiko's debug log too
         text = journal.unseal(self.text, self.secrets)
         rendered: RenderedConfig | None = None
         if journal.MASK in text and self.renderer is not None:
@@ -71,10 +78,26 @@ class Target:
                 f"{device.id}: {self.what} holds {len(left)} secret line(s) only masked "
                 f"(first: {left[0]!r}) and no secret in the store renders it: roll that line back by hand"
             )
-        values = frozenset(v for v in known if v and v in text)
+        values = frozenset(v for v in known if v and v in text) | found
         digest = hashlib.sha256(self.text.encode()).hexdigest()
         names = {**self.names, **(rendered.names if rendered is not None else {})}
         return RenderedConfig(device.id, text, ROLLBACK_TEMPLATE, {ROLLBACK_TEMPLATE: digest}, values, names)
+
+
+def secrets_at_masks(running: str, sealed: str) -> frozenset[str]:
+    """The values of ``running`` at the places where ``sealed`` (the same configuration) shows ``******``."""
+    patterns = [
+        re.compile("^" + re.escape(ln.strip()).replace(re.escape(journal.MASK), "(.+?)") + "$")
+        for ln in sealed.splitlines()
+        if journal.MASK in ln
+    ]
+    found: set[str] = set()
+    for line in running.replace("\r", "").splitlines():
+        for pattern in patterns:
+            m = pattern.match(line.strip())
+            if m is not None:
+                found.update(g for g in m.groups() if g)
+    return frozenset(found)
 
 
 def resolve_masked(text: str, sources: list[str], known: frozenset[str]) -> str:
@@ -98,6 +121,22 @@ def rollback_targets(store: Store, change_id: str, devices: list[str] | None) ->
     with store.session() as s:
         for r in s.query(ConfigChangeDevice).filter(ConfigChangeDevice.change_id == change_id):
             rows[r.device] = (r.outcome, r.snapshot)
+    return _chosen(change_id, change["id"], rows, devices)
+
+
+def changed_configs(store: Store, change_id: str) -> dict[str, str | None]:
+    """Per device: the configuration the change made, sealed (where its own secrets show masked)."""
+    with store.session() as s:
+        return {
+            r.device: r.intended
+            for r in s.query(ConfigChangeDevice).filter(ConfigChangeDevice.change_id == change_id)
+        }
+
+
+def _chosen(
+    change_id: str, shown_id: str, rows: dict[str, tuple[str, str | None]], devices: list[str] | None
+) -> dict[str, str]:
+    change = {"id": shown_id}
     if devices:
         missing = [d for d in devices if d not in rows]
         if missing:
@@ -136,11 +175,12 @@ async def rollback_change(
 ) -> ChangeRun:
     """Push every device of ``change_id`` (or ``devices``) back to its configuration before the change."""
     targets = rollback_targets(store, change_id, devices)
+    changed = changed_configs(store, change_id)
     return await _push_back(
         inventory,
         secrets,
         store,
-        {d: (t, f"change {change_id}") for d, t in targets.items()},
+        {d: (t, f"change {change_id}", changed.get(d)) for d, t in targets.items()},
         f"rollback of {change_id}",
         change_id,
         user,
@@ -174,7 +214,7 @@ async def rollback_to_version(
         inventory,
         secrets,
         store,
-        {device: (text, f"backup version {version_id}")},
+        {device: (text, f"backup version {version_id}", None)},
         f"rollback of {device} to backup version {version_id}",
         None,
         user,
@@ -190,7 +230,7 @@ async def _push_back(
     inventory: Inventory,
     secrets: SecretStore,
     store: Store,
-    targets: dict[str, tuple[str, str]],
+    targets: dict[str, tuple[str, str, str | None]],
     reason: str,
     old_change: str | None,
     user: str,
@@ -207,7 +247,8 @@ async def _push_back(
     except TemplateError:
         renderer = None  # no templates: masked lines resolve from the running configuration only
     sources: dict[str, Any] = {
-        d: Target(text, what, secrets, known, renderer, names) for d, (text, what) in targets.items()
+        d: Target(text, what, secrets, known, renderer, names, changed)
+        for d, (text, what, changed) in targets.items()
     }
     devices = tuple(sorted(targets))
     request = ChangeRequest(
