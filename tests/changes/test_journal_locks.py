@@ -121,3 +121,49 @@ def test_0009_up_down_up(db_url: str) -> None:
         assert records.get_change(store, "chg-1")["reconciled"] is None
     finally:
         store.close()
+
+
+def test_netops_serve_reconciles_a_change_left_running_by_a_dead_process(tmp_path: Path) -> None:
+    """A change left ``running`` by a killed process (its device journaled at ``locked``, its lock held): the
+    service's start finishes it (``interrupted``, the device ``failed`` with nothing changed, an unstarted
+    device ``skipped``) and releases the lock, before it serves."""
+    from netops.changes import journal
+    from netops.changes.records import DevicePhase
+    from netops.lab.testing import service_process
+    from netops.settings import Settings
+    from tests.changes.changes_testlib import write_inventory, write_secrets
+    from tests.conftest import REPO, free_port
+
+    inv = write_inventory(tmp_path / "inventory", 250)
+    secrets = write_secrets(tmp_path / "secrets.yaml")
+    state = tmp_path / "state"
+    state.mkdir()
+    store = open_store(f"sqlite:///{state / 'netops.db'}")
+    dead = _dead_owner()
+    try:
+        wave = {"index": 1, "name": "w", "devices": ["kashgar-ce1", "hotan-ce1"], "state": "running"}
+        records.create_change(store, "chg-killed", "cli:x", "killed", False, [wave], str(inv))
+        with store.session() as s:
+            from netops.store.schema import ConfigChange
+
+            row = s.get(ConfigChange, "chg-killed")
+            assert row is not None
+            row.owner = {**dead, "inventory": str(inv)}
+        journal.enter(store, "chg-killed", "kashgar-ce1", 1, DevicePhase.LOCKED)
+        _lock(store, "kashgar-ce1", "chg-killed", dead)
+    finally:
+        store.close()
+    port = free_port()
+    env = {"NETOPS_SECRETS_FILE": str(secrets.path), "NETOPS_POLL_ENABLED": "false", "NETOPS_MODE": "lab"}
+    assert "poll_enabled" in Settings.model_fields
+    args = ["serve", "--inventory", str(inv), "--port", str(port), "--state-dir", str(state)]
+    with service_process([*args, "--log-level", "warning"], tmp_path / "serve.log", port, env=env, cwd=REPO):
+        store = open_store(f"sqlite:///{state / 'netops.db'}")
+        try:
+            change = records.get_change(store, "chg-killed")
+            assert change["state"] == "interrupted" and change["reconciled"]["by"].startswith("service:")
+            outcomes = {d["device"]: (d["outcome"], d["phase"]) for d in change["devices"]}
+            assert outcomes == {"kashgar-ce1": ("failed", "done"), "hotan-ce1": ("skipped", "done")}
+            assert records.list_locks(store) == []
+        finally:
+            store.close()
