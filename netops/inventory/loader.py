@@ -2,11 +2,11 @@
 
 Reading order: every ``*.yaml``/``*.yml`` below the directory (sorted; ``templates/`` and
 ``conferences/`` are other tools' folders and are skipped). Each file may hold any of the sections
-``defaults``, ``snmp_profiles``, ``credentials``, ``sites``, ``links``. Everything is checked in one pass
-and every problem is reported at once, each with file, line, field and what was expected
-(``InventoryError.problems``). This module is pass 1 (files -> validated specs); ``resolve.py`` is pass 2
-(references, inheritance: global ``defaults`` <- region site's ``defaults`` <- prefecture's <- county's <- the
-device's own fields), ``checks.py`` the hierarchy and the paths to the centre.
+``defaults``, ``snmp_profiles``, ``credentials``, ``sites``, ``links``, ``services`` (``services.py``).
+Everything is checked in one pass and every problem is reported at once, each with file, line, field and
+what was expected (``InventoryError.problems``). This module is pass 1 (files -> validated specs);
+``resolve.py`` is pass 2 (references, inheritance: global ``defaults`` <- region site's ``defaults`` <-
+prefecture's <- county's <- the device's own fields), ``checks.py`` the hierarchy and the paths to the centre.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from netops.inventory.specs import (
     DeviceSpec,
     LinkSpec,
     RoomSpec,
+    ServiceSpec,
     SiteSpec,
     SnmpProfileSpec,
 )
@@ -166,6 +167,8 @@ def _collect_file(data: Any, file: str, col: Collected, problems: list[Problem])
                 col.credentials.append(item)  # type: ignore[arg-type]
             elif isinstance(spec, LinkSpec):
                 col.links.append(item)  # type: ignore[arg-type]
+            elif isinstance(spec, ServiceSpec):
+                col.services.append(item)  # type: ignore[arg-type]
 
 
 def _collect_site(

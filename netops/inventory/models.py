@@ -248,6 +248,45 @@ class Room:
     source: Source = field(default=Source("?", 0), compare=False)
 
 
+class ServiceKind(StrEnum):
+    HTTP = "http"
+    HTTPS = "https"
+    TCP = "tcp"
+    DNS = "dns"
+    SIP = "sip"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One place a service answers: the text as written (a URL or ``host:port``), its host and port."""
+
+    text: str
+    host: IPv4Address
+    port: int
+    path: str = "/"  # http(s) only
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """An e-government service and the sites that must reach it (``services:``, docs/services.md)."""
+
+    id: str
+    name: str
+    kind: ServiceKind
+    endpoints: tuple[Endpoint, ...]
+    sites: tuple[str, ...]  # resolved site ids, in id order
+    status: int | None = None  # expected HTTP status (http/https; None: any 2xx/3xx)
+    text: str | None = None  # a marker the answer must contain
+    language: str | None = None  # zh | ug | en: the page's lang attribute and the script of its text
+    query: str | None = None  # dns: the name asked
+    answer: IPv4Address | None = None  # dns: the address expected
+    tls_warn_days: int | None = None  # https: warn this many days before the certificate expires
+    tls_chain: bool = True  # https: the chain must verify against the trusted CA
+    timeout_s: float = 3.0
+    critical: bool = True
+    source: Source = field(default=Source("?", 0), compare=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Inventory:
     """The whole validated inventory. Lookups by id; iteration in id order."""
@@ -260,6 +299,7 @@ class Inventory:
     snmp_profiles: Mapping[str, SnmpProfile]
     credentials: Mapping[str, Credential]
     digest: str  # sha256 over the files read, to tell inventory versions apart
+    services: Mapping[str, Service] = field(default_factory=lambda: MappingProxyType({}))
     # indexes built once (the models are frozen, so they never go stale)
     _by_site: Mapping[str, tuple[Device, ...]] = field(init=False, repr=False, compare=False)
     _children: Mapping[str, tuple[Site, ...]] = field(init=False, repr=False, compare=False)
@@ -304,6 +344,12 @@ class Inventory:
             return self.links[ident]
         except KeyError:
             raise NotFoundError("link", ident, list(self.links)) from None
+
+    def service(self, ident: str) -> Service:
+        try:
+            return self.services[ident]
+        except KeyError:
+            raise NotFoundError("service", ident, list(self.services)) from None
 
     def room(self, ident: str) -> Room:
         try:

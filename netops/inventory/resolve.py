@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
@@ -31,6 +32,7 @@ from netops.inventory.models import (
     SnmpProfile,
     Source,
 )
+from netops.inventory.services import resolve_services
 from netops.inventory.specs import (
     ContactSpec,
     CredentialSpec,
@@ -39,6 +41,7 @@ from netops.inventory.specs import (
     LinkSpec,
     RoomSpec,
     SecretSpec,
+    ServiceSpec,
     SiteSpec,
     SnmpProfileSpec,
 )
@@ -78,6 +81,7 @@ class Collected:
     rooms: list[tuple[Item[RoomSpec], str]]
     links: list[Item[LinkSpec]]
     broken_ids: set[str]  # ids of items that failed validation: references to them are not re-reported
+    services: list[Item[ServiceSpec]] = dc_field(default_factory=list)
 
 
 # -- pass 2: references, hierarchy, inheritance ---------------------------------------------------------
@@ -151,6 +155,9 @@ def resolve(root: Path, col: Collected, problems: list[Problem], digest: str) ->
     devices = _devices(col, sites, site_defaults, profiles, credentials, problems)
     links = _links(col, devices, problems)
     rooms = _rooms(col, sites, devices, problems)
+    services = resolve_services(
+        _unique(col.services, lambda s: s.id, "service", problems).values(), sites, problems
+    )
     return Inventory(
         directory=str(root),
         sites=MappingProxyType(dict(sorted(sites.items()))),
@@ -160,6 +167,7 @@ def resolve(root: Path, col: Collected, problems: list[Problem], digest: str) ->
         snmp_profiles=MappingProxyType(profiles),
         credentials=MappingProxyType(credentials),
         digest=digest,
+        services=MappingProxyType(dict(sorted(services.items()))),
     )
 
 

@@ -138,10 +138,41 @@ class LinkSpec(Spec):
     medium: str | None = None
 
 
+class ServiceExpectSpec(Spec):
+    """What a good answer looks like: HTTP status, a marker text, the page's language (``lang`` attribute and
+    script of the text), for DNS the name asked and the address expected."""
+
+    status: Annotated[int, Field(ge=100, le=599)] | None = None
+    text: str | None = None
+    language: Literal["zh", "ug", "en"] | None = None
+    query: str | None = None
+    answer: IPv4Address | None = None
+
+
+class ServiceTlsSpec(Spec):
+    warn_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    chain: bool = True  # the chain must verify against the trusted CA (the lab's own CA in the lab)
+
+
+class ServiceSpec(Spec):
+    """One e-government service (``services:`` section, docs/services.md)."""
+
+    id: Slug
+    name: str
+    kind: Literal["http", "https", "tcp", "dns", "sip"]
+    endpoints: Annotated[list[str], Field(min_length=1)]
+    sites: Annotated[list[Slug], Field(min_length=1)]  # site ids or counties/prefectures/departments/all
+    expect: ServiceExpectSpec = Field(default_factory=ServiceExpectSpec)
+    tls: ServiceTlsSpec | None = None
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 3.0
+    critical: bool = True
+
+
 # The sections a file may hold, and the spec of one item of each (``defaults`` is one mapping, not a list).
 SECTIONS: dict[str, type[Spec]] = {
     "snmp_profiles": SnmpProfileSpec,
     "credentials": CredentialSpec,
     "sites": SiteSpec,
     "links": LinkSpec,
+    "services": ServiceSpec,
 }
