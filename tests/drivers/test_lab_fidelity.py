@@ -169,6 +169,14 @@ def _comware_manuinfo(t: Twin, recs: list[dict[str, Any]]) -> None:
     )
 
 
+def _comware_interface(t: Twin, recs: list[dict[str, Any]]) -> None:
+    _interfaces(COMWARE, "interface", "line_status", "UP")(t, recs)
+    for r in recs:
+        itf = next(i for i in state(t, COMWARE).interfaces if _suffix(i.name) == _suffix(r["interface"]))
+        assert r["ip_address"] == [addresses(t, COMWARE)[itf.name]]
+        assert r["hw_address"][0] == mac_text(interface_mac(state(t, COMWARE).device, itf.name))
+
+
 CASES: list[tuple[str, str, Callable[[Twin, list[dict[str, Any]]], None]]] = [
     (IOS, "show version", _ios_version),
     (IOS, "show inventory", _ios_inventory),
@@ -189,6 +197,7 @@ CASES: list[tuple[str, str, Callable[[Twin, list[dict[str, Any]]], None]]] = [
     (VRP8, "display arp all", _arp(VRP8, "ip_address", own=True)),
     (COMWARE, "display device manuinfo", _comware_manuinfo),
     (COMWARE, "display interface brief", _interfaces(COMWARE, "interface", "link", "UP")),
+    (COMWARE, "display interface", _comware_interface),
     (
         COMWARE,
         "display lldp neighbor-information list",

@@ -175,6 +175,49 @@ class Comware7Dialect(HuaweiDialect):
             lines.append(f"{self.names.shorten(r.name):<25}{phy:<9}{proto:<9}{r.ip or '--':<16}{desc}")
         return "\n".join(lines) + "\n"
 
+    def cmd_interface(self, s: Session, rest: str) -> str:
+        """Comware 7's ``display interface [name]`` (ntc-templates' Comware captures), not VRP's layout."""
+        details = self._details(s, rest)
+        if rest and not details:
+            return f"{self.error_prefix}Wrong parameter found at '^' position.\n"
+        out: list[str] = []
+        for d in details:
+            r = d.row
+            loop = r.name.lower().startswith(("loopback", "null"))
+            state_text = "UP" if r.oper_up else ("Administratively DOWN" if not r.admin_up else "DOWN")
+            proto = ("UP(spoofing)" if loop else "UP") if r.oper_up else "DOWN"
+            speed = d.state.speed_mbps if d.state is not None else 1000
+            out += [r.name, f"Current state: {state_text}", f"Line protocol state: {proto}"]
+            if r.description:
+                out.append(f"Description: {r.description}")
+            out += [f"Bandwidth: {speed * 1000} kbps", "Maximum transmission unit: 1500"]
+            if d.prefixlen is not None:
+                out.append(f"Internet address: {r.ip}/{d.prefixlen} (Primary)")
+            else:
+                out.append("Internet protocol processing: Disabled")
+            if not loop:
+                mac = mac_text(d.mac)
+                out += [
+                    f"IP packet frame type: Ethernet II, hardware address: {mac}",
+                    f"IPv6 packet frame type: Ethernet II, hardware address: {mac}",
+                    "Loopback is not set",
+                    "Media type is twisted pair, port hardware type is 1000_BASE_T",
+                    f"{speed}Mbps-speed mode, full-duplex mode",
+                    "Link speed type is autonegotiation, link duplex type is autonegotiation",
+                    "Flow-control is not enabled",
+                ]
+            out += [
+                "Last clearing of counters: Never",
+                f"Last 300 seconds input rate: {d.rate_in_bps // 8} bytes/sec, {d.rate_in_bps} bits/sec, "
+                f"{d.rate_in_bps // 5600} packets/sec",
+                f"Last 300 seconds output rate: {d.rate_out_bps // 8} bytes/sec, {d.rate_out_bps} bits/sec, "
+                f"{d.rate_out_bps // 5600} packets/sec",
+                f"Input: {d.in_packets} packets, {d.in_octets} bytes, 0 drops",
+                f"Output: {d.out_packets} packets, {d.out_octets} bytes, 0 drops",
+                "",
+            ]
+        return "\n".join(out) + "\n"
+
     def cmd_lldp_list(self, s: Session, rest: str) -> str:
         """``display lldp neighbor-information list`` (ntc-templates' Comware capture)."""
         nbrs = lldp_neighbours(s.world, s.state) if s.world is not None else []
