@@ -3,7 +3,7 @@
 # Alertmanager and amtool (prometheus-alertmanager), net-snmp's client tools (snmp)
 # and agent (snmpd, the neutral agent of the benchmarks), sipp (sip-tester), PostgreSQL (the store's tests
 # start a throwaway server of their own), chromium and a CJK font (the web board's browser test), systemd
-# (systemd-analyze verify of the units in deploy/).
+# (systemd-analyze verify of the units in deploy/), poppler-utils and pango (the report's PDF and its test).
 # Installs what is missing (as root, or through sudo); says what to install otherwise.
 set -euo pipefail
 need=()
@@ -16,6 +16,8 @@ command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)  # tests/report: PDF pages to PNG, pdftotext
+ldconfig -p | grep -q 'libpangoft2-1.0.so' || need+=(libpango-1.0-0 libpangoft2-1.0-0)  # weasyprint (report PDF)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)  # tests/deploy: systemd-analyze verify of deploy/*.service
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"

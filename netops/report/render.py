@@ -340,7 +340,7 @@ def to_html(report: Report, lang: Lang = Lang.ZH) -> str:
 
 
 def to_pdf(page: str) -> bytes:
-    import weasyprint  # type: ignore[import-untyped]  # heavy: only for PDF
+    import weasyprint  # heavy: only for PDF
 
     pdf = weasyprint.HTML(string=page).write_pdf()
     assert pdf is not None  # no target given: the bytes
