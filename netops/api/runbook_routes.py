@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from netops.api import models as m
+from netops.api.deps import DeviceWorkDep
 from netops.auth.audit import token_actor
 from netops.auth.tokens import Role, TokenInfo
 from netops.runbooks import records as rec
@@ -75,8 +76,10 @@ def show_runbook(svc: ServiceDep, ident: str) -> dict[str, Any]:
 
 
 @router.post("/runbooks/{ident}/plan", response_model=m.RunbookPlan)
-async def plan_runbook(svc: ServiceDep, ident: str, body: RunIn) -> dict[str, Any]:
-    return await plan(svc.catalog, svc.engine.tools, ident, body.params)
+async def plan_runbook(svc: ServiceDep, work: DeviceWorkDep, ident: str, body: RunIn) -> dict[str, Any]:
+    """A dry run (its live reads of devices in the shared device-work pool: 503 when it is full)."""
+    svc.catalog.get(ident)  # 404 first
+    return await work.run(ident, "runbook plan", plan(svc.catalog, svc.engine.tools, ident, body.params))
 
 
 @router.post("/runbooks/{ident}/runs", status_code=202, response_model=m.Run)
