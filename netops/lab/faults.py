@@ -29,6 +29,8 @@ from typing import Any
 
 from netops.errors import LabError, NotFoundError
 from netops.inventory.models import Role
+from netops.lab.services import FAULT_KINDS as SERVICE_FAULTS
+from netops.lab.services import apply_fault as apply_service_fault
 from netops.lab.state import DeviceState, Impairment, LabWorld
 
 KINDS = (
@@ -45,6 +47,7 @@ KINDS = (
     "path-impaired",
     "reject-line",
     "slow",
+    *SERVICE_FAULTS,  # lab/services.py: service-down, wrong-language, cert-expiring
 )
 
 
@@ -108,7 +111,10 @@ class FaultBook:
         params = dict(params or {})
         if kind not in KINDS:
             raise LabError(f"unknown fault kind {kind!r}; known: {', '.join(KINDS)}")
-        undo = getattr(self, "_" + kind.replace("-", "_"))(target, params)
+        if kind in SERVICE_FAULTS:
+            undo = apply_service_fault(self.world, kind, target, params)
+        else:
+            undo = getattr(self, "_" + kind.replace("-", "_"))(target, params)
         fault = Fault(next(self._ids), kind, target, params)
         self._active[fault.id] = (fault, undo)
         return fault

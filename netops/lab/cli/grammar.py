@@ -46,6 +46,8 @@ def huawei_grammar(canon: Canon) -> dict[str, list[Rule]]:
             Rule("user-interface", r".+", opens=GENERIC),
             Rule("route-policy", r".+", opens=GENERIC),
             Rule("nqa", r"test-instance \S+ \S+", opens=GENERIC),
+            Rule("nqa", r"entry \S+ \S+", opens=GENERIC),  # Comware 7 (netops service probes)
+            Rule("nqa", r"schedule \S+ \S+ .+"),
             Rule("vlan", r"batch .+"),
             Rule("vlan", r"\d+", opens=GENERIC),
             *[
@@ -136,6 +138,7 @@ def ios_grammar(canon: Canon) -> dict[str, list[Rule]]:
             Rule("interface", r"\S+( \S+)?", opens="interface", canon=canon),
             Rule("router ospf", r"\d+( vrf \S+)?", opens="router"),
             Rule("router bgp", r"\d+", opens="router-bgp"),
+            Rule("ip", r"sla \d+", opens=GENERIC),  # an IP SLA operation (netops service probes)
             Rule(
                 "ip",
                 r"(route|domain-name|domain|name-server|ssh|http|routing|cef|sla|prefix-list|host|"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from netops.inventory.models import InterfaceKind, Platform
 from netops.lab.snmp.mib import MibView, Value
 from netops.lab.snmp.platforms import PLATFORMS, Entity, if_name, if_type, long_name, sys_descr
+from netops.lab.snmp.probes import add_probes
 from netops.lab.state import (
     DeviceIdentity,
     DeviceState,
@@ -122,6 +123,7 @@ def build_view(world: LabWorld, state: DeviceState, engine_id: bytes, clock: Eng
     _lldp(out, world, state, ident)
     if dev.ups:
         _ups(out, state)
+    add_probes(out, world, state)  # NQA-MIB / DISMAN-PING-MIB / CISCO-RTTMON-MIB (lab/snmp/probes.py)
     out.scalar((*SNMP_ENGINE, 1), encode_octets(engine_id))
     out.scalar((*SNMP_ENGINE, 2), lambda now: _int(clock(now)[0]))
     out.scalar((*SNMP_ENGINE, 3), lambda now: _int(clock(now)[1]))
