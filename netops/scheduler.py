@@ -9,6 +9,8 @@
 | `analyse` | `NETOPS_POLL_FAST_S` | shard 1 of several only: root cause, statuses, incidents from the shared store |
 | `config-backup` | `NETOPS_BACKUP_INTERVAL_S` (6 h; first at +60 s) | back up running configurations |
 | `runbook-launch` | 15 s | start runbook runs approved from the CLI (added by the app) |
+| `service-checks` | `NETOPS_SERVICE_CHECK_S` (60 s) | e-government services from the centre and the routers (docs/services.md) |
+| `report-monthly` | 1st of the month, 02:00 UTC+8 | last month's assessment report into `<state dir>/reports/` |
 | `vc-schedule` | 60 s | (re)plan conference prechecks: `vc-precheck-<conf>-t60/t15/t5`, `vc-live-<conf>` (docs/vc.md) |
 
 With ``NETOPS_SHARD=K/N`` the poll jobs poll only shard K's devices (``polling/shards.py``), and only the
@@ -25,7 +27,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from netops.changes.backup import backup_job
 from netops.polling.jobs import poll_groups
+from netops.report.job import schedule_monthly_report
 from netops.runtime import Runtime
+from netops.services.jobs import schedule_service_checks
 from netops.vc.schedule import schedule_prechecks
 
 INVENTORY_RELOAD_JOB = "inventory-reload"
@@ -105,6 +109,8 @@ def build_scheduler(runtime: Runtime, reload_interval_s: float = 30.0) -> AsyncI
     if not settings.coordinator:
         return scheduler  # a shard other than 1 only polls: the jobs below must run once
     schedule_prechecks(scheduler, runtime, secrets=runtime.secrets)  # conference prechecks and live checks
+    schedule_service_checks(scheduler, runtime)  # e-government services (netops/services/jobs.py)
+    schedule_monthly_report(scheduler, runtime)  # the assessment report, 1st of the month (docs/report.md)
     if settings.backup_interval_s > 0:
         scheduler.add_job(
             run_backup_job,

@@ -37,6 +37,7 @@ from netops.api.inventory_routes import router as inventory_router
 from netops.api.limits import BodyLimit
 from netops.api.models import Health
 from netops.api.polling_routes import router as polling_router
+from netops.api.report_routes import router as report_router
 from netops.api.runbook_routes import router as runbook_router
 from netops.api.vc_routes import router as vc_router
 from netops.api.web_routes import router as web_router
@@ -49,6 +50,7 @@ from netops.metrics import BuildCollector, InventoryCollector
 from netops.polling.metrics import PollingCollector
 from netops.runbooks.alerts import AlertInbox
 from netops.runbooks.metrics import RunbookCollector
+from netops.services.metrics import ServiceCollector
 from netops.runbooks.service import RunbookService
 from netops.runbooks.triggers import subscribe_events
 from netops.runtime import Runtime
@@ -72,6 +74,7 @@ def build_registry(runtime: Runtime, health: StoreHealth | None = None) -> Colle
     registry.register(PollingCollector(runtime.store, lambda: runtime.topology))
     registry.register(VcCollector(runtime.store, lambda: runtime.inventory))
     registry.register(RunbookCollector(runtime.store))
+    registry.register(ServiceCollector(runtime.store))  # netops/services/metrics.py
     registry.register(ChangesCollector(runtime.store))
     registry.register(IngestCollector(runtime.ingest.intake.counts, runtime.ingest.trigger.counts))
     return registry
@@ -208,6 +211,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         (incident_router, Role.VIEWER, Role.OPERATOR),
         (vc_router, Role.VIEWER, Role.ENGINEER),
         (changes_router, Role.VIEWER, Role.ENGINEER),
+        (report_router, Role.VIEWER, None),
         (runbook_router, Role.VIEWER, Role.OPERATOR),  # each approval also checks the step's own role
         (admin_router, Role.ADMIN, None),
     ):

@@ -50,6 +50,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "netops.cli.export:app",
         "Export from the inventory: Prometheus targets, Nornir and Ansible inventories.",
     ),
+    "services": (
+        "netops.cli.services:app",
+        "E-government services: the inventory's services and their checks.",
+    ),
+    "report": (
+        "netops.cli.report:report",
+        "The assessment report: availability, incidents, MTTR, conferences, rollout, changes, backups.",
+    ),
     "init": (
         "netops.cli.init:init",
         "Write a starter inventory (the lab region), templates, playbooks and exporters material into DIR.",
