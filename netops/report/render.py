@@ -185,7 +185,8 @@ def charts(report: Report, lang: Lang) -> list[tuple[str, str]]:
             ax.set_ylabel(t["incidents"])
             ax.set_xticks(list(xs), names, rotation=45, ha="right", fontsize=8)
             ax2 = ax.twinx()
-            ax2.plot(list(xs), [(g.figures.mttr_s or 0.0) / 60.0 for g in groups], "o-", color="#333333")
+            mttr = [float("nan") if g.figures.mttr_s is None else g.figures.mttr_s / 60.0 for g in groups]
+            ax2.plot(list(xs), mttr, "o", color="#333333")  # no point where nothing was repaired
             ax2.set_ylabel(t["chart_mttr"])
             ax.set_title(t["chart_incidents"])
             out.append((t["chart_incidents"], _png(fig)))
@@ -238,7 +239,8 @@ _PAGE = jinja2.Template(
 body { font-family: "{{ family }}", sans-serif; font-size: 10pt; color: #222; }
 h1 { font-size: 16pt; margin: 0 0 4pt; } h2 { font-size: 12pt; margin: 14pt 0 4pt; }
 table { border-collapse: collapse; margin: 4pt 0; } th, td { border: 1px solid #bbb; padding: 2pt 5pt; }
-th { background: #eef2f6; } td.n { text-align: right; } img { max-width: 100%; }
+th { background: #eef2f6; } td { white-space: nowrap; } td.n { text-align: right; } td.wrap { white-space: normal; }
+img { max-width: 100%; }
 p.method { font-size: 9pt; max-width: 60em; } .meta td { border: none; padding: 0 8pt 0 0; }
 </style></head><body>
 <h1>{{ t.title }}</h1>
@@ -274,7 +276,7 @@ p.method { font-size: 9pt; max-width: 60em; } .meta td { border: none; padding: 
 <th>{{ t.staging }}</th><th>{{ t.late }}</th><th>{{ t.late_sites }}</th></tr>
 {% for r in rollout %}<tr><td>{{ r.name }}</td><td class="n">{{ r.nodes }}</td><td class="n">{{ r.active }}</td>
 <td class="n">{{ r.planned }}</td><td class="n">{{ r.staging }}</td><td class="n">{{ r.late }}</td>
-<td>{% for s in r.late_sites %}
+<td class="wrap">{% for s in r.late_sites %}
 {{ s.name }} ({{ s.target_date }}){% if not loop.last %}, {% endif %}{% endfor %}</td></tr>
 {% endfor %}</table>
 <h2>{{ t.method }}</h2>
