@@ -6,7 +6,8 @@ uses only metrics netops serves at ``/metrics`` (tests/exporters checks the name
 
 Dashboards: NOC overview (region status by prefecture, open incidents, uplinks on backup, netops' own
 polling), prefecture drill-down (its sites and devices), device detail (status, interfaces, CPU/memory,
-neighbours, UPS), video-conference readiness (``vc.py``), changes and runbooks (``changes.py``).
+neighbours, UPS), video-conference readiness (``vc.py``), changes and runbooks (``changes.py``),
+e-government services (``services.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from parts import (
     table_query,
     to_json,
 )
+from services import services
 from vc import vc_readiness
 
 
@@ -373,6 +375,7 @@ DASHBOARDS = {
     "device": device,
     "vc-readiness": vc_readiness,
     "changes-runbooks": changes_runbooks,
+    "services": services,
 }
 
 

@@ -29,6 +29,7 @@ def test_committed_dashboards_are_what_build_py_builds() -> None:
         "device.json",
         "vc-readiness.json",
         "changes-runbooks.json",
+        "services.json",
     }
 
 
