@@ -77,6 +77,7 @@ class ServiceState:
 class ServiceStates:
     states: dict[str, ServiceState] = field(default_factory=dict)
     on_cert_change: list[Callable[[str], None]] = field(default_factory=list)
+    on_down_change: list[Callable[[str], None]] = field(default_factory=list)
 
     def of(self, service: str) -> ServiceState:
         return self.states.setdefault(service, ServiceState())
@@ -103,9 +104,13 @@ def apply_fault(world: Any, kind: str, target: str, params: dict[str, Any]) -> C
     state = states.of(service.id)
     if kind == "service-down":
         state.down = True
+        for listener in states.on_down_change:
+            listener(service.id)
 
         def undo_down() -> None:
             state.down = False
+            for listener in states.on_down_change:
+                listener(service.id)
 
         return undo_down
     if kind == "wrong-language":
@@ -176,6 +181,7 @@ class ServiceLab:
         self._transports: list[asyncio.BaseTransport] = []
         self._contexts: dict[tuple[str, int], ssl.SSLContext] = {}
         self._tcp: dict[str, asyncio.AbstractServer | None] = {}
+        self._reopening: asyncio.Future[None] | None = None
 
     # --- start / stop ------------------------------------------------------------------------------------
     async def start(self) -> ServiceLab:
@@ -206,11 +212,14 @@ class ServiceLab:
             await self.close()
             raise LabError(f"lab services: cannot bind: {exc}") from exc
         self.states.on_cert_change.append(self._cert_changed)
+        self.states.on_down_change.append(self._down_changed)
         return self
 
     async def close(self) -> None:
         if self._cert_changed in self.states.on_cert_change:
             self.states.on_cert_change.remove(self._cert_changed)
+        if self._down_changed in self.states.on_down_change:
+            self.states.on_down_change.remove(self._down_changed)
         for server in [*self._servers, *(s for s in self._tcp.values() if s is not None)]:
             server.close()
             with contextlib.suppress(Exception):
@@ -218,6 +227,22 @@ class ServiceLab:
         for transport in self._transports:
             transport.close()
         self._servers, self._transports, self._tcp = [], [], {}
+
+    def _down_changed(self, service: str) -> None:
+        """A TCP service that goes down closes its listener (connections are refused); back up, it reopens."""
+        svc = self.services.get(service)
+        if svc is None or service not in self._tcp:
+            return
+        server = self._tcp[service]
+        if self.states.of(service).down and server is not None:
+            server.close()
+            self._tcp[service] = None
+        elif not self.states.of(service).down and server is None:
+            ep = svc.endpoints[0]
+            self._reopening = asyncio.ensure_future(self._reopen(service, (str(ep.host), ep.port)))
+
+    async def _reopen(self, service: str, key: tuple[str, int]) -> None:
+        self._tcp[service] = await self._listen_tcp(key)
 
     async def _listen_tcp(self, key: tuple[str, int]) -> asyncio.AbstractServer:
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -23,6 +23,7 @@ from netops.lab.testing import (
     InProcessLab,
     in_process_lab,
     start_on_free_subnet,
+    wait_until,
     write_inventory,
     write_secrets,
 )
@@ -198,3 +199,19 @@ def test_cli_check_json(region: Region) -> None:
     sources = {(r["site"], r["source"]) for r in data["results"]}
     assert ("centre", "centre") in sources and ("hotan-hetian", "router") in sources
     assert data["failed"] == 0 and data["missing"] == []
+
+
+def test_mcu_down_refuses_connections_and_comes_back(region: Region) -> None:
+    fault = region.fault("service-down", "mcu")
+    try:
+        results = by_key(region.cycle())
+    finally:
+        region.clear(fault)
+    centre = results[("centre", "mcu", "centre")]
+    assert centre.state is CheckState.FAIL and (centre.reason or "").startswith("down:"), centre
+    assert all(results[(site, "mcu", "router")].state is CheckState.FAIL for site in SITES)
+
+    def back() -> bool:
+        return by_key(region.cycle())[("centre", "mcu", "centre")].state is CheckState.OK
+
+    wait_until("the MCU's listener reopened", back)
