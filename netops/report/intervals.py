@@ -24,28 +24,6 @@ def union(spans: Iterable[Span]) -> list[Span]:
     return out
 
 
-def union_sorted(starts: Iterable[float], widths: Iterable[float], lo: float, hi: float) -> list[Span]:
-    """The union of ``[start, start + width)`` for starts already in ascending order, clipped to ``[lo, hi)``:
-    one pass without sorting (a year of poll cycles is a million rows)."""
-    out: list[Span] = []
-    cur_s = cur_e = 0.0
-    have = False
-    for start, width in zip(starts, widths, strict=True):
-        end = start + width
-        if end <= lo or start >= hi:
-            continue
-        if have and start <= cur_e:
-            if end > cur_e:
-                cur_e = end
-            continue
-        if have:
-            out.append((max(cur_s, lo), min(cur_e, hi)))
-        cur_s, cur_e, have = start, end, True
-    if have:
-        out.append((max(cur_s, lo), min(cur_e, hi)))
-    return out
-
-
 def intersect(a: list[Span], b: list[Span]) -> list[Span]:
     """The time in both (each argument sorted and disjoint)."""
     out: list[Span] = []

@@ -265,9 +265,6 @@ def test_pdf_embeds_a_cjk_font_and_renders_pages(month: Month, tmp_path: Path) -
     first = image.imread(str(pages[0]))
     dark = (first[..., :3].mean(axis=2) < 0.5).mean()
     assert dark > 0.005  # text and charts drawn, not a blank page
-    if (REPO / ".netops-report-pages").is_dir():  # keep the pages to look at them (docs/report.md)
-        for page in pages:
-            shutil.copy(page, REPO / ".netops-report-pages" / page.name)
 
 
 # --- the command and the API ---------------------------------------------------------------------------------
