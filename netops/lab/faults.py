@@ -13,6 +13,9 @@ that. ``netops lab fault ...`` and the lab's control API (``lab/control.py``) bo
 | high-cpu | device | percent (95) | CPU usage at the vendor OIDs and in `display cpu-usage` |
 | if-errors | `device:interface` | rate (50 per second) | ifInErrors rises |
 | codec-unregistered, camera-disconnected, standby | codec device or room | - | the codec status API says so |
+| microphones-disconnected, display-disconnected | codec device or room | - | no microphone / no display connected |
+| call-dropped | codec device or room in a call | - | the MCU ends the call (call history: RemoteDisconnect) |
+| mcu-full | MCU device | - | every port in use: a Dial fails "no free port" |
 | diag-alert | codec device or room | text | a diagnostics message on the codec |
 | path-impaired | codec device or room | delay_ms, jitter_ms, loss_pct | the probe reflector applies it |
 | reject-line | device | pattern (regex) | configuration lines matching it are refused |
@@ -43,6 +46,10 @@ KINDS = (
     "codec-unregistered",
     "camera-disconnected",
     "standby",
+    "microphones-disconnected",
+    "display-disconnected",
+    "call-dropped",
+    "mcu-full",
     "diag-alert",
     "path-impaired",
     "reject-line",
@@ -191,6 +198,32 @@ class FaultBook:
 
     def _standby(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
         return self._codec_flag(target, "standby", True)
+
+    def _microphones_disconnected(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+        return self._codec_flag(target, "microphones_connected", 0)
+
+    def _display_disconnected(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+        return self._codec_flag(target, "display_connected", False)
+
+    def _call_dropped(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+        codec = self._codec(target).codec
+        assert codec is not None
+        if codec.call_state != "connected":
+            raise LabError(f"{target}: the codec is not in a call (call state {codec.call_state})")
+        codec.call_state = "dropped"  # the codec lab's call book ends the call (lab/codec/calls.py)
+        return lambda: None  # a dropped call stays dropped: netops' live round dials again
+
+    def _mcu_full(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+        mcu = self._device(target).mcu
+        if mcu is None:
+            raise LabError(f"{target}: expected an MCU device")
+        taken = max(0, mcu.total_ports - mcu.ports_in_use)
+        mcu.ports_in_use += taken
+
+        def undo() -> None:
+            mcu.ports_in_use = max(0, mcu.ports_in_use - taken)
+
+        return undo
 
     def _diag_alert(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
         codec = self._codec(target).codec

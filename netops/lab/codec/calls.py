@@ -9,9 +9,11 @@ conference as active.
 
 A dropped call looks as on a real codec: the ``Call`` element is gone, ``NumberOfActiveCalls`` is 0, and the
 call history (``xCommand CallHistory Get``) holds the call with its end time and ``DisconnectCause``. The book
-settles (drops the calls whose codec or MCU no longer answers) on every lab event (``LabWorld.subscribe``: a
-link or node going down) and before every status answer, so a fault shows at the next request. A dropped call
-is not redialled by the lab: the scheduler (netops' live round) dials again once the room is back.
+settles (drops the calls whose codec or MCU no longer answers, and those the lab fault ``call-dropped`` marks
+``CodecState.call_state = "dropped"``: the MCU ended them, ``RemoteDisconnect``) on every lab event
+(``LabWorld.subscribe``: a link or node going down) and before every status answer, so a fault shows at the
+next request. A dropped call is not redialled by the lab: the scheduler (netops' live round) dials again once
+the room is back.
 """
 
 from __future__ import annotations
@@ -104,7 +106,11 @@ class CallBook:
         """Drop the calls whose codec or MCU no longer answers; returns them."""
         dropped = []
         for codec, call in list(self.active.items()):
-            if not (self.world.devices[codec].answers and self.world.devices[call.mcu].answers):
+            state = self.world.devices[codec]
+            if state.codec is not None and state.codec.call_state == "dropped":  # the call-dropped fault
+                self.disconnect(codec, "Call dropped by the MCU: media timeout", "RemoteDisconnect")
+                dropped.append(call)
+            elif not (state.answers and self.world.devices[call.mcu].answers):
                 self.disconnect(codec, "Call dropped: no media from the far end", "NetworkDisconnect")
                 dropped.append(call)
         return dropped

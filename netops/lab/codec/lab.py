@@ -21,6 +21,7 @@ from netops.errors import LabError, NetopsError
 from netops.inventory.models import Device, Role
 from netops.lab.codec.calls import CallBook
 from netops.lab.codec.reflector import ProbeReflector
+from netops.lab.codec.restart import Restarts
 from netops.lab.codec.sip import SipResponder
 from netops.lab.codec.status import product_info
 from netops.lab.codec.statusapi import StatusApi
@@ -62,6 +63,7 @@ class CodecLab:
         self.world = world
         self.endpoints: dict[str, Endpoint] = {}
         self.calls = CallBook(world)  # codecs dial the MCU (xAPI Dial); calls drop when the path breaks
+        self.restarts = Restarts(world, self.calls)  # xCommand SystemUnit Boot
 
     @property
     def devices(self) -> list[str]:
@@ -80,6 +82,7 @@ class CodecLab:
         return out
 
     async def close(self) -> None:
+        self.restarts.close()
         self.calls.close()
         endpoints, self.endpoints = list(self.endpoints.values()), {}
         for endpoint in endpoints:
@@ -128,7 +131,12 @@ def _server_header(product: str, version: str) -> str:
 
 
 async def _start_one(
-    world: LabWorld, secrets: SecretStore, dev: Device, endpoint: Endpoint, calls: CallBook
+    world: LabWorld,
+    secrets: SecretStore,
+    dev: Device,
+    endpoint: Endpoint,
+    calls: CallBook,
+    restarts: Restarts | None = None,
 ) -> None:
     state = world.devices[dev.id]
     host = str(dev.address)
@@ -138,7 +146,7 @@ async def _start_one(
     loop = asyncio.get_running_loop()
     what, port = "HTTP (tcp)", dev.http_port
     try:
-        endpoint.api = StatusApi(state, username, password, calls)
+        endpoint.api = StatusApi(state, username, password, calls, restarts)
         endpoint.http = await asyncio.start_server(endpoint.api.handle, host=host, port=port)
         what, port = "SIP (udp)", dev.sip_port
         server = _server_header(*product_info(state))
@@ -162,7 +170,7 @@ async def start_codecs(
         for dev in _select(world, devices):
             endpoint = Endpoint(dev)
             lab.endpoints[dev.id] = endpoint
-            await _start_one(world, secrets, dev, endpoint, lab.calls)
+            await _start_one(world, secrets, dev, endpoint, lab.calls, lab.restarts)
     except BaseException:
         await lab.close()
         raise

@@ -8,6 +8,7 @@ return it (CE / RoomOS element names; repeated elements carry ``item="n"``)::
     Status/Call[n]/Status, Direction, Protocol, CallType, ...     only while a call is up
     Status/Cameras/Camera[n]/Connected                              True | False
     Status/Diagnostics/Message[n]/Description, Level, References, Type
+    Status/SIP/Proxy[n]/Address, Status                             vars.sip_proxy (vc.lab) | Active
     Status/SIP/Registration[n]/Status, Reason, URI                  Registered | Failed
     Status/Standby/State                                            Off | Standby
     Status/SystemUnit/ProductId, ProductPlatform, Software/Version, Software/DisplayName,
@@ -114,7 +115,7 @@ def codec_status(state: DeviceState, now: float | None = None) -> ET.Element:
         _sub(mic, "ConnectionStatus", "Connected" if n <= codec.microphones_connected else "NotConnected")
     _sub(_sub(audio, "Microphones"), "Mute", "Off")
 
-    in_call = codec.call_state.lower() != "idle"
+    in_call = codec.call_state.lower() not in ("idle", "dropped")
     if in_call:
         call = _sub(root, "Call", item=1)
         _sub(call, "CallType", "Video")
@@ -136,7 +137,11 @@ def codec_status(state: DeviceState, now: float | None = None) -> ET.Element:
         _sub(msg, "References", "")
         _sub(msg, "Type", diag.type)
 
-    reg = _sub(_sub(root, "SIP"), "Registration", item=1)
+    sip = _sub(root, "SIP")
+    proxy = _sub(sip, "Proxy", item=1)
+    _sub(proxy, "Address", str(state.device.vars.get("sip_proxy", "vc.lab")))
+    _sub(proxy, "Status", "Active")
+    reg = _sub(sip, "Registration", item=1)
     _sub(reg, "Reason", "" if codec.registered else "408 Request Timeout")
     _sub(reg, "Status", "Registered" if codec.registered else "Failed")
     _sub(reg, "URI", f"{state.device.id}@vc.lab")

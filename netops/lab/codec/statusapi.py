@@ -9,6 +9,12 @@ Routes (GET and HEAD; ``/putxml`` POST; anything else is 405 with ``Allow``)::
         <Command><Call><Disconnect/></Call></Command>                 -> CallDisconnectResult
         <Command><CallHistory><Get><Limit>n</Limit></Get></CallHistory></Command>
                                                                       -> CallHistoryGetResult/Entry[n]
+        <Command><Standby><Deactivate/></Standby></Command>           -> DeactivateResult status="OK"
+        <Command><SystemUnit><Boot/></SystemUnit></Command>           -> BootResult status="OK", then the
+                                                        codec restarts (``restart.py``): silent for ``boot_s``
+        <Configuration><SIP><Proxy item="1"><Address>a</Address></Proxy></SIP></Configuration>
+                                    -> <Configuration status="OK"/>; re-applying the proxy makes the codec
+                                       register again (RoomOS has no ``xCommand SIP Register``)
 
 Every request needs HTTP Basic credentials equal to the device's inventory credential (401 with
 ``WWW-Authenticate`` otherwise; a device without a credential serves without authentication). Responses carry
@@ -36,6 +42,7 @@ import h11
 
 from netops.inventory.models import Role
 from netops.lab.codec.calls import CallBook, DialError
+from netops.lab.codec.restart import Restarts
 from netops.lab.codec.status import codec_status, mcu_status, select, to_xml
 from netops.lab.state import DeviceState
 
@@ -51,10 +58,16 @@ class StatusApi:
     """Serves one device's status documents; one instance per listening socket."""
 
     def __init__(
-        self, state: DeviceState, username: str | None, password: str | None, calls: CallBook | None = None
+        self,
+        state: DeviceState,
+        username: str | None,
+        password: str | None,
+        calls: CallBook | None = None,
+        restarts: Restarts | None = None,
     ) -> None:
         self.state = state
         self.calls = calls
+        self.restarts = restarts
         self._username = username
         self._password = password
         self._tasks: set[asyncio.Task[None]] = set()
@@ -163,10 +176,19 @@ class StatusApi:
             return 400, b"malformed command XML\n", b"text/plain", []
         out = ET.Element("Command")
         codec = self.state.device.id
+        if root.tag == "Configuration":
+            return self._configure(root)
         if root.tag != "Command" or len(root) != 1:
             return 400, b"expected one <Command>\n", b"text/plain", []
         cmd = root[0]
-        if cmd.tag == "Dial":
+        codec_state = self.state.codec
+        if cmd.tag == "Standby" and cmd.find("Deactivate") is not None and codec_state is not None:
+            codec_state.standby = False
+            ET.SubElement(out, "DeactivateResult", {"status": "OK"})
+        elif cmd.tag == "SystemUnit" and cmd.find("Boot") is not None and self.restarts is not None:
+            ET.SubElement(out, "BootResult", {"status": "OK"})
+            self.restarts.boot(codec)  # after this answer: silent for boot_s, then back
+        elif cmd.tag == "Dial":
             result = ET.SubElement(out, "DialResult")
             try:
                 call = self.calls.dial(codec, (cmd.findtext("Number") or "").strip())
@@ -200,6 +222,16 @@ class StatusApi:
         else:
             return 400, b"unknown command\n", b"text/plain", []
         return 200, to_xml(out), b"text/xml; charset=utf-8", []
+
+    def _configure(self, root: ET.Element) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+        """An ``xConfiguration`` write; only the SIP proxy address is taken: applying it makes the codec send a
+        fresh REGISTER, which succeeds (a lost registration comes back)."""
+        address = (root.findtext("SIP/Proxy/Address") or "").strip()
+        if not address or len(root) != 1:
+            return 400, b"only <SIP><Proxy><Address> can be configured here\n", b"text/plain", []
+        if self.state.codec is not None:
+            self.state.codec.registered = True
+        return 200, to_xml(ET.Element("Configuration", {"status": "OK"})), b"text/xml; charset=utf-8", []
 
     def _authorized(self, request: h11.Request) -> bool:
         if self._username is None or self._password is None:
