@@ -9,7 +9,7 @@
 | `analyse` | `NETOPS_POLL_FAST_S` | shard 1 of several only: root cause, statuses, incidents from the shared store |
 | `config-backup` | `NETOPS_BACKUP_INTERVAL_S` (6 h; first at +60 s) | back up running configurations |
 | `runbook-launch` | 15 s | start runbook runs approved from the CLI (added by the app) |
-| `service-checks` | `NETOPS_SERVICE_CHECK_S` (60 s) | e-government services from the centre and the routers (docs/services.md) |
+| `service-checks` | `NETOPS_SERVICE_CHECK_S` (60 s) | e-government services from the centre and the routers |
 | `report-monthly` | 1st of the month, 02:00 UTC+8 | last month's assessment report into `<state dir>/reports/` |
 | `vc-schedule` | 60 s | (re)plan conference prechecks: `vc-precheck-<conf>-t60/t15/t5`, `vc-live-<conf>` (docs/vc.md) |
 

@@ -50,11 +50,11 @@ from netops.metrics import BuildCollector, InventoryCollector
 from netops.polling.metrics import PollingCollector
 from netops.runbooks.alerts import AlertInbox
 from netops.runbooks.metrics import RunbookCollector
-from netops.services.metrics import ServiceCollector
 from netops.runbooks.service import RunbookService
 from netops.runbooks.triggers import subscribe_events
 from netops.runtime import Runtime
 from netops.scheduler import build_scheduler
+from netops.services.metrics import ServiceCollector
 from netops.settings import Settings
 from netops.vc.metrics import VcCollector
 
