@@ -229,7 +229,9 @@ def test_fuzz_finds_no_server_error(api: Api, tmp_path: Path) -> None:
         "--phases", "examples,fuzzing", "--continue-on-failure", "--request-timeout", "60", "--no-color",
     ]  # fmt: skip
     with log.open("w") as out:
-        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=600, check=False)
+        done = subprocess.run(  # in tmp_path: schemathesis keeps a cache folder in its working directory
+            command, stdout=out, stderr=subprocess.STDOUT, timeout=600, check=False, cwd=tmp_path
+        )
     text = log.read_text()
     assert done.returncode == 0, text[-6000:]
     assert "Authentication failed" not in text, text[-3000:]
