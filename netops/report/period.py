@@ -33,6 +33,8 @@ def parse_period(text: str) -> Period:
     if m is None:
         raise InvalidInputError(f"period {text!r}: expected YYYY-MM (a month) or YYYY (a year)")
     year = int(m.group(1))
+    if not 1970 <= year <= 2200:
+        raise InvalidInputError(f"period {text!r}: year {year} is not 1970..2200")
     if m.group(2) is None:
         start, end = datetime(year, 1, 1, tzinfo=CST), datetime(year + 1, 1, 1, tzinfo=CST)
     else:
