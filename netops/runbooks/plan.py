@@ -13,6 +13,7 @@ from typing import Any
 from netops.errors import NetopsError
 from netops.runbooks import actions, facts
 from netops.runbooks.catalog import Catalog
+from netops.runbooks.codec import XAPI
 from netops.runbooks.engine import Live
 from netops.runbooks.expr import ExpressionError, evaluate, render
 from netops.runbooks.params import coerce
@@ -20,6 +21,7 @@ from netops.runbooks.readonly import command_problem
 from netops.runbooks.records import MASK, Masker
 from netops.runbooks.schema import (
     CheckStep,
+    CodecCommandStep,
     CommandStep,
     ConfigPushStep,
     GoalSpec,
@@ -81,6 +83,9 @@ async def _step(tools: actions.Tools, live: Live, step: Any) -> dict[str, Any]:
                        + "; ".join(refused))  # fmt: skip
         else:
             row.update(action=PlanAction.WOULD_SEND, device=dev.id, commands=commands)
+    elif isinstance(step, CodecCommandStep):
+        dev = tools.device(render_device(step.device, ctx))
+        row.update(action=PlanAction.WOULD_SEND, device=dev.id, commands=[XAPI[step.command]])
     elif isinstance(step, ConfigPushStep):
         device = tools.device(render_device(step.device, ctx)).id
         lines = [line for line in render_device(step.template, ctx).splitlines() if line.strip()]

@@ -222,6 +222,22 @@ class NotifyStep(StepBase):
         return self
 
 
+CodecAction = Literal["standby-deactivate", "sip-reregister", "systemunit-boot"]
+CODEC_ACTIONS: tuple[str, ...] = get_args(CodecAction)
+
+
+class CodecCommandStep(StepBase):
+    """Make a codec act through its xAPI (``POST /putxml`` with the codec's credential from the secret store;
+    ``netops/runbooks/codec.py``): ``standby-deactivate`` (xCommand Standby Deactivate: wake it),
+    ``sip-reregister`` (re-apply its SIP proxy, xConfiguration SIP Proxy 1 Address: it registers again),
+    ``systemunit-boot`` (xCommand SystemUnit Boot: restart; the step ends when the codec answers again)."""
+
+    kind: Literal["codec_command"]
+    device: str
+    command: CodecAction
+    timeout: Seconds = 300.0  # a restart: until the codec answers again
+
+
 class RunbookStep(StepBase):
     kind: Literal["runbook"]
     runbook: Slug
@@ -230,7 +246,14 @@ class RunbookStep(StepBase):
 
 
 Step = Annotated[
-    CheckStep | CommandStep | ConfigPushStep | WaitUntilStep | ManualConfirmStep | NotifyStep | RunbookStep,
+    CheckStep
+    | CommandStep
+    | ConfigPushStep
+    | WaitUntilStep
+    | ManualConfirmStep
+    | NotifyStep
+    | RunbookStep
+    | CodecCommandStep,
     Field(discriminator="kind"),
 ]
 

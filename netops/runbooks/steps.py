@@ -22,11 +22,13 @@ from netops.notify.channels import Notice
 from netops.notify.config import url_secret
 from netops.runbooks import actions, expr, safety
 from netops.runbooks import records as rec
+from netops.runbooks.codec import codec_action
 from netops.runbooks.expr import ExpressionError, evaluate, render
 from netops.runbooks.readonly import command_problem, control_characters
 from netops.runbooks.records import RunState, StepState
 from netops.runbooks.schema import (
     CheckStep,
+    CodecCommandStep,
     CommandStep,
     ConfigPushStep,
     ManualConfirmStep,
@@ -256,9 +258,14 @@ async def _child(engine: Engine, live: Live, step: RunbookStep, record: int) -> 
     return out
 
 
+async def _codec(engine: Engine, live: Live, step: CodecCommandStep, _record: int) -> dict[str, Any]:
+    device = render_device(step.device, live.context(engine.tools.inventory()))
+    return await codec_action(engine.tools, device, step.command, lambda s: pause(engine, live, s))
+
+
 _KINDS: dict[type[Any], Any] = {
     CheckStep: _check, CommandStep: _command, ConfigPushStep: _push, WaitUntilStep: _wait,
-    ManualConfirmStep: _confirm, NotifyStep: _notify, RunbookStep: _child,
+    ManualConfirmStep: _confirm, NotifyStep: _notify, RunbookStep: _child, CodecCommandStep: _codec,
 }  # fmt: skip
 
 
@@ -343,6 +350,9 @@ def _summary(step: Any, output: dict[str, Any]) -> str:
         return f"{output.get('device')}: {output.get('expect')} holds"
     if isinstance(step, RunbookStep):
         return f"run {output.get('run')} {output.get('state')}"
+    if isinstance(step, CodecCommandStep):
+        back = f", back after {output['back_after_s']} s" if "back_after_s" in output else ""
+        return f"{output.get('device')}: {output.get('xapi')} {output.get('status')}{back}"
     return str(output.get("message", ""))[:200]
 
 
