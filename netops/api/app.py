@@ -38,6 +38,7 @@ from netops.api.limits import BodyLimit
 from netops.api.models import Health
 from netops.api.polling_routes import router as polling_router
 from netops.api.report_routes import router as report_router
+from netops.api.rollback_routes import router as rollback_router
 from netops.api.runbook_routes import router as runbook_router
 from netops.api.vc_routes import router as vc_router
 from netops.api.web_routes import router as web_router
@@ -211,6 +212,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         (incident_router, Role.VIEWER, Role.OPERATOR),
         (vc_router, Role.VIEWER, Role.ENGINEER),
         (changes_router, Role.VIEWER, Role.ENGINEER),
+        (rollback_router, Role.VIEWER, Role.ENGINEER),
         (report_router, Role.VIEWER, None),
         (runbook_router, Role.VIEWER, Role.OPERATOR),  # each approval also checks the step's own role
         (admin_router, Role.ADMIN, None),

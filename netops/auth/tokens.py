@@ -21,7 +21,7 @@ from enum import IntEnum
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from netops.errors import NetopsError, NotFoundError
+from netops.errors import InvalidInputError, NotFoundError
 from netops.store.db import Store
 from netops.store.schema import ApiToken
 
@@ -41,7 +41,7 @@ class Role(IntEnum):
             return cls[text.upper()]
         except KeyError:
             known = ", ".join(r.name.lower() for r in cls)
-            raise NetopsError(f"unknown role {text!r}; expected one of {known}") from None
+            raise InvalidInputError(f"unknown role {text!r}; expected one of {known}") from None
 
     def __str__(self) -> str:
         return self.name.lower()
@@ -68,7 +68,7 @@ def _info(row: ApiToken) -> TokenInfo:
 def create_token(store: Store, name: str, role: Role) -> tuple[TokenInfo, str]:
     """A new token; returns its record and the token itself (shown once, never stored)."""
     if not _NAME.match(name):
-        raise NetopsError(f"token name {name!r}: expected lowercase letters, digits, '.', '_', '-' (max 63)")
+        raise InvalidInputError(f"token name {name!r}: expected lowercase letters, digits, '.', '_', '-' (max 63)")
     token = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(name=name, role=str(role), token_sha256=digest(token), created_at=time.time())
     try:
@@ -77,7 +77,7 @@ def create_token(store: Store, name: str, role: Role) -> tuple[TokenInfo, str]:
             session.flush()
             info = _info(row)
     except IntegrityError:
-        raise NetopsError(
+        raise InvalidInputError(
             f"a token named {name!r} exists already; revoke it or choose another name"
         ) from None
     return info, token

@@ -35,7 +35,7 @@ from netops.drivers.cli import CliSession, Timeouts, register_secrets
 from netops.drivers.platforms import driver_for
 from netops.drivers.platforms.syntax import Node, Syntax, syntax_for
 from netops.drivers.snmp.source import SnmpSource
-from netops.errors import DeviceError, NetopsError
+from netops.errors import ConflictError, DeviceError
 from netops.inventory.models import Device, Inventory
 from netops.secrets import SecretStore
 from netops.store.db import Store
@@ -101,10 +101,10 @@ def inverse_lines(syntax: Syntax, diff_text: str) -> list[str]:
     """The lines that undo a recorded diff (``ConfigDiff.text()``): added lines negated, removed ones restored.
 
     Lines inside an added block are not negated one by one (negating the block removes them); lines inside
-    a removed block are restored with it. Raises ``NetopsError`` when the diff shows a masked secret.
+    a removed block are restored with it. Raises ``ConflictError`` when the diff shows a masked secret.
     """
     if MASK in diff_text:
-        raise NetopsError(
+        raise ConflictError(
             "the change touched a line holding a secret (masked in its record): roll it back by hand"
         )
     out: list[str] = []
@@ -211,13 +211,13 @@ async def rollback_lines(
     Returns the new change's id (None when there was nothing to undo) and its result; on success the old
     record is marked rolled back. A diff that touched a secret line (masked in the record) is undone by
     pushing the journal's snapshot instead (``netops.changes.rollback``: secrets re-rendered from the store).
-    Raises ``NetopsError`` when the record cannot be undone.
+    Raises ``ConflictError`` when the record cannot be undone.
     """
     entry = next(
         (d for d in records.get_change(store, change_id)["devices"] if d["device"] == device_id), None
     )
     if entry is None:
-        raise NetopsError(f"change {change_id} did not touch device {device_id!r}")
+        raise ConflictError(f"change {change_id} did not touch device {device_id!r}")
     if entry["outcome"] != DeviceOutcome.CONFIRMED:
         return None, PushResult(
             device_id,

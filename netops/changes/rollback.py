@@ -29,7 +29,7 @@ from netops.changes.records import DeviceOutcome
 from netops.changes.render import RenderedConfig, Renderer, TemplateError
 from netops.drivers.masking import register_secrets
 from netops.drivers.snmp.source import SnmpSource
-from netops.errors import NetopsError, NotFoundError
+from netops.errors import ConflictError, NotFoundError
 from netops.inventory.models import Device, Inventory
 from netops.secrets import SecretStore
 from netops.store.db import Store
@@ -148,14 +148,14 @@ def _chosen(
     for device, (outcome, snapshot) in sorted(chosen.items()):
         if snapshot is None:
             if devices:
-                raise NetopsError(
+                raise ConflictError(
                     f"change {change_id} recorded no configuration of {device!r} before it "
                     f"(outcome {outcome}): nothing to roll back to"
                 )
             continue
         out[device] = snapshot
     if not out:
-        raise NetopsError(f"change {change_id}: no device to roll back (none may run it)")
+        raise ConflictError(f"change {change_id}: no device to roll back (none may run it)")
     return out
 
 

@@ -16,7 +16,7 @@ from netops.changes.render import Renderer, TemplateError
 from netops.drivers.cli import CliSession, Timeouts
 from netops.drivers.platforms import driver_for
 from netops.drivers.snmp.source import SnmpSource
-from netops.errors import DeviceError, NetopsError
+from netops.errors import DeviceError, InvalidInputError
 from netops.inventory.models import Inventory
 from netops.secrets import SecretStore, referenced_secrets
 from netops.store.db import Store
@@ -32,7 +32,7 @@ def select_devices(
     for d in devices:
         inventory.device(d)  # NotFoundError with suggestions
         if d not in allowed:
-            raise NetopsError(f"device {d!r} cannot be configured (no SSH CLI, or not active)")
+            raise InvalidInputError(f"device {d!r} cannot be configured (no SSH CLI, or not active)")
         chosen.add(d)
     if site is not None:
         sites = [inventory.site(site).id, *(s.id for s in inventory.descendants(site))]
