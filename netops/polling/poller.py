@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 class SampleSource(Protocol):
     """What the poller needs from the SNMP driver."""
 
-    async def poll(self, device: Device) -> DeviceSample: ...
+    async def poll(self, device: Device, *, retries: int | None = None) -> DeviceSample: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +104,15 @@ class Poller:
             set()
         )  # cycles in flight, cancelled when the service stops
 
-    async def _one(self, device: Device, sem: asyncio.Semaphore, delay: float) -> DeviceSample:
+    async def _one(
+        self, device: Device, sem: asyncio.Semaphore, delay: float, once: bool = False
+    ) -> DeviceSample:
         if delay > 0:
             await asyncio.sleep(delay)
         async with sem:
             t0 = time.time()
             try:
-                return await self.source.poll(device)
+                return await (self.source.poll(device, retries=0) if once else self.source.poll(device))
             except Exception as exc:  # a driver bug on one device must not stop the cycle
                 log.exception("poll of %s failed inside the driver", device.id)
                 return DeviceSample(
@@ -132,7 +134,8 @@ class Poller:
         corroborated: frozenset[str] = frozenset(),
     ) -> CycleResult:
         """Poll ``devices`` once, store, analyse. ``corroborated``: devices a neighbour reported cut off (traps,
-        syslog): one failed poll makes them silent (``StatusTracker.observe``)."""
+        syslog): asked once, without the profile's retries, and one failed poll makes them silent
+        (``StatusTracker.observe``)."""
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
@@ -191,7 +194,9 @@ class Poller:
         started = time.time()
         sem = asyncio.Semaphore(self.concurrency)
         step = spread_s / len(devices) if devices and spread_s > 0 else 0.0
-        samples = await asyncio.gather(*(self._one(d, sem, i * step) for i, d in enumerate(devices)))
+        samples = await asyncio.gather(
+            *(self._one(d, sem, i * step, d.id in corroborated) for i, d in enumerate(devices))
+        )
         async with self._lock:  # cycles of different groups may finish together
             topo = self.topology()
             for s in samples:

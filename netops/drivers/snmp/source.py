@@ -101,7 +101,9 @@ class SnmpSource:
         self._auth.clear()
         self._fast.clear()
 
-    async def poll(self, device: Device) -> DeviceSample:
+    async def poll(self, device: Device, *, retries: int | None = None) -> DeviceSample:
+        """One device's sample; ``retries`` overrides the profile's (a targeted poll of a device whose
+        neighbours reported it cut off asks once: ``netops.ingest``)."""
         t0 = time.time()
 
         def failed(reason: str, detail: str) -> DeviceSample:
@@ -133,11 +135,16 @@ class SnmpSource:
                     device.snmp_port,
                     auth,
                     profile.timeout_s,
-                    profile.retries,
+                    profile.retries if retries is None else retries,
                 )
             else:
                 session = await pysnmp_session.PysnmpSession.open(
-                    device.id, str(device.address), device.snmp_port, auth, profile.timeout_s, profile.retries
+                    device.id,
+                    str(device.address),
+                    device.snmp_port,
+                    auth,
+                    profile.timeout_s,
+                    profile.retries if retries is None else retries,
                 )
             rows = self.rows.setdefault(device.id, {})
             return await collect(device, session, self.max_repetitions, rows)
