@@ -1,7 +1,8 @@
 """Check the configuration templates for ``netops inventory validate``, and compose that whole validation.
 
 Where it sits: ``netops inventory validate`` -> ``validate_inventory`` -> ``netops.inventory.folder`` (the
-model, the folder's layout) + ``netops.vc.filecheck`` (conference files) + ``check_templates`` (here). The
+model, the folder's layout) + ``netops.vc.filecheck`` (conference files) + ``check_templates`` (here) +
+``netops.notify.config.check_notify`` (``notify.yaml``). The
 composition lives here because ``netops.changes`` is the lowest layer that may import both the inventory and
 ``netops.vc`` (the change engine already reads conferences for its freeze); ``inventory/`` imports nothing
 of netops but ``errors``, so it takes the other folders' checks as arguments.
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 from netops.errors import NetopsError, Problem
 from netops.inventory.folder import validate_folder
 from netops.inventory.models import Inventory, SecretRef
+from netops.notify.config import check_notify
 from netops.secrets import SecretStore
 from netops.vc.filecheck import check_files
 
@@ -37,8 +39,10 @@ _SHOWN_DEVICES = 5
 
 
 def validate_inventory(directory: str | Path) -> Inventory:
-    """The whole inventory folder: model, layout, conference files, templates; ``InventoryError`` lists all."""
-    return validate_folder(directory, (check_files, check_templates))
+    """The whole inventory folder: model, layout, conference files, templates, ``notify.yaml``;
+    ``InventoryError`` lists all. Every caller (``netops inventory validate``, the API's inventory routes,
+    ``netops serve``) gets the same checks."""
+    return validate_folder(directory, (check_files, check_templates, check_notify))
 
 
 def check_templates(inventory_dir: Path, inventory: Inventory | None) -> list[Problem]:

@@ -37,9 +37,9 @@ def validate(
     """Load and check the inventory; print counts, or every problem with file and line (exit 1)."""
     target = directory or inventory
     try:
-        from netops.notify.config import validate_folder_with_notify  # the whole folder; jinja2 only here
+        from netops.changes.template_checks import validate_inventory  # the whole folder; jinja2 only here
 
-        inv = validate_folder_with_notify(target)
+        inv = validate_inventory(target)
     except InventoryError as exc:
         if as_json:
             print_json(

@@ -1,7 +1,8 @@
 """``notify.yaml`` in the inventory folder: the notification channels and the routes to them.
 
 Where it sits: read by ``netops.notify.deliver`` when a runbook's ``notify`` step runs (again whenever the file
-changes), and checked by ``netops inventory validate`` (``check_notify``: every problem with file and line).
+changes), and checked with the whole folder by ``netops.changes.template_checks.validate_inventory``
+(``netops inventory validate``; ``check_notify``: every problem with file and line).
 The inventory loader skips the file (``netops.inventory.loader.SKIPPED_FILES``).
 
 ```yaml
@@ -347,27 +348,7 @@ def _key_line(raw: Any, key: str, default: int | None) -> int | None:
     return raw.line_of(key) if isinstance(raw, LineDict) else default
 
 
-def validate_folder_with_notify(directory: str | Path) -> Inventory:
-    """``netops inventory validate``: the whole folder (``validate_inventory``) and ``notify.yaml``, every
-    problem in one ``InventoryError``."""
-    from netops.changes.template_checks import validate_inventory
-
-    root = Path(directory)
-    problems: list[Problem] = []
-    inv: Inventory | None = None
-    try:
-        inv = validate_inventory(root)
-    except InventoryError as exc:
-        if not root.is_dir():
-            raise
-        problems.extend(exc.problems)
-    problems.extend(check_notify(root, inv))
-    if problems or inv is None:
-        raise InventoryError(problems)
-    return inv
-
-
 __all__ = [
     "EMPTY", "FILE", "SMTP_PASSWORD", "ChannelSpec", "NotifyConfig", "NotifySpec", "RouteSpec", "SmtpSpec",
-    "check_notify", "current", "load_notify", "sign_secret", "url_secret", "validate_folder_with_notify",
+    "check_notify", "current", "load_notify", "sign_secret", "url_secret",
 ]  # fmt: skip

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from netops.changes.template_checks import validate_inventory
 from netops.cli import app
+from netops.errors import InventoryError
 from netops.notify.config import load_notify
 from tests.runbooks.rb_testlib import write_inventory
 
@@ -72,6 +74,10 @@ def test_validate_reports_every_problem_of_notify_yaml(
     assert isinstance(problems, list)
     shown = [f"{p['file']}:{p['line']}: {p['field']}: {p['message']}" for p in problems]
     assert shown == expected
+    # the composed folder validation itself checks notify.yaml, so its other callers get the same problems
+    with pytest.raises(InventoryError) as caught:
+        validate_inventory(directory)
+    assert [f"{p.file}:{p.line}: {p.field}: {p.message}" for p in caught.value.problems] == expected
 
 
 def test_a_valid_notify_yaml_is_skipped_by_the_loader_and_routes_match(tmp_path: Path) -> None:
