@@ -23,6 +23,7 @@ import pytest
 from netops.inventory.loader import load_inventory
 from netops.lab.testing import free_port, service_process
 from netops.report.collect import collect
+from netops.report.job import write_reports
 from netops.report.labels import Format, Lang
 from netops.report.period import parse_period
 from netops.report.render import render
@@ -85,15 +86,15 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Month]:
     try:
         write_month(store)
         inv = load_inventory(INVENTORY)
-        report = collect(inv, store, parse_period("2026-11"), now=MONTH_END + 10 * 86400.0)
-        files = {}
-        for name, fmt, lang in (
-            ("zh.html", Format.HTML, Lang.ZH),
-            ("en.html", Format.HTML, Lang.EN),
-            ("zh.pdf", Format.PDF, Lang.ZH),
-            ("zh.csv", Format.CSV, Lang.ZH),
-            ("zh.json", Format.JSON, Lang.ZH),
-        ):
+        now = MONTH_END + 10 * 86400.0
+        # the monthly job's files (Chinese HTML, PDF, CSV), then the English page and JSON
+        written = write_reports(
+            inv, store, parse_period("2026-11"), state / "reports", backup_max_age_s=12 * 3600.0, now=now
+        )
+        files = {f"zh.{path.suffix[1:]}": path for path in written}
+        assert sorted(files) == ["zh.csv", "zh.html", "zh.pdf"]
+        report = collect(inv, store, parse_period("2026-11"), now=now)
+        for name, fmt, lang in (("en.html", Format.HTML, Lang.EN), ("zh.json", Format.JSON, Lang.ZH)):
             files[name] = state / f"report-2026-11.{name}"
             files[name].write_bytes(render(report, fmt, lang))
     finally:
