@@ -13,9 +13,8 @@ The same services as the API (``netops.vc``), on the database of ``--state-dir``
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -33,6 +32,10 @@ from netops.cli.common import (
     out,
     print_json,
 )
+
+if TYPE_CHECKING:
+    from netops.inventory.models import Inventory
+    from netops.vc.conferences import Conference
 
 app = command_group("Video-conference readiness: conferences, prechecks, board.")
 
@@ -55,6 +58,7 @@ def list_(
     """Conferences, soonest first."""
     from rich.table import Table
 
+    from netops.vc import board as vcboard
     from netops.vc import store as vcstore
 
     inv = load(inventory)
@@ -67,9 +71,10 @@ def list_(
     if as_json:
         print_json([{**c.as_dict(), "last_counts": r.counts if r else None} for c, r in rows])
         return
-    table = Table("id", "title", "start", "min", "rooms", "source", "last round")
+    zone = vcboard.region_timezone(inv)
+    table = Table("id", "title", f"start ({zone})", "min", "rooms", "source", "last round")
     for c, r in rows:
-        start = datetime.fromtimestamp(c.start_at).astimezone().strftime("%Y-%m-%d %H:%M %z")
+        start = vcboard.local_time(c.start_at, zone)
         rooms = c.rooms if isinstance(c.rooms, str) else f"{len(c.rooms)} rooms"
         last = "-" if r is None else f"{r.kind} " + " ".join(f"{k}={v}" for k, v in r.counts.items())
         table.add_row(c.id, c.title, start, str(round(c.duration_s / 60)), rooms, c.source, last)
@@ -152,9 +157,19 @@ def _board_data(inventory: Path, state_dir: Path | None, ident: str) -> dict[str
     store = open_store_at(state_dir, create=False)
     try:
         conf = vcstore.get_conference(store, inv.directory, ident)
-        return vcboard.readiness(store, inv, conf)
+        return _with_schedule(vcboard.readiness(store, inv, conf), inv, conf)
     finally:
         store.close()
+
+
+def _with_schedule(data: dict[str, Any], inv: Inventory, conf: Conference) -> dict[str, Any]:
+    """The board's data and, for the terminal only, the conference's phase in the region's time zone."""
+    from netops.vc import board as vcboard
+
+    zone = vcboard.region_timezone(inv)
+    now = conf.start_at - data["starts_in_s"]
+    phase, text = vcboard.schedule(conf.start_at, conf.end_at, now, zone)
+    return {**data, "_schedule": {"phase": phase, "text": text, "timezone": zone}}
 
 
 @app.command()
@@ -182,12 +197,12 @@ def precheck(
         ) as note:
             report = asyncio.run(checker.run(conf, "manual"))
             note["counts"] = dict(report.counts)
-        data = vcboard.readiness(store, inv, conf)
+        data = _with_schedule(vcboard.readiness(store, inv, conf), inv, conf)
     finally:
         store.close()
     data["round"] = {"id": report.round_id, "kind": report.kind, "duration_s": round(report.duration_s, 3)}
     if as_json:
-        print_json(data)
+        print_json({k: v for k, v in data.items() if k != "_schedule"})
     else:
         _render(data)
     if report.counts["RED"]:
@@ -204,7 +219,7 @@ def board(
     """The readiness board from the last round: prefectures worst first; exit 1 when a room is RED."""
     data = _board_data(inventory, state_dir, ident)
     if as_json:
-        print_json(data)
+        print_json({k: v for k, v in data.items() if k != "_schedule"})
     else:
         _render(data)
     if data["counts"]["RED"]:
@@ -240,8 +255,9 @@ def _render(data: dict[str, Any]) -> None:
     last = data["last_round"]
     counts = "  ".join(f"[{_COLOUR[k]}]{k} {v}[/]" for k, v in data["counts"].items() if v)
     when = "no round yet" if last is None else f"last round {last['kind']} {_age(last['age_s'])} ago"
+    sched = data["_schedule"]
     out.print(
-        f"[bold]{conf['id']}[/] {conf['title']}  starts in {_age(data['starts_in_s'])}  {when}",
+        f"[bold]{conf['id']}[/] {conf['title']}  {sched['text']} ({sched['timezone']})  {when}",
         highlight=False,
     )
     out.print(counts or "no rooms", highlight=False)

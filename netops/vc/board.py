@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from netops.inventory.models import Inventory
 from netops.store.db import Store
@@ -16,6 +18,7 @@ from netops.vc.conferences import Conference, resolve_rooms
 from netops.vc.rule import Colour
 
 NOT_CHECKED = "NOT-CHECKED"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 _ORDER = {str(Colour.RED): 0, str(Colour.AMBER): 1, NOT_CHECKED: 2, str(Colour.GREEN): 3}
 CSV_COLUMNS = (
     "prefecture", "site", "room", "name", "codec", "colour", "failing_checks", "reasons",
@@ -83,6 +86,47 @@ def readiness(
         "mcu_checks": last.conference_checks if last else [],
         "prefectures": prefectures,
     }
+
+
+def region_timezone(inventory: Inventory) -> str:
+    """The region's IANA time zone: the centre site's ``vars.timezone`` when it names a known zone (as the
+    web board's ``<meta name="netops-timezone">``)."""
+    name = str(inventory.centre.vars.get("timezone") or DEFAULT_TIMEZONE)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return DEFAULT_TIMEZONE
+    return name
+
+
+def span(seconds: float) -> str:
+    """A duration as the board shows it: ``45 s``, ``10 min``, ``2.5 h``, ``3 d``."""
+    s = max(0, round(seconds))
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{round(s / 60)} min"
+    if s < 172800:
+        return f"{s / 3600:.1f} h"
+    return f"{round(s / 86400)} d"
+
+
+def local_time(ts: float, zone: str) -> str:
+    """A unix time as ``2026-12-06 10:00`` in ``zone``."""
+    return datetime.fromtimestamp(ts, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def schedule(start_at: float, end_at: float, now: float, zone: str) -> tuple[str, str]:
+    """(phase, text) of a conference as the web board words it, times in ``zone``: upcoming ``starts ...
+    (in 30 min)``, running ``running since ... (10 min), ends ...``, or ``ended ...``."""
+    if now < start_at:
+        return "upcoming", f"starts {local_time(start_at, zone)} (in {span(start_at - now)})"
+    if now <= end_at:
+        since, ends = local_time(start_at, zone), local_time(end_at, zone)
+        if ends[:10] == since[:10]:
+            ends = ends[11:]  # the same day: the hour is enough
+        return "running", f"running since {since} ({span(now - start_at)}), ends {ends}"
+    return "ended", f"ended {local_time(end_at, zone)}"
 
 
 def checklist_csv(board: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -65,3 +66,39 @@ def test_cli_add_precheck_board_checklist_remove(
     assert cli.invoke(app, ["remove", "drill"]).exit_code == 0
     missing = cli.invoke(app, ["board", "drill"])
     assert missing.exit_code == 2 and "no conference named 'drill'" in missing.output
+
+
+def test_board_words_a_running_conference_in_the_region_time_zone(cli: CliRunner) -> None:
+    """A running conference is "running since ... ends ..." in the region's zone, never "starts in -10 min"."""
+    from netops.cli.common import load
+    from netops.vc.board import region_timezone
+
+    zone = ZoneInfo(region_timezone(load(INVENTORY)))
+    began = time.time() - 600
+    start = datetime.fromtimestamp(began, UTC).isoformat()
+    added = cli.invoke(
+        app, ["add", "--id", "live", "--title", "live", "--start", start, "--duration-min", "90"]
+    )
+    assert added.exit_code == 0, added.output
+    shown = cli.invoke(app, ["board", "live"])
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.stdout.split())
+    since = datetime.fromtimestamp(began, zone).strftime("%Y-%m-%d %H:%M")
+    ends = datetime.fromtimestamp(began + 5400, zone)
+    assert f"running since {since} (10 min), ends " in text and "starts in" not in text
+    assert ends.strftime("%H:%M") in text.split("ends ")[1] and str(zone) in text
+
+
+@pytest.mark.parametrize(
+    ("now", "phase", "text"),
+    [
+        (1000.0, "upcoming", "starts 2026-12-06 10:00 (in 30 min)"),
+        (3400.0, "running", "running since 2026-12-06 10:00 (10 min), ends 11:30"),
+        (9000.0, "ended", "ended 2026-12-06 11:30"),
+    ],
+)
+def test_schedule_phases(now: float, phase: str, text: str) -> None:
+    from netops.vc.board import schedule
+
+    base = datetime(2026, 12, 6, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp() - 2800
+    assert schedule(base + 2800, base + 2800 + 5400, base + now, "Asia/Shanghai") == (phase, text)
