@@ -21,10 +21,12 @@ from typing import Any
 import pytest
 
 from netops.auth.tokens import Role
+from netops.errors import AuthenticationFailed, NetopsError
 from netops.events import Event, EventBus
 from netops.runbooks import records as rec
 from netops.runbooks.actions import Tools
 from netops.runbooks.catalog import load_catalog
+from netops.runbooks.codec import codec_action
 from netops.runbooks.service import RunbookService
 from netops.runbooks.triggers import handle_alertmanager, subscribe_events
 from netops.secrets import SecretStore
@@ -361,6 +363,23 @@ def test_room_status_api_refusing_the_credential_is_handled_and_escalates_while_
     prompt = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "fix-credentials").output["prompt"]
     assert "refuses netops (status API refused the credentials (401))" in prompt
     assert "not-the-password" not in " ".join(transcript(svc, run.id))
+
+
+def test_codec_command_refused_for_a_router_and_with_a_wrong_credential(world: World) -> None:
+    """The action's failures are data the step records: a device that is no codec, a codec that answers 401
+    (the secret store holds a wrong password), each named; the codec stays as it was."""
+    fault(world, "standby", "hami-codec")
+    tools = world.svc.engine.tools
+    wrong = SecretStore(write_secrets(world.tmp / "wrong-xapi.yaml", {"rb-codec-password": "not-it"}))
+    bad_tools = Tools(tools.inventory, wrong, tools.snmp, world.svc.store)
+    with pytest.raises(NetopsError, match="hami-ce1: a codec_command needs a codec, found role ce"):
+        asyncio.run(codec_action(tools, "hami-ce1", "standby-deactivate", asyncio.sleep))
+    with pytest.raises(AuthenticationFailed, match=r"xAPI refused the credentials \(401\)"):
+        asyncio.run(codec_action(bad_tools, "hami-codec", "standby-deactivate", asyncio.sleep))
+    state = world.lab.loop.call(lambda: world.lab.world.devices["hami-codec"].codec)
+    assert state is not None and state.standby is True
+    out = asyncio.run(codec_action(tools, "hami-codec", "standby-deactivate", asyncio.sleep))
+    assert out["xapi"] == "xCommand Standby Deactivate" and out["status"] == "OK" and state.standby is False
 
 
 # -- prefecture-uplink-down ------------------------------------------------------------------------------
