@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -147,8 +147,10 @@ def run_backups(
     concurrency: int = 16,
     drift: bool = True,
     timeouts: Timeouts | None = None,
+    on_done: Callable[[BackupResult], None] | None = None,
 ) -> list[BackupResult]:
-    """Back up (and measure drift of) ``devices`` (default: every pushable device); the scheduler's job."""
+    """Back up (and measure drift of) ``devices`` (default: every pushable device); the scheduler's job.
+    ``on_done`` hears each device's result as it completes (the CLI's progress)."""
     chosen = [inventory.device(d) for d in (devices if devices is not None else pushable(inventory))]
     known = frozenset(secrets.get(r) for r in referenced_secrets(inventory) if secrets.has(r))
     renderer: Renderer | None = None
@@ -162,6 +164,9 @@ def run_backups(
             pool.submit(backup_device, d, inventory, secrets, store, renderer, known, timeouts)
             for d in chosen
         ]
+        if on_done is not None:
+            for f in futures:
+                f.add_done_callback(lambda done: on_done(done.result()) if done.exception() is None else None)
         results = [f.result() for f in futures]
     counts: dict[str, int] = {}
     for r in results:

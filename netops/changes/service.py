@@ -5,7 +5,7 @@ devices at once, rollouts with the conferences of the store. Part of ``netops.ch
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -74,10 +74,15 @@ def diff_devices(
     device_ids: list[str],
     concurrency: int = 16,
     timeouts: Timeouts | None = None,
+    on_done: Callable[[ConfigDiff], None] | None = None,
 ) -> list[ConfigDiff]:
+    """Running vs intended of ``device_ids``, in their order; ``on_done`` hears each as it completes."""
     renderer = Renderer(inventory, secrets)
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(device_ids) or 1))) as pool:
         futures = [pool.submit(diff_device, inventory, secrets, renderer, d, timeouts) for d in device_ids]
+        if on_done is not None:
+            for f in futures:
+                f.add_done_callback(lambda done: on_done(done.result()) if done.exception() is None else None)
         return [f.result() for f in futures]
 
 

@@ -21,7 +21,6 @@ changes left ``running``, devices recorded ``unknown`` or ``half``. Mutating com
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -42,6 +41,7 @@ from netops.cli.common import (
     print_json,
 )
 from netops.cli.common import open_store_at as _open_store
+from netops.cli.progress import DeviceProgress, ProgressOpt
 
 if TYPE_CHECKING:
     from netops.inventory.models import Inventory
@@ -131,6 +131,7 @@ def diff(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a device to answer.")] = 5.0,
     inventory: InventoryOpt = Path("inventory"),
     json: JsonOpt = False,
+    progress: ProgressOpt = None,
 ) -> None:
     """Running vs intended per device: the lines that differ and the remediation commands."""
     from netops.changes.service import diff_devices
@@ -139,17 +140,28 @@ def diff(
 
     inv = load(inventory)
     chosen = _select(inv, device, site, everything)
-    diffs = diff_devices(inv, SecretStore(), chosen, concurrency, Timeouts(timeout, timeout, timeout))
+    with DeviceProgress("diff", len(chosen), progress) as bar:
+        diffs = diff_devices(
+            inv,
+            SecretStore(),
+            chosen,
+            concurrency,
+            Timeouts(timeout, timeout, timeout),
+            on_done=lambda d: bar.advance(d.device, _diff_state(d)),
+        )
     if json:
         print_json([d.as_dict() for d in diffs])
     else:
         for d in diffs:
-            state = "in sync" if d.empty else (f"{d.lines} line(s) differ" if d.available else "NO DIFF")
-            out.print(f"[bold]{d.device}[/]: {state}", highlight=False)
+            out.print(f"[bold]{d.device}[/]: {_diff_state(d)}", highlight=False)
             if not d.empty:
                 out.print(d.text(), end="", highlight=False, markup=False)
     if any(not d.available for d in diffs):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _diff_state(d: Any) -> str:
+    return "in sync" if d.empty else (f"{d.lines} line(s) differ" if d.available else "NO DIFF")
 
 
 @app.command()
@@ -173,10 +185,9 @@ def push(
     inventory: InventoryOpt = Path("inventory"),
     state_dir: StateDirOpt = None,
     json: JsonOpt = False,
+    progress: ProgressOpt = None,
 ) -> None:
     """Plan (--plan) or run (--apply) a push in waves under confirmed commits with post-checks."""
-    from rich.progress import Progress
-
     from netops.changes.apply import ChangeRequest
     from netops.changes.plan import plan_waves
     from netops.changes.push import PushOptions
@@ -217,11 +228,12 @@ def push(
         threads=max(4, concurrency),
     )
 
-    bar = Progress(console=out, transient=True) if out.is_terminal and not json else None
-    task = bar.add_task("devices", total=sum(len(w.devices) for w in waves)) if bar is not None else None
+    bar = DeviceProgress("push", sum(len(w.devices) for w in waves), progress)
 
-    def progress(event: dict[str, Any]) -> None:
-        """Live progress: a line per wave and per device; on a terminal also a bar of devices done."""
+    def on_event(event: dict[str, Any]) -> None:
+        """Live progress: N/M devices done on stderr; without --json a line per wave and per device."""
+        if event["event"] == "device" and event["outcome"] != "rolled-back":
+            bar.advance(event["device"], event["outcome"])
         if json:
             return
         kind = event["event"]
@@ -234,8 +246,6 @@ def push(
             style = _STYLE.get(event["outcome"], "red")
             detail = f" - {event['detail']}" if event.get("detail") else ""
             out.print(f"  [{style}]{event['outcome']:<11}[/] {event['device']}{detail}", highlight=False)
-            if bar is not None and task is not None and event["outcome"] != "rolled-back":
-                bar.advance(task)
         elif kind == "halt":
             out.print(
                 f"[bold red]wave {event['wave']} over budget[/] ({event['failures']} > {event['budget']}): halted"
@@ -246,8 +256,8 @@ def push(
 
     audited = {"devices": chosen, "reason": reason, "force": force}
     try:
-        with bar if bar is not None else nullcontext():
-            run = apply_change(inv, SecretStore(), store, request, progress, snmp_checks=not no_snmp_checks)
+        with bar:
+            run = apply_change(inv, SecretStore(), store, request, on_event, snmp_checks=not no_snmp_checks)
         _audit(store, "config.push", run.change_id, run.state, {**audited, "summary": run.summary()})
     except BaseException as exc:
         _audit(store, "config.push", None, "error", {**audited, "error": exc.__class__.__name__})
@@ -335,10 +345,14 @@ def show(
 def backup(
     device: DeviceOpt = None,
     site: SiteOpt = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every configurable device (the default without --device/--site).")
+    ] = False,
     concurrency: int = 16,
     inventory: InventoryOpt = Path("inventory"),
     state_dir: StateDirOpt = None,
     json: JsonOpt = False,
+    progress: ProgressOpt = None,
 ) -> None:
     """Back up running configurations (a version only when changed) and measure drift."""
     from netops.changes import backup as backups
@@ -346,10 +360,20 @@ def backup(
     from netops.secrets import SecretStore
 
     inv = load(inventory)
+    if everything and (device or site is not None):
+        fail("give --all, or --device/--site", EXIT_USAGE)
     chosen = select_devices(inv, device or [], site, everything=not device and site is None)
     store = _open_store(state_dir, create=True)
     try:
-        results = backups.run_backups(inv, SecretStore(), store, chosen, concurrency)
+        with DeviceProgress("backup", len(chosen), progress) as bar:
+            results = backups.run_backups(
+                inv,
+                SecretStore(),
+                store,
+                chosen,
+                concurrency,
+                on_done=lambda r: bar.advance(r.device, r.outcome),
+            )
     finally:
         store.close()
     if json:
@@ -484,6 +508,7 @@ def rollback(
     inventory: InventoryOpt = Path("inventory"),
     state_dir: StateDirOpt = None,
     json: JsonOpt = False,
+    progress: ProgressOpt = None,
 ) -> None:
     """Push CHANGE's devices (or --device) back to the configuration recorded before it, as a new change
     under a confirmed commit with post-checks; or (--version N) a device back to a stored backup version."""
@@ -504,19 +529,36 @@ def rollback(
     try:
         _reconcile(store, inv)
 
+        bar = DeviceProgress("rollback", 0, progress)  # the wave tells how many devices
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event["event"] == "wave":
+                bar.grow(event["devices"])
+            elif event["event"] == "device" and event["outcome"] != "rolled-back":
+                bar.advance(event["device"], event["outcome"])
+
         async def go() -> Any:
             snmp = None if no_snmp_checks else SnmpSource(lambda: inv, secrets)
             if change is not None:
                 return await rollback_change(
-                    inv, secrets, store, change, user=actor(), devices=device, options=options, snmp=snmp
+                    inv,
+                    secrets,
+                    store,
+                    change,
+                    user=actor(),
+                    devices=device,
+                    options=options,
+                    snmp=snmp,
+                    on_event=on_event,
                 )
             assert version is not None
             return await rollback_to_version(
-                inv, secrets, store, version, user=actor(), options=options, snmp=snmp
+                inv, secrets, store, version, user=actor(), options=options, snmp=snmp, on_event=on_event
             )
 
         try:
-            run = asyncio.run(go())
+            with bar:
+                run = asyncio.run(go())
         except BaseException as exc:
             _audit(store, "config.rollback", target, "error", {"devices": device, "error": str(exc)[:200]})
             raise

@@ -32,6 +32,7 @@ from netops.cli.common import (
     out,
     print_json,
 )
+from netops.cli.progress import DeviceProgress, ProgressOpt
 
 if TYPE_CHECKING:
     from netops.inventory.models import Inventory
@@ -178,6 +179,7 @@ def precheck(
     inventory: InventoryOpt = Path("inventory"),
     state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
+    progress: ProgressOpt = None,
 ) -> None:
     """Check every room of the conference now; exit 1 when a room is RED."""
     from netops.auth import audit
@@ -185,6 +187,7 @@ def precheck(
     from netops.secrets import SecretStore
     from netops.vc import board as vcboard
     from netops.vc import store as vcstore
+    from netops.vc.conferences import resolve_rooms
     from netops.vc.precheck import Prechecker
 
     inv = load(inventory)
@@ -195,7 +198,10 @@ def precheck(
         with audit.audited(
             store, actor=audit.cli_actor(), action="conference precheck", target=ident
         ) as note:
-            report = asyncio.run(checker.run(conf, "manual"))
+            with DeviceProgress("precheck", len(resolve_rooms(conf, inv)), progress) as bar:
+                report = asyncio.run(
+                    checker.run(conf, "manual", on_room=lambda r: bar.advance(r.room, r.colour))
+                )
             note["counts"] = dict(report.counts)
         data = _with_schedule(vcboard.readiness(store, inv, conf), inv, conf)
     finally:

@@ -113,7 +113,15 @@ class Prechecker:
         rate = conf.call_rate_kbps or room.call_rate_kbps
         return (rate + th.content_kbps) * 1000 * th.headroom_factor
 
-    async def run(self, conf: Conference, kind: str = "manual", rooms: set[str] | None = None) -> RoundReport:
+    async def run(
+        self,
+        conf: Conference,
+        kind: str = "manual",
+        rooms: set[str] | None = None,
+        on_room: Callable[[RoomReport], None] | None = None,
+    ) -> RoundReport:
+        """One round over ``rooms`` (default: every room of ``conf``); ``on_room`` hears each room's verdict
+        as it is reached (the CLI's progress)."""
         if kind not in KINDS:
             raise ValueError(f"round kind {kind!r}: expected one of {', '.join(KINDS)}")
         th = self.thresholds or load_files(Path(self.inventory.directory))[1]
@@ -133,9 +141,12 @@ class Prechecker:
 
             async def one(room: Room) -> RoomReport:
                 async with gate:
-                    return await self._room(
+                    report = await self._room(
                         client, conf, room, view, th, checks, after_t15, in_conference, before
                     )
+                if on_room is not None:
+                    on_room(report)
+                return report
 
             reports, conf_checks = await asyncio.gather(
                 asyncio.gather(*(one(r) for r in chosen)), self._mcu(client, conf, every, view, th, checks)

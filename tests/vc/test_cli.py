@@ -43,9 +43,12 @@ def test_cli_add_precheck_board_checklist_remove(
 
     faults.apply("standby", "aksu-vc")
     faults.apply("codec-unregistered", "kashgar-vc")
-    ran = cli.invoke(app, ["precheck", "drill", "--json"])
+    ran = cli.invoke(app, ["precheck", "drill", "--json", "--progress"])
     assert ran.exit_code == 1  # a room is RED
-    data = json.loads(ran.stdout)
+    data = json.loads(ran.stdout)  # the progress went to stderr: N/M rooms, each with its colour
+    lines = ran.stderr.splitlines()
+    assert [line.split()[:2] for line in lines] == [["precheck", "1/2"], ["precheck", "2/2"]]
+    assert {line.split()[2]: line.split()[3] for line in lines} == {"kashgar-vc": "RED", "aksu-vc": "AMBER"}
     assert {k: v for k, v in data["counts"].items() if v} == {"RED": 1, "AMBER": 1}
     assert [g["prefecture"] for g in data["prefectures"]] == ["kashgar", "aksu"]
 
