@@ -443,9 +443,12 @@ def _services(
     per_group: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     with store.session() as s:
         rows = s.execute(
+            # `+checked_at` keeps SQLite off the checked_at index: it walks the covering index
+            # ix_service_checks_report (service, site, checked_at, ok, migration 0011) in group order, reading no
+            # table row (a year of hourly checks: 0.4 s CPU instead of 2.5 s)
             text(
                 "SELECT site, service, SUM(CASE WHEN ok THEN 1 ELSE 0 END), COUNT(*) FROM service_checks"
-                " WHERE checked_at >= :lo AND checked_at < :hi GROUP BY site, service"
+                " WHERE +checked_at >= :lo AND +checked_at < :hi GROUP BY service, site"
             ),
             {"lo": period.start, "hi": until},
         ).all()
