@@ -68,7 +68,9 @@ def _info(row: ApiToken) -> TokenInfo:
 def create_token(store: Store, name: str, role: Role) -> tuple[TokenInfo, str]:
     """A new token; returns its record and the token itself (shown once, never stored)."""
     if not _NAME.match(name):
-        raise InvalidInputError(f"token name {name!r}: expected lowercase letters, digits, '.', '_', '-' (max 63)")
+        raise InvalidInputError(
+            f"token name {name!r}: expected lowercase letters, digits, '.', '_', '-' (max 63)"
+        )
     token = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(name=name, role=str(role), token_sha256=digest(token), created_at=time.time())
     try:

@@ -185,7 +185,10 @@ def test_primary_uplink_down_fires_one_alert_starts_its_runbook_then_resolves(
     # on_resolve moves it to the repair check, and it keeps the failback approval (docs/runbooks.md)
     wait_for(
         "the run to wait for the failback approval",
-        lambda: (r := netops.get(f"/runs/{run['id']}"))["state"] == "waiting" and r["cursor"] == "approve-failback",
+        lambda: (
+            (r := netops.get(f"/runs/{run['id']}"))["state"] == "waiting"
+            and r["cursor"] == "approve-failback"
+        ),
     )
     transcript = " ".join(str(line) for line in netops.get(f"/runs/{run['id']}/transcript"))
     assert "the alert resolved" in transcript
