@@ -28,6 +28,8 @@ class HostFacts:
     username: str | None
     password_env: str | None  # NETOPS_SECRET_<NAME>: the variable to set, never its value
     enable_env: str | None
+    password_secret: str | None  # the secret's name in the secrets file (the same rule: never its value)
+    enable_secret: str | None
     groups: tuple[str, ...]
 
 
@@ -64,6 +66,8 @@ def host_facts(inv: Inventory, device: Device) -> HostFacts:
         username=cred.username if cred else None,
         password_env=env_name(cred.password.name) if cred else None,
         enable_env=env_name(cred.enable.name) if cred and cred.enable else None,
+        password_secret=cred.password.name if cred else None,
+        enable_secret=cred.enable.name if cred and cred.enable else None,
         groups=tuple(groups),
     )
 

@@ -16,8 +16,11 @@ from typing import Any
 
 import yaml
 
+from netops.errors import SecretError
+from netops.interop.files import write_files_atomically
 from netops.interop.hosts import HostFacts, all_hosts, group_name
-from netops.inventory.models import Inventory
+from netops.inventory.models import Inventory, SecretRef
+from netops.secrets import SecretStore
 
 FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 
@@ -34,7 +37,9 @@ def _host(h: HostFacts) -> dict[str, Any]:
         "status": h.status,
         "model": h.model,
         "password_env": h.password_env,
+        "password_secret": h.password_secret,
         "enable_env": h.enable_env,
+        "enable_secret": h.enable_secret,
     }
     host: dict[str, Any] = {
         "hostname": h.address,
@@ -67,25 +72,41 @@ def nornir_inventory(inv: Inventory) -> dict[str, dict[str, Any]]:
 
 
 def write_nornir(inv: Inventory, directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, content in nornir_inventory(inv).items():
-        path = directory / name
-        path.write_text(
-            yaml.safe_dump(content, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8"
-        )
-        written.append(path)
-    return written
+    """The three files, written atomically (``netops.interop.files``): other files in ``directory`` stay."""
+    texts = {
+        name: yaml.safe_dump(content, allow_unicode=True, sort_keys=False, width=1000)
+        for name, content in nornir_inventory(inv).items()
+    }
+    return write_files_atomically(directory, texts)
 
 
-def fill_passwords(inventory: Any) -> list[str]:
-    """Set ``password`` of every host of a loaded nornir inventory from the variable its ``password_env``
-    names; returns the hosts left without one (variable unset)."""
-    missing = []
+def fill_passwords(inventory: Any, store: SecretStore | None = None) -> list[str]:
+    """Set ``password`` of every host of a loaded nornir inventory the way netops itself finds it: the
+    variable ``password_env`` names, else the secrets file (``NETOPS_SECRETS_FILE`` or
+    ``~/.config/netops/secrets.yaml``, the one ``netops lab up`` writes). Returns the hosts filled.
+
+    Raises ``SecretError`` naming every variable (and the file) when a password is found in neither: a host
+    is never left silently without its password."""
+    store = store or SecretStore()
+    filled: list[str] = []
+    missing: dict[str, list[str]] = {}
     for name, host in inventory.hosts.items():
         var = host.data.get("password_env")
-        if var and os.environ.get(var):
-            host.password = os.environ[var]
-        elif var:
-            missing.append(name)
-    return missing
+        if not var:
+            continue
+        secret = host.data.get("password_secret")
+        value = os.environ.get(var) or None
+        if value is None and secret:
+            ref = SecretRef(str(secret))
+            value = store.get(ref) if store.has(ref) else None
+        if value is None:
+            missing.setdefault(str(var), []).append(str(name))
+            continue
+        host.password = value
+        filled.append(str(name))
+    if missing:
+        lines = ", ".join(
+            f"{var} ({len(hosts)} host(s), e.g. {hosts[0]})" for var, hosts in sorted(missing.items())
+        )
+        raise SecretError(f"no password for {lines}: export the variable(s) or add them to {store.path}")
+    return filled
