@@ -42,6 +42,7 @@ def demo(
     from netops.cli.state import state_for_writing
 
     inv = load(inventory)  # fail early, with every problem, on a bad inventory
+    _check_port_free(port)  # before the lab starts and the banner names a board that would be another's
     os.environ.setdefault("NETOPS_MODE", "lab")  # the demo runs on the lab's secrets
     state_dir = state_for_writing(state_dir)
     started_lab = False
@@ -80,6 +81,23 @@ Ctrl-C stops the service{" and the lab" if started_lab else ""}.
     finally:
         if started_lab:
             lab.down(state_dir)
+
+
+def _check_port_free(port: int) -> None:
+    """Exit 1 with one line when 127.0.0.1:``port`` cannot be bound (another service has it)."""
+    import socket
+
+    from netops.cli.common import fail
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            fail(
+                f"port {port} on 127.0.0.1 is not free ({exc.strerror}): another service listens there; "
+                "stop it or pass --port N"
+            )
 
 
 def example_faults(inv: Inventory) -> list[str]:

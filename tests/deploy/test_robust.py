@@ -179,3 +179,20 @@ def test_nornir_fill_passwords_reads_the_secrets_file_or_names_the_variable(
     assert hosts["ungrouped"].password == "from-the-file"
     codec = next(h for h in hosts if hosts[h].data.get("password_secret") == "web-codec-password")
     assert hosts[codec].password == "from-the-env"
+
+
+def test_demo_refuses_a_taken_port_before_printing_anything(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        res = _netops(
+            "demo", "--port", str(port), "--inventory", str(REPO / "tests" / "web" / "inventory"),
+            "--state-dir", str(tmp_path / "state"), cwd=tmp_path,
+        )  # fmt: skip
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert res.stdout == ""  # no banner, no board link to the other service
+    assert f"port {port} on 127.0.0.1 is not free" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "state").exists()  # the lab was not started
