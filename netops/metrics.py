@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 
 from netops import __version__
 from netops.inventory.models import Inventory, Lifecycle
+from netops.notify.metrics import notify_metrics
 
 
 class BuildCollector(Collector):
@@ -100,3 +101,4 @@ class InventoryCollector(Collector):
             "Reloads of a changed inventory that failed validation (the old one stays)",
             value=self._reload_failures(),
         )
+        yield from notify_metrics(inv)  # notify.yaml of the same folder: netops/notify/metrics.py

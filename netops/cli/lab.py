@@ -130,6 +130,8 @@ def up(
     from netops.secrets import SecretStore
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("httpx", "httpcore"):  # their INFO/DEBUG lines quote request URLs (docs/notify.md)
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     def ready(data: dict[str, Any]) -> None:
         out.print(

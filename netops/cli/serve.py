@@ -35,9 +35,12 @@ def serve(
     from netops.api.app import create_app
     from netops.changes.journal import reconcile_at_start
     from netops.cli.state import state_for_writing
+    from netops.notify.channels import quiet_http_logs
+    from netops.notify.config import problems_now
     from netops.polling.shards import Shard
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_http_logs()  # httpx's INFO lines quote request URLs: a chat robot's token (docs/notify.md)
     spec = Shard.parse(shard) if shard and shard.strip() else None
     settings = Settings(
         inventory=inventory,
@@ -52,6 +55,8 @@ def serve(
     app = create_app(settings)
     rt = app.state.runtime
     reconcile_at_start(rt.inventory, rt.secrets, rt.store)  # changes a dead process left (issue 18)
+    for problem in problems_now(rt.inventory, app.state.runbooks.catalog.runbooks):  # docs/notify.md
+        log.error("notify.yaml in %s: %s (notify steps record a failed delivery)", inventory, problem)
     role = "" if spec is None else f", shard {spec}{' (coordinator)' if spec.coordinator else ''}"
     out.print(
         f"netops serving {len(rt.inventory.devices)} devices from {inventory} on http://{host}:{port} "

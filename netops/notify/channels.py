@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,22 @@ from urllib.parse import quote
 import httpx
 
 from netops.errors import NetopsError
-from netops.notify.mail import MailError, SmtpMailer
+from netops.notify.mail import MailError, SmtpMailer, header_value
+
+# httpx logs every request's URL at INFO, and a robot's URL holds its access_token/key (and the signature):
+# kept at WARNING wherever this module is used (``quiet_http_logs`` again after a logging set-up)
+HTTP_LOGGERS = ("httpx", "httpcore")
+
+
+def quiet_http_logs() -> None:
+    """httpx and httpcore log at WARNING at most: their INFO/DEBUG lines quote request URLs (secrets)."""
+    for name in HTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
+quiet_http_logs()
 
 # answers that no retry can change (see the module docstring)
 PERMANENT_ERRCODES = {"dingtalk": {310000}, "wecom": {93000}}
@@ -146,7 +162,7 @@ async def post(kind: str, url: str, body: dict[str, Any], timeout_s: float) -> s
 
 async def mail(mailer: Any, to: list[str], notice: Notice) -> str:
     """One message through ``mailer`` (an ``SmtpMailer``, or any ``Mailer`` the engine was given)."""
-    subject = f"[netops] {notice.title} ({notice.severity})"
+    subject = header_value(f"[netops] {notice.title} ({notice.severity})")  # a title may hold a line break
     body = f"{notice.message}\n\n-- \n{notice.footer()}; severity {notice.severity}\n"
     try:
         if isinstance(mailer, SmtpMailer):
@@ -160,6 +176,16 @@ async def mail(mailer: Any, to: list[str], notice: Notice) -> str:
 
 
 __all__ = [
-    "DeliveryError", "Notice", "clip_bytes", "dingtalk_body", "dingtalk_sign", "mail", "post", "signed_url",
-    "webhook_body", "wecom_body",
+    "HTTP_LOGGERS",
+    "DeliveryError",
+    "Notice",
+    "clip_bytes",
+    "dingtalk_body",
+    "dingtalk_sign",
+    "mail",
+    "post",
+    "quiet_http_logs",
+    "signed_url",
+    "webhook_body",
+    "wecom_body",
 ]  # fmt: skip

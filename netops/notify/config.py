@@ -24,7 +24,7 @@ of the secret to use instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -42,7 +42,16 @@ Severity = Literal["critical", "major", "minor", "warning", "info"]
 ChannelKind = Literal["webhook", "email", "dingtalk", "wecom"]
 # keys people write for what belongs in the secret store
 _SECRET_KEYS = {"url", "webhook", "key", "token", "access_token", "secret", "password", "sign_secret"}
-_URL = re.compile(r"https?://", re.IGNORECASE)
+_URL = re.compile(
+    r"[a-z][a-z0-9+.-]*://", re.IGNORECASE
+)  # http://, smtp://, ...: a URL (maybe with a password)
+_LABEL = r"[A-Za-z0-9_][A-Za-z0-9_-]{0,62}"
+_HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*\.?|\[?[0-9A-Fa-f:.]+\]?)$")
+# bounds: the file is read by the service while it runs, so a hostile or mistaken file must stay cheap
+MAX_BYTES = 1_000_000
+MAX_VALUES = 20_000  # values (scalars, lists, mappings) once aliases are expanded ("billion laughs")
+MAX_CHANNELS = 200
+MAX_ROUTES = 200
 
 
 def url_secret(channel: str) -> SecretRef:
@@ -65,12 +74,18 @@ class _Spec(BaseModel):
 class SmtpSpec(_Spec):
     """The mail server of ``email`` channels (and of ``notify`` steps with ``email:`` addresses)."""
 
-    host: Annotated[str, StringConstraints(min_length=1, max_length=253)]
+    host: Annotated[str, StringConstraints(min_length=1, max_length=253)]  # a host name or address, no URL
     port: Annotated[int, Field(ge=1, le=65535)] = 25
     sender: Address = "netops@localhost"
     starttls: bool = False
     username: str | None = None  # with a username, the password is the secret notify-smtp-password
     timeout: Annotated[float, Field(gt=0, le=120)] = 10.0
+
+    @model_validator(mode="after")
+    def _plain_host(self) -> SmtpSpec:
+        if not _HOST.match(self.host):
+            raise ValueError("'host' is a host name or an IP address (no URL, user or password)")
+        return self
 
 
 class ChannelSpec(_Spec):
@@ -79,9 +94,10 @@ class ChannelSpec(_Spec):
     format: Literal["text", "markdown"] | None = None  # dingtalk, wecom (default markdown)
     sign: bool = False  # dingtalk: sign each request with the secret notify-sign-<id>
     to: list[Address] | None = None  # email
+    # defaults: a dead receiver holds a step at most 5 + 1 + 5 + 2 + 5 = 18 s (docs/notify.md)
     attempts: Annotated[int, Field(ge=1, le=10)] = 3
     backoff: Annotated[float, Field(ge=0, le=60)] = 1.0  # s before the 2nd attempt, doubled each time
-    timeout: Annotated[float, Field(gt=0, le=60)] = 10.0  # s per attempt
+    timeout: Annotated[float, Field(gt=0, le=60)] = 5.0  # s per attempt
 
     @model_validator(mode="after")
     def _fits_kind(self) -> ChannelSpec:
@@ -99,16 +115,17 @@ class ChannelSpec(_Spec):
 class RouteSpec(_Spec):
     """Notifications matching every key given (a missing key matches anything) go to ``channels``."""
 
-    severity: list[Severity] | None = None
-    prefecture: list[Slug] | None = None  # prefecture site ids; a run's prefecture comes from its parameters
-    runbook: list[Slug] | None = None
+    severity: Annotated[list[Severity], Field(min_length=1)] | None = None
+    # prefecture site ids; a run's prefecture comes from its parameters
+    prefecture: Annotated[list[Slug], Field(min_length=1)] | None = None
+    runbook: Annotated[list[Slug], Field(min_length=1)] | None = None
     channels: Annotated[list[Slug], Field(min_length=1)]
 
 
 class NotifySpec(_Spec):
     smtp: SmtpSpec | None = None
-    channels: list[ChannelSpec] = Field(default_factory=list)
-    routes: list[RouteSpec] = Field(default_factory=list)
+    channels: Annotated[list[ChannelSpec], Field(max_length=MAX_CHANNELS)] = Field(default_factory=list)
+    routes: Annotated[list[RouteSpec], Field(max_length=MAX_ROUTES)] = Field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +216,12 @@ def current(inventory_dir: str | Path, inventory: Inventory | None = None) -> No
 
 
 def _read(path: Path, inventory: Inventory | None) -> tuple[NotifySpec | None, list[Problem]]:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return None, [Problem(FILE, None, "", f"cannot read: {exc.strerror}")]
+    if size > MAX_BYTES:
+        return None, [Problem(FILE, None, "", f"{size} bytes: notify.yaml is at most {MAX_BYTES} bytes")]
     data, problems = read_yaml(path, FILE)
     if problems:
         return None, problems
@@ -206,8 +229,12 @@ def _read(path: Path, inventory: Inventory | None) -> tuple[NotifySpec | None, l
         return NotifySpec(), []
     if not isinstance(data, LineDict):
         return None, [Problem(FILE, 1, "", "expected a mapping with smtp, channels, routes")]
+    too_big = _expanded_too_big(data)
+    if too_big is not None:  # checked before anything walks the tree: aliases can multiply it
+        return None, [too_big]
     problems.extend(_urls(data, ""))
     problems.extend(_secret_keys(data))
+    problems.extend(_references(data, inventory))
     try:
         spec = NotifySpec.model_validate(data)
     except ValidationError as exc:
@@ -216,9 +243,41 @@ def _read(path: Path, inventory: Inventory | None) -> tuple[NotifySpec | None, l
             if err["type"] == "extra_forbidden" and str(loc[-1]) in _SECRET_KEYS:
                 continue  # reported by _secret_keys with the secret to use
             problems.append(Problem(FILE, line_at(data, loc, data.line), _field(loc), _explain(err)))
-        return None, problems
-    problems.extend(_references(spec, data, inventory))
-    return (None if problems else spec), problems
+        return None, sorted(problems, key=lambda p: p.line or 0)
+    return (None if problems else spec), sorted(problems, key=lambda p: p.line or 0)
+
+
+def _expanded_too_big(data: Any) -> Problem | None:
+    """A problem when the file's values, with every alias expanded, are more than ``MAX_VALUES`` (a shared
+    node is counted each time it is used, computed once per node: linear in the file)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, dict):
+            n = 1 + sum(size(v) for v in node.values())
+        elif isinstance(node, list):
+            n = 1 + sum(size(v) for v in node)
+        else:
+            n = 1
+        sizes[id(node)] = n
+        return n
+
+    if size(data) <= MAX_VALUES:
+        return None
+    node: Any = data  # the deepest container that is too big: where the aliases multiply
+    line = getattr(data, "line", None)
+    while True:
+        children = list(node.values() if isinstance(node, dict) else node)
+        heavy = [i for i, v in enumerate(children) if isinstance(v, (dict, list)) and size(v) > MAX_VALUES]
+        if not heavy:
+            break
+        line = _line(node, list(node)[heavy[0]] if isinstance(node, dict) else heavy[0]) or line
+        node = children[heavy[0]]
+    return Problem(FILE, line, "", f"more than {MAX_VALUES} values once its aliases (*name) are expanded: "
+                                   "notify.yaml is small; write the values out")  # fmt: skip
 
 
 def _field(loc: Any) -> str:
@@ -238,13 +297,24 @@ def _explain(err: Any) -> str:
         return "unknown key (see docs/notify.md for the keys allowed here)"
     if kind == "missing":
         return "required key is missing"
-    if kind == "string_pattern_mismatch":
-        return f"expected a lowercase slug (a-z, 0-9, '-') or an address, found {err.get('input')!r}"
-    msg = str(err["msg"]).removeprefix("Value error, ")
     found = err.get("input")
+    shown = _shown(found)
+    if kind == "string_pattern_mismatch":
+        what = "an address (name@domain)" if "to" in err["loc"] or "sender" in err["loc"] else (
+            "a lowercase slug (a-z, 0-9, '-')")  # fmt: skip
+        return f"expected {what}, found {shown}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
     if isinstance(found, (str, int, float, bool)):
-        return f"{msg}; found {found!r}"
+        return f"{msg}; found {shown}"
     return msg
+
+
+def _shown(value: Any) -> str:
+    """A refused value as a message quotes it; never a URL or anything that looks like a credential."""
+    if isinstance(value, str) and (_URL.search(value) or ("@" in value and ":" in value) or "?" in value):
+        return "a URL (not shown: it may hold a token or a password)"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _walk(node: Any, where: str) -> Iterator[tuple[Any, str, Any, int | str]]:
@@ -300,48 +370,78 @@ def _secret_keys(data: LineDict) -> list[Problem]:
     return problems
 
 
-def _references(spec: NotifySpec, data: LineDict, inventory: Inventory | None) -> list[Problem]:
+def _references(data: LineDict, inventory: Inventory | None) -> list[Problem]:
+    """Channel and prefecture references, read from the file as written (also when other keys are wrong, so
+    every problem of a route is reported at once)."""
     problems: list[Problem] = []
     raw_channels = data.get("channels")
     seen: dict[str, int] = {}
-    for i, ch in enumerate(spec.channels):
+    has_smtp = isinstance(data.get("smtp"), LineDict)
+    for i, ch in enumerate(raw_channels if isinstance(raw_channels, LineList) else LineList()):
+        if not isinstance(ch, LineDict) or not isinstance(ch.get("id"), str):
+            continue
         line = raw_channels.line_of(i) if isinstance(raw_channels, LineList) else None
-        if ch.id in seen:
-            problems.append(Problem(FILE, line, f"channels[{i}].id", f"duplicate channel {ch.id!r}"))
-        seen.setdefault(ch.id, i)
-        if ch.kind == "email" and spec.smtp is None:
+        cid = ch["id"]
+        if cid in seen:
+            problems.append(Problem(FILE, line, f"channels[{i}].id", f"duplicate channel {_shown(cid)}"))
+        seen.setdefault(cid, i)
+        if ch.get("kind") == "email" and not has_smtp:
             problems.append(
                 Problem(FILE, line, f"channels[{i}]", "an email channel needs the 'smtp' section")
             )
     raw_routes = data.get("routes")
-    for i, route in enumerate(spec.routes):
-        raw = raw_routes[i] if isinstance(raw_routes, LineList) else None
-        line = raw.line if isinstance(raw, LineDict) else None
-        for name in route.channels:
-            if name not in seen:
+    for i, raw in enumerate(raw_routes if isinstance(raw_routes, LineList) else ()):
+        if not isinstance(raw, LineDict):
+            continue
+        names = raw.get("channels")
+        for name in names if isinstance(names, LineList) else ():
+            if isinstance(name, str) and name not in seen and not _URL.search(name):
                 known = ", ".join(sorted(seen)) or "none"
                 problems.append(
                     Problem(
                         FILE,
-                        _key_line(raw, "channels", line),
+                        _key_line(raw, "channels", raw.line),
                         f"routes[{i}].channels",
-                        f"unknown channel {name!r} (channels: {known})",
+                        f"unknown channel {_shown(name)} (channels: {known})",
                     )
                 )
-        if inventory is not None:
-            for name in route.prefecture or ():
-                site = inventory.sites.get(name)
-                if site is None or site.tier != Tier.PREFECTURE:
-                    what = "no such site" if site is None else f"a {site.tier} site"
-                    problems.append(
-                        Problem(
-                            FILE,
-                            _key_line(raw, "prefecture", line),
-                            f"routes[{i}].prefecture",
-                            f"{name!r} is not a prefecture of the inventory ({what})",
-                        )
+        prefectures = raw.get("prefecture")
+        if inventory is None or not isinstance(prefectures, LineList):
+            continue
+        for name in prefectures:
+            if not isinstance(name, str) or _URL.search(name):
+                continue
+            site = inventory.sites.get(name)
+            if site is None or site.tier != Tier.PREFECTURE:
+                what = "no such site" if site is None else f"a {site.tier} site"
+                problems.append(
+                    Problem(
+                        FILE,
+                        _key_line(raw, "prefecture", raw.line),
+                        f"routes[{i}].prefecture",
+                        f"{_shown(name)} is not a prefecture of the inventory ({what})",
                     )
+                )
     return problems
+
+
+def problems_now(inventory: Inventory, runbooks: Collection[str] | None = None) -> list[str]:
+    """What is wrong with the folder's ``notify.yaml`` as it is now (``file:line: ...``), routes naming a
+    runbook missing from ``runbooks`` included; empty when it is fine or absent. For the service's start."""
+    try:
+        config = current(inventory.directory, inventory)
+    except InventoryError as exc:
+        return [str(p) for p in exc.problems]
+    return unknown_runbooks(config, set(runbooks)) if runbooks is not None else []
+
+
+def unknown_runbooks(config: NotifyConfig, known: set[str]) -> list[str]:
+    """Problems of routes naming a runbook that is not in the catalog (``known``: its ids)."""
+    out: list[str] = []
+    for i, route in enumerate(config.spec.routes):
+        out.extend(f"{FILE}: routes[{i}].runbook: unknown runbook {name!r}" for name in route.runbook or ()
+                   if name not in known)  # fmt: skip
+    return out
 
 
 def _key_line(raw: Any, key: str, default: int | None) -> int | None:
@@ -350,5 +450,5 @@ def _key_line(raw: Any, key: str, default: int | None) -> int | None:
 
 __all__ = [
     "EMPTY", "FILE", "SMTP_PASSWORD", "ChannelSpec", "NotifyConfig", "NotifySpec", "RouteSpec", "SmtpSpec",
-    "check_notify", "current", "load_notify", "sign_secret", "url_secret",
+    "check_notify", "current", "load_notify", "problems_now", "sign_secret", "unknown_runbooks", "url_secret",
 ]  # fmt: skip

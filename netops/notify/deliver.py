@@ -15,7 +15,9 @@ per delivery, so a rotated secret is used at once, and are masked (``<channel>``
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +39,10 @@ from netops.notify.mail import SmtpMailer
 from netops.secrets import SecretStore
 
 MAX_DELAY_S = 30.0
+CONFIG_CHANNEL = "notify.yaml"  # the outcome of a step whose notify.yaml is invalid
+# deliveries since the process started, by (channel, kind, result: delivered, failed, unrouted); read by
+# ``netops.notify.metrics`` (netops_notify_deliveries_total). Channel ids are bounded by notify.yaml's size.
+DELIVERIES: Counter[tuple[str, str, str]] = Counter()
 MIN_ATTEMPT_S = 0.2  # an attempt with less time than this before the deadline is not started
 MAIL_CHANNEL = "email"  # the name of a step's own ``email:`` addresses in outcomes and the transcript
 Record = Callable[[str], None]
@@ -108,12 +114,17 @@ async def notify(
 ) -> Report:
     """Deliver ``notice`` to the ``named`` channels, the routed ones and, if given, the ``emails`` addresses."""
     report = Report()
-    try:
-        config = current(inventory.directory, inventory)
+    broken: Outcome | None = None
+    try:  # in a worker thread: reading the file never holds the event loop (it is bounded, too)
+        config = await asyncio.to_thread(current, inventory.directory, inventory)
     except InventoryError as exc:  # the named channels still go out; the routes cannot be known
         first = exc.problems[0] if exc.problems else "?"
         report.problem = f"notify.yaml not used, it has {len(exc.problems)} problem(s): {first}"
         record(report.problem)
+        detail = f"delivery failed: notify.yaml invalid: {first}"
+        broken = Outcome(CONFIG_CHANNEL, "config", False, 0, detail)
+        record(f"notify {CONFIG_CHANNEL}: {detail}")
+        DELIVERIES["-", "config", "failed"] += 1
         config = EMPTY
     routed = config.routed(notice.severity, notice.prefecture, notice.runbook)
     targets = [*dict.fromkeys([*named, *routed])]
@@ -139,7 +150,11 @@ async def notify(
         jobs.append(_deliver(spec, notice, secrets, config, mailer, record, sleep, deadline))
     if not jobs:
         record("no channel: the step names none and no route of notify.yaml matches")
+        if broken is None:
+            DELIVERIES["-", "-", "unrouted"] += 1
     report.outcomes = list(await asyncio.gather(*jobs))
+    if broken is not None:
+        report.outcomes.append(broken)
     return report
 
 
@@ -155,9 +170,13 @@ class _Masked:
             return
         self.values.append(value)
         if url:
-            parts = urlsplit(value)
-            self.values.extend(v for _k, v in parse_qsl(parts.query) if len(v) >= 4)
-            self.values.append(parts.query)
+            try:
+                query = urlsplit(value).query
+            except ValueError:  # not a URL urllib can read: mask everything after '?' and each value
+                query = value.partition("?")[2].partition("#")[0]
+            self.values.extend(v for v in re.split(r"[&=;]", query) if len(v) >= 4)
+            self.values.extend(v for _k, v in parse_qsl(query) if len(v) >= 4)
+            self.values.append(query)
         self.values = sorted({v for v in self.values if v}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
@@ -182,12 +201,38 @@ async def _deliver(
     def done(sent: bool, attempts: int, detail: str) -> Outcome:
         detail = mask(detail)
         record(f"{head}: {detail}")
+        DELIVERIES[spec.id, spec.kind, "delivered" if sent else "failed"] += 1
         return Outcome(spec.id, spec.kind, sent, attempts, detail)
 
     try:
         send = _sender(spec, notice, secrets, config, mailer, mask)
     except _NotConfigured as exc:
         return done(False, 0, f"not sent: {exc}")
+    except Exception as exc:  # noqa: BLE001 - whatever one channel does, the others and the run go on
+        return done(False, 0, f"not sent: {_unexpected(exc)}")
+    try:
+        return await _attempts(spec, send, record, head, mask, done, sleep, deadline)
+    except Exception as exc:  # noqa: BLE001 - a bug or an odd secret ends this delivery, never the run
+        return done(False, 1, f"delivery failed: {_unexpected(exc)} (not retried)")
+
+
+def _unexpected(exc: BaseException) -> str:
+    """An exception nothing expected, said without its text (it may quote a URL; the text is masked anyway)."""
+    if isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        return _unexpected(exc.exceptions[0])
+    return f"unexpected error {exc.__class__.__name__}: {exc}"
+
+
+async def _attempts(
+    spec: ChannelSpec,
+    send: Callable[[float], Awaitable[str]],
+    record: Record,
+    head: str,
+    mask: _Masked,
+    done: Callable[[bool, int, str], Outcome],
+    sleep: Sleep,
+    deadline: float | None,
+) -> Outcome:
     delay = spec.backoff
     for attempt in range(1, spec.attempts + 1):
         left = None if deadline is None else deadline - time.monotonic()
@@ -203,10 +248,10 @@ async def _deliver(
             if attempt == spec.attempts:
                 return done(False, attempt, f"delivery failed after {attempt} attempts: {reason}")
             wait = min(delay, MAX_DELAY_S)
-            record(f"{head}: attempt {attempt}/{spec.attempts}: {reason}; again in {wait:g} s")
             if deadline is not None and time.monotonic() + wait + MIN_ATTEMPT_S > deadline:
                 return done(False, attempt, f"delivery failed: {reason}; no time left within the step's "
                                             "timeout for another attempt")  # fmt: skip
+            record(f"{head}: attempt {attempt}/{spec.attempts}: {reason}; again in {wait:g} s")
             await sleep(wait)
             delay *= 2
             continue
@@ -260,6 +305,12 @@ def _sender(
     mask.add(url, url=True)
     if not url.startswith(("http://", "https://")):
         raise _NotConfigured(f"the secret {ref.name} is not an http(s) URL")
+    try:
+        parts = urlsplit(url)
+        if not parts.hostname or parts.port == 0:
+            raise ValueError("no host")
+    except ValueError:  # a bracket left open, a port out of range, no host
+        raise _NotConfigured(f"the secret {ref.name} is not a valid http(s) URL (host or port)") from None
     sign = _secret(secrets, sign_secret(spec.id)) if spec.sign else None
     mask.add(sign)
     if spec.kind == "dingtalk":
@@ -276,4 +327,4 @@ def _sender(
     return send_http
 
 
-__all__ = ["MAIL_CHANNEL", "Outcome", "Report", "notify", "place"]
+__all__ = ["CONFIG_CHANNEL", "DELIVERIES", "MAIL_CHANNEL", "Outcome", "Report", "notify", "place"]

@@ -5,6 +5,7 @@ real SMTP server (aiosmtpd) that records messages and logins and can answer 4xx 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,14 +126,48 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+def smtp_server(*, utf8: bool = True) -> Iterator[tuple[Mailbox, int]]:
+    """``utf8=False``: a server that does not offer SMTPUTF8 (non-ASCII addresses refused)."""
     box = Mailbox()
     port = free_port()
     controller = Controller(
-        box, hostname="127.0.0.1", port=port, authenticator=box.authenticate, auth_require_tls=False
+        box,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=box.authenticate,
+        auth_require_tls=False,
+        enable_SMTPUTF8=utf8,
     )
     controller.start()
     try:
         yield box, port
     finally:
         controller.stop()
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that accepts connections and never says anything (a mail server that never
+    greets); yields its port."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        sock.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        sock.close()
