@@ -19,22 +19,22 @@ import html
 import math
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from netops.api.auth import roles
 from netops.auth.tokens import Role, TokenInfo
-from netops.inventory.models import Inventory, Tier
 from netops.inventory.models import Role as DeviceRole
+from netops.inventory.models import Tier
 from netops.inventory.topology import Failure, Topology
 from netops.polling import queries
+from netops.polling.poller import pollable
 from netops.runtime import Runtime
+from netops.vc.board import DEFAULT_TIMEZONE, region_zone
 
 router = APIRouter(tags=["web"])
 _WEB = Path(__file__).with_name("web")
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -50,20 +50,17 @@ RING_TOP = 230.0  # prefectures, departments, directly administered cities
 RING_COUNTY = 400.0
 
 
-def region_timezone(inventory: Inventory) -> str:
-    """The region's IANA time zone: the centre site's ``vars.timezone`` when it names a known zone."""
-    name = str(inventory.centre.vars.get("timezone") or DEFAULT_TIMEZONE)
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return DEFAULT_TIMEZONE
-    return name
-
-
 def _page(request: Request, name: str) -> HTMLResponse:
+    """The page with the region's zone in ``<meta name="netops-timezone">``; an unusable zone is replaced by
+    Asia/Shanghai and explained in ``<meta name="netops-timezone-warning">`` (app.js shows it as a banner,
+    and falls back the same way if the browser itself refuses the zone)."""
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
-    tz = region_timezone(runtime.inventory) if runtime is not None else DEFAULT_TIMEZONE
-    text = (_WEB / f"{name}.html").read_text(encoding="utf-8").replace("{{timezone}}", html.escape(tz))
+    tz, warning = region_zone(runtime.inventory) if runtime is not None else (DEFAULT_TIMEZONE, None)
+    meta = f'<meta name="netops-timezone" content="{html.escape(tz)}">'
+    if warning:
+        meta += f'\n<meta name="netops-timezone-warning" content="{html.escape(warning)}">'
+    text = (_WEB / f"{name}.html").read_text(encoding="utf-8")
+    text = text.replace('<meta name="netops-timezone" content="{{timezone}}">', meta)
     return HTMLResponse(text, headers=_HEADERS)
 
 
@@ -114,11 +111,17 @@ def topology_data(request: Request, _viewer: Viewer) -> dict[str, Any]:
     runtime: Runtime = request.app.state.runtime
     status = queries.status(runtime.store, runtime.topology)
     down = frozenset(d for d, s in status["devices"].items() if s == "down")
-    return layout(runtime.topology, Failure(devices=down, links=frozenset(status["down_links"])))
+    unpolled = frozenset(
+        d.id for d in pollable(runtime.inventory) if status["devices"].get(d.id, "unknown") == "unknown"
+    )
+    return layout(runtime.topology, Failure(devices=down, links=frozenset(status["down_links"])), unpolled)
 
 
-def layout(topology: Topology, failure: Failure | None = None) -> dict[str, Any]:
-    """Sites with positions, links between sites, the MCU and each room's path under ``failure``."""
+def layout(
+    topology: Topology, failure: Failure | None = None, unpolled: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Sites with positions, links between sites, the MCU and each room's path under ``failure``; a room
+    whose path holds a device in ``unpolled`` (polled devices with no result yet) is ``unknown``."""
     inv = topology.inventory
     centre = inv.centre.id
     half = SIZE / 2
@@ -174,6 +177,7 @@ def layout(topology: Topology, failure: Failure | None = None) -> dict[str, Any]
         links_used = [h.link for h in hops if h.link]
         rooms.append({"id": room.id, "name": room.name, "site": room.site, "codec": room.codec,
                       "path_devices": [h.device for h in hops], "path_links": links_used,
-                      "cut": not now, "on_backup": bool(now) and any(k in backups for k in links_used)})  # fmt: skip
-    return {"size": SIZE, "centre": centre, "timezone": region_timezone(inv), "sites": sites,
+                      "cut": not now, "on_backup": bool(now) and any(k in backups for k in links_used),
+                      "unknown": any(h.device in unpolled for h in hops)})  # fmt: skip
+    return {"size": SIZE, "centre": centre, "timezone": region_zone(inv)[0], "sites": sites,
             "links": links, "mcu": mcus, "rooms": rooms}  # fmt: skip

@@ -220,3 +220,36 @@ def check_paths_to_centre(inventory: Inventory) -> list[Problem]:
             )
         )
     return problems
+
+
+# zoneinfo loads these, browsers (Intl, ICU) do not: not a region's time zone
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+def timezone_problem(value: object) -> str | None:
+    """Why ``value`` is not a time zone both Python's zoneinfo and browsers accept (a canonical IANA name
+    such as ``Asia/Urumqi``), or None. Refuses ``localtime``, ``posix/...``, ``right/...``, offsets."""
+    from zoneinfo import ZoneInfo, available_timezones
+
+    hint = "expected an IANA time zone name such as Asia/Urumqi or Asia/Shanghai"
+    if not isinstance(value, str) or not value.strip():
+        return f"{hint}, found {value!r}"
+    known = available_timezones() - _NOT_ZONES  # no posix/ or right/ names
+    if value in _NOT_ZONES or value.startswith(("posix/", "right/")) or (known and value not in known):
+        return f"{hint} (not localtime, posix/..., right/... or an offset such as UTC+8), found {value!r}"
+    try:
+        ZoneInfo(value)
+    except (ValueError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError; ValueError for odd paths
+        return f"{hint}, found {value!r} ({exc.__class__.__name__})"
+    except KeyError:
+        return f"{hint}, found {value!r}"
+    return None
+
+
+def check_timezones(inventory: Inventory) -> list[Problem]:
+    """A site's ``vars.timezone`` (the board shows times in the centre's) must be a zone browsers know too."""
+    problems = []
+    for site in inventory.sites.values():
+        if "timezone" in site.vars and (why := timezone_problem(site.vars["timezone"])):
+            problems.append(Problem(site.source.file, site.source.line, "vars.timezone", why))
+    return problems

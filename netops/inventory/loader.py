@@ -86,6 +86,7 @@ def _load(root: Path) -> Inventory:
     inv = resolve(root, col, problems, digest.hexdigest())
     if inv is not None and not problems:  # paths are only meaningful once every reference resolves
         problems.extend(checks.check_paths_to_centre(inv))
+        problems.extend(checks.check_timezones(inv))
     if problems or inv is None:
         raise InventoryError(problems or [Problem(str(root), None, "", "no region site")])
     return inv

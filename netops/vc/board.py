@@ -9,7 +9,7 @@ import io
 import time
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from netops.inventory.models import Inventory
 from netops.store.db import Store
@@ -88,15 +88,27 @@ def readiness(
     }
 
 
+def region_zone(inventory: Inventory) -> tuple[str, str | None]:
+    """The region's IANA time zone and, when the centre's ``vars.timezone`` is not usable, a warning saying
+    so (the zone is then Asia/Shanghai). The loader refuses such a zone (``checks.timezone_problem``); this
+    guards inventories built in code. The web board shows the warning as a banner."""
+    from netops.inventory.checks import timezone_problem
+
+    if "timezone" not in inventory.centre.vars:
+        return DEFAULT_TIMEZONE, None
+    name = inventory.centre.vars["timezone"]
+    why = timezone_problem(name)
+    if why is None:
+        return str(name), None
+    return (
+        DEFAULT_TIMEZONE,
+        f"the region's vars.timezone is not usable ({why}): times are shown in {DEFAULT_TIMEZONE}",
+    )
+
+
 def region_timezone(inventory: Inventory) -> str:
-    """The region's IANA time zone: the centre site's ``vars.timezone`` when it names a known zone (as the
-    web board's ``<meta name="netops-timezone">``)."""
-    name = str(inventory.centre.vars.get("timezone") or DEFAULT_TIMEZONE)
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return DEFAULT_TIMEZONE
-    return name
+    """The region's IANA time zone (as the web board's ``<meta name="netops-timezone">``)."""
+    return region_zone(inventory)[0]
 
 
 def span(seconds: float) -> str:

@@ -3,7 +3,14 @@
 // the region's time zone (the page's <meta name="netops-timezone">), whatever the browser's zone.
 "use strict";
 const netops = (() => {
-  const TZ = (document.querySelector('meta[name="netops-timezone"]') || {}).content || "Asia/Shanghai";
+  // A zone the browser refuses (Intl throws RangeError) must never blank the page: fall back to Asia/Shanghai
+  // and say so in a banner, as the server does for a zone it cannot use (<meta name="netops-timezone-warning">).
+  const FALLBACK_TZ = "Asia/Shanghai";
+  const ASKED_TZ = (document.querySelector('meta[name="netops-timezone"]') || {}).content || FALLBACK_TZ;
+  function zoneWorks(z) { try { new Intl.DateTimeFormat("en-GB", {timeZone: z}).format(0); return true; } catch (e) { return false; } }
+  const TZ = zoneWorks(ASKED_TZ) ? ASKED_TZ : FALLBACK_TZ;
+  const TZ_WARNING = (document.querySelector('meta[name="netops-timezone-warning"]') || {}).content ||
+    (TZ !== ASKED_TZ ? `the region's time zone "${ASKED_TZ}" is not one this browser knows: times are shown in ${FALLBACK_TZ}` : "");
   function token() {
     const m = location.hash.match(/token=([^&]+)/);
     if (m) { sessionStorage.setItem("netops-token", decodeURIComponent(m[1])); history.replaceState(null, "", location.pathname + location.search); }
@@ -65,6 +72,11 @@ const netops = (() => {
     const form = document.getElementById("login-form");
     if (form) form.addEventListener("submit", ev => { ev.preventDefault(); sessionStorage.setItem("netops-token", document.getElementById("token-input").value.trim()); run(); });
     const zone = document.getElementById("zone"); if (zone) zone.textContent = `times in ${zoneLabel()}`;
+    if (TZ_WARNING && !document.getElementById("tz-warning")) {
+      const banner = el("div", {id: "tz-warning", class: "tz-warning warn", role: "alert"}, `⚠ ${TZ_WARNING}`);
+      const header = document.querySelector("header");
+      if (header) header.after(banner); else document.body.prepend(banner);
+    }
     async function run() {
       if (!token()) { showLogin(); return; }
       try {
@@ -79,5 +91,5 @@ const netops = (() => {
     if (everyMs) setInterval(run, everyMs);
     return run;
   }
-  return {TZ, token, api, problem, el, ago, span, time, start};
+  return {TZ, TZ_WARNING, token, api, problem, el, ago, span, time, start};
 })();
