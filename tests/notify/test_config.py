@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from netops.changes.template_checks import validate_inventory
 from netops.cli import app
 from netops.errors import InventoryError
-from netops.notify.config import load_notify
+from netops.notify.config import MAX_BYTES, MAX_CHANNELS, MAX_VALUES, load_notify, unknown_runbooks
 from tests.runbooks.rb_testlib import write_inventory
 
 SHAPE = """\
@@ -55,14 +55,38 @@ REFERENCE_PROBLEMS = [
     "notify.yaml:6: routes[0].prefecture: 'dept-audit' is not a prefecture of the inventory (a department site)",
 ]
 
+GAPS = """\
+smtp: {host: "smtp://u:FILETOKEN5@mail.example", sender: netops@example.cn}
+channels:
+  - {id: noc, kind: webhook, note: "https://x.example/?key=FILETOKEN3"}
+routes:
+  - {severity: [urgent], prefecture: [atlantis], channels: [noc]}
+  - {severity: [], prefecture: [], runbook: [], channels: [noc]}
+"""
+GAP_PROBLEMS = [
+    "notify.yaml:1: smtp: 'host' is a host name or an IP address (no URL, user or password)",
+    "notify.yaml:1: smtp.host: a URL in notify.yaml: URLs (with their tokens and keys) are secrets; put it in "
+    "the secret notify-webhook-<channel id>",
+    "notify.yaml:3: channels[0].note: a URL in notify.yaml: URLs (with their tokens and keys) are secrets; put it "
+    "in the secret notify-webhook-<channel id>",
+    "notify.yaml:3: channels[0].note: unknown key (see docs/notify.md for the keys allowed here)",
+    "notify.yaml:5: routes[0].prefecture: 'atlantis' is not a prefecture of the inventory (no such site)",
+    "notify.yaml:5: routes[0].severity[0]: Input should be 'critical', 'major', 'minor', 'warning' or 'info'; "
+    "found 'urgent'",
+    "notify.yaml:6: routes[1].prefecture: List should have at least 1 item after validation, not 0",
+    "notify.yaml:6: routes[1].runbook: List should have at least 1 item after validation, not 0",
+    "notify.yaml:6: routes[1].severity: List should have at least 1 item after validation, not 0",
+]
+
 
 def validate(directory: Path) -> tuple[int, dict[str, object]]:
     res = CliRunner().invoke(app, ["inventory", "validate", str(directory), "--json"])
     return res.exit_code, json.loads(res.stdout)
 
 
-@pytest.mark.parametrize(("text", "expected"), [(SHAPE, SHAPE_PROBLEMS), (REFERENCES, REFERENCE_PROBLEMS)],
-                         ids=["shape-and-secrets", "references"])  # fmt: skip
+@pytest.mark.parametrize(("text", "expected"),
+                         [(SHAPE, SHAPE_PROBLEMS), (REFERENCES, REFERENCE_PROBLEMS), (GAPS, GAP_PROBLEMS)],
+                         ids=["shape-and-secrets", "references", "gaps"])  # fmt: skip
 def test_validate_reports_every_problem_of_notify_yaml(
     text: str, expected: list[str], tmp_path: Path
 ) -> None:
@@ -103,3 +127,45 @@ def test_a_valid_notify_yaml_is_skipped_by_the_loader_and_routes_match(tmp_path:
     assert config.routed("major", None, "ups-on-battery") == ["ding"]
     assert config.routed("info", "kashgar", "room-precheck-failed") == []
     assert config.channels["ding"].attempts == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: &a [x,x,x,x,x,x,x,x,x]\n"
+         + "".join(f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefg", "bcdefgh", strict=True))
+         + "channels: [*h]\n",
+         f"notify.yaml:5: : more than {MAX_VALUES} values once its aliases (*name) are expanded: notify.yaml is "
+         "small; write the values out"),
+        ("# padding\n" * (MAX_BYTES // 10 + 1),
+         f"notify.yaml:None: : {(MAX_BYTES // 10 + 1) * 10} bytes: notify.yaml is at most {MAX_BYTES} bytes"),
+        ("channels:\n" + "".join(f"  - {{id: c{i}, kind: webhook}}\n" for i in range(MAX_CHANNELS + 1)),
+         f"notify.yaml:1: channels: List should have at most {MAX_CHANNELS} items after validation, not "
+         f"{MAX_CHANNELS + 1}"),
+    ],
+    ids=["alias-bomb", "too-big", "too-many-channels"],
+)  # fmt: skip
+def test_notify_yaml_is_bounded(text: str, expected: str, tmp_path: Path) -> None:
+    """An alias bomb ("billion laughs": 9**8 values), a file over 1 MB, too many channels: refused at once."""
+    directory, _n = write_inventory(tmp_path / "inventory")
+    (directory / "notify.yaml").write_text(text, encoding="utf-8")
+    code, answer = validate(directory)
+    assert code == 1
+    problems = answer["problems"]
+    assert isinstance(problems, list)
+    assert [f"{p['file']}:{p['line']}: {p['field']}: {p['message']}" for p in problems] == [expected]
+
+
+def test_defaults_bound_a_dead_receiver_and_unknown_runbooks_are_named(tmp_path: Path) -> None:
+    """Default per channel: 3 attempts of at most 5 s, 1 s then 2 s between them (at most 18 s in all)."""
+    directory, _n = write_inventory(tmp_path / "inventory")
+    (directory / "notify.yaml").write_text(
+        "channels: [{id: noc, kind: webhook}]\nroutes: [{runbook: [no-such-runbook, tell], channels: [noc]}]\n",
+        encoding="utf-8",
+    )
+    config = load_notify(directory)
+    noc = config.channels["noc"]
+    assert (noc.attempts, noc.timeout, noc.backoff) == (3, 5.0, 1.0)
+    assert unknown_runbooks(config, {"tell"}) == [
+        "notify.yaml: routes[0].runbook: unknown runbook 'no-such-runbook'"
+    ]
