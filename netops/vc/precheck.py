@@ -6,7 +6,8 @@ room behind an incident, then the rule (``rule.py``) with the room's previous ne
 A room that turns RED publishes ``vc.room.red`` on the event bus; one that leaves RED ``vc.room.recovered``.
 
 Kinds: ``t60``, ``t15``, ``t5`` (scheduled, ``schedule.py``), ``manual`` (API/CLI), ``live`` (every 30 s during
-the conference: the path burst and the status document only, no SIP and no polling-fed headroom checks),
+the conference: the path burst, the status document and the room's own-path backup links (``backup_check``),
+no SIP and no polling-fed headroom checks),
 ``event`` (the rooms whose path an incident touches, at once: ``schedule.follow_network``; live checks during
 the conference). A live round makes a room that is not in the call dial the conference on the MCU (xAPI
 ``Dial``, ``checks.join_call``): the first live round at the start joins every room, a later one rejoins a
@@ -46,7 +47,7 @@ from netops.vc.checks import (
     status_unknown,
 )
 from netops.vc.conferences import Conference, load_files, resolve_mcu, resolve_rooms
-from netops.vc.pollchecks import PollView, mcu_uplink_check, room_poll_checks, upstream_check
+from netops.vc.pollchecks import PollView, backup_check, mcu_uplink_check, room_poll_checks, upstream_check
 from netops.vc.rule import Colour, decide
 from netops.vc.thresholds import Thresholds
 
@@ -209,7 +210,8 @@ class Prechecker:
             if kind == "live":
                 measured = [c for c in measured if c.name != "sip_options"]
                 measured = await self._join(client, conf, codec, measured)
-                checks = [upstream, *measured]
+                # the room's own-path backup links as in the T-x rounds: one failure from being cut is AMBER
+                checks = [upstream, backup_check(view, room), *measured]
             else:
                 need = self._need_bps(conf, room, th)
                 checks = [*room_poll_checks(view, room, codec, need, th), *measured]

@@ -224,3 +224,33 @@ def test_mcu_down_fails_the_conference_checks(lab: RunLab, checker: Prechecker, 
     assert found["mcu_status_api"] == (Status.FAIL, "centre-mcu: status API did not answer in time")
     assert found["mcu_sip"][0] is Status.FAIL and found["mcu_ports"][0] is Status.UNKNOWN
     assert room(report, "aksu-vc").colour is Colour.GREEN  # the rooms themselves are fine
+
+
+def test_live_and_event_rounds_check_the_rooms_own_backup_link(
+    lab: RunLab, checker: Prechecker, db: Store, topology: Topology
+) -> None:
+    """During the conference a backup link lost on the room's own path makes it AMBER (one failure from being
+    cut), in the live rounds and in the rounds an incident triggers, as in the T-x rounds."""
+    from netops.vc.pollchecks import path_backups
+
+    [(link, end)] = path_backups(topology, topology.inventory.rooms["hotan-vc"])
+    tracker = StatusTracker(threshold=1)
+    now = time.time()
+    down = (f"{end.device}:{end.interface}",)
+    poll(db, topology, tracker, samples(topology, now - 60, down_interfaces=down), now - 60)
+    poll(db, topology, tracker, samples(topology, now, down_interfaces=down), now)
+    conf = conference(("hotan-vc", "aksu-vc"), start_in_s=-600)  # running for ten minutes
+
+    async def scenario() -> list[RoundReport]:
+        return [await checker.run(conf, "live"), await checker.run(conf, "event")]
+
+    reports = lab(scenario)
+    assert [r.kind for r in reports] == ["live", "event"]
+    for report in reports:
+        hotan = room(report, "hotan-vc")
+        assert hotan.colour is Colour.AMBER, (report.kind, hotan.reasons)
+        assert check(hotan, "backup_link") == (Status.WARN, f"backup link {link.id} is down")
+        assert any(link.id in r for r in hotan.reasons)
+        assert check(hotan, "call_state")[0] is Status.OK  # joined: the other live checks unchanged
+        aksu = room(report, "aksu-vc")  # another prefecture's backup: not this room's
+        assert aksu.colour is Colour.GREEN and check(aksu, "backup_link")[0] is Status.OK
