@@ -93,6 +93,7 @@ class Runtime:
             lambda: self.topology,
             concurrency=settings.poll_concurrency,
             threshold=settings.poll_threshold,
+            confirm_delay_s=settings.poll_confirm_s,
             bus=self.bus,
             analyse=settings.shard_spec is None,  # shards: the coordinator's ``analyse`` job does it
             holddown_s=(

@@ -70,7 +70,13 @@ class Poller:
 
     ``holddown_s``: how long an incident's cause must be gone before it resolves. ``flap_changes`` answered
     <-> failed changes within ``flap_window_s`` make a device flapping. ``secrets``: when its file changes,
-    the source's resolved credentials are dropped before the next cycle (a rotated key needs no restart)."""
+    the source's resolved credentials are dropped before the next cycle (a rotated key needs no restart).
+
+    ``confirm_delay_s``: a device whose poll fails in a cycle, one failure short of the threshold, is asked
+    once more ``confirm_delay_s`` later in the same cycle (one more poll, with the profile's timeout and
+    retries: what the next cycle's poll would have cost) instead of waiting for the next cycle: a dead device
+    is confirmed within about one interval plus a few seconds, while one lost reply still never makes a
+    device down (the threshold still counts two failed polls). 0 turns it off."""
 
     def __init__(
         self,
@@ -86,7 +92,10 @@ class Poller:
         flap_changes: int = 4,
         flap_window_s: float = 900.0,
         secrets: SecretStore | None = None,
+        confirm_delay_s: float = 2.0,
     ) -> None:
+        if confirm_delay_s < 0:
+            raise ValueError("confirm_delay_s: expected 0 (off) or more seconds")
         self.store = store
         self.source = source
         self.topology = topology
@@ -96,6 +105,7 @@ class Poller:
         self.bus = bus
         self.analyse = analyse
         self.holddown_s = holddown_s
+        self.confirm_delay_s = confirm_delay_s
         self.secrets = secrets
         self._secrets_seen = secrets.generation if secrets is not None else 0
         self._restored = False
@@ -104,25 +114,42 @@ class Poller:
             set()
         )  # cycles in flight, cancelled when the service stops
 
+    async def _ask(self, device: Device, once: bool) -> DeviceSample:
+        t0 = time.time()
+        try:
+            return await (self.source.poll(device, retries=0) if once else self.source.poll(device))
+        except Exception as exc:  # a driver bug on one device must not stop the cycle
+            log.exception("poll of %s failed inside the driver", device.id)
+            return DeviceSample(
+                device=device.id,
+                polled_at=t0,
+                duration_s=time.time() - t0,
+                ok=False,
+                error="internal",
+                detail=f"{exc.__class__.__name__}: {exc}",
+            )
+
+    def _confirms(self, device: str) -> bool:
+        """Whether a failed poll of ``device`` now is worth asking again in this cycle: it would be the
+        first failure of a run that the threshold needs more than one of."""
+        if self.confirm_delay_s <= 0 or self.threshold < 2:
+            return False
+        track = self.tracker.tracks.get(device)
+        return (track.failures if track is not None else 0) + 1 < self.threshold
+
     async def _one(
         self, device: Device, sem: asyncio.Semaphore, delay: float, once: bool = False
-    ) -> DeviceSample:
+    ) -> tuple[DeviceSample, ...]:
+        """The device's samples in this cycle: its poll and, when that failed first, the confirming one."""
         if delay > 0:
             await asyncio.sleep(delay)
         async with sem:
-            t0 = time.time()
-            try:
-                return await (self.source.poll(device, retries=0) if once else self.source.poll(device))
-            except Exception as exc:  # a driver bug on one device must not stop the cycle
-                log.exception("poll of %s failed inside the driver", device.id)
-                return DeviceSample(
-                    device=device.id,
-                    polled_at=t0,
-                    duration_s=time.time() - t0,
-                    ok=False,
-                    error="internal",
-                    detail=f"{exc.__class__.__name__}: {exc}",
-                )
+            first = await self._ask(device, once)
+        if first.ok or once or not self._confirms(device.id):
+            return (first,)
+        await asyncio.sleep(self.confirm_delay_s)
+        async with sem:
+            return (first, await self._ask(device, False))
 
     async def run_cycle(
         self,
@@ -194,15 +221,17 @@ class Poller:
         started = time.time()
         sem = asyncio.Semaphore(self.concurrency)
         step = spread_s / len(devices) if devices and spread_s > 0 else 0.0
-        samples = await asyncio.gather(
+        asked = await asyncio.gather(
             *(self._one(d, sem, i * step, d.id in corroborated) for i, d in enumerate(devices))
         )
+        samples = [each[-1] for each in asked]  # stored: the newest answer of each device
         async with self._lock:  # cycles of different groups may finish together
             topo = self.topology()
-            for s in samples:
-                self.tracker.observe(
-                    s.device, s.ok, s.polled_at, s.error, s.detail, corroborated=s.device in corroborated
-                )
+            for each in asked:
+                for s in each:  # a confirming poll counts as a further poll for the threshold
+                    self.tracker.observe(
+                        s.device, s.ok, s.polled_at, s.error, s.detail, corroborated=s.device in corroborated
+                    )
             self.tracker.forget(set(topo.inventory.devices))
             duration = time.time() - started
             analysis, changes = await asyncio.to_thread(

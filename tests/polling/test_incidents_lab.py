@@ -44,6 +44,7 @@ class Rig:
     secrets: SecretStore
     events: list[Event] = field(default_factory=list)
     poller: Poller | None = None
+    confirm_delay_s: float = 0.0  # these tests count rounds: a first failure waits for the next round
 
     def new_poller(self) -> Poller:
         """A poller as a (re)started service builds it: nothing in memory, everything from the store."""
@@ -52,7 +53,7 @@ class Rig:
         source = SnmpSource(lambda: self.inv, self.secrets)
         self.poller = Poller(
             self.store, source, lambda: self.topo, threshold=2, bus=bus, holddown_s=HOLDDOWN_S,
-            secrets=self.secrets,
+            secrets=self.secrets, confirm_delay_s=self.confirm_delay_s,
         )  # fmt: skip
         return self.poller
 
@@ -274,5 +275,33 @@ def test_flapping_is_one_incident_children_suppressed(tmp_path: Path) -> None:
         await flap(rig, every=3, times=3)
         assert [i["id"] for i in rig.open()] == [f["id"]] and rig.max_id() == mark
         assert [e for e in rig.events if e.kind == "incident.opened"] == []
+
+    run(tmp_path, scenario)
+
+
+def test_a_first_failure_is_confirmed_in_the_same_cycle_not_the_next(tmp_path: Path) -> None:
+    """``confirm_delay_s``: a device that fails its poll is asked again a moment later in the same cycle, so
+    one round finds a dead county router down; without it, one failed poll is not an outage (threshold 2)."""
+
+    async def scenario(rig: Rig) -> None:
+        f = rig.fault("node-down", "pa-c2-ce1")
+        await rig.round(1)  # confirm off: one failed poll, below the threshold
+        assert rig.open() == []
+        assert queries.status(rig.store, rig.topo)["devices"]["pa-c2-ce1"] != "down"
+        rig.clear(f)
+
+        rig.confirm_delay_s = 0.2  # another county: the first one's down-up counts towards flapping
+        poller = rig.new_poller()
+        f = rig.fault("node-down", "pb-c1-ce1")
+        await rig.round(1)  # its failed poll is asked again within the cycle: two failures, silent
+        [inc] = rig.open()
+        assert inc["cause"] in (["pb-c1-ce1"], ["pb-c1-ce1--pb-ce1"])
+        assert queries.status(rig.store, rig.topo)["devices"]["pb-c1-ce1"] in ("down", "unreachable")
+        track = poller.tracker.tracks["pb-c1-ce1"]
+        assert track.failures == 2 and track.silent
+        # the stored sample is the confirming poll's: one row, the consecutive count the analysis reads
+        assert queries.status(rig.store, rig.topo)["devices"]["pb-ce1"] == "up"
+        rig.clear(f)
+        await rig.until("resolved", lambda: not rig.open())
 
     run(tmp_path, scenario)
