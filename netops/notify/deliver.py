@@ -19,7 +19,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -295,7 +295,13 @@ def _sender(
         chosen = mailer
 
         async def send_mail(timeout_s: float) -> str:
-            return await ch.mail(chosen, to, notice)
+            # each SMTP operation waits at most the channel's timeout (and never past the step's deadline)
+            limited = (
+                replace(chosen, timeout_s=min(chosen.timeout_s, timeout_s))
+                if isinstance(chosen, SmtpMailer)
+                else chosen
+            )
+            return await ch.mail(limited, to, notice)
 
         return send_mail
     ref = url_secret(spec.id)
