@@ -121,7 +121,7 @@ def up(
     inv = load(inventory)
     folder = state.state_for_writing(state_dir)
     if detach:
-        start_detached(inventory, folder, control_port, log_level)
+        start_detached(inventory, folder, control_port, log_level, trap_collector, syslog_collector)
         return
     import asyncio
     import logging
@@ -150,9 +150,17 @@ def up(
     out.print("lab down")
 
 
-def start_detached(inventory: Path, state_dir: Path, control_port: int, log_level: str = "warning") -> int:
+def start_detached(
+    inventory: Path,
+    state_dir: Path,
+    control_port: int,
+    log_level: str = "warning",
+    trap_collector: str | None = None,
+    syslog_collector: str | None = None,
+) -> int:
     """Start ``netops lab up`` in the background (its own session, output in ``lab.log``) and wait until its
-    run file names it: the lab listens then. Returns its pid; exit 1 if it stops or does not start in time."""
+    run file names it: the lab listens then. The collectors are passed on as options. Returns its pid; exit 1
+    if it stops or does not start in time."""
     existing = _read_run_file(state_dir)
     if existing is not None and _alive(int(existing["pid"])):
         fail(f"a lab is already running (pid {existing['pid']}, {existing['control_url']})")
@@ -160,6 +168,10 @@ def start_detached(inventory: Path, state_dir: Path, control_port: int, log_leve
     log_path = state_dir / "lab.log"
     args = ["lab", "up", "--inventory", str(inventory), "--state-dir", str(state_dir),
             "--control-port", str(control_port), "--log-level", log_level]  # fmt: skip
+    if trap_collector:
+        args += ["--trap-collector", trap_collector]
+    if syslog_collector:
+        args += ["--syslog-collector", syslog_collector]
     with log_path.open("ab") as logf:
         proc = subprocess.Popen(
             [sys.executable, "-m", "netops", *args],
@@ -321,9 +333,10 @@ def fault_add(
     kind: Annotated[
         str,
         typer.Argument(
-            help="link-down, node-down, on-battery, high-cpu, if-errors, "
-            "codec-unregistered, camera-disconnected, standby, diag-alert, "
-            "path-impaired, reject-line, slow"
+            help="link-down, node-down, reboot, on-battery, high-cpu, if-errors, slow, "
+            "codec-unregistered, camera-disconnected, standby, microphones-disconnected, "
+            "display-disconnected, call-dropped, mcu-full, diag-alert, path-impaired, reject-line, "
+            "service-down, wrong-language, cert-expiring"
         ),
     ],
     target: Annotated[str, typer.Argument(help="Link, device, device:interface or room id.")],

@@ -91,11 +91,16 @@ async def start_simulators(
     secrets: SecretStore,
     trap_collector: tuple[str, int] | None = None,
     syslog_collector: tuple[str, int] | None = None,
+    services_dir: Path | None = None,
 ) -> list[tuple[str, Any]]:
-    """Start SSH, SNMP and codec simulators (and the trap/syslog senders when collectors are given); on any
-    failure close what started and raise ``LabError``."""
+    """Start SSH, SNMP and codec simulators (and the trap/syslog senders when collectors are given, the
+    simulated services with ``services_dir``); on any failure close what started and raise ``LabError``."""
     started = await start_parts(
-        world, secrets, trap_collector=trap_collector, syslog_collector=syslog_collector
+        world,
+        secrets,
+        trap_collector=trap_collector,
+        syslog_collector=syslog_collector,
+        services_dir=services_dir,
     )
     return [("codec" if name == "codecs" else name, sim) for name, sim in started.items()]
 
@@ -142,7 +147,9 @@ async def run_lab(
         log.info("created lab secrets %s in %s", ", ".join(created), secrets.path)
     t0 = time.perf_counter()
     world = LabWorld(inventory)
-    started = await start_simulators(world, secrets, trap_collector, syslog_collector)
+    started = await start_simulators(
+        world, secrets, trap_collector, syslog_collector, services_dir=state_dir / "services"
+    )
     stop = asyncio.Event()
     book = FaultBook(world)
     app = create_control_app(book, stop, _counters(started), time.time())

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 ALL = None  # start a simulator for every device it applies to
@@ -19,12 +20,15 @@ async def start_parts(
     minute_seconds: float = 60.0,
     trap_collector: tuple[str, int] | None = None,
     syslog_collector: tuple[str, int] | None = None,
+    services_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Start the chosen simulators of a ``LabWorld`` in the running loop (``None``: every device; a list:
         those devices; ``False``: none). With ``trap_collector`` / ``syslog_collector`` (HOST, PORT) the devices
     also send traps and syslog there on state changes (``lab/emit.py``, part ``"emit"``). Returns
-    ``{"snmp"|"ssh"|"codecs"|"emit": simulator}`` in start order; on a
-        failure (``LabError``: address taken, secret missing) everything started is closed again first."""
+    ``{"snmp"|"ssh"|"codecs"|"emit"|"services": simulator}`` in start order. With ``services_dir`` the
+    inventory's simulated e-government services start too (``lab/services.py``, CA and certificates written
+    there), when it has any. On a failure (``LabError``: address taken, secret missing) everything started is
+    closed again first."""
     from netops.lab.cli import start_ssh
     from netops.lab.codec.lab import start_codecs
     from netops.lab.snmp import start_snmp
@@ -46,6 +50,10 @@ async def start_parts(
             started["emit"] = Emitter(
                 world, secrets, trap_collector=trap_collector, syslog_collector=syslog_collector
             )
+        if services_dir is not None and getattr(world.inventory, "services", None):
+            from netops.lab.services import start_services
+
+            started["services"] = await start_services(world, services_dir)
     except BaseException:
         for sim in reversed(started.values()):
             await sim.close()
