@@ -247,8 +247,30 @@ def _texts(root: ET.Element, path: str) -> list[str]:
     return [(e.text or "").strip() for e in root.iterfind(path)]
 
 
-def status_checks(root: ET.Element, th: Thresholds, *, in_conference: bool) -> list[Check]:
-    """Registration, peripherals, diagnostics, call and standby from a codec's status document."""
+@dataclass(frozen=True, slots=True)
+class CallTarget:
+    """Which conference a codec's call should belong to: a call's ``RemoteNumber`` (the URI the codec dialled,
+    ``<conference>@<MCU address or id>``, ``sip:`` optional) names the conference it is in."""
+
+    conference: str
+    mcu_hosts: frozenset[str]  # the MCU's address and id
+    conferences: frozenset[str]  # every conference id netops knows
+
+    def owner(self, remote: str) -> str | None:
+        """The conference ``remote`` dials, or None when it is not one of netops' conference URIs."""
+        user, at, host = remote.strip().removeprefix("sip:").partition("@")
+        if at and host in self.mcu_hosts and user in self.conferences:
+            return user
+        return None
+
+
+def status_checks(
+    root: ET.Element, th: Thresholds, *, in_conference: bool, call: CallTarget | None = None
+) -> list[Check]:
+    """Registration, peripherals, diagnostics, call and standby from a codec's status document. With
+    ``call`` (during a conference), a call whose remote number is another conference's URI is that
+    conference's call, not this one's (overlapping conferences sharing a room): WARN, and never counted
+    as joined."""
     out: list[Check] = []
     sip, h323 = _texts(root, "SIP/Registration/Status"), _texts(root, "H323/Gatekeeper/Status")
     states = sip or h323
@@ -299,8 +321,19 @@ def status_checks(root: ET.Element, th: Thresholds, *, in_conference: bool) -> l
     else:
         out.append(Check("diagnostics", Status.OK, "no diagnostics alerts", 0.0, "messages", critical=False))
     calls = int(root.findtext("SystemUnit/State/NumberOfActiveCalls", "0").strip() or 0)
+    remotes = [r.strip() for r in _texts(root, "Call/RemoteNumber") if r.strip()]
+    others = [
+        (r, owner)
+        for r in remotes
+        if call is not None and (owner := call.owner(r)) is not None and owner != call.conference
+    ]
     if calls and not in_conference:
         out.append(Check("call_state", Status.WARN, f"busy: {calls} call(s) up before the conference",
+                         float(calls), "calls", critical=False))  # fmt: skip
+    elif calls and others and call is not None:
+        remote, owner = others[0]
+        out.append(Check("call_state", Status.WARN,
+                         f"in conference {owner}'s call ({remote}), not in {call.conference}",
                          float(calls), "calls", critical=False))  # fmt: skip
     else:
         out.append(
@@ -322,6 +355,7 @@ async def codec_checks(
     th: Thresholds,
     *,
     in_conference: bool,
+    call: CallTarget | None = None,
 ) -> tuple[list[Check], ProbeResult]:
     """Everything measured at the codec: the burst, SIP and the status document, at the same time."""
     burst, sip, doc = await asyncio.gather(
@@ -335,7 +369,7 @@ async def codec_checks(
     checks = [*path, sip]
     if isinstance(doc, ET.Element):
         checks.append(Check("status_api", Status.OK, "status API answered, credentials accepted"))
-        checks.extend(status_checks(doc, th, in_conference=in_conference))
+        checks.extend(status_checks(doc, th, in_conference=in_conference, call=call))
     elif silent:
         checks.append(Check("status_api", Status.UNKNOWN, doc, cause="reachable"))
         checks.extend(status_unknown("codec not reachable", "reachable"))

@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from netops.drivers.probes import ProbeResult
-from netops.errors import DeviceError, SecretError
+from netops.errors import DeviceError, NetopsError, SecretError
 from netops.events import Event, EventBus
 from netops.inventory.models import Device, Inventory, Room
 from netops.inventory.topology import Topology
@@ -38,6 +38,7 @@ from netops.secrets import SecretStore
 from netops.store.db import Store
 from netops.vc import store as vcstore
 from netops.vc.checks import (
+    CallTarget,
     Check,
     Status,
     codec_checks,
@@ -134,6 +135,8 @@ class Prechecker:
         checks = "live" if kind == "event" and in_conference else kind
         every = resolve_rooms(conf, self.inventory)
         chosen = [r for r in every if rooms is None or r.id in rooms]
+        known, clashes = self._others(conf, every)
+        call = self._call_target(conf, known) if in_conference else None
         view = PollView.load(self.store, self.topology, th, now)
         before = vcstore.room_states(self.store, conf.id)
         gate = asyncio.Semaphore(th.concurrency)
@@ -143,8 +146,9 @@ class Prechecker:
             async def one(room: Room) -> RoomReport:
                 async with gate:
                     report = await self._room(
-                        client, conf, room, view, th, checks, after_t15, in_conference, before
-                    )
+                        client, conf, room, view, th, checks, after_t15, in_conference, before,
+                        call, clashes.get(room.id, []),
+                    )  # fmt: skip
                 if on_room is not None:
                     on_room(report)
                 return report
@@ -192,6 +196,8 @@ class Prechecker:
         after_t15: bool,
         in_conference: bool,
         before: dict[str, Any],
+        call: CallTarget | None = None,
+        clash: list[Conference] | None = None,
     ) -> RoomReport:
         codec = self.inventory.device(room.codec)
         site = self.inventory.sites[room.site]
@@ -202,7 +208,7 @@ class Prechecker:
         else:
             try:
                 measured, probe = await codec_checks(
-                    client, codec, self.inventory, self.secrets, th, in_conference=in_conference
+                    client, codec, self.inventory, self.secrets, th, in_conference=in_conference, call=call
                 )
             except OSError as exc:  # a socket that cannot even be opened: this room fails, the round goes on
                 reason = f"cannot probe {codec.id}: {exc.__class__.__name__}: {exc.strerror or exc}"
@@ -215,6 +221,8 @@ class Prechecker:
             else:
                 need = self._need_bps(conf, room, th)
                 checks = [*room_poll_checks(view, room, codec, need, th), *measured]
+        if clash:
+            checks.append(_clash_check(conf, clash))
         verdict = decide(checks, after_t15=after_t15, before=_streaks(before, room.id))
         return RoomReport(
             room.id,
@@ -226,6 +234,35 @@ class Prechecker:
             probe,
             verdict.streaks,
         )
+
+    def _others(self, conf: Conference, rooms: list[Room]) -> tuple[set[str], dict[str, list[Conference]]]:
+        """Every conference id netops knows, and per room of ``rooms`` the other conferences whose time
+        overlaps ``conf``'s and that use the room too (a codec is in one call at a time)."""
+        try:
+            listed = vcstore.list_conferences(self.store, Path(self.inventory.directory))
+        except NetopsError as exc:
+            log.warning("cannot list the conferences to look for clashes: %s", exc)
+            return {conf.id}, {}
+        ids = {c.id for c in listed} | {conf.id}
+        mine = {r.id for r in rooms}
+        clashes: dict[str, list[Conference]] = {}
+        for other in listed:
+            if other.id == conf.id or not (other.start_at < conf.end_at and conf.start_at < other.end_at):
+                continue
+            try:
+                shared = mine & {r.id for r in resolve_rooms(other, self.inventory)}
+            except NetopsError:
+                continue
+            for room in sorted(shared):
+                clashes.setdefault(room, []).append(other)
+        return ids, clashes
+
+    def _call_target(self, conf: Conference, known: set[str]) -> CallTarget | None:
+        mcu_id = resolve_mcu(conf, self.inventory)
+        if mcu_id is None:
+            return None
+        hosts = frozenset({mcu_id, str(self.inventory.device(mcu_id).address)})
+        return CallTarget(conf.id, hosts, frozenset(known))
 
     async def _join(
         self, client: httpx.AsyncClient, conf: Conference, codec: Device, checks: list[Check]
@@ -315,6 +352,18 @@ def _streaks(before: dict[str, Any], room: str) -> dict[str, int]:
 def _jitter(probe: ProbeResult) -> float | None:
     values = [j for j in (probe.ipdv_fwd_ms, probe.ipdv_back_ms) if j is not None]
     return max(values) if values else None
+
+
+def _clash_check(conf: Conference, others: list[Conference]) -> Check:
+    """The room is booked in another conference at an overlapping time: AMBER until one of them changes."""
+    names = ", ".join(f"{o.id} ({_hhmm(o.start_at)}-{_hhmm(o.end_at)} UTC)" for o in others)
+    return Check("conference_clash", Status.WARN,
+                 f"also in {names}, overlapping {conf.id}: a codec is in one call at a time",
+                 others[0].id, critical=False)  # fmt: skip
+
+
+def _hhmm(ts: float) -> str:
+    return time.strftime("%H:%M", time.gmtime(ts))
 
 
 def _behind_incident() -> list[Check]:

@@ -254,3 +254,47 @@ def test_live_and_event_rounds_check_the_rooms_own_backup_link(
         assert check(hotan, "call_state")[0] is Status.OK  # joined: the other live checks unchanged
         aksu = room(report, "aksu-vc")  # another prefecture's backup: not this room's
         assert aksu.colour is Colour.GREEN and check(aksu, "backup_link")[0] is Status.OK
+
+
+def test_overlapping_conferences_sharing_a_room_are_flagged_and_a_call_is_tied_to_its_conference(
+    lab: RunLab, checker: Prechecker, world: LabWorld, db: Store
+) -> None:
+    """Two conferences at the same time that share hotan-vc: the room is AMBER with the clash named in
+    every round, and during the conference its codec's call to the other conference's URI (the call
+    status's RemoteNumber) is not counted as joined to this one, nor hung up to dial this one."""
+    from dataclasses import replace as dc_replace
+    from datetime import UTC, datetime
+
+    from netops.vc.conferences import ConferenceIn
+
+    inv = world.inventory
+    start = datetime.fromtimestamp(time.time() - 300, UTC)
+    vcstore.add_conference(db, inv, ConferenceIn(id="other", title="另一个会", start=start, duration_min=60,
+                                                 rooms=["hotan-vc"]))  # fmt: skip
+    state = world.device("hotan-codec")
+    state.device = dc_replace(state.device, vars={**state.device.vars, "mcu_uri": "other@127.70.0.5"})
+    assert state.codec is not None
+    state.codec.call_state = "connected"  # in the other conference's call
+    conf = conference(("hotan-vc", "aksu-vc"), start_in_s=-600)  # running, overlapping "other"
+
+    async def scenario() -> list[RoundReport]:
+        return [await checker.run(conf, "live"), await checker.run(conference(("hotan-vc",)), "manual")]
+
+    live, before_start = lab(scenario)
+    hotan = room(live, "hotan-vc")
+    assert hotan.colour is Colour.AMBER
+    assert check(hotan, "call_state") == (
+        Status.WARN,
+        "in conference other's call (other@127.70.0.5), not in drill",
+    )
+    status, reason = check(hotan, "conference_clash")
+    assert status is Status.WARN and reason.startswith("also in other (") and "overlapping drill" in reason
+    assert state.codec.call_state == "connected"  # left in its call: not hung up, not re-dialled
+    aksu = room(live, "aksu-vc")  # not shared: joined this conference, no clash
+    assert (aksu.colour, check(aksu, "call_state")) == (
+        Colour.GREEN,
+        (Status.OK, "joined drill@127.70.0.5 (dialled)"),
+    )
+    assert "conference_clash" not in {c.name for c in aksu.checks}
+    # a round before the start (the conference 30 minutes ahead overlaps "other" too): the clash is named
+    assert check(room(before_start, "hotan-vc"), "conference_clash")[0] is Status.WARN
