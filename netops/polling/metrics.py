@@ -219,9 +219,9 @@ class PollingCollector(Collector):
             "1 if the last cycle took longer than its interval",
             labels=["poll_job"],
         )
-        overruns = GaugeMetricFamily(
-            "netops_poll_cycle_overruns_last_week",
-            "Cycles that overran their interval in the last 7 days",
+        overruns = CounterMetricFamily(  # exported as netops_poll_cycle_overruns_total
+            "netops_poll_cycle_overruns",
+            "Cycles that took longer than their interval, since the database was created",
             labels=["poll_job"],
         )
         counts = queries.overrun_counts(self.store)

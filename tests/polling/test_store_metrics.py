@@ -151,6 +151,14 @@ def test_counters_status_incidents_and_metrics(store: Store, topo: Topology, tmp
         )
         == 1.0
     )
+    assert registry.get_sample_value("netops_poll_cycle_overruns_total", {"poll_job": "test"}) == 0.0
+    record_cycle(
+        store, job="test", samples=[], tracker=tracker, analysis=analyse(topo, tracker.silent(), ()),
+        started_at=200.0, duration_s=61.0,
+        interval_s=60.0,
+    )  # fmt: skip
+    assert registry.get_sample_value("netops_poll_cycle_overruns_total", {"poll_job": "test"}) == 1.0
+    assert registry.get_sample_value("netops_poll_cycle_overrun", {"poll_job": "test"}) == 1.0
     text = generate_latest(registry).decode()
     promtool = shutil.which("promtool")
     assert promtool
