@@ -220,7 +220,7 @@ def _unexpected(exc: BaseException) -> str:
     """An exception nothing expected, said without its text (it may quote a URL; the text is masked anyway)."""
     if isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         return _unexpected(exc.exceptions[0])
-    return f"unexpected error {exc.__class__.__name__}: {exc}"
+    return f"unexpected error ({exc.__class__.__name__})"  # its text may quote a secret (a character of it)
 
 
 async def _attempts(

@@ -69,6 +69,8 @@ class SmtpMailer:
                     f"{where}: no reply within {self.timeout_s:g} s (timeout)", transient=True
                 ) from exc
             raise MailError(f"{where}: SMTPServerDisconnected", transient=True) from exc
+        except UnicodeError as exc:  # smtplib writes ASCII: a non-ASCII user name or password (never quoted)
+            raise MailError(f"{where}: the user name or password is not ASCII text", transient=False) from exc
         except TimeoutError as exc:
             raise MailError(
                 f"{where}: no answer within {self.timeout_s:g} s (timeout)", transient=True

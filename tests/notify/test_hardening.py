@@ -141,7 +141,21 @@ def test_non_ascii_recipient_without_smtputf8_still_delivers_to_the_others(w: Wo
     assert "the server does not offer SMTPUTF8" in str(got["only-cn"]["detail"])
 
 
-def test_starttls_not_offered_is_not_retried_and_a_silent_server_is_a_timeout(w: World) -> None:
+def test_starttls_not_offered_is_not_retried_and_a_silent_server_is_a_timeout(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETOPS_SECRET_NOTIFY_SMTP_PASSWORD", "pässwörd-X9")
+    w.configure(
+        "smtp: {host: 127.0.0.1, port: %(smtp_port)d, sender: netops@noc.example.cn, username: netops}\n"
+        "channels:\n  - {id: duty, kind: email, to: [duty@noc.example.cn]}\nroutes: [{channels: [duty]}]\n"
+    )
+    run = w.run("tell", "hami")
+    got = deliveries(w, run.id)["duty"]
+    assert got["detail"] == (
+        f"delivery failed: mail through 127.0.0.1:{w.smtp_port}: the user name or password is not ASCII text "
+        "(not retried: another attempt cannot change this answer)"
+    )
+    assert "ä" not in w.stored(run.id) and "pässwörd" not in w.stored(run.id)
     with silent_server() as silent:
         w.configure(
             "smtp: {host: 127.0.0.1, port: %(smtp_port)d, sender: netops@noc.example.cn, starttls: true}\n"
