@@ -9,7 +9,10 @@
     netops runbook resume RUN [--from STEP] [--param secret=v]
 
 The same services as the API (``netops.runbooks``), on the database of ``--state-dir``. Whoever runs the CLI
-has the database itself, so approvals made here count as role admin, in the name of ``--as`` ($USER).
+has the database itself, so approvals made here count as role admin. The actor of every CLI action (the run's
+starter, the approval, the transcript, the change records, the audit row) is always ``cli:<os user>``; ``--as``
+is only a note kept in the audit row's detail (``{"as": ...}``): at most 64 printable characters, no control
+characters, never starting with ``token:`` or ``cli:`` (it cannot pass for an actor).
 Exit codes: 0 done (a run succeeded), 1 problems (invalid runbooks, a run that failed), 2 usage.
 """
 
@@ -47,7 +50,15 @@ PlaybooksOpt = Annotated[
     Path, typer.Option("--playbooks", "-p", envvar="NETOPS_PLAYBOOKS", help="Folder of runbook YAML files.")
 ]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="A parameter as name=value (repeat).")]
-ActorOpt = Annotated[str, typer.Option("--as", help="Your name, recorded as who started/approved.")]
+ActorOpt = Annotated[
+    str,
+    typer.Option(
+        "--as",
+        help="A note kept in the audit row (e.g. your name on a shared account); the actor is always cli:<os user>.",
+    ),
+]
+NOTE_MAX = 64
+ACTOR_PREFIXES = ("token:", "cli:")
 
 
 def _catalog(directory: Path) -> Catalog:
@@ -87,19 +98,38 @@ def _pairs(items: list[str]) -> dict[str, str]:
 
 
 def _user() -> str:
-    """Who acts: ``cli:<os user>`` (netops.auth.audit's one naming), unless ``--as`` names someone."""
+    """Who acts: ``cli:<os user>`` (netops.auth.audit's one naming), whatever ``--as`` says."""
     from netops.auth.audit import cli_actor
 
     return cli_actor()
 
 
+def checked_note(note: str) -> str:
+    """``--as``: a free-text note, refused (exit 2, the value not echoed) unless it is short, printable and
+    cannot be taken for an actor."""
+    import unicodedata
+
+    from netops.errors import InvalidInputError
+
+    if any(unicodedata.category(c).startswith("C") or c in "\u2028\u2029" for c in note):
+        raise InvalidInputError("--as: control or format characters are not allowed (a note, one line)")
+    if len(note) > NOTE_MAX:
+        raise InvalidInputError(f"--as: at most {NOTE_MAX} characters (found {len(note)})")
+    if note.strip().lower().startswith(ACTOR_PREFIXES):
+        raise InvalidInputError(
+            "--as: a note cannot start with 'token:' or 'cli:' (the actor is always cli:<os user>)"
+        )
+    return note.strip()
+
+
 def _audited(
     engine: Engine, action: str, run_id: str | None, named: str
 ) -> AbstractContextManager[dict[str, Any]]:
-    """The audit row of a CLI runbook command: actor ``cli:<os user>``, ``--as`` in the detail."""
+    """The audit row of a CLI runbook command: actor ``cli:<os user>``, ``--as`` (checked) in the detail."""
     from netops.auth import audit
 
-    detail = {"as": named} if named else {}
+    note = checked_note(named)
+    detail = {"as": note} if note else {}
     return audit.audited(engine.store, actor=audit.cli_actor(), action=action, target=run_id, detail=detail)
 
 
@@ -225,7 +255,7 @@ def run(
     engine = _engine(playbooks, inventory, state_dir, create=True)
     given = _pairs(param or [])
     with _audited(engine, "runbook run", None, actor) as note:
-        run_id = engine.create_run(ident, given, actor=actor or _user(), trigger={"source": "cli"})
+        run_id = engine.create_run(ident, given, actor=_user(), trigger={"source": "cli"})
         note.update(runbook=ident, run=run_id)
     if not as_json:
         out.print(f"run {run_id} started", highlight=False)
@@ -309,7 +339,7 @@ def approve(
     with _audited(engine, "runbook reject" if reject else "runbook approve", run_id, actor) as note:
         note["step"] = step
         run_view = engine.approve(
-            run_id, step, actor=actor or _user(), role=Role.ADMIN, inputs=dict(_pairs(input_ or [])),
+            run_id, step, actor=_user(), role=Role.ADMIN, inputs=dict(_pairs(input_ or [])),
             decision="rejected" if reject else "approved",
         )  # fmt: skip
     _show_run(run_view, as_json, engine)
@@ -327,7 +357,7 @@ def cancel(
     """Cancel a run (at once if nothing executes it, else at its next step or wait)."""
     engine = _engine(playbooks, inventory, state_dir, create=False)
     with _audited(engine, "runbook cancel", run_id, actor):
-        cancelled = engine.cancel(run_id, actor=actor or _user())
+        cancelled = engine.cancel(run_id, actor=_user())
     _show_run(cancelled, as_json, engine)
 
 
