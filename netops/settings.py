@@ -24,18 +24,21 @@
 | NETOPS_TRUSTED_PROXIES | (none) | addresses/networks (comma-separated) whose `X-Forwarded-For` counts (docs/api.md) |
 | NETOPS_AUDIT_RETENTION_DAYS | 365 | audit rows older than this are deleted |
 | NETOPS_AUDIT_ANONYMOUS_RETENTION_DAYS | 30 | the same for the per-minute rows of unauthenticated refusals |
+
+A value out of its rule is refused at start-up as one ``SettingsError`` line naming the variable and the rule
+(``invalid settings: NETOPS_AUDIT_RETENTION_DAYS: Input should be greater than 0``; the CLI exits 1).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from netops.errors import NetopsError
+from netops.errors import NetopsError, SettingsError
 from netops.polling.shards import Shard
 
 DEFAULT_PORT = 8600
@@ -73,6 +76,14 @@ class Settings(BaseSettings):
     audit_retention_days: float = Field(default=365.0, gt=0)
     audit_anonymous_retention_days: float = Field(default=30.0, gt=0)
 
+    def __init__(self, *args: Any, **values: Any) -> None:
+        """A value the service refuses (``NETOPS_AUDIT_RETENTION_DAYS=-5``) is one ``SettingsError`` line naming
+        the variable and the rule, never pydantic's traceback; the value itself is not repeated."""
+        try:
+            super().__init__(*args, **values)
+        except ValidationError as exc:
+            raise SettingsError(settings_problems(exc)) from None
+
     @field_validator("shard")
     @classmethod
     def _shard_spec(cls, value: str | None) -> str | None:
@@ -98,3 +109,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.state_dir / 'netops.db').resolve()}"
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """``NETOPS_AUDIT_RETENTION_DAYS: Input should be greater than 0; NETOPS_PORT: ...`` (one line)."""
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        rule = str(error["msg"]).removeprefix("Value error, ").replace("\n", " ")
+        parts.append(f"NETOPS_{field.upper()}: {rule}")
+    return "invalid settings: " + "; ".join(parts)
