@@ -244,6 +244,7 @@ class CodecState:
     standby: bool = False
     diagnostics: list[str] = field(default_factory=list)  # active self-diagnostic alerts
     call_state: str = "idle"  # "idle" or "connected"
+    call_number: str = ""  # the number the codec dialled for its current call (Call/RemoteNumber)
 
 
 @dataclass(slots=True)

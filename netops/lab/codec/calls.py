@@ -85,6 +85,7 @@ class CallBook:
         self.active[codec] = call
         if state.codec is not None:
             state.codec.call_state = "connected"
+            state.codec.call_number = number
         return call
 
     def disconnect(
@@ -99,6 +100,7 @@ class CallBook:
         state = self.world.devices[codec]
         if state.codec is not None:
             state.codec.call_state = "idle"
+            state.codec.call_number = ""
         self._count(self.world.devices[call.mcu], call, -1)
         return True
 

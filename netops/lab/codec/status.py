@@ -121,7 +121,9 @@ def codec_status(state: DeviceState, now: float | None = None) -> ET.Element:
         _sub(call, "CallType", "Video")
         _sub(call, "Direction", "Outgoing")
         _sub(call, "Protocol", "Sip")
-        _sub(call, "RemoteNumber", str(state.device.vars.get("mcu_uri", "conference@mcu")))
+        # the number it dialled (a call placed through Dial), else the configured MCU address
+        number = codec.call_number or str(state.device.vars.get("mcu_uri", "conference@mcu"))
+        _sub(call, "RemoteNumber", number)
         _sub(call, "Status", codec.call_state[:1].upper() + codec.call_state[1:])
 
     camera = _sub(_sub(root, "Cameras"), "Camera", item=1)

@@ -151,3 +151,13 @@ def test_mcu_full_refuses_the_dial_until_cleared(lab: InProcessLab, client: http
     lab.loop.call(lambda: [lab.faults.clear(f.id) for f in lab.faults.active()])
     assert status(client, MCU).findtext("MCU/Ports/InUse") == "0"
     assert post(client, DIAL)[0].get("status") == "OK"
+
+
+def test_the_call_reports_the_number_it_dialled(lab: InProcessLab, client: httpx.Client) -> None:
+    """Call/RemoteNumber is the conference address the codec dialled (two overlapping conferences on one MCU
+    are told apart by it), and the call element is gone after the hang-up."""
+    assert status(client).find("Call") is None
+    post(client, DIAL)
+    assert status(client).findtext("Call/RemoteNumber") == "briefing@127.68.0.5"
+    lab.loop.call(lambda: lab.codecs.calls.disconnect(CODEC))
+    assert status(client).find("Call") is None
