@@ -22,6 +22,7 @@ from netops.cli.common import (
     out,
     print_json,
 )
+from netops.cli.progress import DeviceProgress, ProgressOpt
 
 app = command_group("SNMP health polling.")
 
@@ -35,8 +36,10 @@ def once(
     device: Annotated[list[str] | None, typer.Option("--device", help="Only this device.")] = None,
     state_dir: StateDirOpt = None,
     as_json: JsonOpt = False,
+    progress: ProgressOpt = None,
 ) -> None:
-    """Poll once (system, interfaces, CPU/memory, neighbours, UPS); exit 1 if a device failed."""
+    """Poll once (system, interfaces, CPU/memory, neighbours, UPS); exit 1 if a device failed. Progress (N/M
+    devices) on stderr when it is a terminal or with --progress; never with --json."""
     from netops.drivers.snmp.source import SnmpSource
     from netops.inventory.topology import Topology
     from netops.polling.poller import Poller, pollable
@@ -67,15 +70,15 @@ def once(
     store = open_store_at(state_dir, create=True)
     poller = Poller(store, SnmpSource(lambda: inv, SecretStore()), lambda: topo, threshold=1)
 
-    async def cycle() -> Any:
-        return await poller.run_cycle(devices, job="cli")
-
     try:
-        if out.is_terminal and not as_json:
-            with out.status(f"polling {len(devices)} devices ..."):
-                result = asyncio.run(cycle())
-        else:
-            result = asyncio.run(cycle())
+        with DeviceProgress("poll", len(devices), False if as_json else progress) as bar:
+            result: Any = asyncio.run(
+                poller.run_cycle(
+                    devices,
+                    job="cli",
+                    on_done=lambda s: bar.advance(s.device, "ok" if s.ok else s.error or ""),
+                )
+            )
     finally:
         store.close()
     rows = []
@@ -109,11 +112,11 @@ def once(
         table = Table(title=f"{len(rows)} devices polled in {result.duration_s:.1f} s")
         for col in ("device", "status", "result", "uptime", "cpu", "mem", "interfaces up", "s"):
             table.add_column(col)
-        colour = {"up": "green", "down": "red", "unreachable": "yellow"}
+        colour = {"up": "green", "down": "red", "unreachable": "yellow", "unmanaged": "magenta"}
         for r in rows:
             table.add_row(
                 r["device"],
-                f"[{colour[r['status']]}]{r['status']}[/]",
+                f"[{colour.get(r['status'], 'white')}]{r['status']}[/]",
                 "ok" if r["ok"] else f"[red]{r['error']}[/]",
                 _days(r["uptime_s"]),
                 _pct(r["cpu_ratio"]),

@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # why a poll failed; a bounded set, used as a metric label
-ERROR_REASONS = ("timeout", "auth", "refused", "protocol", "config", "internal")
+ERROR_REASONS = ("timeout", "auth", "refused", "protocol", "config", "internal", "snmp-silent")
 
 # failures that say nothing against the device being alive: it answered (a v3 Report such as
 # usmStatsWrongDigests/UnknownUserNames, an undecodable or error answer, port unreachable), or netops did not
 # send anything (a missing secret) or failed itself. Such a device is ``unmanaged``, never an outage.
-MANAGEMENT_ERRORS = frozenset({"auth", "protocol", "config", "internal"})
+# ``snmp-silent``: SNMP timed out but the device sent its SSH banner (``poller.ssh_answers``): SNMPv2c with a
+# wrong community gives plain timeouts, the SSH port tells a live device from a dead one.
+MANAGEMENT_ERRORS = frozenset({"auth", "protocol", "config", "internal", "snmp-silent"})
+SNMP_SILENT_DETAIL = "SNMP silent, device answers on SSH"
 
 
 def management_failure(error: str | None, detail: str | None = None) -> bool:

@@ -9,6 +9,8 @@ Starts are spread over ``spread_s`` so a big group does not send its packets in 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -22,7 +24,7 @@ from netops.inventory.models import Device, Inventory, Lifecycle
 from netops.inventory.topology import Topology
 from netops.polling.analysis import NO_ANALYSIS, analyse_session, analyse_store, publish_changes
 from netops.polling.incidents import IncidentChange
-from netops.polling.model import DeviceSample
+from netops.polling.model import SNMP_SILENT_DETAIL, DeviceSample
 from netops.polling.rootcause import Analysis
 from netops.polling.store import record_samples
 from netops.polling.tracker import StatusTracker
@@ -63,6 +65,27 @@ def pollable(inventory: Inventory) -> list[Device]:
     ]
 
 
+async def ssh_answers(host: str, port: int, wait_s: float) -> str | None:
+    """The SSH identification line (``SSH-2.0-...``) the server at ``host:port`` sends first, or None: a TCP
+    connect and one line read within ``wait_s``, no login. A dead router behind a live carrier port may accept
+    the connection and never send the line (the lab does so for a device that does not answer): only the line
+    counts."""
+    writer: asyncio.StreamWriter | None = None
+    try:
+        async with asyncio.timeout(wait_s):
+            reader, writer = await asyncio.open_connection(host, port)
+            line = await reader.readline()
+    except (OSError, TimeoutError, ValueError):
+        return None
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+    text = line.decode("ascii", "replace").strip()
+    return text[:80] if text.startswith("SSH-") else None
+
+
 class Poller:
     """Holds what lives across cycles: the hysteresis tracker (consecutive failures, flapping) of the devices
     this process polls, restored from the store before the first cycle (a restart changes nothing). With
@@ -76,7 +99,12 @@ class Poller:
     once more ``confirm_delay_s`` later in the same cycle (one more poll, with the profile's timeout and
     retries: what the next cycle's poll would have cost) instead of waiting for the next cycle: a dead device
     is confirmed within about one interval plus a few seconds, while one lost reply still never makes a
-    device down (the threshold still counts two failed polls). 0 turns it off."""
+    device down (the threshold still counts two failed polls). 0 turns it off.
+
+    ``ssh_probe_s``: a device with a CLI credential whose poll times out is asked for its SSH identification
+    line (``ssh_answers``, at most that long): if it sends one, the device lives and SNMP is what fails (a
+    wrong v2c community gives plain timeouts), so the sample becomes ``snmp-silent``, a management failure:
+    ``unmanaged`` with "SNMP silent, device answers on SSH", never an outage. 0 turns it off."""
 
     def __init__(
         self,
@@ -93,6 +121,7 @@ class Poller:
         flap_window_s: float = 900.0,
         secrets: SecretStore | None = None,
         confirm_delay_s: float = 2.0,
+        ssh_probe_s: float = 1.0,
     ) -> None:
         if confirm_delay_s < 0:
             raise ValueError("confirm_delay_s: expected 0 (off) or more seconds")
@@ -106,6 +135,7 @@ class Poller:
         self.analyse = analyse
         self.holddown_s = holddown_s
         self.confirm_delay_s = confirm_delay_s
+        self.ssh_probe_s = ssh_probe_s
         self.secrets = secrets
         self._secrets_seen = secrets.generation if secrets is not None else 0
         self._restored = False
@@ -138,18 +168,45 @@ class Poller:
         return (track.failures if track is not None else 0) + 1 < self.threshold
 
     async def _one(
-        self, device: Device, sem: asyncio.Semaphore, delay: float, once: bool = False
+        self,
+        device: Device,
+        sem: asyncio.Semaphore,
+        delay: float,
+        once: bool = False,
+        on_first_failure: Callable[[Device], None] | None = None,
     ) -> tuple[DeviceSample, ...]:
-        """The device's samples in this cycle: its poll and, when that failed first, the confirming one."""
+        """The device's samples in this cycle: its poll and, when that failed first, the confirming one.
+        ``on_first_failure`` is called before the confirming poll (the cycle then polls the neighbours in
+        front of the device too: see ``_cycle``)."""
         if delay > 0:
             await asyncio.sleep(delay)
         async with sem:
             first = await self._ask(device, once)
         if first.ok or once or not self._confirms(device.id):
-            return (first,)
+            return (await self._silent_snmp(device, first, once),)
+        if on_first_failure is not None:
+            on_first_failure(device)
         await asyncio.sleep(self.confirm_delay_s)
         async with sem:
-            return (first, await self._ask(device, False))
+            again = await self._ask(device, False)
+        return (first, await self._silent_snmp(device, again, once))
+
+    async def _silent_snmp(self, device: Device, sample: DeviceSample, corroborated: bool) -> DeviceSample:
+        """A timed-out sample of a device that sends its SSH banner becomes ``snmp-silent`` (see the class)."""
+        if (
+            sample.ok
+            or sample.error != "timeout"
+            or corroborated  # a neighbour saw the link towards it go down: not a credentials problem
+            or self.ssh_probe_s <= 0
+            or device.credential is None
+        ):
+            return sample
+        banner = await ssh_answers(str(device.address), device.ssh_port, self.ssh_probe_s)
+        if banner is None:
+            return sample
+        return dataclasses.replace(
+            sample, error="snmp-silent", detail=f"{SNMP_SILENT_DETAIL} ({banner}); SNMP: {sample.detail}"
+        )
 
     async def run_cycle(
         self,
@@ -159,16 +216,23 @@ class Poller:
         interval_s: float = 60.0,
         spread_s: float = 0.0,
         corroborated: frozenset[str] = frozenset(),
+        on_done: Callable[[DeviceSample], None] | None = None,
     ) -> CycleResult:
         """Poll ``devices`` once, store, analyse. ``corroborated``: devices a neighbour reported cut off (traps,
         syslog): asked once, without the profile's retries, and one failed poll makes them silent
-        (``StatusTracker.observe``)."""
+        (``StatusTracker.observe``). ``on_done`` is called in the loop with each device's last sample as soon
+        as it is polled (progress of ``netops poll once``)."""
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
         try:
             return await self._cycle(
-                devices, job=job, interval_s=interval_s, spread_s=spread_s, corroborated=corroborated
+                devices,
+                job=job,
+                interval_s=interval_s,
+                spread_s=spread_s,
+                corroborated=corroborated,
+                on_done=on_done,
             )
         finally:
             if task is not None:
@@ -213,6 +277,7 @@ class Poller:
         interval_s: float,
         spread_s: float,
         corroborated: frozenset[str] = frozenset(),
+        on_done: Callable[[DeviceSample], None] | None = None,
     ) -> CycleResult:
         if not self._restored:
             async with self._lock:
@@ -221,9 +286,48 @@ class Poller:
         started = time.time()
         sem = asyncio.Semaphore(self.concurrency)
         step = spread_s / len(devices) if devices and spread_s > 0 else 0.0
-        asked = await asyncio.gather(
-            *(self._one(d, sem, i * step, d.id in corroborated) for i, d in enumerate(devices))
-        )
+
+        topo_now = self.topology()
+        in_cycle = {d.id for d in devices}
+        extra: dict[str, asyncio.Task[tuple[DeviceSample, ...]]] = {}
+
+        def front_too(device: Device) -> None:
+            """A device failed its first poll and is being confirmed: poll the neighbours in front of it
+            (towards the centre) that this cycle does not, once, at the same time. Otherwise it could be
+            confirmed silent while the router in front of it, dead too but in another group, still counts as
+            answering from its last poll, and it would be taken for a cause (a hung device) instead of
+            unreachable behind it: a neighbour that fails is then pending (or confirmed), and decides."""
+            inv = topo_now.inventory
+            for link in inv.links_of(device.id):
+                n = link.other(device.id).device
+                if n in in_cycle or n in extra or n not in inv.devices:
+                    continue
+                if device.id in {h.device for h in topo_now.upstream_path(n)}:
+                    continue  # behind the device: its silence follows from the device's
+                dev = inv.devices[n]
+                if n not in pollable_now:
+                    continue
+                extra[n] = asyncio.create_task(self._one(dev, sem, 0.0, on_first_failure=front_too))
+
+        pollable_now = {d.id for d in pollable(topo_now.inventory)}
+
+        async def one(device: Device, delay: float) -> tuple[DeviceSample, ...]:
+            got = await self._one(device, sem, delay, device.id in corroborated, on_first_failure=front_too)
+            if on_done is not None:
+                on_done(got[-1])
+            return got
+
+        try:
+            asked = list(await asyncio.gather(*(one(d, i * step) for i, d in enumerate(devices))))
+            awaited: set[str] = set()
+            while len(awaited) < len(extra):  # a neighbour that fails first may add its own neighbours
+                names = [n for n in extra if n not in awaited]
+                awaited.update(names)
+                asked += await asyncio.gather(*(extra[n] for n in names))
+        except BaseException:  # cancelled (the service stops): so are the neighbours' polls
+            for task in extra.values():
+                task.cancel()
+            raise
         samples = [each[-1] for each in asked]  # stored: the newest answer of each device
         async with self._lock:  # cycles of different groups may finish together
             topo = self.topology()
