@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import uvicorn
+from fastapi import Request
 
 from netops.errors import LabError
 from netops.inventory.models import Inventory
@@ -105,6 +106,29 @@ async def start_simulators(
     return [("codec" if name == "codecs" else name, sim) for name, sim in started.items()]
 
 
+def step_clocks(world: LabWorld, seconds: float, now: float | None = None) -> dict[str, Any]:
+    """Every device's clock jumps by ``seconds`` (forward when positive): its boot time moves the other way, so
+    sysUpTime and snmpEngineTime jump with it. A backward step larger than a device's uptime stops at zero
+    (a reboot, as a manager sees it). The SNMP engine counts a changed boot time as a new boot
+    (``snmp/agent.py``), as a real agent's engine clock does not go back. Counters do not move."""
+    now = time.time() if now is None else now
+    for state in world.devices.values():
+        state.boot_time = min(now, state.boot_time - seconds)
+    return {"devices": len(world.devices), "seconds": seconds}
+
+
+def _add_clock_route(app: Any, world: LabWorld) -> None:
+    """``POST /clock-step {"seconds": N}``: ``step_clocks`` in the lab's loop (the scenario suite's
+    ``clock-step``)."""
+
+    async def clock_step(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        seconds = float(body.get("seconds", 0)) if isinstance(body, dict) else 0.0
+        return step_clocks(world, seconds)
+
+    app.add_api_route("/clock-step", clock_step, methods=["POST"])
+
+
 class _ControlServer(uvicorn.Server):
     """uvicorn without its own signal handling: the lab stops everything on SIGINT/SIGTERM itself."""
 
@@ -153,6 +177,7 @@ async def run_lab(
     stop = asyncio.Event()
     book = FaultBook(world)
     app = create_control_app(book, stop, _counters(started), time.time())
+    _add_clock_route(app, world)
     server = _ControlServer(
         uvicorn.Config(app, host="127.0.0.1", port=control_port, log_level="warning", lifespan="off")
     )

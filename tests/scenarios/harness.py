@@ -323,6 +323,8 @@ class Runner:
             self.wait_cycles(int(step["cycles"]))
         elif "hold" in step:
             self.hold(i, step["hold"])
+        elif "clock-step" in step:
+            self.clock_step(step["clock-step"])
         else:
             raise ValueError(f"step {i}: unknown step {step}")
 
@@ -332,6 +334,14 @@ class Runner:
         resp = httpx.post(self.lab.control_url + "/faults", json=body, timeout=30)
         assert resp.status_code in (200, 201), resp.text
         self.faults[str(spec.get("as", spec["target"]))] = int(resp.json()["id"])
+
+    def clock_step(self, spec: Any) -> None:
+        """The lab devices' clocks jump (``netops.lab.runner.step_clocks``): ``clock-step: N`` or
+        ``{seconds: N}``; negative is backwards. The service's own clock is not stepped (see README)."""
+        assert self.lab is not None
+        seconds = float(spec["seconds"] if isinstance(spec, dict) else spec)
+        resp = httpx.post(self.lab.control_url + "/clock-step", json={"seconds": seconds}, timeout=30)
+        assert resp.status_code == 200, resp.text
 
     def clear_fault(self, name: str) -> None:
         assert self.lab is not None
