@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from netops.auth.audit import cli_actor
 from netops.auth.tokens import Role
 from netops.inventory import load_inventory
 from netops.lab.testing import wait_until
@@ -85,9 +86,11 @@ def test_killed_run_resumes_without_repeating_finished_steps(tmp_path: Path) -> 
         ("announce", "succeeded"), ("polled", "succeeded"), ("approve", "interrupted"), ("approve", "succeeded"),
         ("done", "succeeded"), ("closing", "succeeded"),
     ]  # fmt: skip
-    assert result["approvals"][0]["actor"] == "erin"
+    assert (
+        result["approvals"][0]["actor"] == cli_actor()
+    )  # ``--as erin`` is a note in the audit, not the actor
     text = runbook_cli("transcript", run.id, env=env).stdout
-    assert "continues at steps approve" in text and "approved by erin (admin): ticket=CT-7" in text
+    assert "continues at steps approve" in text and f"approved by {cli_actor()} (admin): ticket=CT-7" in text
 
 
 def test_running_service_continues_a_run_a_killed_cli_process_left(tmp_path: Path) -> None:
