@@ -120,6 +120,9 @@ async def read(
             "ok": sample.ok, "error": sample.error, "detail": sample.detail, "cpu_ratio": sample.cpu_ratio,
             "memory_ratio": sample.memory_ratio, "ups_on_battery": sample.ups_on_battery,
             "ups_minutes": sample.ups_minutes_remaining, "down": [name(n) for n in sample.down_interfaces()],
+            # positive views (a port missing from ``down`` may be admin down, or not read at all):
+            "up": [name(i.name) for i in sample.interfaces if i.oper_up and i.admin_up],
+            "neighbors_up": [n.peer for n in sample.neighbors if n.up],
             "interfaces": {name(i.name): {"oper_up": i.oper_up, "admin_up": i.admin_up, "in_octets": i.in_octets,
                                     "out_octets": i.out_octets, "in_errors": i.in_errors} for i in sample.interfaces},
             "neighbors": [asdict(n) for n in sample.neighbors],

@@ -11,6 +11,7 @@ memory (``_secrets``); a resume in a new process needs them given again. Steps t
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,13 +67,29 @@ class Live:
 
 
 def uplink(inventory: Inventory, device: str, kind: str = "primary") -> dict[str, Any] | None:
-    """For expressions: the ``kind`` uplink of ``device`` (its child end): interfaces, peer, carrier, circuit."""
+    """For expressions: the ``kind`` uplink of ``device`` (its child end): interfaces, peer, carrier, circuit,
+    and ``address``: how the peer names ``device`` as its routing neighbour (the address of ``device``'s
+    interface on the link, else its management address), for ``... in result.neighbors_up``."""
     for link in inventory.links_of(device):
         if link.a.device == device and link.kind == kind:
             return {"link": link.id, "interface": link.a.interface, "peer": link.b.device,
                     "peer_interface": link.b.interface, "carrier": link.carrier, "circuit": link.circuit,
-                    "bandwidth_mbps": link.bandwidth_mbps}  # fmt: skip
+                    "bandwidth_mbps": link.bandwidth_mbps,
+                    "address": _link_address(inventory, device, link.a.interface)}  # fmt: skip
     return None
+
+
+def _link_address(inventory: Inventory, device: str, interface: str) -> str:
+    dev = inventory.devices.get(device)
+    if dev is None:
+        return ""
+    itf = next((i for i in dev.interfaces if i.name == interface), None)
+    if itf is not None and itf.address:
+        try:
+            return str(ipaddress.IPv4Interface(itf.address).ip)
+        except ValueError:
+            pass
+    return str(dev.address)
 
 
 class Engine:
@@ -173,10 +190,20 @@ class Engine:
         try:
             outcome = RunState(run.outcome) if run.outcome else None
             if run.phase == Phase.STEPS:
-                outcome = await self._phase(live, Phase.STEPS, run.cursor)
-                if outcome == RunState.CANCELLED:  # cancelled, or recovered: what the canceller asked for
-                    asked = rec.get_run(self.store, run_id).outcome
-                    outcome = RunState(asked) if asked else RunState.CANCELLED
+                cursor, outcome = run.cursor, RunState.FAILED
+                for _ in range(MAX_MOVES):
+                    outcome = await self._phase(live, Phase.STEPS, cursor)
+                    if outcome == RunState.CANCELLED:  # cancelled, or recovered: what the canceller asked for
+                        asked = rec.get_run(self.store, run_id).outcome
+                        outcome = RunState(asked) if asked else RunState.CANCELLED
+                    if outcome == RunState.RECOVERED:  # the alert resolved: recovered only if the goal holds
+                        outcome, why = await goals.judge(self, live, resolved=True)
+                    if outcome != RunState.SUCCEEDED and rec.take_withdrawn(self.store, run_id):
+                        cursor = rec.get_run(self.store, run_id).cursor  # the alert fired again: go on
+                        rec.append(self.store, run_id, f"the alert fired again: the run goes on at {cursor}")
+                        why = None
+                        continue
+                    break
                 live.redirects = False  # a resolution from now on changes nothing
                 if outcome == RunState.SUCCEEDED:  # the steps ended: does the runbook's goal hold?
                     outcome, why = await goals.judge(self, live)
@@ -207,9 +234,6 @@ class Engine:
         moves = 0
         failed = False
         while i < len(steps):
-            if phase == Phase.STEPS and self.cancel_requested(live.run_id):
-                rec.append(self.store, live.run_id, "cancel requested: no further steps")
-                return RunState.CANCELLED
             moves += 1
             if moves > MAX_MOVES:
                 rec.append(
@@ -222,10 +246,19 @@ class Engine:
                     self.store, live.run_id, f"run changed by another process before {step.id}: stopped"
                 )
                 return RunState.CANCELLED
+            # after the cursor moved: a run whose cancel is withdrawn (the alert fired again) goes on here
+            if phase == Phase.STEPS and self.cancel_requested(live.run_id):
+                rec.append(self.store, live.run_id, f"cancel requested: no further steps (next: {step.id})")
+                return RunState.CANCELLED
             state = await st.run_step(self, live, step)
-            if live.redirect is not None:  # the alert resolved and this step's on_resolve says where to go
+            if live.redirect is not None:  # the alert resolved (on_resolve: goto:), or fired again: move
                 target, live.redirect = live.redirect, None
-                rec.append(self.store, live.run_id, f"the alert resolved: {step.id} -> {target}", step.id)
+                why = (
+                    "fired again"
+                    if rec.get_run(self.store, live.run_id).trigger.get("refired_at")
+                    else "resolved"
+                )
+                rec.append(self.store, live.run_id, f"the alert {why}: {step.id} -> {target}", step.id)
                 i = index.get(target, i + 1)
                 continue
             if state in st.DONE_STEPS:

@@ -312,18 +312,67 @@ def request_cancel(store: Store, run_id: str, outcome: RunState) -> bool:
     return _applied(store, _run(run_id, ACTIVE).values(cancel_requested=True, outcome=outcome))
 
 
-def mark_resolved(store: Store, run_id: str, actor: str, redirect: str | None) -> bool:
+def mark_resolved(
+    store: Store, run_id: str, actor: str, redirect: str | None, *, cancelled: bool = False
+) -> bool:
     """The alert (event) that started the run resolved and the run goes on (``on_resolve: continue``) or
-    moves to ``redirect`` (``goto:``, taken by the engine at its next step or wait). Kept in the trigger."""
+    moves to ``redirect`` (``goto:``, taken by the engine at its next step or wait), or was asked to stop
+    (``cancelled``: the resolution's cancel, which a re-fire withdraws). Kept in the trigger."""
     with store.session() as s:
         row = s.get(RunbookRun, run_id)
         if row is None or row.state not in ACTIVE:
             return False
         trigger = {**dict(row.trigger), "resolved_at": time.time(), "resolved_by": actor}
+        trigger.pop("refired_at", None)
         if redirect:
             trigger["redirect"] = redirect
+        if cancelled:
+            trigger["resolution_cancel"] = True
         row.trigger = trigger
     return True
+
+
+def refire(store: Store, run_id: str, actor: str) -> str | None:
+    """The alert that started the active run fired again after it resolved: undo what the resolution asked.
+    A cancel the resolution requested is withdrawn (the engine goes on, ``take_withdrawn``); a move it asked
+    for is withdrawn, or, taken already, reversed (the run goes back to the step it left). Returns what was
+    done (for the transcript), or None when the resolution had left nothing to undo."""
+    with store.session() as s:
+        row = s.get(RunbookRun, run_id)
+        if row is None or row.state not in ACTIVE or not row.trigger.get("resolved_at"):
+            return None
+        trigger = {**dict(row.trigger), "refired_at": time.time(), "refired_by": actor}
+        trigger.pop("resolved_at", None)
+        done = "the run goes on as it was"
+        if trigger.pop("resolution_cancel", None) and row.cancel_requested and row.phase == Phase.STEPS:
+            row.cancel_requested = False
+            row.outcome = None
+            trigger["withdrawn"] = True
+            done = "the cancel its resolution asked for is withdrawn: the run goes on"
+        elif trigger.get("redirect"):
+            done = f"the move to {trigger.pop('redirect')} its resolution asked for is withdrawn"
+        elif trigger.get("redirected_from") and trigger.get("redirected_to"):
+            back = str(trigger.pop("redirected_from"))
+            trigger.pop("redirected_to")
+            trigger["redirect"] = back
+            done = f"the run goes back to {back}, which the resolution had skipped"
+        row.trigger = trigger
+        return done
+
+
+def take_withdrawn(store: Store, run_id: str) -> bool:
+    """Whether a re-fire withdrew the cancel the run stopped for (once: cleared when taken); only for a run
+    still running with no cancel requested."""
+    with store.session() as s:
+        row = s.get(RunbookRun, run_id)
+        if row is None or row.state != RunState.RUNNING or row.cancel_requested:
+            return False
+        if not row.trigger.get("withdrawn"):
+            return False
+        trigger = dict(row.trigger)
+        trigger.pop("withdrawn")
+        row.trigger = trigger
+        return True
 
 
 def take_redirect(store: Store, run_id: str) -> str | None:
@@ -335,6 +384,8 @@ def take_redirect(store: Store, run_id: str) -> str | None:
         trigger = dict(row.trigger)
         target = str(trigger.pop("redirect"))
         trigger["redirected_to"] = target
+        if row.cursor:
+            trigger["redirected_from"] = row.cursor
         row.trigger = trigger
         return target
 

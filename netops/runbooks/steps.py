@@ -11,7 +11,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import TemplateError
+from jinja2 import TemplateError, Undefined
 
 from netops.errors import NetopsError
 from netops.errors import StepCancelled as StepCancelled
@@ -47,10 +47,11 @@ OUTPUT_LIMIT = 20_000  # characters kept of one command's output
 
 
 class StepRedirected(Exception):
-    """The alert that started the run resolved and the step's ``on_resolve`` moves the run to ``target``."""
+    """The alert that started the run resolved (the step's ``on_resolve: goto:``) or fired again after that
+    (``records.refire``): the run moves to ``target``."""
 
     def __init__(self, target: str) -> None:
-        super().__init__(f"the alert resolved: on to {target}")
+        super().__init__(f"on to {target}, as the alert asked (resolved, or fired again)")
         self.target = target
 
 
@@ -71,6 +72,11 @@ async def pause(engine: Engine, live: Live, seconds: float) -> None:
 
 
 def _one_line(value: Any) -> Any:
+    if value is None or isinstance(value, Undefined):
+        raise StepFailed(
+            "refused, nothing was sent: a value rendered into a device line is missing (None: an optional "
+            "input or parameter not given?)"
+        )
     bad = control_characters(str(value))
     if bad:
         raise StepFailed(
@@ -124,8 +130,20 @@ async def observe(tools: actions.Tools, live: Live, probe: Probe) -> tuple[bool,
 async def _check(engine: Engine, live: Live, step: CheckStep, _record: int) -> dict[str, Any]:
     ok, out = await observe(engine.tools, live, step)
     if not ok:
+        unread = unread_reason(out)
+        if unread is not None:  # the device was not read: say so, never "expectation not met"
+            raise StepFailed(f"could not read {out.get('device')}: {unread}; {step.expect} not judged", out)
         raise StepFailed(f"expectation not met: {step.expect}", out)
     return out
+
+
+def unread_reason(out: dict[str, Any]) -> str | None:
+    """Why an observation read nothing (an SNMP poll without an answer, a SIP probe that failed), or None."""
+    result = out.get("result")
+    if not isinstance(result, dict) or result.get("ok") is not False or "down" not in result:
+        return None  # only SNMP reads (with ``down``) say whether the device answered at all
+    parts = [str(p) for p in (result.get("error"), result.get("detail")) if p]
+    return (": ".join(parts) or "the device did not answer")[:300]
 
 
 async def _command(engine: Engine, live: Live, step: CommandStep, _record: int) -> dict[str, Any]:

@@ -2,17 +2,19 @@
 
 For each firing alert (webhook version 4) every runbook with a matching ``alert`` trigger (``alertname`` plus
 label matchers: exact value, or ``~regex`` fully matched) gets one run per (alert fingerprint, runbook): a second
-notification while that run is active starts nothing. Parameters come from the trigger's templates over the
-alert's ``labels`` and ``annotations``. A runbook with ``approval: start`` is proposed instead of started. A
-``resolved`` alert acts on its active runs as the step each stands at says (``on_resolve``): ``cancel`` (the
-default): not yet executing or waiting for a person -> ``cancelled``, executing a step -> ``recovered``
-(auto-recovered) at the next step; ``continue``: the run goes on (recorded); ``goto:STEP``: the run moves to
-``STEP`` at its next step or wait (an uplink runbook waiting for the carrier goes on to the failback approval).
-Internal events (``netops.events``) work the same way,
-with the fingerprint ``<kind>:<subject>``; ``incident.resolved`` and ``vc.room.recovered`` resolve. Incident
-events carry the incident's kind (``data.kind``: device, link, site, power, unmanaged, flapping), so a trigger
-matches on it (``matchers: {kind: "~device|link"}``); a ``flapping`` incident starts only runbooks whose
-trigger names the kind ``flapping``.
+notification while that run is active starts nothing, but if the alert had resolved in between, what the
+resolution asked of the run is undone (recorded): its cancel is withdrawn, its move to a later step withdrawn
+or reversed (``records.refire``); a run that has already ended leaves the re-fire to start a new one.
+Parameters come from the trigger's templates over the alert's ``labels`` and ``annotations``. A runbook with
+``approval: start`` is proposed instead of started. A ``resolved`` alert acts on its active runs as the step
+each stands at says (``on_resolve``): ``cancel`` (the default): not yet executing or waiting for a person ->
+``cancelled``, executing a step -> ``recovered`` (auto-recovered) at the next step if the runbook's goal holds
+(else ``failed``/``escalated`` with the reason); ``continue``: the run goes on (recorded); ``goto:STEP``: the run
+moves to ``STEP`` at its next step or wait (an uplink runbook waiting for the carrier goes on to the failback
+approval). Internal events (``netops.events``) work the same way, with the fingerprint ``<kind>:<subject>``;
+``incident.resolved`` and ``vc.room.recovered`` resolve. Incident events carry the incident's kind
+(``data.kind``: device, link, site, power, unmanaged, flapping), so a trigger matches on it (``matchers: {kind:
+"~device|link"}``); a ``flapping`` incident starts only runbooks whose trigger names the kind ``flapping``.
 """
 
 from __future__ import annotations
@@ -67,11 +69,14 @@ def _start(
 ) -> dict[str, Any]:
     active = rec.active_run(service.store, runbook=runbook_id, fingerprint=fingerprint)
     if active is not None:
+        done = rec.refire(service.store, active.id, trigger["source"])
+        if done is not None:  # fired again after it resolved: undo what the resolution asked for
+            rec.append(service.store, active.id, f"the alert fired again ({trigger['source']}): {done}")
         return {
             "runbook": runbook_id,
             "fingerprint": fingerprint,
             "run": active.id,
-            "action": "already active",
+            "action": "already active" if done is None else f"fired again: {done}",
         }
     rb = service.catalog.get(runbook_id)
     try:
@@ -119,6 +124,7 @@ def resolve(service: RunbookService, fingerprint: str, actor: str) -> list[dict[
         except NetopsError as exc:
             out.append({"run": run.id, "action": "refused", "detail": str(exc)})
             continue
+        rec.mark_resolved(service.store, run.id, actor, None, cancelled=True)  # a re-fire withdraws it
         out.append({"run": run.id, "fingerprint": fingerprint, "action": final})
     return out
 

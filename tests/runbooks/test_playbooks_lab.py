@@ -21,12 +21,14 @@ from typing import Any
 import pytest
 
 from netops.auth.tokens import Role
+from netops.drivers.cli import CliSession
 from netops.errors import AuthenticationFailed, NetopsError
 from netops.events import Event, EventBus
 from netops.runbooks import records as rec
-from netops.runbooks.actions import Tools
+from netops.runbooks.actions import PushRequest, Tools
 from netops.runbooks.catalog import load_catalog
 from netops.runbooks.codec import codec_action
+from netops.runbooks.engine import uplink
 from netops.runbooks.service import RunbookService
 from netops.runbooks.triggers import handle_alertmanager, subscribe_events
 from netops.secrets import SecretStore
@@ -657,3 +659,180 @@ def test_internet_exit_traffic_above_the_threshold_fails_its_goal(world: World) 
     run = asyncio.run(scenario())
     assert run.state == "failed" and states(svc, run.id)["conference-after"] == "succeeded"
     assert str(run.error).startswith("goal not met: the exit's traffic is below the threshold")
+
+
+# -- found by the adversarial runs (issue 15, second round) ---------------------------------------------------
+
+
+def cli_config(world: World, device: str, lines: list[str]) -> None:
+    """What an engineer types on the device (through the platform driver, as the tests' pusher does)."""
+    request = PushRequest("manual", "cli", device, lines, 60, False)
+    asyncio.run(world.pusher.push(request))
+
+
+async def until_run(svc: RunbookService, run_id: str, ok: Callable[[rec.RunView], bool]) -> rec.RunView:
+    async with asyncio.timeout(60):
+        while not ok(run := rec.get_run(svc.store, run_id)):  # noqa: ASYNC110 (a row)
+            await asyncio.sleep(0.05)
+    return run
+
+
+def test_uplink_with_the_centre_port_shut_is_not_up_though_no_longer_listed_down(world: World) -> None:
+    """F1: the carrier repaired the circuit but the centre's port is shut (admin down): not in ``down``, yet
+    the primary carries nothing. The wait for the repair and the goal check the port up and OSPF Full."""
+    svc = world.svc
+    centre = uplink(svc.engine.tools.inventory(), "hami-ce1")
+    assert centre is not None
+    port = f"interface {centre['peer_interface']}"
+    repair = fault(world, "link-down", UPLINK)
+    cli_config(world, "centre-core1", [port, " shutdown"])
+    try:
+        firing = alert(
+            "NetopsPrefectureUplinkDown", {"site": "hami", "tier": "prefecture"}, fingerprint="fp-f1"
+        )
+
+        async def scenario() -> rec.RunView:
+            (started,) = handle_alertmanager(svc, firing)
+            answers: Answers = {"carrier-ticket": (Role.OPERATOR, {"ticket": "XJTEL-11"})}
+            return await drive(svc, started["run"], answers, at={"wait-recovery": repair})
+
+        run = asyncio.run(scenario())
+    finally:
+        cli_config(world, "centre-core1", [port, " undo shutdown"])
+    got = states(svc, run.id)
+    assert run.state == "failed", (got, run.error)
+    assert got["verify-primary-down"] == "succeeded" and got["wait-recovery"] == "timeout"
+    assert "approve-failback" not in got and not goal_held(svc, run.id)
+
+
+def test_cpu_alert_resolved_while_the_cpu_stays_high_is_not_recovered(world: World) -> None:
+    """F3: the alert resolves during a step; the CPU is still at 97 %: the goal is read and the run fails."""
+    svc = world.svc
+    fault(world, "high-cpu", "centre-core1", {"percent": 97})
+    firing = alert("NetopsDeviceCpuHigh", {"device": "centre-core1", "role": "core"}, fingerprint="fp-f3")
+    resolved = alert("NetopsDeviceCpuHigh", {"device": "centre-core1", "role": "core"}, "resolved", "fp-f3")
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, firing)
+        return await drive(
+            svc, started["run"], {}, at={"evidence": lambda: handle_alertmanager(svc, resolved)}
+        )
+
+    run = asyncio.run(scenario())
+    assert run.state == "failed", (states(svc, run.id), run.error)
+    assert str(run.error).startswith(
+        "the alert resolved, but the goal not met: the CPU is below the threshold"
+    )
+    assert not any(t == "run ended: recovered" for t in transcript(svc, run.id))
+
+
+def test_cpu_alert_fired_again_after_its_resolution_withdraws_the_cancel(world: World) -> None:
+    """F2: fire, resolve, fire of one fingerprint: the run the resolution was stopping goes on (recorded),
+    and the firing alert never stays without a run."""
+    svc = world.svc
+    calm = fault(world, "high-cpu", "centre-core1", {"percent": 97})
+    firing = alert("NetopsDeviceCpuHigh", {"device": "centre-core1", "role": "core"}, fingerprint="fp-f2")
+    resolved = alert("NetopsDeviceCpuHigh", {"device": "centre-core1", "role": "core"}, "resolved", "fp-f2")
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, firing)
+        run_id = started["run"]
+        await until_run(svc, run_id, lambda r: r.cursor == "evidence")
+        handle_alertmanager(svc, resolved)
+        # the engine sees the cancel and reads the goal (the CPU is high: it does not hold) ...
+        await until_run(svc, run_id, lambda r: "cancel requested" in " ".join(transcript(svc, r.id)))
+        (again,) = handle_alertmanager(svc, firing)  # ... and the alert fires again meanwhile
+        assert again["run"] == run_id, again
+        assert (
+            again["action"]
+            == "fired again: the cancel its resolution asked for is withdrawn: the run goes on"
+        )
+        answers: Answers = {"decide": (Role.ENGINEER, {"mitigation": "none"})}
+        return await drive(svc, run_id, answers, at={"recheck": calm})
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    assert run.state == "succeeded", (got, run.error)
+    assert got["decide"] == "succeeded" and got["recheck"] == "succeeded" and goal_held(svc, run.id)
+    lines = transcript(svc, run.id)
+    assert any(t.startswith("the alert fired again (alertmanager): the cancel") for t in lines)
+    assert "the alert fired again: the run goes on at decide" in lines
+    assert sum(1 for s in rec.steps_of(svc.store, run.id) if s.step == "evidence") == 1  # not run twice
+
+
+def test_uplink_alert_fired_again_brings_the_run_back_to_the_carrier_ticket(world: World) -> None:
+    """F2 variant: resolve then re-fire while the run waited for the carrier ticket: the resolution moved it to
+    wait-recovery, the re-fire brings it back to the ticket (recorded), which is then opened."""
+    svc = world.svc
+    repair = fault(world, "link-down", UPLINK)
+    firing = alert("NetopsPrefectureUplinkDown", {"site": "hami", "tier": "prefecture"}, fingerprint="fp-f2b")
+    resolved = {**firing, "alerts": [{**firing["alerts"][0], "status": "resolved"}]}
+
+    async def scenario() -> rec.RunView:
+        (started,) = handle_alertmanager(svc, firing)
+        run_id = started["run"]
+        await until_run(svc, run_id, lambda r: r.state == "waiting" and r.cursor == "carrier-ticket")
+        (moved,) = handle_alertmanager(svc, resolved)
+        assert moved["action"] == "resolved: moves to wait-recovery"
+        await until_run(svc, run_id, lambda r: r.cursor == "wait-recovery")
+        (again,) = handle_alertmanager(svc, firing)
+        assert (
+            again["action"]
+            == "fired again: the run goes back to carrier-ticket, which the resolution had skipped"
+        )
+        await until_run(svc, run_id, lambda r: r.state == "waiting" and r.cursor == "carrier-ticket")
+        answers: Answers = {"carrier-ticket": (Role.OPERATOR, {"ticket": "XJTEL-12"}),
+                            "approve-failback": (Role.ENGINEER, {})}  # fmt: skip
+        return await drive(svc, run_id, answers, at={"wait-recovery": repair})
+
+    run = asyncio.run(scenario())
+    got = states(svc, run.id)
+    assert run.state == "succeeded", (got, run.error)
+    tickets = [s.state for s in rec.steps_of(svc.store, run.id) if s.step == "carrier-ticket"]
+    assert tickets == ["skipped", "succeeded"], tickets
+    lines = transcript(svc, run.id)
+    assert "the alert resolved: carrier-ticket -> wait-recovery" in lines
+    assert "the alert fired again: wait-recovery -> carrier-ticket" in lines
+    assert "XJTEL-12" in " ".join(world.hook.messages())
+
+
+def test_cpu_mitigation_without_the_interface_sends_nothing_and_the_twin_refuses_it(world: World) -> None:
+    """F5: ``shutdown-interface`` without the optional ``interface``: the push fails before anything is sent
+    (was ``interface None``), and the twin refuses ``interface None`` in VRP's own words."""
+    svc = world.svc
+    fault(world, "high-cpu", "centre-core1", {"percent": 97})
+    pushed_before = len(world.pusher.pushed)
+
+    async def scenario() -> rec.RunView:
+        run_id = svc.start("device-cpu-high", {"device": "centre-core1"}, actor="noc")
+        return await drive(svc, run_id, {"decide": (Role.ENGINEER, {"mitigation": "shutdown-interface"})})
+
+    run = asyncio.run(scenario())
+    push = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "mitigate")
+    assert run.state == "failed" and push.state == "failed"
+    assert "refused, nothing was sent: a value rendered into a device line is missing" in str(push.error)
+    assert len(world.pusher.pushed) == pushed_before
+    inv, secrets = svc.engine.tools.inventory(), svc.engine.tools.secrets
+    session = CliSession.open(inv.device("centre-core1"), inv, secrets)
+    try:
+        session.send("system-view")
+        answer = session.send("interface None")
+    finally:
+        session.close()
+    assert "Error: Wrong parameter found at '^' position." in answer
+
+
+def test_a_check_that_cannot_read_the_device_says_so(world: World) -> None:
+    """F8: no SNMP answer: the step and the run name the real reason, not "expectation not met"."""
+    svc = world.svc
+    fault(world, "node-down", "centre-core1")
+
+    async def scenario() -> rec.RunView:
+        run_id = svc.start("device-cpu-high", {"device": "centre-core1"}, actor="noc")
+        return await drive(svc, run_id, {})
+
+    run = asyncio.run(scenario())
+    check = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "confirm-high")
+    assert run.state == "failed" and check.state == "failed"
+    assert str(check.error).startswith("could not read centre-core1: timeout: centre-core1: no SNMP answer")
+    assert "expectation not met" not in " ".join(transcript(svc, run.id))

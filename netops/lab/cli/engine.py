@@ -29,6 +29,7 @@ from netops.lab.cli.store import DeviceConfig
 from netops.lab.state import DeviceState, LabWorld
 
 GENERIC = "generic"  # a block whose inner lines are not modelled: any line is accepted there
+_INTERFACE_NAME = re.compile(r"\d*[A-Za-z][A-Za-z-]*\s*\d")  # a type and a number: GE0/0/1, 100GE1/0/1, NULL0
 
 
 @dataclass(slots=True)
@@ -315,6 +316,13 @@ class Session:
             problem = address_problem(body)
             if problem is not None:
                 return self.dialect.wrong_value(prompt, line, offset + problem[0], problem[1])
+            if (
+                rule is not None
+                and rule.opens == "interface"
+                and not _INTERFACE_NAME.match(body.split(None, 1)[1])
+            ):
+                # ``interface None``: no interface type and number; the platform refuses it at the name
+                return self.dialect.wrong_value(prompt, line, offset + len(rule.keyword) + 1, None)
         del self.frames[idx + 1 :]
         stored = rule.canon(body) if rule is not None and rule.canon is not None else body
         path = tuple(f.key for f in self.frames[2:] if f.key is not None)
