@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from netops.api import models as m
+from netops.api.auth import AuthenticatedRoute
 from netops.api.deps import RuntimeDep
 from netops.auth import audit, tokens
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(tags=["admin"], route_class=AuthenticatedRoute)
 
 
 @router.get("/audit", response_model=list[m.AuditEntry])

@@ -2,7 +2,9 @@
 
 Every route except ``/healthz`` and ``/metrics`` needs ``Authorization: Bearer <token>``; each router is
 included with the roles its reads and writes need (``api/app.py`` holds the table). A wrong or missing token
-gets 401, a weaker role 403.
+gets 401, a weaker role 403. Order (``AuthenticatedRoute``, the route class of those routers): the token first
+(401/429; from then on the audit knows the actor), then the body (malformed JSON, duplicate keys or too deep
+nesting: 400), then the role (403), then the body's fields (422).
 
 **Failure limiter.** A valid token is checked first and always passes: failures of others never lock it out.
 A failing credential is counted per (credential, client): after ``FAILURE_LIMIT`` failures of the same
@@ -23,13 +25,17 @@ fails (disk full) is counted (``StoreHealth``) and does not change the answer.
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import anyio
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from netops.api.health import StoreHealth
@@ -128,36 +134,46 @@ class FailureLimiter:
                 del self._fails[next(iter(self._fails))]
 
 
+def authenticate(request: Request) -> TokenInfo:
+    """The token of the request (401 without a valid one, 429 when its failures are over the limit), checked
+    once per request and kept in ``request.state`` with the actor and role the audit records."""
+    known: TokenInfo | None = getattr(request.state, "token", None)
+    if known is not None:
+        return known
+    rt: Runtime = request.app.state.runtime
+    limiter: FailureLimiter = request.app.state.auth_limiter
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    info = verify(rt.store, token) if token else None
+    if info is None:
+        client = request_client(request)
+        credential = digest(token)[:16] if token else "-"
+        if limiter.blocked(credential, client):
+            raise HTTPException(
+                429,
+                "too many failed authentications; try again later",
+                headers={"Retry-After": str(int(limiter.window_s))},
+            )
+        limiter.fail(credential, client)
+        raise HTTPException(
+            401,
+            "a valid bearer token is needed (netops token create)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if needs_touch(info):
+        health: StoreHealth = request.app.state.store_health
+        health.side_write("token last_used_at", lambda: touch(rt.store, info.id))
+    request.state.token = info
+    request.state.actor = audit.token_actor(info.name)
+    request.state.role = str(info.role)
+    return info
+
+
 def roles(read: Role, write: Role | None = None) -> Callable[[Request], TokenInfo]:
     """A dependency: GET/HEAD need ``read``; other methods need ``write`` (refused if the router has none)."""
 
     def check(request: Request) -> TokenInfo:
-        rt: Runtime = request.app.state.runtime
-        limiter: FailureLimiter = request.app.state.auth_limiter
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        token = token.strip() if scheme.lower() == "bearer" else ""
-        info = verify(rt.store, token) if token else None
-        if info is None:
-            client = request_client(request)
-            credential = digest(token)[:16] if token else "-"
-            if limiter.blocked(credential, client):
-                raise HTTPException(
-                    429,
-                    "too many failed authentications; try again later",
-                    headers={"Retry-After": str(int(limiter.window_s))},
-                )
-            limiter.fail(credential, client)
-            raise HTTPException(
-                401,
-                "a valid bearer token is needed (netops token create)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        if needs_touch(info):
-            health: StoreHealth = request.app.state.store_health
-            health.side_write("token last_used_at", lambda: touch(rt.store, info.id))
-        request.state.token = info
-        request.state.actor = audit.token_actor(info.name)
-        request.state.role = str(info.role)
+        info = authenticate(request)  # done already by ``AuthenticatedRoute`` before the body was read
         needed = read if request.method in ("GET", "HEAD") else write
         if needed is None or info.role < needed:
             what = "this method" if needed is None else f"role {needed} or higher"
@@ -165,6 +181,47 @@ def roles(read: Role, write: Role | None = None) -> Callable[[Request], TokenInf
         return info
 
     return check
+
+
+SAFE_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            named = f"{key!r}" if SAFE_KEY.fullmatch(key) else "(a name that is not an identifier, not shown)"
+            raise json.JSONDecodeError(f"duplicate key {named}", "", 0)
+        seen[key] = value
+    return seen
+
+
+class StrictJsonRequest(Request):
+    """A request whose JSON body refuses duplicate keys (not last-wins) and nesting deeper than the parser
+    takes: both are ``JSONDecodeError``, the one path to 400 ``bad_request`` (``api/errors.py``)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            text = await self.body()
+            try:
+                self._json = json.loads(text, object_pairs_hook=_no_duplicates)
+            except RecursionError:
+                raise json.JSONDecodeError("nested deeper than this service takes", "", 0) from None
+        return self._json
+
+
+class AuthenticatedRoute(APIRoute):
+    """The route class of every router that needs a token: authentication first (401/429, and the actor the
+    audit records), then the body (strict JSON), then the role (403, the router's ``roles`` dependency)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def authenticated(request: Request) -> Response:
+            await run_in_threadpool(authenticate, request)
+            return await handler(StrictJsonRequest(request.scope, request.receive))
+
+        return authenticated
 
 
 class Audit:

@@ -23,17 +23,22 @@ raised                                  status  ``error``                 extra 
 ``devicework.Busy`` (pool saturated)    503     ``busy``                  (``Retry-After`` header)
 other ``NetopsError``                   500     ``netops_error``
 FastAPI's ``RequestValidationError``    422     ``invalid``               ``problems`` ("body.field: msg")
+  ... of a body that is not JSON        400     ``bad_request``           (duplicate keys, too deep: same)
 ``HTTPException`` (401, 403, 404, ...)  its     by status (see ``CODES``)
 SQLAlchemy ``OperationalError``          503     ``store_unavailable``     (logged; the database is unusable)
 anything else                           500     ``internal``              (logged with its traceback)
 ======================================  ======  ========================  ==============================
 
-The first row that matches wins. 422 answers never echo the request body: only where and what.
+The first row that matches wins. 4xx answers never echo the request body: only where and what. A value quoted
+in a message (``found 'Gi0/0/1;reload'``) is shown only when it is a known-safe identifier (``SAFE_VALUE``: up
+to 64 letters, digits and ``_ . : / @ -``, e.g. ``kashgar-ce9``, ``Gi0/0/1``), else replaced by
+``(value not shown)`` (``withhold``): a message names the field and the rule, never hands input back.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -111,15 +116,31 @@ def answer(exc: NetopsError) -> JSONResponse:
     status, code = next((s, c) for base, s, c in MAPPING if isinstance(exc, base))
     fields: dict[str, Any] = {}
     if isinstance(exc, NotFoundError):
-        fields = {"kind": exc.kind, "id": exc.ident}
+        fields = {"kind": exc.kind, "id": exc.ident if SAFE_VALUE.fullmatch(exc.ident) else WITHHELD}
     elif isinstance(exc, DeviceError):
         fields = {"device": exc.device}
     problems = getattr(exc, "problems", None)
     if isinstance(problems, list):
-        fields["problems"] = [str(p) for p in problems]
+        fields["problems"] = [withhold(str(p)) if status < 500 else str(p) for p in problems]
     detail = str(exc) if not isinstance(exc, InventoryError) else str(exc).partition(":")[0]
+    detail = withhold(detail) if status < 500 else detail
     headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Busy) else None
     return problem(status, code, detail, headers, **fields)
+
+
+SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:/@-]{1,64}")
+WITHHELD = "(value not shown)"
+# a Python repr of a string: opened after the start, a space or ([{:=, and closed before the end, a space or )]},;:.
+QUOTED = re.compile(r"""(?<![^\s(\[{:=,])('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")(?=$|[\s)\]},;:.])""")
+
+
+def withhold(text: str) -> str:
+    """``text`` with every quoted value that is not a known-safe identifier replaced by ``(value not shown)``."""
+
+    def keep(match: re.Match[str]) -> str:
+        return match[0] if SAFE_VALUE.fullmatch(match[0][1:-1]) else WITHHELD
+
+    return QUOTED.sub(keep, text)
 
 
 def _where(loc: tuple[int | str, ...] | list[int | str]) -> str:
@@ -161,6 +182,14 @@ class InternalErrors:
             await problem(500, "internal", INTERNAL)(scope, receive, send)
 
 
+def _problem_text(error: Any) -> str:
+    """``body.reason: Field required``; a validator's own message (``value_error``) may quote the input: withheld."""
+    msg = str(error.get("msg", "invalid"))
+    if error.get("type") in ("value_error", "assertion_error"):
+        msg = withhold(msg)
+    return f"{_where(error.get('loc', ()))}: {msg}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Install the mapping; call before ``install_audit`` so unexpected errors are audited as 500s."""
 
@@ -170,7 +199,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+        unparsable = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+        if unparsable:  # not JSON, a duplicate key, too deep: 400 (the token was checked before, api/auth.py)
+            reason = str((unparsable[0].get("ctx") or {}).get("error") or "JSON decode error")
+            return problem(400, "bad_request", f"the request body is not valid JSON: {reason}")
+        problems = [_problem_text(e) for e in exc.errors()]
         detail = f"the request is not valid: {problems[0]}" if problems else "the request is not valid"
         return problem(422, "invalid", detail, problems=problems)
 

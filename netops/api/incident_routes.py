@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from netops.api import models as m
+from netops.api.auth import AuthenticatedRoute
 from netops.api.deps import RuntimeDep
 from netops.api.limits import RowId
 from netops.polling import queries
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], route_class=AuthenticatedRoute)
 
 
 class AckIn(BaseModel):

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from netops.api import models as m
+from netops.api.auth import AuthenticatedRoute
 from netops.api.deps import RuntimeDep
 from netops.inventory import views
 from netops.store.inventory_loads import recent_loads
 
-router = APIRouter(tags=["inventory"])
+router = APIRouter(tags=["inventory"], route_class=AuthenticatedRoute)
 
 
 @router.get("/inventory", response_model=m.InventorySummary)

@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from netops.api import models as m
+from netops.api.auth import AuthenticatedRoute
 from netops.api.deps import RuntimeDep
 from netops.polling import queries
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], route_class=AuthenticatedRoute)
 
 
 @router.get("/status", response_model=m.RegionStatus)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from netops.api.auth import AuthenticatedRoute
 from netops.api.changes_routes import SecretsDep
 from netops.api.deps import RuntimeDep
 from netops.auth.audit import ANONYMOUS
@@ -23,7 +24,7 @@ from netops.changes.push import PushOptions
 from netops.changes.rollback import rollback_change, rollback_targets, rollback_to_version
 from netops.vc import store as vcstore
 
-router = APIRouter(tags=["configuration changes"])
+router = APIRouter(tags=["configuration changes"], route_class=AuthenticatedRoute)
 _RUNNING: set[asyncio.Task[Any]] = set()  # rollbacks in flight (kept referenced until they end)
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from netops.api import models as m
+from netops.api.auth import AuthenticatedRoute
 from netops.api.deps import DeviceWorkDep
 from netops.auth.audit import token_actor
 from netops.auth.tokens import Role, TokenInfo
@@ -23,7 +24,7 @@ from netops.runbooks.params import ParamError
 from netops.runbooks.plan import plan
 from netops.runbooks.service import RunbookService
 
-router = APIRouter(tags=["runbooks"])
+router = APIRouter(tags=["runbooks"], route_class=AuthenticatedRoute)
 
 
 def get_service(request: Request) -> RunbookService:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Request, Response
 
 from netops.api import models as m
+from netops.api.auth import AuthenticatedRoute
 from netops.api.deps import DeviceWorkDep, RuntimeDep
 from netops.secrets import SecretStore
 from netops.vc import board
@@ -21,7 +22,7 @@ from netops.vc import store as vcstore
 from netops.vc.conferences import ConferenceIn
 from netops.vc.precheck import Prechecker
 
-router = APIRouter(tags=["video conferences"])
+router = APIRouter(tags=["video conferences"], route_class=AuthenticatedRoute)
 
 
 def get_secrets(request: Request) -> SecretStore:
