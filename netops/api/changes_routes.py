@@ -17,23 +17,26 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from netops.api import models as m
+from netops.api.auth import AuthenticatedRoute
 from netops.api.deps import DeviceWorkDep, RuntimeDep
 from netops.api.limits import RowId
 from netops.auth.audit import ANONYMOUS
 from netops.changes import backup as backups
 from netops.changes import records
 from netops.changes.apply import ChangeRequest, run_change
-from netops.changes.diff import unavailable
+from netops.changes.diff import ConfigDiff, compare, mask, unavailable
 from netops.changes.plan import Wave, plan_waves
 from netops.changes.push import PushOptions
 from netops.changes.render import Renderer
-from netops.changes.service import diff_device, select_devices
-from netops.errors import TemplateError
+from netops.changes.service import known_secrets, select_devices
+from netops.drivers.cli import CliSession
+from netops.drivers.platforms import driver_for
+from netops.errors import DeviceError, TemplateError
 from netops.inventory.models import Inventory
 from netops.secrets import SecretStore
 from netops.vc import store as vcstore
 
-router = APIRouter(tags=["configuration changes"])
+router = APIRouter(tags=["configuration changes"], route_class=AuthenticatedRoute)
 _RUNNING: set[asyncio.Task[Any]] = set()  # rollouts in flight (kept referenced until they end)
 
 
@@ -120,7 +123,9 @@ async def start_change(rt: RuntimeDep, secrets: SecretsDep, http: Request, spec:
 async def device_diff(
     rt: RuntimeDep, secrets: SecretsDep, work: DeviceWorkDep, device_id: str
 ) -> dict[str, object]:
-    """Running vs intended (an SSH read, in the shared bounded device-work pool: 503 when it is full)."""
+    """Running vs intended (an SSH read, in the shared bounded device-work pool: 503 when it is full). A device
+    that cannot be read is 502 ``device_failed`` naming it (the reason masked); ``available: false`` (200) only
+    when there is nothing to compare with (no templates, a template that does not render)."""
     inventory = rt.inventory
     inventory.device(device_id)
     try:
@@ -128,9 +133,28 @@ async def device_diff(
     except TemplateError as exc:  # no templates folder: nothing to compare with, said in the diff
         return unavailable(device_id, f"cannot render: {exc}").as_dict()
     diff = await work.run_sync(
-        device_id, "configuration diff", lambda: diff_device(inventory, secrets, renderer, device_id)
+        device_id, "configuration diff", lambda: _diff_or_raise(inventory, secrets, renderer, device_id)
     )
     return diff.as_dict()
+
+
+def _diff_or_raise(
+    inventory: Inventory, secrets: SecretStore, renderer: Renderer, device_id: str
+) -> ConfigDiff:
+    """``diff_device`` for one request: a device that does not answer raises ``DeviceError`` (502)."""
+    device = inventory.device(device_id)
+    known = known_secrets(inventory, secrets)
+    try:
+        rendered = renderer.render(device_id)
+    except TemplateError as exc:
+        return unavailable(device_id, f"cannot render: {exc}", known)
+    try:
+        with CliSession.open(device, inventory, secrets) as session:
+            running = driver_for(device.platform).running(session)
+    except DeviceError as exc:
+        reason = mask(str(exc).removeprefix(f"{device_id}: "), known | rendered.secrets)
+        raise DeviceError(device_id, f"running configuration not read: {reason}") from None
+    return compare(device, running, rendered)
 
 
 @router.get("/devices/{device_id}/config/history", response_model=list[m.ConfigBackup])

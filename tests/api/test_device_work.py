@@ -1,6 +1,7 @@
 """Per-request device work is bounded (issue 18 item 8): eighty viewers asking a dead device for its
-configuration diff take the shared device-work pool's slots and no more; the rest get 503 problem details with
-``Retry-After``, and ``/status`` answers meanwhile. The dead device is a real listener on its management
+configuration diff take the shared device-work pool's slots and no more (each admitted one ends as 502
+``device_failed`` naming the device, as docs/api.md says); the rest get 503 problem details with ``Retry-After``,
+and ``/status`` answers meanwhile. The dead device is a real listener on its management
 address that accepts SSH connections and never says a word (netmiko waits for a banner that never comes)."""
 
 from __future__ import annotations
@@ -126,7 +127,12 @@ def test_80_diffs_of_a_dead_device_take_the_pool_slots_only(
     assert all(a.headers["retry-after"] for a in refused)
     assert refused[0].headers["content-type"].startswith("application/problem+json")
     assert refused[0].json()["error"] == "busy"
-    assert set(codes) <= {200, 503}, codes  # admitted calls end as "not available" diffs, never 500
+    assert set(codes) <= {502, 503}, codes  # admitted calls end as 502 device_failed (documented), never 500
+    failed = [a for a in answers if a.status_code == 502]
+    assert failed and failed[0].headers["content-type"].startswith("application/problem+json")
+    problem = failed[0].json()
+    assert problem["error"] == "device_failed" and problem["device"] == "kashgar-ce1", problem
+    assert "running configuration not read" in problem["detail"]
     assert work.peak == SLOTS and silent.peak <= SLOTS  # never more device work at once than the pool has
-    assert silent.accepted == codes.count(200)
-    assert busy_after_status >= 1 or codes.count(200) >= 1
+    assert silent.accepted == codes.count(502)
+    assert busy_after_status >= 1 or codes.count(502) >= 1
