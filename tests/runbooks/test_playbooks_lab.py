@@ -836,3 +836,47 @@ def test_a_check_that_cannot_read_the_device_says_so(world: World) -> None:
     assert run.state == "failed" and check.state == "failed"
     assert str(check.error).startswith("could not read centre-core1: timeout: centre-core1: no SNMP answer")
     assert "expectation not met" not in " ".join(transcript(svc, run.id))
+
+
+def test_county_that_answers_while_its_incident_stays_open_is_not_done(world: World) -> None:
+    """F7: the county router answers (a brief prefecture outage is over) but the poller's incident for the
+    county stays open: no "answers again: nothing to do", and the run is escalated, never succeeded."""
+    svc = world.svc
+    now = time.time()
+    with svc.store.session() as s:
+        row = Incident(key="device:hami-yiwu-ce1", state="open", summary="device hami-yiwu-ce1 down",
+                       opened_at=now, last_seen_at=now, root_devices=["hami-yiwu-ce1"], root_links=[],
+                       cause=["hami-yiwu-ce1"], affected_devices=["hami-yiwu-ce1"], affected_sites=["hami-yiwu"],
+                       affected_rooms=[], kind="device")  # fmt: skip
+        s.add(row)
+        s.flush()
+        incident = row.id
+    data = {"key": "device:hami-yiwu-ce1", "kind": "device", "site": "hami-yiwu", "tier": "county"}
+
+    async def scenario() -> rec.RunView:
+        bus = EventBus()
+        unsubscribe = subscribe_events(svc, bus, asyncio.get_running_loop())
+        bus.publish(Event("incident.opened", str(incident), data))
+        async with asyncio.timeout(20):
+            while not rec.list_runs(svc.store, state="active", runbook="county-unreachable"):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        (run,) = rec.list_runs(svc.store, state="active", runbook="county-unreachable")
+        unsubscribe()
+        return await drive(svc, run.id, {})  # nobody answers the county's diagnosis
+
+    try:
+        run = asyncio.run(scenario())
+    finally:
+        with svc.store.session() as s:
+            done = s.get(Incident, incident)
+            assert done is not None
+            done.state, done.resolved_at = "resolved", time.time()
+    got = states(svc, run.id)
+    assert run.state == "escalated", (got, run.error)
+    assert (
+        got["check-node"] == "failed" and got["already-back"] == "skipped" and got["escalate"] == "succeeded"
+    )
+    asked = next(t for t in transcript(svc, run.id) if t.startswith("waiting for operator approval"))
+    assert "hami-yiwu-ce1 answers, but the incident is still open" in asked
+    assert not any("nothing to do" in m for m in world.hook.messages())
+    assert "goal not met: the county router answers again, no incident is open for it" in str(run.error)
