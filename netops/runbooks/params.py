@@ -61,6 +61,10 @@ def _one(spec: ParamSpec | InputSpec, raw: Any, inventory: Inventory | None) -> 
             raise ValueError(f"expected an integer, found {_shown(raw)}") from None
         if not INT_RANGE[0] <= number <= INT_RANGE[1]:
             raise ValueError("expected an integer that fits in 64 bits")
+        low, high = getattr(spec, "min", None), getattr(spec, "max", None)
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValueError(f"expected an integer from {low if low is not None else '...'} to "
+                             f"{high if high is not None else '...'}, found {number}")  # fmt: skip
         return number
     if kind == "bool":
         if isinstance(raw, bool):
@@ -82,9 +86,12 @@ def _one(spec: ParamSpec | InputSpec, raw: Any, inventory: Inventory | None) -> 
         raise ValueError(f"expected a device id (a lowercase slug), found {_shown(text)}")
     if kind in ("site", "device", "link", "room") and inventory is not None:
         try:
-            getattr(inventory, kind)(text)
+            found = getattr(inventory, kind)(text)
         except NotFoundError as exc:
             raise ValueError(str(exc)) from None
+        tier = getattr(spec, "tier", None)
+        if kind == "site" and tier is not None and str(found.tier) != tier:
+            raise ValueError(f"expected a {tier} site, found {_shown(text)} (a {found.tier} site)")
     return text
 
 

@@ -45,6 +45,9 @@ class ParamSpec(Spec):
     default: str | int | bool | None = None
     values: list[str] | None = None  # enum
     pattern: str | None = None  # regex
+    min: int | None = None  # int: the smallest value accepted
+    max: int | None = None  # int: the largest value accepted
+    tier: Literal["region", "prefecture", "county", "department"] | None = None  # site: the tier it must have
 
 
 class AlertTriggerSpec(Spec):

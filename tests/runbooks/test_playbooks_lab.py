@@ -29,6 +29,7 @@ from netops.runbooks.actions import PushRequest, Tools
 from netops.runbooks.catalog import load_catalog
 from netops.runbooks.codec import codec_action
 from netops.runbooks.engine import uplink
+from netops.runbooks.params import ParamError
 from netops.runbooks.service import RunbookService
 from netops.runbooks.triggers import handle_alertmanager, subscribe_events
 from netops.secrets import SecretStore
@@ -880,3 +881,15 @@ def test_county_that_answers_while_its_incident_stays_open_is_not_done(world: Wo
     assert "hami-yiwu-ce1 answers, but the incident is still open" in asked
     assert not any("nothing to do" in m for m in world.hook.messages())
     assert "goal not met: the county router answers again, no incident is open for it" in str(run.error)
+
+
+def test_parameters_outside_the_runbooks_grammar_are_refused(world: World) -> None:
+    """County runbook for a prefecture or the centre, a CPU threshold of -5 or 0: refused before a run."""
+    svc = world.svc
+    for site in ("hami", "centre"):
+        with pytest.raises(ParamError, match=r"expected a county site, found '"):
+            svc.start("county-unreachable", {"site": site}, actor="noc")
+    for threshold in (-5, 0, 101):
+        with pytest.raises(ParamError, match=r"expected an integer from 1 to 100"):
+            svc.start("device-cpu-high", {"device": "centre-core1", "threshold": threshold}, actor="noc")
+    assert svc.engine.tools.inventory().site("centre").tier == "region"
