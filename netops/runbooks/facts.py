@@ -12,6 +12,7 @@ Without a store (a dry run from the CLI) the store facts are ``None``.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from netops.changes.freeze import conference_path, frozen_devices
+from netops.changes.freeze import DEFAULT_WINDOW_S, conference_path, frozen_devices
 from netops.drivers.names import canonical
 from netops.errors import NetopsError
 from netops.inventory.models import Inventory, LinkKind, Room
@@ -141,9 +142,28 @@ def next_conference(
         minutes = max(conf.start_at - now, 0.0) / 60
         if within_min is not None and minutes > within_min:
             continue
+        running = conf.start_at <= now
         return {"id": conf.id, "title": conf.title, "start_at": conf.start_at, "end_at": conf.end_at,
-                "minutes": round(minutes, 1), "running": conf.start_at <= now, "rooms": rooms}  # fmt: skip
+                "minutes": round(minutes, 1), "running": running, "rooms": rooms,
+                "frozen": conf.start_at - now <= DEFAULT_WINDOW_S,  # the freeze covers its path now
+                "when": _when(conf.start_at, conf.end_at, now)}  # fmt: skip
     return None
+
+
+def _when(start: float, end: float, now: float) -> str:
+    """``is running (until 10:30 UTC)``, ``starts in 12 min``, ``starts in 3 h 47 min``, ``starts on ...``."""
+    if start <= now:
+        return f"is running (until {_stamp(end, '%H:%M UTC')})"
+    minutes = max(1, round((start - now) / 60))
+    if minutes < 60:
+        return f"starts in {minutes} min"
+    if minutes < 24 * 60:
+        return f"starts in {minutes // 60} h {minutes % 60} min"
+    return f"starts on {_stamp(start, '%Y-%m-%d %H:%M UTC')}"
+
+
+def _stamp(t: float, form: str) -> str:
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime(form)
 
 
 def open_incident(inventory: Inventory, store: Store | None, subject: str) -> dict[str, Any] | None:

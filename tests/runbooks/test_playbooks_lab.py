@@ -893,3 +893,30 @@ def test_parameters_outside_the_runbooks_grammar_are_refused(world: World) -> No
         with pytest.raises(ParamError, match=r"expected an integer from 1 to 100"):
             svc.start("device-cpu-high", {"device": "centre-core1", "threshold": threshold}, actor="noc")
     assert svc.engine.tools.inventory().site("centre").tier == "region"
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"),
+    [(10 * 24 * 60, None), (-5, "Conference regional-briefing is running (until "),
+     (12, "Conference regional-briefing starts in 12 min on this path: a push is frozen")],
+    ids=["outside-the-window", "running", "soon"],
+)  # fmt: skip
+def test_freeze_prompt_names_only_a_conference_whose_freeze_covers_the_push(
+    world: World, minutes: float, said: str | None
+) -> None:
+    """Was "in 13638.5 min" for a conference days away and "in 0.0 min" for a running one."""
+    svc = world.svc
+    fault(world, "high-cpu", "centre-core1", {"percent": 97})
+    conference_soon(world, minutes=minutes)
+
+    async def scenario() -> rec.RunView:
+        run_id = svc.start("device-cpu-high", {"device": "centre-core1"}, actor="noc")
+        return await drive(svc, run_id, {}, rejects=("decide",))
+
+    run = asyncio.run(scenario())
+    asked = next(t for t in transcript(svc, run.id) if t.startswith("waiting for engineer approval"))
+    assert " min: " not in asked and "0.0 min" not in asked
+    if said is None:
+        assert "Conference" not in asked and "frozen" not in asked
+    else:
+        assert said in asked, asked
