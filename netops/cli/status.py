@@ -23,7 +23,13 @@ from netops.cli.common import (
 from netops.inventory.models import Tier
 from netops.inventory.topology import Topology
 
-_COLOUR = {"up": "green", "down": "bold red", "unreachable": "yellow", "unknown": "dim"}
+_COLOUR = {
+    "up": "green",
+    "down": "bold red",
+    "unreachable": "yellow",
+    "unmanaged": "magenta",
+    "unknown": "dim",
+}
 
 
 def _ago(ts: float | None) -> str:
@@ -40,7 +46,7 @@ def status(
     problems: Annotated[bool, typer.Option("--problems", help="Only sites that are not up.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The region as a tree coloured by state; exit 1 when something is down or unreachable."""
+    """The region as a tree coloured by state; exit 1 when something is down, unreachable or unmanaged."""
     from netops.polling import queries
 
     inv = load(inventory)
@@ -50,7 +56,8 @@ def status(
         data = queries.status(store, topo)
     finally:
         store.close()
-    bad = data["site_counts"]["down"] + data["site_counts"]["unreachable"]
+    counts = data["site_counts"]
+    bad = counts.get("down", 0) + counts.get("unreachable", 0) + counts.get("unmanaged", 0)
     if as_json:
         print_json(data)
     else:
@@ -66,7 +73,7 @@ def _render(data: dict[str, Any], topo: Topology, depth: int, problems: bool) ->
     def label(site_id: str) -> str:
         s = inv.sites[site_id]
         st = sites[site_id]
-        return f"[{_COLOUR[st]}]{st:<11}[/] [bold]{s.id}[/] {s.name}"
+        return f"[{_COLOUR.get(st, 'bold')}]{st:<11}[/] [bold]{s.id}[/] {s.name}"
 
     def interesting(site_id: str) -> bool:
         return not problems or sites[site_id] != "up" or any(interesting(c.id) for c in inv.children(site_id))
@@ -76,7 +83,7 @@ def _render(data: dict[str, Any], topo: Topology, depth: int, problems: bool) ->
             for dev in inv.devices_at(site_id):
                 st = devices[dev.id]
                 if not problems or st != "up":
-                    branch.add(f"[{_COLOUR[st]}]{st:<11}[/] {dev.id} [dim]{dev.role}[/]")
+                    branch.add(f"[{_COLOUR.get(st, 'bold')}]{st:<11}[/] {dev.id} [dim]{dev.role}[/]")
         if level > min(depth, 2):
             return
         kids = sorted(inv.children(site_id), key=lambda s: (s.tier is Tier.COUNTY, s.id))
