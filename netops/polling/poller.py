@@ -193,12 +193,15 @@ class Poller:
 
     async def _silent_snmp(self, device: Device, sample: DeviceSample, corroborated: bool) -> DeviceSample:
         """A timed-out sample of a device that sends its SSH banner becomes ``snmp-silent`` (see the class)."""
+        track = self.tracker.tracks.get(device.id)
         if (
             sample.ok
             or sample.error != "timeout"
             or corroborated  # a neighbour saw the link towards it go down: not a credentials problem
             or self.ssh_probe_s <= 0
             or device.credential is None
+            # silent from timeouts already (dead, cut off): coming back, its SSH may answer before its SNMP
+            or (track is not None and track.silent and not track.management)
         ):
             return sample
         banner = await ssh_answers(str(device.address), device.ssh_port, self.ssh_probe_s)
@@ -298,16 +301,17 @@ class Poller:
             answering from its last poll, and it would be taken for a cause (a hung device) instead of
             unreachable behind it: a neighbour that fails is then pending (or confirmed), and decides."""
             inv = topo_now.inventory
+            front = [h.device for h in topo_now.upstream_path(device.id) if h.device != device.id]
             for link in inv.links_of(device.id):
                 n = link.other(device.id).device
-                if n in in_cycle or n in extra or n not in inv.devices:
+                if n in inv.devices and device.id not in {h.device for h in topo_now.upstream_path(n)}:
+                    front.append(n)  # not behind the device (behind it, its silence follows the device's)
+            for n in front:
+                if n in in_cycle or n in extra or n not in pollable_now:
                     continue
-                if device.id in {h.device for h in topo_now.upstream_path(n)}:
-                    continue  # behind the device: its silence follows from the device's
-                dev = inv.devices[n]
-                if n not in pollable_now:
-                    continue
-                extra[n] = asyncio.create_task(self._one(dev, sem, 0.0, on_first_failure=front_too))
+                extra[n] = asyncio.create_task(
+                    self._one(inv.devices[n], sem, 0.0, on_first_failure=front_too)
+                )
 
         pollable_now = {d.id for d in pollable(topo_now.inventory)}
 
