@@ -203,6 +203,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.state.auth_limiter = FailureLimiter()
+    app.state.authenticate = True  # AuthenticatedRoute: the token before the body (api/auth.py)
     app.include_router(web_router)  # the page shell is open; its data comes from the API with a token
     app.include_router(alert_router)  # Alertmanager's webhook: its own shared secret, not the API tokens
     # every router with the roles its reads and its writes need (None: no writes); /healthz and /metrics are open

@@ -212,13 +212,16 @@ class StrictJsonRequest(Request):
 
 class AuthenticatedRoute(APIRoute):
     """The route class of every router that needs a token: authentication first (401/429, and the actor the
-    audit records), then the body (strict JSON), then the role (403, the router's ``roles`` dependency)."""
+    audit records), then the body (strict JSON), then the role (403, the router's ``roles`` dependency).
+    Authentication here is on when the app says so (``app.state.authenticate``, set by ``create_app``): a router
+    mounted alone on a bare app (a test) has no token check, as without its ``roles`` dependency."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def authenticated(request: Request) -> Response:
-            await run_in_threadpool(authenticate, request)
+            if getattr(request.app.state, "authenticate", False):  # set by create_app; a bare test app: off
+                await run_in_threadpool(authenticate, request)
             return await handler(StrictJsonRequest(request.scope, request.receive))
 
         return authenticated
