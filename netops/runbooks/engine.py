@@ -52,6 +52,7 @@ class Live:
         default_factory=dict
     )  # next_conference(), open_incident() ...
     redirect: str | None = None  # the step an alert resolution moves the run to (``on_resolve: goto:``)
+    redirect_why: str | None = None  # why, when not the alert (an approval asked again)
     redirects: bool = True  # whether waits take such a move (only in the steps phase, not judging the goal)
 
     def context(self, inventory: Inventory, **extra: Any) -> dict[str, Any]:
@@ -258,7 +259,8 @@ class Engine:
                     if rec.get_run(self.store, live.run_id).trigger.get("refired_at")
                     else "resolved"
                 )
-                rec.append(self.store, live.run_id, f"the alert {why}: {step.id} -> {target}", step.id)
+                why, live.redirect_why = live.redirect_why or f"the alert {why}", None
+                rec.append(self.store, live.run_id, f"{why}: {step.id} -> {target}", step.id)
                 i = index.get(target, i + 1)
                 continue
             if state in st.DONE_STEPS:

@@ -2,7 +2,9 @@
 
 Writes nothing: no run row, no transcript, no approval, no device change. ``config_push`` steps ask the
 ``ConfigPusher`` for a dry push (its diff) when one is connected, else show the rendered lines. Later steps see
-checks' real results; other steps look as if they succeeded, so ``when`` conditions can be shown.
+checks' real results, in the shape a run gives them (``steps.X.output.result``). A step whose ``when`` (or, when
+it cannot be rendered, whose text) reads a step only the run decides (an approval, a wait, a push, a notify) is
+shown as ``depends on run-time result`` instead of "would wait for approval" or "cannot render".
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from netops.runbooks import actions, facts
 from netops.runbooks.catalog import Catalog
 from netops.runbooks.codec import XAPI
 from netops.runbooks.engine import Live
-from netops.runbooks.expr import ExpressionError, evaluate, render
+from netops.runbooks.expr import ExpressionError, evaluate, names_used, render
 from netops.runbooks.params import coerce
 from netops.runbooks.readonly import command_problem
 from netops.runbooks.records import MASK, Masker
@@ -46,6 +48,7 @@ class PlanAction(StrEnum):
     WOULD_NOTIFY = "would notify"
     WOULD_RUN = "would run"
     CANNOT_RENDER = "cannot render"
+    DEPENDS = "depends on run-time result"  # its ``when`` or its text reads a step only the run can decide
 
 
 class PlannedState(StrEnum):
@@ -54,10 +57,41 @@ class PlannedState(StrEnum):
     PLANNED = "planned"
 
 
-async def _step(tools: actions.Tools, live: Live, step: Any) -> dict[str, Any]:
+def _reads(step: Any) -> set[str]:
+    """The step ids (as written, ``-`` or ``_``) that a step's ``when`` and templates read."""
+    found: set[str] = set()
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, str):
+            found.update(names_used(value, expression=key in ("when", "expect"))[1])
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, str(k))
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key)
+
+    walk(step.model_dump(), "")
+    return found
+
+
+def _undecided(live: Live, step: Any, undecided: set[str]) -> list[str]:
+    """The steps ``step`` reads whose outcome only the run decides (approvals, waits, pushes, ...)."""
+    ids = {s.id: s.id for s in live.runbook.spec.all_steps()}
+    ids.update({k.replace("-", "_"): k for k in list(ids)})
+    return sorted({ids[n] for n in _reads(step) if n in ids and ids[n] in undecided})
+
+
+async def _step(
+    tools: actions.Tools, live: Live, step: Any, undecided: set[str] | None = None
+) -> dict[str, Any]:
     ctx = live.context(tools.inventory())
     row: dict[str, Any] = {"step": step.id, "kind": step.kind, "title": step.title}
+    depends = _undecided(live, step, undecided or set())
     if step.when:
+        if depends:  # the run decides: not "would wait for approval" for a step the run may skip
+            row.update(when=f"depends on run-time result ({', '.join(depends)})", action=PlanAction.DEPENDS)
+            return row
         try:
             row["when"] = bool(evaluate(step.when, ctx))
         except ExpressionError as exc:
@@ -125,21 +159,31 @@ async def plan(
     live = Live("dry-run", rb, {**plain, **secret}, masker)
     live.facts = facts.expression_facts(tools)
     rows: list[dict[str, Any]] = []
+    undecided: set[str] = set()  # steps whose outcome only the run decides
     for section, steps in (("steps", rb.spec.steps), ("finally", rb.spec.finally_)):
         for step in steps:
             try:
-                row = await _step(tools, live, step)
+                row = await _step(tools, live, step, undecided)
             except NetopsError as exc:
+                depends = _undecided(live, step, undecided)
                 row = {
                     "step": step.id,
                     "kind": step.kind,
                     "action": PlanAction.CANNOT_RENDER,
                     "error": str(exc),
                 }
+                if depends:  # it reads what an approval (a wait, a push) gives: only the run can render it
+                    row = {"step": step.id, "kind": step.kind, "action": PlanAction.DEPENDS,
+                           "depends_on": depends}  # fmt: skip
             row["section"] = section
             rows.append(masker.data(row))
             ok = row.get("met", True) is not False and "error" not in row
-            live.steps[step.id] = {"ok": ok, "state": PlannedState.PLANNED, "output": row.get("result") or {}}
+            checked = row.get("action") == PlanAction.CHECKED
+            if not checked and row.get("action") != PlanAction.SKIPPED:
+                undecided.add(step.id)
+            output = ({"device": row.get("device"), "result": row.get("result"), "met": row.get("met")}
+                      if checked else {})  # fmt: skip  # the shape a run's check gives (steps.X.output.result)
+            live.steps[step.id] = {"ok": ok, "state": PlannedState.PLANNED, "output": output}
     goal = rb.spec.goal
     shown_goal: dict[str, Any] = (
         {"title": goal.title, "via": goal.via, "expect": goal.expect, "unmet": goal.unmet}

@@ -26,6 +26,7 @@ from netops.runbooks.codec import codec_action
 from netops.runbooks.expr import ExpressionError, evaluate, render
 from netops.runbooks.readonly import command_problem, control_characters
 from netops.runbooks.records import RunState, StepState
+from netops.runbooks.safety import StepRedirected as StepRedirected
 from netops.runbooks.schema import (
     CheckStep,
     CodecCommandStep,
@@ -44,15 +45,6 @@ if TYPE_CHECKING:
 DONE_STEPS = (StepState.SUCCEEDED, StepState.SKIPPED)  # what ``steps.X.ok`` means in expressions
 WAITS = (WaitUntilStep, ManualConfirmStep)  # steps whose timeout ``Engine.max_wait_s`` caps (lab, tests)
 OUTPUT_LIMIT = 20_000  # characters kept of one command's output
-
-
-class StepRedirected(Exception):
-    """The alert that started the run resolved (the step's ``on_resolve: goto:``) or fired again after that
-    (``records.refire``): the run moves to ``target``."""
-
-    def __init__(self, target: str) -> None:
-        super().__init__(f"on to {target}, as the alert asked (resolved, or fired again)")
-        self.target = target
 
 
 async def pause(engine: Engine, live: Live, seconds: float) -> None:
@@ -213,6 +205,9 @@ async def _confirm(engine: Engine, live: Live, step: ManualConfirmStep, record: 
         rec.end_wait(engine.store, live.run_id)
     out = {"prompt": prompt, "decision": answer["decision"], "by": answer["actor"], "role": answer["role"],
            "inputs": answer["inputs"]}  # fmt: skip
+    frozen = safety.frozen_at_approval(engine, live, step.id)
+    if frozen:  # what a freeze_override given here overrides (a push asks again for another conference)
+        out["freeze"] = frozen
     if answer["decision"] != "approved":
         raise StepFailed(f"rejected by {answer['actor']}", out)
     return out
@@ -328,9 +323,12 @@ async def run_step(engine: Engine, live: Live, step: Any) -> StepState:
             state, error = StepState.TIMEOUT, f"no result within {limit:g} s"
         except StepCancelled as exc:
             state, error = StepState.CANCELLED, str(exc)
-        except StepRedirected as exc:  # the alert resolved: the run moves on (``on_resolve: goto:``)
+        except (
+            StepRedirected
+        ) as exc:  # the alert resolved (``on_resolve: goto:``), or an approval is asked again
             state, error = StepState.SKIPPED, str(exc)
-            output, live.redirect = {"resolved": True, "redirected_to": exc.target}, exc.target
+            output, live.redirect = {"resolved": not exc.why, "redirected_to": exc.target}, exc.target
+            live.redirect_why = exc.why or None
         except StepFailed as exc:
             state, error, output = StepState.FAILED, str(exc), exc.output
         except NetopsError as exc:  # device, expression, parameter errors: data, not a crash

@@ -22,7 +22,7 @@ import pytest
 
 from netops.auth.tokens import Role
 from netops.drivers.cli import CliSession
-from netops.errors import AuthenticationFailed, NetopsError
+from netops.errors import AuthenticationFailed, CommandRejected, NetopsError
 from netops.events import Event, EventBus
 from netops.runbooks import records as rec
 from netops.runbooks.actions import PushRequest, Tools
@@ -30,6 +30,7 @@ from netops.runbooks.catalog import load_catalog
 from netops.runbooks.codec import codec_action
 from netops.runbooks.engine import uplink
 from netops.runbooks.params import ParamError
+from netops.runbooks.plan import plan
 from netops.runbooks.service import RunbookService
 from netops.runbooks.triggers import handle_alertmanager, subscribe_events
 from netops.secrets import SecretStore
@@ -122,7 +123,8 @@ async def drive(
             if run.state in rec.FINAL:
                 await svc.wait(run_id)
                 return run
-            if run.cursor in pending and run.state in ("running", "waiting"):
+            asks = run.cursor in answers or run.cursor in rejects  # an approval: act once it is asked
+            if run.cursor in pending and run.state in (("waiting",) if asks else ("running", "waiting")):
                 pending.pop(run.cursor)()
             if run.state == "waiting" and run.cursor in rejects:
                 svc.engine.approve(
@@ -337,7 +339,9 @@ def test_room_fault_that_persists_ends_escalated_with_audio_fallback(world: Worl
     assert "restart" not in got  # refused: nothing was sent to the codec
     (fallback,) = world.hook.messages()
     assert "FALLBACK for hami-vc: move the room to audio dial-in" in fallback
-    assert "before regional-briefing (in " in fallback  # the next conference, read from netops' own list
+    assert (
+        "for regional-briefing (it starts in " in fallback
+    )  # the next conference, read from netops' own list
 
 
 def test_room_status_api_refusing_the_credential_is_handled_and_escalates_while_it_stays(
@@ -666,9 +670,14 @@ def test_internet_exit_traffic_above_the_threshold_fails_its_goal(world: World) 
 
 
 def cli_config(world: World, device: str, lines: list[str]) -> None:
-    """What an engineer types on the device (through the platform driver, as the tests' pusher does)."""
+    """What an engineer types on the device (through the platform driver, as the tests' pusher does); a
+    change the device already has is no change."""
     request = PushRequest("manual", "cli", device, lines, 60, False)
-    asyncio.run(world.pusher.push(request))
+    try:
+        asyncio.run(world.pusher.push(request))
+    except CommandRejected as exc:
+        if "No configuration changes" not in str(exc):
+            raise
 
 
 async def until_run(svc: RunbookService, run_id: str, ok: Callable[[rec.RunView], bool]) -> rec.RunView:
@@ -920,3 +929,68 @@ def test_freeze_prompt_names_only_a_conference_whose_freeze_covers_the_push(
         assert "Conference" not in asked and "frozen" not in asked
     else:
         assert said in asked, asked
+
+
+def test_resumed_push_asks_again_when_another_conference_freezes_the_device(world: World) -> None:
+    """The override an approval gave was for one conference; resumed later with another conference freezing
+    the device, the push does not reuse it: the run asks the approval again (recorded)."""
+    svc = world.svc
+    inventory = svc.engine.tools.inventory()
+    conference_soon(world)  # regional-briefing freezes centre-core1
+    calm = fault(world, "high-cpu", "centre-core1", {"percent": 97})
+    shut = {"mitigation": "shutdown-interface", "interface": "GigabitEthernet0/0/2"}
+    cli_config(world, "centre-core1", ["interface GigabitEthernet0/0/2", " undo shutdown"])  # an earlier test
+
+    async def first() -> rec.RunView:
+        run_id = svc.start("device-cpu-high", {"device": "centre-core1"}, actor="noc")
+        answers: Answers = {"decide": (Role.ENGINEER, {**shut, "freeze_override": "the interface floods"})}
+        return await drive(svc, run_id, answers)  # the CPU stays high: recheck times out
+
+    run = asyncio.run(first())
+    assert run.state == "failed" and states(svc, run.id)["mitigate"] == "succeeded", states(svc, run.id)
+    cli_config(world, "centre-core1", ["interface GigabitEthernet0/0/2", " undo shutdown"])  # undone by hand
+    vcstore.remove_conference(svc.store, inventory.directory, "regional-briefing")
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    drill = ConferenceIn(id="county-drill", title="应急演练", start=start, rooms=["hami-vc"])
+    vcstore.add_conference(svc.store, inventory, drill)
+
+    async def resumed() -> rec.RunView:
+        svc.engine.prepare_resume(run.id, "mitigate")
+        svc.launch(run.id)
+        answers: Answers = {"decide": (Role.ENGINEER, {**shut, "freeze_override": "drill agreed"})}
+        return await drive(svc, run.id, answers, at={"recheck": calm})
+
+    again = asyncio.run(resumed())
+    lines = transcript(svc, run.id)
+    assert again.state == "succeeded", (states(svc, run.id), again.error)
+    assert (
+        "conference county-drill freezes centre-core1 now; the override given at step decide was for "
+        "conference regional-briefing: asking decide again" in lines
+    )
+    assert "conference county-drill freezes centre-core1 now: mitigate -> decide" in lines
+    assert any("overridden by duty-engineer (engineer) at step decide: drill agreed" in t for t in lines)
+    decisions = [s.state for s in rec.steps_of(svc.store, run.id) if s.step == "decide"]
+    assert decisions == ["succeeded", "succeeded"]
+
+
+def test_dry_run_renders_what_reads_a_check_and_leaves_to_the_run_what_only_the_run_decides(
+    world: World,
+) -> None:
+    """``ups-on-battery``'s notify steps read the on-battery check's output (was "cannot render"); the CPU
+    mitigation depends on the engineer's decision (was "would push ... interface None")."""
+    svc = world.svc
+    fault(world, "on-battery", "hami-ce1", {"minutes": 37})
+    fault(world, "high-cpu", "centre-core1", {"percent": 97})
+    conference_soon(world, minutes=20)
+    ups = asyncio.run(plan(svc.catalog, svc.engine.tools, "ups-on-battery", {"site": "hami"}))
+    rows = {r["step"]: r for r in ups["steps"]}
+    assert rows["on-battery"]["action"] == "checked" and rows["on-battery"]["met"] is True
+    assert rows["tell"]["action"] == "would notify" and "37 minutes left" in rows["tell"]["message"]
+    assert rows["conference"]["action"] == "would notify", rows["conference"]
+    assert "conference regional-briefing" in rows["conference"]["message"]
+    cpu = asyncio.run(plan(svc.catalog, svc.engine.tools, "device-cpu-high", {"device": "centre-core1"}))
+    rows = {r["step"]: r for r in cpu["steps"]}
+    assert rows["decide"]["action"] == "would wait for approval"
+    assert rows["mitigate"]["action"] == "depends on run-time result", rows["mitigate"]
+    assert rows["mitigate"]["when"] == "depends on run-time result (decide)"
+    assert not any(r["action"] == "cannot render" for r in [*ups["steps"], *cpu["steps"]])
