@@ -252,6 +252,7 @@ def run(
     if dry_run:
         plan(ident, param, playbooks, inventory, as_json)
         return
+    checked_note(actor)  # before anything is opened: a refused note changes nothing
     engine = _engine(playbooks, inventory, state_dir, create=True)
     given = _pairs(param or [])
     with _audited(engine, "runbook run", None, actor) as note:
@@ -335,6 +336,7 @@ def approve(
     """Approve (or reject) the step a run waits on, or the start of a proposed run."""
     from netops.auth.tokens import Role
 
+    checked_note(actor)  # before anything is opened: a refused note changes nothing
     engine = _engine(playbooks, inventory, state_dir, create=False)
     with _audited(engine, "runbook reject" if reject else "runbook approve", run_id, actor) as note:
         note["step"] = step
@@ -355,6 +357,7 @@ def cancel(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel a run (at once if nothing executes it, else at its next step or wait)."""
+    checked_note(actor)  # before anything is opened: a refused note changes nothing
     engine = _engine(playbooks, inventory, state_dir, create=False)
     with _audited(engine, "runbook cancel", run_id, actor):
         cancelled = engine.cancel(run_id, actor=_user())
