@@ -315,6 +315,9 @@ def _reconcile_change(
                 names,
                 timeouts,
                 save,
+                "reconciled after its process died"
+                if state == ChangeState.RUNNING
+                else f"reconciled at the next contact (by {actor})",
             )
         finally:
             records.release_lock(store, device, change_id)
@@ -379,12 +382,12 @@ def _reconcile_device(
     names: dict[str, str],
     timeouts: Timeouts | None,
     save: bool,
+    why: str = "reconciled after its process died",
 ) -> str:
     with store.session() as s:
         row = s.get(ConfigChangeDevice, (change_id, device_id))
         assert row is not None
         snapshot, intended, info, was = row.snapshot, row.intended, dict(row.pending or {}), row.outcome
-    why = "reconciled after its process died"
 
     def record(outcome: DeviceOutcome, text: str, final: bool) -> str:
         with store.session() as s:

@@ -58,6 +58,14 @@ def gone(owner: dict[str, Any] | None) -> bool:
     return owner.get("started") is not None and started != owner.get("started")
 
 
+def alive(owner: dict[str, Any] | None) -> bool | None:
+    """True: a process on this host that still runs; False: gone; None: cannot be checked from here
+    (another host, no pid)."""
+    if not owner or owner.get("host") != socket.gethostname() or not isinstance(owner.get("pid"), int):
+        return None
+    return not gone(owner)
+
+
 def describe(owner: dict[str, Any] | None) -> str:
     if not owner:
         return "an unknown process"

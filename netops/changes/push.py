@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +29,7 @@ from typing import Protocol, TypeVar
 from netops.changes import checks as chk
 from netops.changes import journal
 from netops.changes.diff import ConfigDiff, compare, mask
-from netops.changes.records import DeviceOutcome, DevicePhase, acquire_lock, release_lock
+from netops.changes.records import DeviceOutcome, DevicePhase, acquire_lock, holds_lock, release_lock
 from netops.changes.render import RenderedConfig, Renderer, TemplateError
 from netops.drivers.cli import CliSession, Timeouts, register_secrets
 from netops.drivers.platforms import Pending, driver_for
@@ -40,6 +41,25 @@ from netops.store.db import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class _TransportNoise(logging.Filter):
+    """paramiko logs a session that dies before its banner ("Error reading SSH protocol banner") as ERROR
+    records with the traceback; the push records the failure itself: those records go to DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= logging.getLogger(record.name).getEffectiveLevel()
+
+
+logging.getLogger("paramiko.transport").addFilter(_TransportNoise())
+LOCK_BROKEN = "its lock was broken by a forced unlock (netops config unlock --force)"
+
+
+class LockBroken(DeviceError):
+    """The device's lock was taken from this change: it stops before touching the device again."""
+
 
 FAILED_OUTCOMES = frozenset(
     {
@@ -184,6 +204,14 @@ class Pusher:
                 DeviceOutcome.REJECTED,
                 self.masked(f"{exc}; nothing stays changed"),
             )
+        except LockBroken as exc:
+            result.outcome, result.detail = DeviceOutcome.FAILED, self.masked(str(exc))
+            if result.pending is not None:
+                result.detail += "; may run part of this change: not touched again, read it by hand"
+                result.pending = None  # never rolled back under another change's lock
+            await self._thread(
+                lambda: journal.enter(self.store, change_id, device_id, wave, DevicePhase.DONE)
+            )
         except DeviceError as exc:
             result.outcome, result.detail = DeviceOutcome.FAILED, self.masked(str(exc))
         except Exception as exc:  # a failed device never stops the others (a library bug, a surprise)
@@ -199,6 +227,12 @@ class Pusher:
         return result
 
     async def _enter(self, step: _Step, phase: DevicePhase, **columns: object) -> None:
+        if phase is not DevicePhase.LOCKED and not await self._thread(
+            lambda: holds_lock(self.store, step.device, step.change_id)
+        ):
+            raise LockBroken(
+                step.device, f"{LOCK_BROKEN}: stopped before {phase} (the device is not touched again)"
+            )
         step.phase = phase
         await self._thread(
             lambda: journal.enter(self.store, step.change_id, step.device, step.wave, phase, **columns)
@@ -250,6 +284,7 @@ class Pusher:
         # what a restart needs, written before the first line is typed
         pending = Pending(device_id, running, diff.commands, device.platform is not Platform.HUAWEI_VRP5, 0.0)
         result.pending = pending
+        step.before = before
         await self._enter(
             step,
             DevicePhase.APPLYING,
@@ -257,6 +292,7 @@ class Pusher:
             intended=marks.intended,
             pending=journal.pending_record(pending),
         )
+        step.applied_at = time.monotonic()
         try:
             pending = await self._thread(
                 lambda: driver.begin(
@@ -324,6 +360,11 @@ class Pusher:
         try:
             landing = await self._thread(run)
         except DeviceError as exc:
+            if not finish and pending.auto_revert and step.applied_at is not None:
+                # cut off by its own change? the post-checks say what fails; its trial timer reverts it
+                await self._record_checks(step, result)
+                if await self._reverted_by_timer(step, result, why, exc):
+                    return
             step.keep = True
             if not pending.auto_revert and step.phase is DevicePhase.APPLYING:  # VRP5: lines apply at once
                 result.outcome = DeviceOutcome.HALF
@@ -342,13 +383,72 @@ class Pusher:
             )
         elif landing is journal.Landing.OLD:
             result.outcome = DeviceOutcome.REVERTED
-            result.detail = self.masked(f"{why}; read back: runs the configuration from before the change")
+            timer = self._trial_s(pending)
+            by_timer = (
+                f" (its trial timer of {timer:.0f} s had run out)"
+                if not finish
+                and pending.auto_revert
+                and step.applied_at is not None
+                and time.monotonic() - step.applied_at >= timer
+                else ""
+            )
+            result.detail = self.masked(
+                f"{why}; read back: runs the configuration from before the change{by_timer}"
+            )
         else:
             result.outcome = DeviceOutcome.HALF
             result.detail = self.masked(
                 f"{why}; read back: HALF (neither old nor new), converged at the next contact"
             )
             step.keep = True
+
+    async def _record_checks(self, step: _Step, result: PushResult) -> None:
+        """The post-checks of a device that stopped answering during its change (kept in the record)."""
+        if not self.options.post_checks or result.checks or step.before is None:
+            return
+        device = self.inventory.device(step.device)
+        after = await self._after_view(step.device)
+        result.checks = chk.evaluate(
+            device, driver_for(device.platform), step.before, after, self.snmp is not None
+        )
+
+    def _trial_s(self, pending: Pending) -> float:
+        """The device's trial timer (seconds): the driver's, else the longest the options may have set."""
+        opts = self.options
+        return pending.revert_after_s or max(
+            opts.confirm_s, math.ceil(opts.confirm_s / opts.minute_s) * opts.minute_s
+        )
+
+    async def _reverted_by_timer(self, step: _Step, result: PushResult, why: str, exc: DeviceError) -> bool:
+        """Wait out the device's trial timer (the change was never confirmed), then read it back: True when
+        it runs the configuration from before the change (``reverted``, by its timer)."""
+        pending, marks = result.pending, step.marks
+        assert pending is not None and marks is not None and step.applied_at is not None
+        opts = self.options
+        timer = self._trial_s(pending)
+        grace = min(10.0, max(1.0, timer / 4))
+        await asyncio.sleep(max(0.0, step.applied_at + timer + grace - time.monotonic()))
+        device = self.inventory.device(step.device)
+        driver = driver_for(device.platform)
+
+        def read() -> journal.Landing:
+            with CliSession.open(device, self.inventory, self.secrets, opts.timeouts) as s:
+                return journal.read_landing(driver, s, marks)
+
+        try:
+            landing = await self._thread(read)
+        except DeviceError:
+            return False
+        if landing is not journal.Landing.OLD:
+            return False
+        bad = "; ".join(c.detail for c in result.checks if not c.ok)
+        result.outcome = DeviceOutcome.REVERTED
+        result.detail = self.masked(
+            f"{why}; no answer ({exc}){f'; post-check failed: {bad}' if bad else ''}; "
+            f"the device reverted by its trial timer ({timer:.0f} s, never confirmed): read back, runs the "
+            "configuration from before the change"
+        )
+        return True
 
     def _confirm(self, session: CliSession, pending: Pending, rendered: RenderedConfig) -> int:
         """Confirm and save; then read the running configuration again: how many lines still differ."""
@@ -381,6 +481,16 @@ class Pusher:
         pending = result.pending
         if pending is None:
             return "nothing to roll back"
+        owner = change_id or f"rollback:{result.device}"
+        holder = await self._thread(lambda: acquire_lock(self.store, result.device, owner))
+        if holder is not None and holder != owner:
+            raise DeviceError(result.device, f"not rolled back: the device is locked by change {holder}")
+        try:
+            return await self._rollback(result, pending, change_id, wave)
+        finally:
+            await self._thread(lambda: release_lock(self.store, result.device, owner))
+
+    async def _rollback(self, result: PushResult, pending: Pending, change_id: str | None, wave: int) -> str:
         if change_id is not None:
             await self._enter(_Step(change_id, result.device, wave), DevicePhase.ROLLING_BACK)
         device = self.inventory.device(result.device)
@@ -411,4 +521,6 @@ class _Step:
     wave: int
     phase: DevicePhase = DevicePhase.LOCKED
     marks: journal.Marks | None = None
+    before: chk.View | None = None  # the baseline (post-checks compare with it)
+    applied_at: float | None = None  # monotonic: when the apply started (the trial timer runs from it)
     keep: bool = False  # the outcome is open (unknown, half): keep the phase for the next contact

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from netops.changes.diff import mask
-from netops.errors import NotFoundError
+from netops.errors import ConflictError, NotFoundError
 from netops.store.db import Store
 from netops.store.schema import ConfigChange, ConfigChangeDevice, ConfigLock
 
@@ -308,12 +308,43 @@ def list_locks(store: Store) -> list[dict[str, Any]]:
         ]
 
 
-def force_unlock(store: Store, device: str) -> dict[str, Any] | None:
-    """Remove the device's lock whoever holds it; returns the lock removed (None: it was not locked)."""
+def holds_lock(store: Store, device: str, change_id: str) -> bool:
+    """True while ``change_id`` still holds the device's lock (a forced unlock takes it away)."""
+    with store.session() as s:
+        row = s.get(ConfigLock, device)
+        return row is not None and row.change_id == change_id
+
+
+def force_unlock(
+    store: Store, device: str, force: bool = False, note: str | None = None
+) -> dict[str, Any] | None:
+    """Remove the device's lock; returns the lock removed (None: it was not locked).
+
+    A lock whose owner is alive on this host, or cannot be checked (another host), is removed only with
+    ``force`` (else ``ConflictError`` naming the pid and the change); a forced removal writes ``note`` to
+    the owner's device record, and the owner stops before it touches the device again (``holds_lock``)."""
+    from netops.changes.owner import alive, describe
+
     with store.session() as s:
         row = s.get(ConfigLock, device)
         if row is None:
             return None
-        held = {"device": row.device, "change": row.change_id, "owner": row.owner}
+        status = alive(row.owner)
+        held = {"device": row.device, "change": row.change_id, "owner": row.owner, "owner_alive": status}
+        if status is not False and not force:
+            if status:
+                raise ConflictError(
+                    f"{device}: locked by change {row.change_id}, whose process ({describe(row.owner)}) "
+                    "is running: not released (--force breaks it; the change stops before touching "
+                    "the device again)"
+                )
+            raise ConflictError(
+                f"{device}: locked by change {row.change_id} of {describe(row.owner)}, which cannot be "
+                "checked from here: not released without --force"
+            )
         s.delete(row)
+        if status is not False and note:
+            rec = s.get(ConfigChangeDevice, (row.change_id, device))
+            if rec is not None:
+                rec.detail = f"{rec.detail + '; ' if rec.detail else ''}{note}"
         return held

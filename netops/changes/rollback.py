@@ -159,6 +159,32 @@ def _chosen(
     return out
 
 
+def later_changes(store: Store, change_id: str, devices: list[str]) -> dict[str, list[str]]:
+    """Per device: the changes after ``change_id`` that may have changed it since (not rolled back)."""
+    from netops.store.schema import ConfigChange
+
+    with store.session() as s:
+        this = s.get(ConfigChange, change_id)
+        if this is None:
+            return {}
+        rows = (
+            s.query(ConfigChangeDevice.device, ConfigChangeDevice.change_id)
+            .join(ConfigChange, ConfigChange.id == ConfigChangeDevice.change_id)
+            .filter(
+                ConfigChange.created_at > this.created_at,
+                ConfigChangeDevice.device.in_(devices),
+                ConfigChangeDevice.outcome.in_(list(MAY_RUN_IT)),
+                ConfigChangeDevice.rolled_back.is_(False),
+                ConfigChangeDevice.change_id != change_id,
+            )
+            .order_by(ConfigChange.created_at)
+        )
+        out: dict[str, list[str]] = {}
+        for device, later in rows:
+            out.setdefault(device, []).append(later)
+        return out
+
+
 async def rollback_change(
     inventory: Inventory,
     secrets: SecretStore,
@@ -172,11 +198,22 @@ async def rollback_change(
     conferences: list[Conference] | None = None,
     on_event: Event | None = None,
     new_change_id: str | None = None,
+    force: bool = False,
 ) -> ChangeRun:
-    """Push every device of ``change_id`` (or ``devices``) back to its configuration before the change."""
+    """Push every device of ``change_id`` (or ``devices``) back to its configuration before the change.
+
+    A device changed again by a later change (recorded, not rolled back) is refused (``ConflictError``
+    naming the later changes) unless ``force``: then those later changes are marked undone too."""
     targets = rollback_targets(store, change_id, devices)
+    later = later_changes(store, change_id, sorted(targets))
+    if later and not force:
+        named = "; ".join(f"{d}: {', '.join(ids)}" for d, ids in sorted(later.items()))
+        raise ConflictError(
+            f"change {change_id}: later changes touched its devices ({named}); rolling back would undo "
+            "them too: roll those back first, or --force"
+        )
     changed = changed_configs(store, change_id)
-    return await _push_back(
+    run = await _push_back(
         inventory,
         secrets,
         store,
@@ -190,6 +227,14 @@ async def rollback_change(
         on_event,
         new_change_id,
     )
+    for device, ids in later.items():
+        result = run.results.get(device)
+        if result is not None and result.outcome in UNDONE:
+            for later_id in ids:
+                records.mark_rolled_back(
+                    store, later_id, device, f"undone by {run.change_id} (forced rollback of {change_id})"
+                )
+    return run
 
 
 async def rollback_to_version(

@@ -9,7 +9,7 @@
     netops config backup [--device D | --site S]      back up running configurations, measure drift
     netops config history DEVICE [--diff OLD NEW]     stored versions of a device; what changed between two
     netops config drift                               drift per device (from the last backup pass)
-    netops config unlock DEVICE --reason TEXT         release a device's lock by hand (audited)
+    netops config unlock DEVICE --reason TEXT [--force]  release a device's lock by hand (audited)
     netops config rollback CHANGE [--device D]        back to the configuration before CHANGE (a new change)
     netops config rollback --version N                a device back to stored backup version N
 
@@ -42,6 +42,7 @@ from netops.cli.common import (
 )
 from netops.cli.common import open_store_at as _open_store
 from netops.cli.progress import DeviceProgress, ProgressOpt
+from netops.errors import ConflictError
 
 if TYPE_CHECKING:
     from netops.inventory.models import Inventory
@@ -463,11 +464,21 @@ def drift(state_dir: StateDirOpt = None, json: JsonOpt = False) -> None:
 def unlock(
     device: str,
     reason: Annotated[str, typer.Option(help="Why (audited).")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Break a lock whose process runs (or cannot be checked: another host); the change it "
+            "belongs to stops before touching the device again (audited as forced)."
+        ),
+    ] = False,
     inventory: InventoryOpt = Path("inventory"),
     state_dir: StateDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Release DEVICE's change lock by hand (a lock whose process is gone is released by itself)."""
+    """Release DEVICE's change lock by hand (a lock whose process is gone is released by itself).
+
+    A lock whose process still runs on this host is refused (exit 1, naming its pid and change) unless
+    --force; so is one whose owner cannot be checked from here (another host)."""
     from netops.changes import records
 
     if not reason.strip():
@@ -475,22 +486,31 @@ def unlock(
     store = _open_store(state_dir, create=True)
     try:
         _reconcile(store, inventory)
-        held = records.force_unlock(store, device)
-        _audit(
-            store,
-            "config.unlock",
-            device,
-            "released" if held is not None else "not-locked",
-            {"reason": reason, "lock": held},
-        )
+        note = f"lock broken by {actor()} (netops config unlock --force: {reason.strip()[:200]})"
+        try:
+            held = records.force_unlock(store, device, force=force, note=note)
+        except ConflictError as exc:
+            _audit(
+                store,
+                "config.unlock",
+                device,
+                "refused",
+                {"reason": reason, "force": force, "error": str(exc)},
+            )
+            fail(str(exc), EXIT_PROBLEMS)
+        outcome = "not-locked" if held is None else "released"
+        if held is not None and held.get("owner_alive") is not False:
+            outcome = "forced"
+        _audit(store, "config.unlock", device, outcome, {"reason": reason, "force": force, "lock": held})
     finally:
         store.close()
     if json:
-        print_json({"device": device, "released": held})
+        print_json({"device": device, "released": held, "forced": held is not None and outcome == "forced"})
     elif held is None:
         out.print(f"{device}: not locked", highlight=False)
     else:
-        out.print(f"{device}: lock of change {held['change']} released", highlight=False)
+        how = " (forced: its process was not known to be gone)" if outcome == "forced" else ""
+        out.print(f"{device}: lock of change {held['change']} released{how}", highlight=False)
 
 
 @app.command()
@@ -504,6 +524,12 @@ def rollback(
     minute_s: Annotated[float, typer.Option(help="Length of a device minute (lab speed-up).")] = 60.0,
     no_snmp_checks: Annotated[
         bool, typer.Option("--no-snmp-checks", help="Post-check over SSH only.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Roll back even if later changes touched the devices (they are marked undone too)."
+        ),
     ] = False,
     inventory: InventoryOpt = Path("inventory"),
     state_dir: StateDirOpt = None,
@@ -550,6 +576,7 @@ def rollback(
                     options=options,
                     snmp=snmp,
                     on_event=on_event,
+                    force=force,
                 )
             assert version is not None
             return await rollback_to_version(
@@ -559,6 +586,9 @@ def rollback(
         try:
             with bar:
                 run = asyncio.run(go())
+        except ConflictError as exc:
+            _audit(store, "config.rollback", target, "refused", {"devices": device, "error": str(exc)[:500]})
+            fail(str(exc), EXIT_PROBLEMS)
         except BaseException as exc:
             _audit(store, "config.rollback", target, "error", {"devices": device, "error": str(exc)[:200]})
             raise
@@ -567,7 +597,7 @@ def rollback(
             "config.rollback",
             target,
             run.state,
-            {"devices": device, "change": run.change_id, "summary": run.summary()},
+            {"devices": device, "change": run.change_id, "summary": run.summary(), "force": force},
         )
     finally:
         store.close()

@@ -56,13 +56,13 @@ def test_unlock_by_hand_is_audited(tmp_path: Path) -> None:
     state.mkdir()
     store = open_store(f"sqlite:///{state / 'netops.db'}")
     try:
-        _lock(store, "kashgar-ce1", "chg-stuck", this_process())
+        _lock(store, "kashgar-ce1", "chg-stuck", {**_dead_owner(), "host": "another-host"})
     finally:
         store.close()
     args = ["unlock", "kashgar-ce1", "--state-dir", str(state), "-i", str(tmp_path / "none")]
     result = runner.invoke(app, [*args, "--reason", "   "])
     assert result.exit_code == 2
-    result = runner.invoke(app, [*args, "--reason", "stuck after a power cut"])
+    result = runner.invoke(app, [*args, "--reason", "stuck after a power cut", "--force"])
     assert result.exit_code == 0, result.output
     assert "lock of change chg-stuck released" in result.output
     again = runner.invoke(app, [*args, "--reason", "again"])
@@ -72,7 +72,7 @@ def test_unlock_by_hand_is_audited(tmp_path: Path) -> None:
         rows = audit.entries(store, actor=f"cli:{getpass.getuser()}")
         assert [(r.action, r.target, r.outcome) for r in rows] == [
             ("config.unlock", "kashgar-ce1", "not-locked"),
-            ("config.unlock", "kashgar-ce1", "released"),
+            ("config.unlock", "kashgar-ce1", "forced"),
         ]
         assert rows[1].detail["reason"] == "stuck after a power cut"
         assert rows[1].detail["lock"]["change"] == "chg-stuck"
