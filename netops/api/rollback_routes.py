@@ -21,7 +21,12 @@ from netops.api.deps import RuntimeDep
 from netops.auth.audit import ANONYMOUS
 from netops.changes import records
 from netops.changes.push import PushOptions
-from netops.changes.rollback import rollback_change, rollback_targets, rollback_to_version
+from netops.changes.rollback import (
+    refuse_later_changes,
+    rollback_change,
+    rollback_targets,
+    rollback_to_version,
+)
 from netops.vc import store as vcstore
 
 router = APIRouter(tags=["configuration changes"], route_class=AuthenticatedRoute)
@@ -34,6 +39,7 @@ class RollbackIn(BaseModel):
     devices: list[str] = Field(default_factory=list, max_length=10_000)  # empty: every device that may run it
     confirm_s: float = Field(default=300.0, gt=0, le=86_400)
     minute_s: float = Field(default=60.0, gt=0, le=3_600)
+    force: bool = False  # roll back even if later changes touched the devices (marked undone too)
 
 
 class RollbackOut(BaseModel):
@@ -56,6 +62,7 @@ async def rollback(
     targets = await run_in_threadpool(
         rollback_targets, rt.store, change_id, spec.devices or None
     )  # 404 / 4xx first
+    await run_in_threadpool(refuse_later_changes, rt.store, change_id, sorted(targets), spec.force)  # 409
     conferences = await run_in_threadpool(vcstore.list_conferences, rt.store, Path(rt.inventory.directory))
     new_id = records.new_change_id()
     _start(
@@ -70,6 +77,7 @@ async def rollback(
             snmp=rt.snmp,
             conferences=conferences,
             new_change_id=new_id,
+            force=spec.force,
         )
     )
     return {"change": new_id, "rollback_of": change_id, "devices": sorted(targets)}

@@ -185,6 +185,21 @@ def later_changes(store: Store, change_id: str, devices: list[str]) -> dict[str,
         return out
 
 
+def refuse_later_changes(
+    store: Store, change_id: str, devices: list[str], force: bool = False
+) -> dict[str, list[str]]:
+    """The later changes of ``devices`` (``later_changes``); ``ConflictError`` naming them unless ``force``
+    (the API calls it before it starts the rollback: 409)."""
+    later = later_changes(store, change_id, devices)
+    if later and not force:
+        named = "; ".join(f"{d}: {', '.join(ids)}" for d, ids in sorted(later.items()))
+        raise ConflictError(
+            f"change {change_id}: later changes touched its devices ({named}); rolling back would undo "
+            "them too: roll those back first, or force"
+        )
+    return later
+
+
 async def rollback_change(
     inventory: Inventory,
     secrets: SecretStore,
@@ -205,13 +220,7 @@ async def rollback_change(
     A device changed again by a later change (recorded, not rolled back) is refused (``ConflictError``
     naming the later changes) unless ``force``: then those later changes are marked undone too."""
     targets = rollback_targets(store, change_id, devices)
-    later = later_changes(store, change_id, sorted(targets))
-    if later and not force:
-        named = "; ".join(f"{d}: {', '.join(ids)}" for d, ids in sorted(later.items()))
-        raise ConflictError(
-            f"change {change_id}: later changes touched its devices ({named}); rolling back would undo "
-            "them too: roll those back first, or --force"
-        )
+    later = refuse_later_changes(store, change_id, sorted(targets), force)
     changed = changed_configs(store, change_id)
     run = await _push_back(
         inventory,

@@ -4,6 +4,7 @@ configuration before; 404s for unknown changes and versions, 4xx for a device th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from netops.api.errors import install_error_handlers
 from netops.api.rollback_routes import router
 from netops.changes import backup, records
+from netops.changes.lines import LinesChange, push_lines
 from netops.errors import NotFoundError
 from netops.lab.testing import wait_until
 from netops.runtime import Runtime
@@ -40,6 +42,9 @@ def api(lab: Lab, tmp_path: Path) -> Iterator[tuple[httpx.Client, Runtime]]:
         rt.close()
 
 
+LATER = ("interface Gi0/0/0", " description a later change")
+
+
 def _ended(rt: Runtime, change: str) -> dict[str, object] | None:
     try:
         shown = records.get_change(rt.store, change)
@@ -60,7 +65,12 @@ def test_rollback_routes(lab: Lab, api: tuple[httpx.Client, Runtime]) -> None:
     assert client.post("/changes/chg-nope/rollback", json={}).status_code == 404
     bad = client.post(f"/changes/{pushed}/rollback", json={"devices": ["hotan-ce1"]})
     assert bad.status_code == 404 and "hotan-ce1" in bad.text
-    started = client.post(f"/changes/{pushed}/rollback", json={"confirm_s": 30, "minute_s": 1})
+    later, _ = asyncio.run(
+        push_lines(lab.inventory, lab.secrets, rt.store, LinesChange(device, LATER, "t", "later"))
+    )
+    refused = client.post(f"/changes/{pushed}/rollback", json={"confirm_s": 30, "minute_s": 1})
+    assert refused.status_code == 409 and later in refused.text  # it would undo the later change too
+    started = client.post(f"/changes/{pushed}/rollback", json={"confirm_s": 30, "minute_s": 1, "force": True})
     assert started.status_code == 202, started.text
     body = started.json()
     assert body["rollback_of"] == pushed and body["devices"] == [device]
@@ -68,6 +78,8 @@ def test_rollback_routes(lab: Lab, api: tuple[httpx.Client, Runtime]) -> None:
     assert shown["state"] == "done" and shown["reason"] == f"rollback of {pushed}"
     assert lab.running(device) == before
     assert records.get_change(rt.store, pushed)["devices"][0]["outcome"] == "rolled-back"
+    undone = records.get_change(rt.store, later)["devices"][0]
+    assert undone["outcome"] == "rolled-back" and f"undone by {body['change']}" in undone["detail"]
 
     push_devices(lab, rt.store, one_wave(device), snmp=False)
     assert client.post("/config/versions/999999/rollback", json={}).status_code == 404
