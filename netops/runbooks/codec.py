@@ -10,6 +10,8 @@ inventory credential, its password from the secret store). The actions and their
                         (RoomOS has no ``xCommand SIP Register``: re-applying the proxy makes it REGISTER again)
     systemunit-boot     xCommand SystemUnit Boot       <Command><SystemUnit><Boot/></SystemUnit></Command>
                         then wait until the codec answers again with an uptime younger than the command
+    dial-conference     xCommand Dial Number: <conference>@<MCU>, the conference running with the codec's
+                        room (``netops.vc.checks.join_call``, as the live rounds make a room join)
 
 A refusal (``status="Error"``), a 401 or a silent codec raises ``DeviceError`` (the step fails with it).
 """
@@ -25,8 +27,9 @@ import httpx
 
 from netops.errors import DeviceError, NetopsError
 from netops.inventory.models import Device, Role
+from netops.runbooks import facts
 from netops.runbooks.actions import Tools
-from netops.vc.checks import command, fetch_status
+from netops.vc.checks import command, fetch_status, join_call
 
 HTTP_TIMEOUT_S = 3.0
 BOOT_POLL_S = 0.5
@@ -36,6 +39,7 @@ XAPI = {
     "standby-deactivate": "xCommand Standby Deactivate",
     "sip-reregister": "xConfiguration SIP Proxy 1 Address",
     "systemunit-boot": "xCommand SystemUnit Boot",
+    "dial-conference": "xCommand Dial Number",
 }
 WAKE = "<Command><Standby><Deactivate/></Standby></Command>"
 BOOT = "<Command><SystemUnit><Boot/></SystemUnit></Command>"
@@ -95,6 +99,19 @@ async def codec_action(
             address = f"<Address>{_xml_text(proxy)}</Address>"
             xml = f'<Configuration><SIP><Proxy item="1">{address}</Proxy></SIP></Configuration>'
             result = await _post(client, tools, dev, xml)
+        elif action == "dial-conference":
+            room = facts.room_of_codec(tools.inventory(), dev.id)
+            live = facts.live_conference(tools, room)
+            number = facts.conference_number(tools, live[0]) if live is not None else None
+            if number is None:
+                raise NetopsError(
+                    f"{room.id}: no conference with an MCU runs with this room now: nothing to dial"
+                )
+            joined, reason = await join_call(client, dev, tools.inventory(), tools.secrets, number)
+            out.update(number=number, result="Dial", status="OK" if joined else "Error", detail=reason)
+            if not joined:
+                raise DeviceError(dev.id, reason)
+            return out
         else:
             result = await _post(client, tools, dev, BOOT)
         out["result"], out["status"] = result.tag, result.get("status", "")

@@ -28,8 +28,8 @@ from netops.inventory.topology import Topology
 from netops.polling import queries
 from netops.store.db import Store
 from netops.vc import store as vcstore
-from netops.vc.checks import Check, Status, codec_checks
-from netops.vc.conferences import load_files, resolve_rooms
+from netops.vc.checks import CallTarget, Check, Status, codec_checks
+from netops.vc.conferences import Conference, load_files, resolve_mcu, resolve_rooms
 from netops.vc.pollchecks import PollView, upstream_check
 from netops.vc.rule import NETWORK_ROUNDS, decide
 
@@ -63,14 +63,23 @@ async def read_precheck(tools: Tools, codec: str) -> dict[str, Any]:
     else:
         upstream = Check("upstream", Status.UNKNOWN, "no store: poll data not read", critical=False)
     checks = [upstream]
+    live = live_conference(tools, room)  # during its conference: the live view (its call is the room's)
     if upstream.status is Status.FAIL:  # behind an incident: the codec cannot be reached to be checked
         incident = str(upstream.value) if upstream.value else None
     else:
         limits = httpx.Limits(max_keepalive_connections=0)
         async with httpx.AsyncClient(timeout=th.http_timeout_s, limits=limits) as client:
             measured, _probe = await codec_checks(
-                client, device, inventory, tools.secrets, th, in_conference=False
-            )
+                client, device, inventory, tools.secrets, th, in_conference=live is not None,
+                call=live[1] if live is not None else None,
+            )  # fmt: skip
+        if live is not None:  # not in the call of the conference that runs: a cause the runbook handles
+            measured = [
+                Check("call_state", Status.WARN, f"not in the call of conference {live[0].id}", 0.0, "calls",
+                      critical=False) if c.name == "call_state" and c.status is Status.OK and c.value == 0.0
+                else c
+                for c in measured
+            ]  # fmt: skip
         checks += measured
     before = {c.name: NETWORK_ROUNDS - 1 for c in checks if c.network}
     verdict = decide(checks, after_t15=True, before=before)
@@ -84,7 +93,34 @@ async def read_precheck(tools: Tools, codec: str) -> dict[str, Any]:
         "failing": failing,
         "checks": {c.name: {"status": str(c.status), "reason": c.reason} for c in checks},
         "incident": incident,
+        "conference": live[0].id if live is not None else None,  # the conference running with the room
     }
+
+
+def live_conference(tools: Tools, room: Room) -> tuple[Conference, CallTarget | None] | None:
+    """The conference running now that has ``room``, and which call is its (``CallTarget``), or ``None``."""
+    if tools.store is None:
+        return None
+    inventory = tools.inventory()
+    now = time.time()
+    listed = vcstore.list_conferences(tools.store, inventory.directory)
+    for conf in listed:
+        if not conf.start_at <= now < conf.end_at:
+            continue
+        if room.id not in {r.id for r in resolve_rooms(conf, inventory)}:
+            continue
+        mcu = resolve_mcu(conf, inventory)
+        if mcu is None:
+            return conf, None
+        hosts = frozenset({mcu, str(inventory.device(mcu).address)})
+        return conf, CallTarget(conf.id, hosts, frozenset(c.id for c in listed))
+    return None
+
+
+def conference_number(tools: Tools, conf: Conference) -> str | None:
+    """The URI a codec dials to join ``conf``: ``<conference>@<MCU address>`` (as the live rounds dial)."""
+    mcu = resolve_mcu(conf, tools.inventory())
+    return f"{conf.id}@{tools.inventory().device(mcu).address}" if mcu is not None else None
 
 
 # -- an interface's traffic --------------------------------------------------------------------------------

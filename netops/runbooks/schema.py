@@ -225,7 +225,7 @@ class NotifyStep(StepBase):
         return self
 
 
-CodecAction = Literal["standby-deactivate", "sip-reregister", "systemunit-boot"]
+CodecAction = Literal["standby-deactivate", "sip-reregister", "systemunit-boot", "dial-conference"]
 CODEC_ACTIONS: tuple[str, ...] = get_args(CodecAction)
 
 
@@ -233,7 +233,9 @@ class CodecCommandStep(StepBase):
     """Make a codec act through its xAPI (``POST /putxml`` with the codec's credential from the secret store;
     ``netops/runbooks/codec.py``): ``standby-deactivate`` (xCommand Standby Deactivate: wake it),
     ``sip-reregister`` (re-apply its SIP proxy, xConfiguration SIP Proxy 1 Address: it registers again),
-    ``systemunit-boot`` (xCommand SystemUnit Boot: restart; the step ends when the codec answers again)."""
+    ``systemunit-boot`` (xCommand SystemUnit Boot: restart; the step ends when the codec answers again),
+    ``dial-conference`` (xCommand Dial Number: the running conference of the codec's room, as the live rounds
+    dial it)."""
 
     kind: Literal["codec_command"]
     device: str

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from netops.auth.tokens import Role
@@ -36,6 +37,7 @@ from netops.runbooks.triggers import handle_alertmanager, subscribe_events
 from netops.secrets import SecretStore
 from netops.store.schema import Incident
 from netops.vc import store as vcstore
+from netops.vc.checks import command
 from netops.vc.conferences import ConferenceIn
 from tests.runbooks.rb_testlib import (
     SHIPPED,
@@ -994,3 +996,46 @@ def test_dry_run_renders_what_reads_a_check_and_leaves_to_the_run_what_only_the_
     assert rows["mitigate"]["action"] == "depends on run-time result", rows["mitigate"]
     assert rows["mitigate"]["when"] == "depends on run-time result (decide)"
     assert not any(r["action"] == "cannot render" for r in [*ups["steps"], *cpu["steps"]])
+
+
+def test_room_red_during_its_conference_is_judged_by_the_live_view_and_a_dropped_call_is_dialled(
+    world: World,
+) -> None:
+    """F4: during a running conference the room's call is the conference's (was "busy: 1 call(s) up before
+    the conference" and a restart asked for a healthy codec); a room that left the call is made to dial it."""
+    svc = world.svc
+    conference_soon(world, minutes=-5)  # running, hami-vc in it
+
+    async def scenario(kind: str | None) -> rec.RunView:
+        if kind is not None:
+            fault(world, kind, "hami-codec")
+        run_id = await room_turns_red(svc)
+        return await drive(svc, run_id, {})  # nobody approves anything: no restart is needed
+
+    def rejoined(run: rec.RunView) -> None:
+        got = states(svc, run.id)
+        assert run.state == "succeeded", (got, run.error)
+        first = next(s for s in rec.steps_of(svc.store, run.id) if s.step == "precheck").output["result"]
+        assert first["failing"] == ["call_state"], first
+        assert first["checks"]["call_state"]["reason"] == "not in the call of conference regional-briefing"
+        assert got["rejoin"] == "succeeded" and got["busy"] == "skipped" and got["recheck"] == "succeeded"
+        assert got["approve-restart"] == "skipped" and goal_held(svc, run.id)
+
+    rejoined(asyncio.run(scenario(None)))  # the codec idle: not in the call; netops dials the conference
+
+    healthy = asyncio.run(scenario(None))  # now in the conference's call: fine, nothing to do
+    got = states(svc, healthy.id)
+    assert healthy.state == "succeeded", (got, healthy.error)
+    first = next(s for s in rec.steps_of(svc.store, healthy.id) if s.step == "precheck").output["result"]
+    assert got["precheck"] == "succeeded" and first["conference"] == "regional-briefing"
+    assert first["checks"]["call_state"]["status"] == "OK" and got["approve-restart"] == "skipped"
+
+    rejoined(asyncio.run(scenario("call-dropped")))  # the call dropped: dialled again
+
+    async def hang_up() -> None:  # leave the codec idle for the other scenarios
+        inv = svc.engine.tools.inventory()
+        async with httpx.AsyncClient(timeout=5) as client:
+            await command(client, inv.device("hami-codec"), inv, svc.engine.tools.secrets,
+                          "<Command><Call><Disconnect/></Call></Command>")  # fmt: skip
+
+    asyncio.run(hang_up())
