@@ -22,6 +22,7 @@ from netops.auth.audit import ANONYMOUS
 from netops.changes import records
 from netops.changes.push import PushOptions
 from netops.changes.rollback import (
+    refuse_changed_since,
     refuse_later_changes,
     rollback_change,
     rollback_targets,
@@ -63,6 +64,9 @@ async def rollback(
         rollback_targets, rt.store, change_id, spec.devices or None
     )  # 404 / 4xx first
     await run_in_threadpool(refuse_later_changes, rt.store, change_id, sorted(targets), spec.force)  # 409
+    await run_in_threadpool(
+        refuse_changed_since, rt.inventory, secrets, rt.store, change_id, sorted(targets), spec.force
+    )  # 409: changed since by hand
     conferences = await run_in_threadpool(vcstore.list_conferences, rt.store, Path(rt.inventory.directory))
     new_id = records.new_change_id()
     _start(

@@ -14,6 +14,7 @@ target), the old record is marked ``rolled-back``, ``undone by <new id>``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -200,6 +201,62 @@ def refuse_later_changes(
     return later
 
 
+def changed_since(
+    inventory: Inventory, secrets: SecretStore, store: Store, change_id: str, devices: list[str]
+) -> dict[str, str]:
+    """Per device the change left confirmed that now runs neither what the change left nor what it had
+    before (read over SSH): changed since, by a later change or by hand. A device not read is left out
+    (its rollback fails on its own), so is one whose record holds secrets only masked (not comparable)."""
+    from netops.drivers.cli import CliSession
+    from netops.drivers.platforms import driver_for
+    from netops.errors import DeviceError
+
+    with store.session() as s:
+        rows = {
+            r.device: (r.snapshot, r.intended)
+            for r in s.query(ConfigChangeDevice).filter(
+                ConfigChangeDevice.change_id == change_id,
+                ConfigChangeDevice.device.in_(devices),
+                ConfigChangeDevice.outcome == DeviceOutcome.CONFIRMED,
+            )
+        }
+    names = journal.secret_names(inventory, secrets)
+    out: dict[str, str] = {}
+    for device_id, (snapshot, intended) in sorted(rows.items()):
+        if (
+            snapshot is None
+            or intended is None
+            or journal.MASK in intended
+            or device_id not in inventory.devices
+        ):
+            continue
+        device = inventory.device(device_id)
+        try:
+            with CliSession.open(device, inventory, secrets) as cli:
+                running = driver_for(device.platform).running(cli)
+        except DeviceError as exc:
+            log.info("%s: not read before the rollback: %s", device_id, exc)
+            continue
+        if journal.Marks(snapshot, intended, names).landing(device, running) is journal.Landing.HALF:
+            out[device_id] = f"runs neither what change {change_id} left nor what it had before"
+    return out
+
+
+def refuse_changed_since(
+    inventory: Inventory, secrets: SecretStore, store: Store, change_id: str, devices: list[str], force: bool
+) -> None:
+    """``ConflictError`` naming the devices changed since ``change_id`` (``changed_since``) unless ``force``."""
+    if force:
+        return
+    since = changed_since(inventory, secrets, store, change_id, devices)
+    if since:
+        named = "; ".join(f"{d}: {why}" for d, why in since.items())
+        raise ConflictError(
+            f"change {change_id}: its devices changed since ({named}); rolling back would undo that too: "
+            "look first, or force"
+        )
+
+
 async def rollback_change(
     inventory: Inventory,
     secrets: SecretStore,
@@ -221,6 +278,9 @@ async def rollback_change(
     naming the later changes) unless ``force``: then those later changes are marked undone too."""
     targets = rollback_targets(store, change_id, devices)
     later = refuse_later_changes(store, change_id, sorted(targets), force)
+    await asyncio.to_thread(
+        refuse_changed_since, inventory, secrets, store, change_id, sorted(targets), force
+    )
     changed = changed_configs(store, change_id)
     run = await _push_back(
         inventory,

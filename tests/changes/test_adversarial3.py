@@ -19,8 +19,11 @@ from netops.changes import records
 from netops.changes.lines import LinesChange, push_lines
 from netops.changes.owner import this_process
 from netops.changes.push import PushOptions, PushResult
+from netops.changes.rollback import rollback_change
 from netops.cli.config import app
-from netops.drivers.cli import Timeouts
+from netops.drivers.cli import CliSession, Timeouts
+from netops.drivers.platforms import driver_for
+from netops.errors import ConflictError
 from netops.inventory.loader import load_inventory
 from netops.inventory.models import Inventory
 from netops.lab.state import LabEvent, LabEventKind
@@ -176,3 +179,32 @@ def test_a_change_that_cuts_its_device_off_is_read_back_after_its_trial_timer(
     finally:
         store.close()
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_rollback_refuses_a_device_changed_by_hand_since(mlab: Lab, state: Path) -> None:
+    device = "hotan-hetian-ce1"  # IOS
+    store = _store(state)
+    try:
+        first, r1 = _push(mlab, store, device, ["interface Gi0/0/0", " description adv3-k2"])
+        assert r1.outcome == "confirmed"
+        dev = mlab.inventory.device(device)
+        driver = driver_for(dev.platform)
+        with CliSession.open(dev, mlab.inventory, mlab.secrets) as s:  # an engineer, outside netops
+            running = driver.running(s)
+            lines = ["interface Gi0/0/0", "description by-hand"]
+            pending = driver.begin(s, lines, lines, running, 60, 1)
+            driver.confirm(s, pending)
+        with pytest.raises(ConflictError, match=f"{device}: runs neither what change {first} left"):
+            asyncio.run(
+                rollback_change(mlab.inventory, mlab.secrets, store, first, user="t", devices=[device])
+            )
+        assert "description by-hand" in mlab.running(device)
+        run = asyncio.run(
+            rollback_change(
+                mlab.inventory, mlab.secrets, store, first, user="t", devices=[device], force=True
+            )
+        )
+        assert run.results[device].outcome == "confirmed", run.results[device].detail
+        assert "by-hand" not in mlab.running(device) and "adv3-k2" not in mlab.running(device)
+    finally:
+        store.close()
