@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "poll": ("netops.cli.poll:app", "SNMP health polling."),
     "status": (
         "netops.cli.status:status",
-        "The region as a tree coloured by state; exit 1 when something is down or unreachable.",
+        "The region as a tree coloured by state; exit 1 when something is down, unreachable or unmanaged.",
     ),
     "incidents": (
         "netops.cli.status:incidents",
