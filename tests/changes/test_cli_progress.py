@@ -54,7 +54,8 @@ def test_progress_on_stderr_and_json_stays_parseable(
     assert counts(res.stderr, "diff") == [(n, total) for n in range(1, total + 1)]
 
     quiet = cli("diff", *SITE, "-i", str(lab.inventory_dir), "--json")  # no terminal, no flag: silent
-    assert quiet.exit_code == 0 and quiet.stderr == "" and len(json.loads(quiet.stdout)) == total
+    assert quiet.exit_code == 0, quiet.output  # the output names the device that failed and why
+    assert quiet.stderr == "" and len(json.loads(quiet.stdout)) == total
 
     two = ["-d", devices[0], "-d", devices[1]]
     res = cli("push", "--apply", *two, *common, *quick, "--json", "--progress")
