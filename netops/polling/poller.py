@@ -104,7 +104,12 @@ class Poller:
     ``ssh_probe_s``: a device with a CLI credential whose poll times out is asked for its SSH identification
     line (``ssh_answers``, at most that long): if it sends one, the device lives and SNMP is what fails (a
     wrong v2c community gives plain timeouts), so the sample becomes ``snmp-silent``, a management failure:
-    ``unmanaged`` with "SNMP silent, device answers on SSH", never an outage. 0 turns it off."""
+    ``unmanaged`` with "SNMP silent, device answers on SSH", never an outage. 0 turns it off.
+
+    Credentials superseded while a poll was in flight: a poll that fails after the secrets file changed since
+    it started (its key may be the old one) is asked again at once with the credentials resolved anew, and
+    only that answer counts; a sample older than the newest one the tracker has for a device (cycles overlap)
+    is not stored, so it cannot overwrite a newer verdict (``snmp-silent``) with its plain timeout."""
 
     def __init__(
         self,
@@ -145,6 +150,17 @@ class Poller:
         )  # cycles in flight, cancelled when the service stops
 
     async def _ask(self, device: Device, once: bool) -> DeviceSample:
+        seen = self._secrets_seen
+        sample = await self._ask_once(device, once)
+        if sample.ok or self.secrets is None:
+            return sample
+        self._refresh_credentials()
+        if self._secrets_seen == seen:
+            return sample
+        log.info("%s: poll failed with credentials superseded since it started: asked again", device.id)
+        return await self._ask_once(device, once)
+
+    async def _ask_once(self, device: Device, once: bool) -> DeviceSample:
         t0 = time.time()
         try:
             return await (self.source.poll(device, retries=0) if once else self.source.poll(device))
@@ -340,10 +356,18 @@ class Poller:
                     self.tracker.observe(
                         s.device, s.ok, s.polled_at, s.error, s.detail, corroborated=s.device in corroborated
                     )
+            # a sample older than the newest observed (another cycle polled the device later) is not stored
+            fresh = [
+                s
+                for s in samples
+                if (t := self.tracker.tracks.get(s.device)) is None
+                or t.observed_at is None
+                or s.polled_at >= t.observed_at
+            ]
             self.tracker.forget(set(topo.inventory.devices))
             duration = time.time() - started
             analysis, changes = await asyncio.to_thread(
-                self._store_cycle, topo, job, samples, started, duration, interval_s
+                self._store_cycle, topo, job, fresh, started, duration, interval_s
             )
         if duration > interval_s:
             log.warning(

@@ -165,6 +165,7 @@ class Runner:
         self.inventory = self._inventory()
         self.topo: Topology = load_topology(self.inventory)
         self.secrets = write_secrets(tmp / "secrets.yaml", {})
+        self.lab_secrets: dict[str, str] | None = None  # the file as the lab wrote it (``edit_secrets``)
         self.state = tmp / "service"
         self.env_extra: dict[str, str] = {str(k): str(v) for k, v in (case.get("service_env") or {}).items()}
 
@@ -325,6 +326,8 @@ class Runner:
             self.hold(i, step["hold"])
         elif "clock-step" in step:
             self.clock_step(step["clock-step"])
+        elif "secrets" in step:
+            self.edit_secrets(step["secrets"] or {})
         else:
             raise ValueError(f"step {i}: unknown step {step}")
 
@@ -342,6 +345,16 @@ class Runner:
         seconds = float(spec["seconds"] if isinstance(spec, dict) else spec)
         resp = httpx.post(self.lab.control_url + "/clock-step", json={"seconds": seconds}, timeout=30)
         assert resp.status_code == 200, resp.text
+
+    def edit_secrets(self, values: dict[str, Any]) -> None:
+        """Rewrite the secrets file the service reads (the running lab keeps the values it started with):
+        ``secrets: {name: value}`` sets a secret, ``{name: null}`` puts back the value the lab started with."""
+        current = {str(k): str(v) for k, v in (yaml.safe_load(self.secrets.read_text()) or {}).items()}
+        if self.lab_secrets is None:
+            self.lab_secrets = dict(current)
+        for name, value in values.items():
+            current[str(name)] = self.lab_secrets[str(name)] if value is None else str(value)
+        write_secrets(self.secrets, current)
 
     def clear_fault(self, name: str) -> None:
         assert self.lab is not None
