@@ -35,7 +35,7 @@ typecheck: deps
 	$(BIN)/mypy
 
 test: deps
-	$(BIN)/pytest -n 2 --durations=20
+	$(BIN)/pytest -n 4 --durations=20
 
 format: deps
 	$(BIN)/ruff format .
