@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -90,10 +89,6 @@ def test_nornir_simple_inventory_loads_every_device(
     assert loaded.hosts[ce.id].password == f"{SENTINEL}-{cred.password.name}"
 
 
-@pytest.mark.skipif(
-    shutil.which("ansible-inventory", path=str(Path(sys.executable).parent)) is None,
-    reason="ansible-core not installed (pip install -e '.[dev]')",
-)
 def test_ansible_inventory_lists_every_device(
     inv: Inventory, secret_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -107,7 +107,6 @@ def codec_id(inv: Inventory) -> str:
     return next(d.id for d in inv.devices.values() if d.credential == "codec")
 
 
-@pytest.mark.skipif(not (BIN / "ansible").exists(), reason="ansible-core not installed")
 def test_ansible_export_renames_reserved_hosts_and_never_templates_inventory_text(
     odd_inventory: Path, tmp_path: Path
 ) -> None:
