@@ -61,6 +61,9 @@ class ChangeRequest:
     # per device, where its intended configuration comes from (default: the templates): a rollback's
     # configuration from before a change (``netops.changes.rollback``)
     sources: Mapping[str, ChangeSource] = field(default_factory=dict)
+    # called with the run's results before the change is recorded finished, so that a reader who sees
+    # it ``done`` also sees what it recorded elsewhere (a rollback marks the change it undid)
+    before_finish: Callable[[ChangeRun], None] | None = None
 
 
 def record_result(store: Store, change_id: str, wave: int, r: PushResult, secrets: frozenset[str]) -> None:
@@ -131,6 +134,8 @@ async def run_change(
             halted = await _run_wave(pusher, store, change_id, wave, entry, run, emit)
             records.record_progress(store, change_id, plan, run.summary())
     run.state = ChangeState.HALTED if halted else ChangeState.DONE
+    if request.before_finish is not None:
+        request.before_finish(run)
     records.finish_change(store, change_id, run.state, plan, run.summary())
     emit({"event": "done", "change": change_id, "state": run.state, "summary": run.summary()})
     return run

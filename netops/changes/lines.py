@@ -17,7 +17,6 @@ The conference freeze is not applied here (runbooks push in emergencies, after a
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -165,6 +164,7 @@ class LinesChange:
     reason: str
     secrets: frozenset[str] = frozenset()  # values to mask besides the inventory's secrets
     options: PushOptions = field(default_factory=PushOptions)
+    undoes: str | None = None  # the change these lines roll back: marked before this one is finished
 
 
 async def push_lines(
@@ -190,6 +190,8 @@ async def push_lines(
     if change.secrets and result.detail:
         result.detail = mask(result.detail, change.secrets)
     record_result(store, change_id, 1, result, hidden)
+    if change.undoes is not None and result.outcome in DONE_OUTCOMES:
+        records.mark_rolled_back(store, change.undoes, change.device, f"undone by {change_id}")
     plan[0]["state"] = "done"
     records.finish_change(store, change_id, ChangeState.DONE, plan, {result.outcome: 1})
     return change_id, result
@@ -238,10 +240,13 @@ async def rollback_lines(
     if not lines:
         return None, PushResult(device_id, DeviceOutcome.UNCHANGED, "the recorded diff is empty")
     change = LinesChange(
-        device_id, tuple(lines), user, f"rollback of {change_id}", options=options or PushOptions()
+        device_id,
+        tuple(lines),
+        user,
+        f"rollback of {change_id}",
+        options=options or PushOptions(),
+        undoes=change_id,
     )
     new_id, result = await push_lines(inventory, secrets, store, change, snmp)
-    if result.outcome in DONE_OUTCOMES:
-        await asyncio.to_thread(records.mark_rolled_back, store, change_id, device_id, f"undone by {new_id}")
     log.info("%s: rollback of %s: %s (%s)", device_id, change_id, result.outcome, new_id)
     return new_id, result

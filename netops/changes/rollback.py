@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,6 +283,16 @@ async def rollback_change(
         refuse_changed_since, inventory, secrets, store, change_id, sorted(targets), force
     )
     changed = changed_configs(store, change_id)
+
+    def mark_later(run: ChangeRun) -> None:
+        for device, ids in later.items():
+            result = run.results.get(device)
+            if result is not None and result.outcome in UNDONE:
+                for later_id in ids:
+                    records.mark_rolled_back(
+                        store, later_id, device, f"undone by {run.change_id} (forced rollback of {change_id})"
+                    )
+
     run = await _push_back(
         inventory,
         secrets,
@@ -295,14 +306,8 @@ async def rollback_change(
         conferences,
         on_event,
         new_change_id,
+        mark_later,
     )
-    for device, ids in later.items():
-        result = run.results.get(device)
-        if result is not None and result.outcome in UNDONE:
-            for later_id in ids:
-                records.mark_rolled_back(
-                    store, later_id, device, f"undone by {run.change_id} (forced rollback of {change_id})"
-                )
     return run
 
 
@@ -353,7 +358,9 @@ async def _push_back(
     conferences: list[Conference] | None,
     on_event: Event | None,
     new_change_id: str | None,
+    also_mark: Callable[[ChangeRun], None] | None = None,
 ) -> ChangeRun:
+    """Push ``targets``; the undone records are marked before the new change is recorded finished."""
     names = journal.secret_names(inventory, secrets)
     known = frozenset(names)
     try:
@@ -365,6 +372,15 @@ async def _push_back(
         for d, (text, what, changed) in targets.items()
     }
     devices = tuple(sorted(targets))
+
+    def mark_undone(run: ChangeRun) -> None:
+        if old_change is not None:
+            for device, result in run.results.items():
+                if result.outcome in UNDONE:
+                    records.mark_rolled_back(store, old_change, device, f"undone by {run.change_id}")
+        if also_mark is not None:
+            also_mark(run)
+
     request = ChangeRequest(
         [Wave(1, reason, devices, len(devices), max(1, min(20, len(devices))))],
         user=user,
@@ -373,13 +389,10 @@ async def _push_back(
         options=options or PushOptions(),
         threads=max(4, min(32, len(devices))),
         sources=sources,
+        before_finish=mark_undone,
     )
     run = await run_change(
         inventory, secrets, store, request, conferences or [], snmp, on_event, change_id=new_change_id
     )
-    if old_change is not None:
-        for device, result in run.results.items():
-            if result.outcome in UNDONE:
-                records.mark_rolled_back(store, old_change, device, f"undone by {run.change_id}")
     log.info("%s: %s -> %s", reason, run.change_id, run.summary())
     return run
