@@ -44,10 +44,12 @@ class InventoryCollector(Collector):
         source: Callable[[], Inventory],
         loaded_at: Callable[[], float],
         reload_failures: Callable[[], int],
+        folder_problems: Callable[[], int] = lambda: 0,
     ) -> None:
         self._source = source
         self._loaded_at = loaded_at
         self._reload_failures = reload_failures
+        self._folder_problems = folder_problems
 
     def collect(self) -> Iterator[Metric]:
         inv = self._source()
@@ -100,5 +102,10 @@ class InventoryCollector(Collector):
             "netops_inventory_reload_failures",
             "Reloads of a changed inventory that failed validation (the old one stays)",
             value=self._reload_failures(),
+        )
+        yield GaugeMetricFamily(
+            "netops_inventory_folder_problems",
+            "Problems `netops inventory validate` finds in the inventory folder (templates, conferences, ...)",
+            value=self._folder_problems(),
         )
         yield from notify_metrics(inv)  # notify.yaml of the same folder: netops/notify/metrics.py

@@ -2,7 +2,11 @@
 
 One ``Runtime`` per process (one per shard with ``--shard K/N``), built by ``netops serve`` (through
 ``api.app.create_app``) and handed to the routes, the scheduler jobs and the metric collectors. A changed
-inventory that fails validation is logged and counted; the last good one stays in use.
+inventory that fails validation is logged and counted; the last good one stays in use. The rest of the folder
+(templates, conferences, ``notify.yaml``, unknown files: ``netops inventory validate``'s checks) is checked at
+start and whenever a file of it changes: its problems do not stop the service (polling must go on while a push
+template has a typo) but are logged with file and line, shown by ``/healthz``, ``GET /inventory`` and the
+``netops_inventory_folder_problems`` metric.
 """
 
 from __future__ import annotations
@@ -74,6 +78,17 @@ def directory_digest(directory: Path) -> str:
     return digest.hexdigest()
 
 
+def folder_digest(directory: Path) -> str:
+    """A digest of every file of the folder (names and contents, hidden ones left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            digest.update(rel.as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 class Runtime:
     def __init__(self, settings: Settings, inventory: Inventory, store: Store) -> None:
         self.settings = settings
@@ -84,6 +99,9 @@ class Runtime:
         self.reload_failures = 0
         self.last_reload_error: str | None = None
         self.started_at = time.time()
+        self.folder_problems: list[str] = []  # the folder's problems outside the model (templates, ...)
+        self._folder_digest: str | None = None
+        self.check_folder()
         self.bus = EventBus()  # internal events: incidents, room readiness; runbook triggers subscribe
         self.secrets = SecretStore()
         self.snmp = SnmpSource(lambda: self.inventory, self.secrets)
@@ -130,9 +148,37 @@ class Runtime:
         record_load(store, inventory)
         return cls(settings, inventory, store)
 
+    def check_folder(self) -> list[str]:
+        """``netops inventory validate``'s checks of the whole folder, when a file of it changed since the last
+        check; the problems are kept (``folder_problems``) and each one logged once."""
+        from netops.changes.template_checks import validate_inventory  # jinja2 only here
+
+        directory = Path(self.inventory.directory)
+        try:
+            digest = folder_digest(directory)
+        except OSError as exc:
+            log.error("cannot read the inventory folder %s: %s", directory, exc.strerror)
+            return self.folder_problems
+        if digest == self._folder_digest:
+            return self.folder_problems
+        self._folder_digest = digest
+        try:
+            validate_inventory(directory)
+            problems: list[str] = []
+        except InventoryError as exc:
+            problems = [str(p) for p in exc.problems]
+        for problem in problems:
+            if problem not in self.folder_problems:
+                log.error("inventory folder problem (the service goes on): %s", problem)
+        if self.folder_problems and not problems:
+            log.info("inventory folder: no problem left")
+        self.folder_problems = problems
+        return problems
+
     def reload_if_changed(self) -> bool:
         """Reload the inventory if its files changed. Returns True when a new inventory is in use."""
         directory = Path(self.inventory.directory)
+        self.check_folder()
         try:
             if directory_digest(directory) == self.inventory.digest:
                 return False

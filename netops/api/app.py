@@ -69,7 +69,10 @@ def build_registry(runtime: Runtime, health: StoreHealth | None = None) -> Colle
         registry.register(StoreWriteCollector(health))
     registry.register(
         InventoryCollector(
-            lambda: runtime.inventory, lambda: runtime.loaded_at, lambda: runtime.reload_failures
+            lambda: runtime.inventory,
+            lambda: runtime.loaded_at,
+            lambda: runtime.reload_failures,
+            lambda: len(runtime.folder_problems),
         )
     )
     registry.register(PollingCollector(runtime.store, lambda: runtime.topology))
@@ -188,6 +191,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             "uptime_s": round(time.time() - rt.started_at, 3),
             "inventory_digest": rt.inventory.digest,
             "devices": len(rt.inventory.devices),
+            "inventory_problems": len(rt.folder_problems),
             "store": {"writable": writable, "error": error, "write_failures": health.write_failures},
         }
 

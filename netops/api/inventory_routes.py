@@ -20,6 +20,7 @@ def inventory_summary(rt: RuntimeDep) -> dict[str, Any]:
     out = views.summary(rt.inventory)
     out["loaded_at"] = rt.loaded_at
     out["last_reload_error"] = rt.last_reload_error
+    out["problems"] = rt.folder_problems
     return out
 
 

@@ -43,6 +43,9 @@ class Health(Open):
     uptime_s: float
     inventory_digest: str
     devices: int
+    inventory_problems: int = Field(
+        description="problems of the inventory folder (templates, conferences, notify.yaml, ...): GET /inventory"
+    )
     store: StoreState
 
 
@@ -56,6 +59,9 @@ class InventorySummary(Open):
     rooms: int
     loaded_at: float
     last_reload_error: str | None
+    problems: list[str] = Field(
+        description="what `netops inventory validate` reports for the folder now (the service goes on)"
+    )
 
 
 class InventoryLoad(Open):

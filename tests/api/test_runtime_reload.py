@@ -40,3 +40,41 @@ def test_reload_good_then_bad(base_inventory: Path, tmp_path: Path, db_url: str)
         )
     finally:
         rt.close()
+
+
+def test_folder_problems_are_shown_and_do_not_stop_the_service(
+    base_inventory: Path, tmp_path: Path, db_url: str
+) -> None:
+    """A broken push template or notify.yaml is not the model: the service starts and polls on, and says so
+    (file and line) in /healthz, GET /inventory and a metric, until the file is fixed."""
+    import httpx
+
+    from netops.api.app import create_app
+    from tests.conftest import served_app
+
+    inv = tmp_path / "inv"
+    shutil.copytree(base_inventory, inv)
+    broken = inv / "templates" / "huawei_vrp8" / "broken.j2"
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text("sysname {{ device.id\n", encoding="utf-8")  # unclosed expression on line 1
+    (inv / "stray.txt.bak").write_text("?", encoding="utf-8")  # nothing reads it
+    settings = Settings(inventory=inv, state_dir=tmp_path / "state", database_url=db_url, poll_enabled=False)
+    rt = Runtime.start(settings)
+    try:
+        problems = rt.folder_problems
+        assert any("templates/huawei_vrp8/broken.j2" in p and ":1" in p for p in problems), problems
+        assert any("stray.txt.bak" in p for p in problems), problems
+        registry = build_registry(rt)
+        assert registry.get_sample_value("netops_inventory_folder_problems") == len(problems)
+    finally:
+        rt.close()
+    app = create_app(settings)
+    with served_app(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        health = client.get("/healthz").json()
+        assert health["status"] == "ok" and health["inventory_problems"] == len(problems)
+        runtime: Runtime = app.state.runtime
+        shutil.rmtree(inv / "templates")
+        (inv / "stray.txt.bak").unlink()
+        assert runtime.reload_if_changed() is False  # the model did not change; the folder did
+        assert client.get("/healthz").json()["inventory_problems"] == 0
+        assert runtime.folder_problems == []
