@@ -177,6 +177,14 @@ def _comware_interface(t: Twin, recs: list[dict[str, Any]]) -> None:
         assert r["hw_address"][0] == mac_text(interface_mac(state(t, COMWARE).device, itf.name))
 
 
+def _comware_ip_interface(t: Twin, recs: list[dict[str, Any]]) -> None:
+    _interfaces(COMWARE, "interface", "line_status", "UP")(t, recs)
+    assert {_suffix(r["interface"]): r["ip_address"] for r in recs} == {
+        _suffix(k): [v] for k, v in addresses(t, COMWARE).items()
+    }
+    assert all(r["protocol_status"] == "UP" and r["mtu"] == "1500" for r in recs)
+
+
 CASES: list[tuple[str, str, Callable[[Twin, list[dict[str, Any]]], None]]] = [
     (IOS, "show version", _ios_version),
     (IOS, "show inventory", _ios_inventory),
@@ -198,6 +206,7 @@ CASES: list[tuple[str, str, Callable[[Twin, list[dict[str, Any]]], None]]] = [
     (COMWARE, "display device manuinfo", _comware_manuinfo),
     (COMWARE, "display interface brief", _interfaces(COMWARE, "interface", "link", "UP")),
     (COMWARE, "display interface", _comware_interface),
+    (COMWARE, "display ip interface", _comware_ip_interface),
     (
         COMWARE,
         "display lldp neighbor-information list",
@@ -213,6 +222,28 @@ def test_read_command_parses_with_ntc_templates_and_equals_the_lab(
     twin: Twin, device: str, command: str, check: Callable[[Twin, list[dict[str, Any]]], None]
 ) -> None:
     check(twin, records(twin, device, command))
+
+
+def test_comware_ip_interface_brief_has_the_comware_7_layout_and_the_lab_s_state(twin: Twin) -> None:
+    """No ntc template reads it (ntc's index hands ``display ip interface brief`` to the verbose template):
+    the columns of Comware 7.1.064 (``IP address/Mask``, ``VPN instance``), short names, values = the lab's."""
+    lines = show(twin, COMWARE, "display ip interface brief").splitlines()
+    assert lines[:2] == ["*down: administratively down", "(s): spoofing  (l): loopback"]
+    header = "Interface           Physical Protocol IP address/Mask    VPN instance Description"
+    assert lines[2] == header
+    rows = {f[0]: f[1:] for f in (ln.split() for ln in lines[3:] if ln.strip())}
+    assert all(name.startswith("GE") for name in rows)  # the short form, as in ``display interface brief``
+    lab = {
+        "GE" + _suffix(i.name): [
+            "up" if i.oper_up else "down",
+            "up" if i.oper_up else "down",
+            addresses(twin, COMWARE).get(i.name, "--"),
+            "--",
+            i.description,
+        ]
+        for i in state(twin, COMWARE).interfaces
+    }
+    assert rows == lab
 
 
 @pytest.mark.parametrize("device", [IOS, VRP8, VRP5, COMWARE])

@@ -8,6 +8,8 @@ Errors read `` % Unrecognized command found at '^' position.``; ``save force`` s
 
 from __future__ import annotations
 
+from ipaddress import IPv4Interface
+
 from netops.inventory.models import Inventory
 from netops.lab.cli.config import ConfigNode
 from netops.lab.cli.displays import arp, lldp_neighbours, routes
@@ -42,6 +44,24 @@ NAMES = InterfaceNames(
         "Vlan-interface": "Vlan",
         "M-GigabitEthernet": "MGE",
     },
+)
+_ICMP_TYPES = (
+    "Echo reply",
+    "Unreachable",
+    "Source quench",
+    "Routing redirect",
+    "Echo request",
+    "Router advert",
+    "Router solicit",
+    "Time exceed",
+    "IP header bad",
+    "Timestamp request",
+    "Timestamp reply",
+    "Information request",
+    "Information reply",
+    "Netmask request",
+    "Netmask reply",
+    "Unknown type",
 )
 SAVED = "Validating file. Please wait...\nSaved the current configuration to mainboard device successfully.\n"
 
@@ -157,23 +177,58 @@ class Comware7Dialect(HuaweiDialect):
         )
 
     def cmd_ip_interface_brief(self, s: Session, rest: str) -> str:
-        """Comware's own layout of ``display ip interface brief`` (H3C command reference), not VRP's."""
+        """``display ip interface brief`` as Comware 7.1.064 Release 0821P16 prints it (MSR36 captures in
+        public lab notes): ``IP address/Mask`` and ``VPN instance`` columns, short names, loopbacks ``up(s)``,
+        ``--`` for what is not set (older releases lack the mask and VPN columns; ntc-templates has no template
+        and its index sends this command to the ``display ip interface`` one, which cannot read a table)."""
         lines = [
             "*down: administratively down",
             "(s): spoofing  (l): loopback",
-            f"{'Interface':<25}{'Physical':<9}{'Protocol':<9}{'IP Address':<16}Description",
+            f"{'Interface':<20}{'Physical':<9}{'Protocol':<9}{'IP address/Mask':<19}{'VPN instance':<13}"
+            "Description",
         ]
-        for r in interface_rows(s.state, s.store.running, self.names):
+        for r, d in zip(
+            interface_rows(s.state, s.store.running, self.names), self._details(s, ""), strict=True
+        ):
             phy = "up" if r.oper_up else ("*down" if not r.admin_up else "down")
-            proto = (
-                ("up(s)" if r.name.lower().startswith(("loopback", "null")) else "up")
-                if r.oper_up
-                else "down"
-            )
+            loop = r.name.lower().startswith(("loopback", "null"))
+            proto = ("up(s)" if loop else "up") if r.oper_up else "down"
+            ip = f"{r.ip}/{d.prefixlen}" if r.ip and d.prefixlen is not None else "--"
             desc = r.description or "--"
             desc = desc if len(desc) <= 12 else desc[:9] + "..."
-            lines.append(f"{self.names.shorten(r.name):<25}{phy:<9}{proto:<9}{r.ip or '--':<16}{desc}")
+            lines.append(f"{self.names.shorten(r.name):<20}{phy:<9}{proto:<9}{ip:<19}{'--':<13}{desc}")
         return "\n".join(lines) + "\n"
+
+    def cmd_ip_interface(self, s: Session, rest: str) -> str:
+        """``display ip interface [name]`` in Comware's layout (ntc-templates' ``hp_comware`` captures and
+        template): ``current state: UP``, ``Internet Address is A/N Primary``, ``Broadcast address:``, the MTU,
+        packet counters and the ICMP table; an interface without an address prints only its two states."""
+        details = self._details(s, rest)
+        if rest and not details:
+            return f"{self.error_prefix}Wrong parameter found at '^' position.\n"
+        out: list[str] = []
+        for d in details:
+            r = d.row
+            loop = r.name.lower().startswith(("loopback", "null"))
+            state_text = "UP" if r.oper_up else ("Administratively DOWN" if not r.admin_up else "DOWN")
+            proto = ("UP(spoofing)" if loop else "UP") if r.oper_up else "DOWN"
+            out += [f"{r.name} current state: {state_text}", f"Line protocol current state: {proto}"]
+            if d.prefixlen is None or r.ip is None:
+                out.append("")
+                continue
+            net = IPv4Interface(f"{r.ip}/{d.prefixlen}").network
+            out += [
+                f"Internet Address is {r.ip}/{d.prefixlen} Primary",
+                f"Broadcast address: {net.broadcast_address}",
+                "The Maximum Transmit Unit: 1500 bytes",
+                f"input packets : {d.in_packets}, bytes : {d.in_octets}, multicasts : 0",
+                f"output packets : {d.out_packets}, bytes : {d.out_octets}, multicasts : 0",
+                f"{'TTL invalid packet number:':<26}{0:>10}",
+                f"{'ICMP packet input number:':<26}{0:>10}",
+            ]
+            out += [f"  {k + ':':<24}{0:>10}" for k in _ICMP_TYPES]
+            out.append("")
+        return "\n".join(out) + "\n"
 
     def cmd_interface(self, s: Session, rest: str) -> str:
         """Comware 7's ``display interface [name]`` (ntc-templates' Comware captures), not VRP's layout."""
