@@ -135,14 +135,17 @@ def analyse_store(
 
 
 def publish_changes(changes: list[IncidentChange], bus: EventBus | None) -> None:
-    """Log each incident transition and publish it: ``incident.opened`` and ``incident.resolved``, every other
-    transition as ``incident.updated`` (``data.change`` says which); ``data.kind`` is the incident's kind."""
+    """Log each incident transition and publish it: ``incident.opened`` and ``incident.resolved`` (also for
+    ``merged``: closed into another incident, ``data.merged_into``), every other transition as
+    ``incident.updated`` (``data.change`` says which); ``data.kind`` is the incident's kind."""
     for change in changes:
-        level = logging.WARNING if change.change in ("opened", "resolved") else logging.INFO
+        level = logging.WARNING if change.change in ("opened", "resolved", "merged") else logging.INFO
         log.log(
             level, "incident %d %s (%s): %s", change.incident_id, change.change, change.kind, change.summary
         )
         if bus is not None:
-            kind = change.change if change.change in ("opened", "resolved") else "updated"
+            kind = {"opened": "opened", "resolved": "resolved", "merged": "resolved"}.get(
+                change.change, "updated"
+            )
             data = {"key": change.key, "summary": change.summary, "kind": change.kind, **change.data}
             bus.publish(Event(f"incident.{kind}", str(change.incident_id), data))

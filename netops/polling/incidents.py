@@ -14,8 +14,14 @@ restart (or another coordinator) carries on with the same incidents, ids and ack
 - a ``flapping`` finding takes over the open incident of its device (same id, kind ``flapping``); when the
   flapping ends with the device still down, the device finding takes it back.
 
+- an open incident whose cause turns out to be behind another outage that had already begun when it opened
+  (a codec confirmed silent just after its router's last good poll, then the router) is *merged* into that
+  outage's incident (``_folds_into``): closed with ``merged`` (reason "merged into incident N"), the other
+  incident keeps its id and takes its peak (``absorbed`` in its history).
+
 Every transition is an ``IncidentChange``: ``opened``, ``extended``, ``shrunk``, ``changed`` (cause or kind),
-``recovering``, ``recurred``, ``resolved``; ``analysis.publish_changes`` makes them events.
+``recovering``, ``recurred``, ``resolved``, ``merged`` (closed: folded into another), ``absorbed`` (the other);
+``analysis.publish_changes`` makes them events (``merged`` is an ``incident.resolved``).
 """
 
 from __future__ import annotations
@@ -27,14 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netops.polling.rootcause import OUTAGE_KINDS, Analysis, CauseKind, Finding
-from netops.store.schema import Incident, IncidentHistory
+from netops.store.schema import Incident, IncidentHistory, PollDevice
 
 
 @dataclass(frozen=True, slots=True)
 class IncidentChange:
     incident_id: int
     key: str
-    change: str  # opened | extended | shrunk | changed | recovering | recurred | resolved
+    change: str  # opened | extended | shrunk | changed | recovering | recurred | resolved | merged | absorbed
     summary: str
     kind: str = CauseKind.DEVICE.value
     data: dict[str, Any] = field(default_factory=dict)
@@ -91,7 +97,8 @@ class Lifecycle:
         self.changes: list[IncidentChange] = []
 
     # --- transitions ---------------------------------------------------------------------------------
-    def _record(self, row: Incident, change: str, **extra: Any) -> None:
+    def _record(self, row: Incident, change: str, note: str | None = None, **extra: Any) -> None:
+        """A history row (``note``, if given, stands for the summary there) and an event."""
         sites, devices, rooms = _extent(row)
         self.session.add(
             IncidentHistory(
@@ -103,7 +110,7 @@ class Lifecycle:
                 sites=len(sites),
                 devices=len(devices),
                 rooms=len(rooms),
-                summary=row.summary[:1024],
+                summary=(note or row.summary)[:1024],
             )
         )
         data = event_data(row, self.places, change=change, **extra)
@@ -186,20 +193,76 @@ class Lifecycle:
                 matched[row.id] = f
             else:
                 rest.append(f)
+        owners: list[tuple[Incident, Finding]] = []  # the incident of each finding, after this pass
         for f in rest:
             row = self._best(f, [r for r in open_rows if r.id not in matched])
             if row is None:
-                self.open(f)
+                owners.append((self.open(f), f))
             else:
                 matched[row.id] = f
         for row in open_rows:
             if row.id in matched:
                 self.update(row, matched[row.id])
+                owners.append((row, matched[row.id]))
+        for row in open_rows:
+            if row.id in matched:
+                continue
+            into = self._folds_into(row, analysis, owners)
+            if into is not None:
+                self.merge(row, into)
             elif self._still_there(row, analysis):
                 row.last_seen_at, row.cause_gone_at = self.now, None
             else:
                 self.gone(row)
         return self.changes
+
+    def merge(self, row: Incident, into: Incident) -> None:
+        """``row``'s cause turned out to be behind ``into``'s: ``row`` is closed as merged (it keeps its
+        history and acknowledgement; ``reason`` and the ``merged`` history row name ``into``), ``into`` keeps
+        its id and grows: its peak takes ``row``'s, and an ``absorbed`` row in its history names ``row``. The
+        acknowledgement is not carried over: the outage is larger than what was taken on."""
+        row.state, row.resolved_at, row.last_seen_at = "resolved", self.now, self.now
+        row.cause_gone_at = None
+        row.reason = f"merged into incident {into.id}: {into.summary}"[:512]
+        self._record(row, "merged", merged_into=into.id)
+        into.peak_sites = sorted(set(into.peak_sites or []) | set(row.peak_sites or []))
+        into.peak_devices = sorted(set(into.peak_devices or []) | set(row.peak_devices or []))
+        into.peak_rooms = sorted(set(into.peak_rooms or []) | set(row.peak_rooms or []))
+        note = f"absorbed incident {row.id} ({row.summary})"
+        self._record(into, "absorbed", note, merged=row.id, merged_cause=sorted(_cause(row)))
+
+    def _folds_into(
+        self, row: Incident, analysis: Analysis, owners: list[tuple[Incident, Finding]]
+    ) -> Incident | None:
+        """The outage incident that explains ``row``, if ``row`` was a misattribution: every cause device of
+        ``row`` is now silent and unreachable inside another outage's extent, and none of that outage's
+        other devices (its cause, what it cuts off) has answered since ``row`` opened: that outage had begun
+        before. Then ``row``'s cause was judged from their last answer, taken before
+        they failed (devices are polled at different moments: a codec confirmed silent just after its
+        router's last good poll looks like a cause of its own). An older outage hidden by a newer one (a
+        dead county router, then its prefecture's router dies) is not folded: the router in front answered
+        after it opened."""
+        if row.kind not in OUTAGE_KINDS or not row.root_devices:
+            return None
+        cause_devices = set(row.root_devices)
+        if not cause_devices <= analysis.silent or any(
+            analysis.status.get(d) != "unreachable" for d in cause_devices
+        ):
+            return None
+        for into, f in owners:
+            if into.id == row.id or f.kind not in OUTAGE_KINDS or _cause(row) & set(f.cause):
+                continue
+            if not cause_devices <= set(f.affected_devices):
+                continue
+            front = (set(f.root_devices) | set(f.affected_devices)) - cause_devices
+            if not front:
+                continue
+            answered = self.session.scalars(
+                select(PollDevice.last_ok_at).where(PollDevice.device.in_(sorted(front)))
+            ).all()
+            if all(at is None or at <= row.opened_at for at in answered):
+                return into
+        return None
 
     def _best(self, f: Finding, rows: list[Incident]) -> Incident | None:
         """The open incident ``f`` continues, if any: the same cause (in part), or what is left of a

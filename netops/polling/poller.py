@@ -315,7 +315,9 @@ class Poller:
             (towards the centre) that this cycle does not, once, at the same time. Otherwise it could be
             confirmed silent while the router in front of it, dead too but in another group, still counts as
             answering from its last poll, and it would be taken for a cause (a hung device) instead of
-            unreachable behind it: a neighbour that fails is then pending (or confirmed), and decides."""
+            unreachable behind it: a neighbour that fails is then pending (or confirmed), and decides. A
+            neighbour in this cycle whose poll already ended is asked again too (it may have answered just
+            before the failure: a county router polled OK, then its codec failing)."""
             inv = topo_now.inventory
             front = [h.device for h in topo_now.upstream_path(device.id) if h.device != device.id]
             for link in inv.links_of(device.id):
@@ -323,7 +325,9 @@ class Poller:
                 if n in inv.devices and device.id not in {h.device for h in topo_now.upstream_path(n)}:
                     front.append(n)  # not behind the device (behind it, its silence follows the device's)
             for n in front:
-                if n in in_cycle or n in extra or n not in pollable_now:
+                # a neighbour of this cycle that is still to be polled will be; one already polled is asked
+                # again: its answer may predate the failure (starts are spread over the interval)
+                if (n in in_cycle and n not in finished) or n in extra or n not in pollable_now:
                     continue
                 extra[n] = asyncio.create_task(
                     self._one(inv.devices[n], sem, 0.0, on_first_failure=front_too)
@@ -331,8 +335,11 @@ class Poller:
 
         pollable_now = {d.id for d in pollable(topo_now.inventory)}
 
+        finished: set[str] = set()  # devices of this cycle whose poll has ended
+
         async def one(device: Device, delay: float) -> tuple[DeviceSample, ...]:
             got = await self._one(device, sem, delay, device.id in corroborated, on_first_failure=front_too)
+            finished.add(device.id)
             if on_done is not None:
                 on_done(got[-1])
             return got
@@ -348,7 +355,11 @@ class Poller:
             for task in extra.values():
                 task.cancel()
             raise
-        samples = [each[-1] for each in asked]  # stored: the newest answer of each device
+        newest: dict[str, DeviceSample] = {}  # stored: the newest answer of each device
+        for each in asked:
+            if each[-1].device not in newest or each[-1].polled_at >= newest[each[-1].device].polled_at:
+                newest[each[-1].device] = each[-1]
+        samples = list(newest.values())
         async with self._lock:  # cycles of different groups may finish together
             topo = self.topology()
             for each in asked:

@@ -305,3 +305,66 @@ def test_a_first_failure_is_confirmed_in_the_same_cycle_not_the_next(tmp_path: P
         await rig.until("resolved", lambda: not rig.open())
 
     run(tmp_path, scenario)
+
+
+def test_a_device_confirmed_silent_before_its_router_is_merged_into_the_routers_incident(tmp_path: Path) -> None:
+    """The confirming poll's race, made deterministic: the prefecture router dies; the access group is polled
+    first, twice, while the router's last stored answer (taken before the fault) still says its links are up,
+    so the counties and the codec behind it look like causes of their own and open incidents. Once the router
+    is seen silent those incidents are merged into its incident (closed "merged into", their history and
+    acknowledgement kept; the router's incident keeps its id and takes their peak), not left open behind it.
+    Then the other order, an outage that had begun before: a dead county stays its own incident when its
+    prefecture's router dies afterwards (scenario s10)."""
+
+    async def scenario(rig: Rig) -> None:
+        _, access = poll_groups(rig.inv)
+        assert rig.poller is not None
+        f = rig.fault("node-down", "pa-ce1")
+        for _ in range(2):  # the access group only: the router's stored answer predates the fault
+            await rig.poller.run_cycle(access.devices, job=access.job_id)
+        early = rig.open()
+        assert early and all("pa-ce1" not in i["cause"] for i in early)  # the race, reproduced
+        queries.acknowledge(rig.store, early[0]["id"], "noc-1", "codec team")
+        rig.events.clear()
+
+        [router] = await rig.until(
+            "the router's incident", lambda: [i for i in rig.open() if i["cause"] == ["pa-ce1"]]
+        )
+        await rig.round(2)
+        assert [i["id"] for i in rig.open()] == [router["id"]]  # nothing left open behind it
+        [router] = rig.open()
+        assert extent(router) == rig.what_if("pa-ce1")
+        assert router["acknowledged_by"] is None  # the larger outage is not taken on by the codec's ack
+        by_id = {i["id"]: i for i in rig.all()}
+        for inc in early:
+            merged = by_id[inc["id"]]
+            assert merged["state"] == "resolved"
+            assert merged["reason"].startswith(f"merged into incident {router['id']}")
+            changes = [h["change"] for h in queries.incident_history(rig.store, inc["id"])]
+            assert changes[0] == "opened" and changes[-1] == "merged"
+            assert set(merged["peak"]["affected_devices"]) <= set(router["peak"]["affected_devices"])
+        assert by_id[early[0]["id"]]["acknowledged_by"] == "noc-1"  # kept on the merged incident
+        absorbed = [h for h in queries.incident_history(rig.store, router["id"]) if h["change"] == "absorbed"]
+        assert {int(h["summary"].split()[2]) for h in absorbed} == {i["id"] for i in early}
+        closed = [e for e in rig.events if e.kind == "incident.resolved"]
+        assert {int(e.subject) for e in closed} == {i["id"] for i in early}
+        assert all(e.data["change"] == "merged" and e.data["merged_into"] == router["id"] for e in closed)
+        assert not [e for e in rig.events if e.kind == "incident.opened" and int(e.subject) != router["id"]]
+        rig.clear(f)
+        await rig.until("resolved", lambda: not rig.open())
+
+        # an outage that had begun before the router died is not merged: the county answered nothing, the
+        # router in front of it answered after its incident opened (another prefecture: pa's devices have
+        # changed state often enough by now to count as flapping)
+        county = rig.fault("node-down", "pb-c1-ce1")
+        [a] = await rig.until("the county's incident", rig.open)
+        await rig.round()
+        pref = rig.fault("node-down", "pb-ce1")
+        await rig.until("the router's incident", lambda: [i for i in rig.open() if i["cause"] == ["pb-ce1"]])
+        await rig.round(2)
+        assert a["id"] in {i["id"] for i in rig.open()} and len(rig.open()) == 2
+        rig.clear(pref)
+        rig.clear(county)
+        await rig.until("resolved", lambda: not rig.open())
+
+    run(tmp_path, scenario)
