@@ -307,7 +307,9 @@ def test_a_first_failure_is_confirmed_in_the_same_cycle_not_the_next(tmp_path: P
     run(tmp_path, scenario)
 
 
-def test_a_device_confirmed_silent_before_its_router_is_merged_into_the_routers_incident(tmp_path: Path) -> None:
+def test_a_device_confirmed_silent_before_its_router_is_merged_into_the_routers_incident(
+    tmp_path: Path,
+) -> None:
     """The confirming poll's race, made deterministic: the prefecture router dies; the access group is polled
     first, twice, while the router's last stored answer (taken before the fault) still says its links are up,
     so the counties and the codec behind it look like causes of their own and open incidents. Once the router
