@@ -54,6 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "netops.cli.services:app",
         "E-government services: the inventory's services and their checks.",
     ),
+    "notify": (
+        "netops.cli.notify:app",
+        "Notifications: the routes of notify.yaml, and a test notice through the real channels.",
+    ),
     "report": (
         "netops.cli.report:report",
         "The assessment report: availability, incidents, MTTR, conferences, rollout, changes, backups.",
