@@ -1,9 +1,10 @@
 """The monthly report job: on the 1st (China Standard Time), last month's report for the region in Chinese
 (HTML, PDF, CSV) into ``<state dir>/reports/<period>/``; the scheduler wires it (``netops/scheduler.py``).
 
-A service that was down (or not yet installed) at 02:00 on the 1st catches up: at start, when last month's
-files are not all in its folder and their time has come, the report is written shortly after start (a one-shot
-job, ``report-monthly-catch-up``), so an assessment month is never missing because of a restart."""
+A service that was down at 02:00 on the 1st catches up: at start, when last month's files are not all in its
+folder, their time has come and the service was watching before that month ended (its first inventory load in
+the store), the report is written shortly after start (a one-shot job, ``report-monthly-catch-up``), so an
+assessment month is never missing because of a restart."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from netops.report.labels import Format, Lang
 from netops.report.period import CST, Period, previous_month
 from netops.report.render import render
 from netops.store.db import Store
+from netops.store.inventory_loads import first_load
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -64,11 +66,15 @@ def report_path(folder: Path, period: Period, fmt: Format) -> Path:
     return folder / f"report-{period.label}.{fmt.value}"
 
 
-def missed_month(state_dir: Path, now: float) -> Period | None:
-    """Last month, when its monthly job's time (02:00 on the 1st) has passed and its files are not all there."""
+def missed_month(state_dir: Path, now: float, watching_since: float | None) -> Period | None:
+    """Last month, when its monthly job's time (02:00 on the 1st) has passed, its files are not all there and
+    the service was already watching (``watching_since``: its first inventory load) before the month ended: a
+    new installation writes no report of a month it never saw."""
     period = previous_month(now)
     if now < period.end + DUE_AFTER_S:
         return None  # the 1st before 02:00: the job itself runs today
+    if watching_since is None or watching_since >= period.end:
+        return None
     folder = state_dir / "reports" / period.label
     if all(report_path(folder, period, fmt).is_file() for fmt in FORMATS):
         return None
@@ -112,7 +118,12 @@ def schedule_monthly_report(
         name="the monthly assessment report (HTML, PDF, CSV) into <state dir>/reports/",
         replace_existing=True,
     )
-    missed = missed_month(runtime.settings.state_dir, time.time() if now is None else now)
+    first = first_load(runtime.store)
+    missed = missed_month(
+        runtime.settings.state_dir,
+        time.time() if now is None else now,
+        first.timestamp() if first is not None else None,
+    )
     if missed is None:
         return
     log.warning(

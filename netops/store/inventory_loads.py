@@ -46,6 +46,17 @@ def recent_loads(store: Store, limit: int = 20) -> list[LoadRecord]:
         return [_record(r) for r in rows]
 
 
+def first_load(store: Store) -> datetime | None:
+    """When the service first loaded an inventory into this store (when it began to watch), if ever."""
+    with store.session() as session:
+        first = session.scalars(
+            select(InventoryLoad.loaded_at).order_by(InventoryLoad.loaded_at).limit(1)
+        ).first()
+    if first is None:
+        return None
+    return first if first.tzinfo else first.replace(tzinfo=UTC)
+
+
 def _record(row: InventoryLoad) -> LoadRecord:
     loaded = row.loaded_at if row.loaded_at.tzinfo else row.loaded_at.replace(tzinfo=UTC)
     return LoadRecord(row.id, loaded, row.digest, row.directory, row.sites, row.devices, row.links, row.rooms)

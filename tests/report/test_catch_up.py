@@ -5,7 +5,7 @@ a month whose files are all there, or whose time has not come, is left alone."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -14,6 +14,7 @@ from netops.report.job import CATCH_UP_JOB, missed_month, schedule_monthly_repor
 from netops.report.period import CST, parse_period
 from netops.runtime import Runtime
 from netops.settings import Settings
+from netops.store.inventory_loads import record_load
 from tests.report.test_report import INVENTORY
 
 
@@ -22,24 +23,34 @@ def cst(text: str) -> float:
 
 
 def test_which_month_is_missed(tmp_path: Path) -> None:
-    assert missed_month(tmp_path, cst("2026-12-01 01:59")) is None  # the job itself runs at 02:00 today
-    assert missed_month(tmp_path, cst("2026-12-01 02:01")) == parse_period("2026-11")
-    assert missed_month(tmp_path, cst("2027-01-20 12:00")) == parse_period("2026-12")
+    since = cst("2026-10-20 09:00")  # watching since October
+    assert (
+        missed_month(tmp_path, cst("2026-12-01 01:59"), since) is None
+    )  # the job itself runs at 02:00 today
+    assert missed_month(tmp_path, cst("2026-12-01 02:01"), since) == parse_period("2026-11")
+    assert missed_month(tmp_path, cst("2027-01-20 12:00"), since) == parse_period("2026-12")
+    # installed on December 3rd, or never started: no report of a month it never saw
+    assert missed_month(tmp_path, cst("2026-12-05 10:00"), cst("2026-12-03 09:00")) is None
+    assert missed_month(tmp_path, cst("2026-12-05 10:00"), None) is None
     folder = tmp_path / "reports" / "2026-11"
     folder.mkdir(parents=True)
     for suffix in ("html", "pdf"):
         (folder / f"report-2026-11.{suffix}").write_text("x")
-    assert missed_month(tmp_path, cst("2026-12-05 10:00")) == parse_period("2026-11")  # the CSV is missing
+    assert missed_month(tmp_path, cst("2026-12-05 10:00"), since) == parse_period("2026-11")  # no CSV
     (folder / "report-2026-11.csv").write_text("x")
-    assert missed_month(tmp_path, cst("2026-12-05 10:00")) is None
+    assert missed_month(tmp_path, cst("2026-12-05 10:00"), since) is None
 
 
 def test_a_missed_month_is_written_after_start(tmp_path: Path) -> None:
     settings = Settings(
         inventory=INVENTORY, state_dir=tmp_path / "state", poll_enabled=False, backup_interval_s=0
     )
-    runtime = Runtime.start(settings)
-    now = cst("2026-12-05 10:00")  # the service starts on the 5th: November's report was missed
+    runtime = Runtime.start(settings)  # records an inventory load now: not watching in November yet
+    fresh = AsyncIOScheduler()
+    schedule_monthly_report(fresh, runtime, now=cst("2026-12-05 10:00"))
+    assert fresh.get_job(CATCH_UP_JOB) is None
+    record_load(runtime.store, runtime.inventory, datetime.fromtimestamp(cst("2026-10-20 09:00"), UTC))
+    now = cst("2026-12-05 10:00")  # down since before December 1st, started on the 5th: November missed
     period = parse_period("2026-11")
     folder = settings.state_dir / "reports" / period.label
 
