@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets as _random
 import stat
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -37,13 +38,18 @@ def secrets_file() -> Path:
 class SecretStore:
     """Looks secrets up; reads the secrets file lazily, and again when it changed (its mtime, size or inode):
     a rotated key is used without a restart. ``generation`` counts the reads, so holders of derived values
-    (the SNMP source's credentials) know when to derive them again."""
+    (the SNMP source's credentials) know when to derive them again.
+
+    Thread-safe: ``config diff/backup/push`` render devices in a thread pool that shares one store. A read
+    publishes the file's values only once they are complete (another thread must never see a half-read file
+    as "secret not set"), under a lock so that the file is read once, not once per thread."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or secrets_file()
         self._file: dict[str, str] | None = None
         self._signature: tuple[int, int, int] | None = None
         self.generation = 0
+        self._lock = threading.RLock()
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
@@ -54,29 +60,32 @@ class SecretStore:
 
     def refresh(self) -> bool:
         """Forget the file's values if it changed since they were read. Returns True when it did."""
-        if self._file is not None and self._stat() != self._signature:
-            self._file = None
-            self.generation += 1
-            return True
-        return False
+        with self._lock:
+            if self._file is not None and self._stat() != self._signature:
+                self._file = None
+                self.generation += 1
+                return True
+            return False
 
     def _load_file(self) -> dict[str, str]:
-        self.refresh()
-        if self._file is None:
-            self._signature = self._stat()
-            self._file = {}
-            if self.path.is_file():
-                mode = self.path.stat().st_mode
-                if mode & (stat.S_IRWXG | stat.S_IRWXO):
-                    raise SecretError(f"{self.path}: secrets file is readable by others; chmod 600 it")
-                try:
-                    data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
-                except yaml.YAMLError as exc:
-                    raise SecretError(f"{self.path}: not valid YAML ({exc.__class__.__name__})") from exc
-                if not isinstance(data, dict):
-                    raise SecretError(f"{self.path}: expected a mapping of secret name to value")
-                self._file = {str(k): str(v) for k, v in data.items()}
-        return self._file
+        with self._lock:
+            self.refresh()
+            if self._file is None:
+                signature = self._stat()
+                values: dict[str, str] = {}
+                if self.path.is_file():
+                    mode = self.path.stat().st_mode
+                    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                        raise SecretError(f"{self.path}: secrets file is readable by others; chmod 600 it")
+                    try:
+                        data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+                    except yaml.YAMLError as exc:
+                        raise SecretError(f"{self.path}: not valid YAML ({exc.__class__.__name__})") from exc
+                    if not isinstance(data, dict):
+                        raise SecretError(f"{self.path}: expected a mapping of secret name to value")
+                    values = {str(k): str(v) for k, v in data.items()}
+                self._signature, self._file = signature, values  # complete before anyone sees it
+            return self._file
 
     def get(self, ref: SecretRef) -> str:
         value = os.environ.get(env_name(ref.name))
@@ -121,6 +130,7 @@ def ensure_lab_secrets(store: SecretStore, refs: Iterable[SecretRef]) -> list[st
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         yaml.safe_dump(data, fh, default_flow_style=False)
     tmp.replace(store.path)
-    store._file = data
-    store._signature = store._stat()
+    with store._lock:
+        store._file = data
+        store._signature = store._stat()
     return missing

@@ -21,6 +21,15 @@ from tests.changes.changes_testlib import COMMUNITY, Lab
 
 runner = CliRunner()
 SITE = ["--site", "kashgar"]  # a prefecture: its core and its counties' routers
+# rich takes these from the environment over isatty(): a CI runner that sets FORCE_COLOR=1 makes CliRunner's
+# stderr "a terminal" (the bar instead of lines, and the quiet diff no longer silent)
+TERMINAL_OVERRIDES = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+@pytest.fixture(autouse=True)
+def _terminal_from_isatty(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in TERMINAL_OVERRIDES:
+        monkeypatch.delenv(name, raising=False)
 
 
 def cli(*args: str) -> Result:
@@ -73,7 +82,8 @@ def test_a_terminal_gets_the_bar_and_stdout_keeps_the_json(lab: Lab, tmp_path: P
     """stderr on a pty (stdout a file): the bar with its N/M goes to the terminal, the JSON to the file."""
     device = next(iter(sorted(d for d in lab.inventory.devices if d.startswith("kashgar-kashi"))))
     env = {**os.environ, "NETOPS_SECRETS_FILE": str(lab.secrets.path), "TERM": "xterm", "COLUMNS": "120"}
-    env.pop("NO_COLOR", None)
+    for name in ("NO_COLOR", *TERMINAL_OVERRIDES):
+        env.pop(name, None)
     args = [
         sys.executable,
         "-m",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,29 @@ def test_inventory_objects_never_hold_secret_values(base_inventory: Path) -> Non
     inv = load_inventory(base_inventory)
     prof = inv.snmp_profiles["lab-v3"]
     assert str(prof.auth_key) == "<secret lab-snmp-v3-auth>"
+
+
+def test_threads_reading_a_fresh_store_all_see_the_file(tmp_path: Path) -> None:
+    """Regression: the first read of the file published an empty mapping before filling it, so a thread
+    asking at the same moment (``config diff`` renders devices in a thread pool sharing one store) got
+    "secret ... is not set" for a secret that was in the file (test_cli_progress: exit 1, one device of three)."""
+    path = tmp_path / "secrets.yaml"
+    path.write_text("".join(f"s{i}: value-{i}\n" for i in range(2000)), encoding="utf-8")
+    path.chmod(0o600)
+    threads, failures = 8, list[BaseException]()
+
+    def read(store: SecretStore, start: threading.Barrier) -> None:
+        start.wait()
+        try:
+            assert store.get(SecretRef("s1999")) == "value-1999"
+        except BaseException as exc:  # noqa: BLE001 - collected, asserted by the test's thread
+            failures.append(exc)
+
+    for _ in range(5):  # a fresh store each round: the race is on its first read
+        store, start = SecretStore(path), threading.Barrier(threads)
+        workers = [threading.Thread(target=read, args=(store, start)) for _ in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    assert failures == []
