@@ -142,6 +142,29 @@ class ConfigFacts:
     """The running configuration of one device as far as the simulated network cares (per inventory name)."""
 
     interfaces: Mapping[str, InterfaceConfig] = field(default_factory=dict)
+    bgp_asn: int | None = None  # ``bgp N`` / ``router bgp N``; None: no BGP process
+    bgp_peers: Mapping[str, int] = field(default_factory=dict)  # peer address -> its AS (as-number/remote-as)
+
+
+def bgp_asn(device: Device) -> int:
+    """A device's BGP AS: ``vars.bgp_asn`` from the inventory, else a stable private AS (64512-65511)."""
+    value = device.vars.get("bgp_asn")
+    if isinstance(value, int) and 0 < value < 2**32:
+        return value
+    return 64512 + int.from_bytes(hashlib.sha256(device.id.encode()).digest()[:4], "big") % 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BgpPeer:
+    """One BGP peer of a device as its CLI (``display bgp peer``, ``show ip bgp summary``) and BGP4-MIB show it:
+    a peer the running configuration names (or, for a device without a CLI, the inventory's link)."""
+
+    address: str  # the peer's address as configured (the far end's link address)
+    remote_as: int
+    local_address: str  # this end's address on the link ("0.0.0.0" when no link leads to the peer)
+    neighbor: Neighbor | None  # the adjacency over the link to that address, if any
+    up: bool  # Established
+    since: float  # when the session last went up or down (wall clock)
 
 
 def _seed(*parts: str) -> int:
@@ -231,6 +254,7 @@ class Neighbor:
     interface: str
     link: str
     up: bool = True
+    since: float = field(default_factory=time.time)  # when ``up`` last changed (the session's Up/Down time)
 
 
 @dataclass(slots=True)
@@ -380,11 +404,12 @@ class LabWorld:
         for link in inventory.links.values():
             a, b = self.devices[link.a.device], self.devices[link.b.device]
             protocol = "bgp" if link.medium == "internet" else "ospf"
+            since = max(a.boot_time, b.boot_time)  # up since the later of the two came up
             a.neighbors.append(
-                Neighbor(protocol, b.device.id, str(b.device.address), link.a.interface, link.id)
+                Neighbor(protocol, b.device.id, str(b.device.address), link.a.interface, link.id, since=since)
             )
             b.neighbors.append(
-                Neighbor(protocol, a.device.id, str(a.device.address), link.b.interface, link.id)
+                Neighbor(protocol, a.device.id, str(a.device.address), link.b.interface, link.id, since=since)
             )
 
     def device(self, ident: str) -> DeviceState:
@@ -496,8 +521,8 @@ class LabWorld:
             if carrier and not routed:
                 unrouted.add(link.id)
             for nb in (*a.neighbors, *b.neighbors):
-                if nb.link == link.id:
-                    nb.up = routed
+                if nb.link == link.id and nb.up != routed:
+                    nb.up, nb.since = routed, now
         failure = self.failure()
         reachable = self.topology.reachable(
             Failure(devices=failure.devices, links=failure.links | frozenset(unrouted))
@@ -509,7 +534,10 @@ class LabWorld:
                     itf.set_link(False, now)
 
     def _adjacent(self, link: Link) -> bool:
-        """Whether the configurations of both ends still allow the adjacency they had at the start."""
+        """Whether the configurations of both ends still allow the adjacency they had at the start (BGP: and
+        each end names the other's link address as a peer with the AS the other runs)."""
+        if link.medium == "internet" and not self._bgp_configured(link):
+            return False
         ends = []
         for end in link.ends():
             state = self.devices[end.device]
@@ -533,6 +561,70 @@ class LabWorld:
             now_addr.append(now_cfg.address)
             base_addr.append(base_cfg.address)
         return _same_subnet(now_addr[0], now_addr[1]) or not _same_subnet(base_addr[0], base_addr[1])
+
+    def link_address(self, device: str, interface: str) -> IPv4Interface | None:
+        """The address of one interface: the running configuration's, else (no CLI yet) the inventory's."""
+        state = self.devices[device]
+        cfg = state.config.interfaces.get(interface) if state.config is not None else None
+        if cfg is not None:
+            return cfg.address
+        return self._inventory_address(state.device, interface)
+
+    def peer_address(self, device: str, interface: str) -> str:
+        """The address a BGP peer of ``device`` names for it over ``interface``: the link address, else (an
+        unaddressed link) its management address, as a loopback peering would."""
+        addr = self.link_address(device, interface)
+        return str(addr.ip) if addr is not None else str(self.devices[device].device.address)
+
+    def _local_as(self, device: str) -> int | None:
+        state = self.devices[device]
+        return state.config.bgp_asn if state.config is not None else bgp_asn(state.device)
+
+    def _bgp_configured(self, link: Link) -> bool:
+        """Both ends' configurations have a peer statement for the other's link address with its AS (a device
+        without a CLI runs what the inventory implies)."""
+        for end, far in ((link.a, link.b), (link.b, link.a)):
+            cfg = self.devices[end.device].config
+            if cfg is None:
+                continue
+            far_as = self._local_as(far.device)
+            if cfg.bgp_asn is None or far_as is None:
+                return False
+            if cfg.bgp_peers.get(self.peer_address(far.device, far.interface)) != far_as:
+                return False
+        return True
+
+    def _far_end(self, state: DeviceState, nb: Neighbor) -> tuple[str, str]:
+        link = self.inventory.links[nb.link]
+        far = link.b if (link.a.device, link.a.interface) == (state.device.id, nb.interface) else link.a
+        return far.device, far.interface
+
+    def bgp_peers(self, device: str) -> list[BgpPeer]:
+        """The BGP peers of ``device`` in its running configuration (or the inventory's internet links when it
+        has no CLI), each Established when the adjacency over the link to that address is up."""
+        state = self.devices[device]
+        by_address: dict[str, Neighbor] = {}
+        for nb in state.neighbors:
+            if nb.protocol == "bgp":
+                by_address[self.peer_address(*self._far_end(state, nb))] = nb
+        if state.config is not None:
+            configured = dict(state.config.bgp_peers)
+        else:
+            configured = {a: bgp_asn(self.devices[nb.peer_device].device) for a, nb in by_address.items()}
+        out = []
+        for address, remote_as in configured.items():
+            found = by_address.get(address)
+            out.append(
+                BgpPeer(
+                    address,
+                    remote_as,
+                    self.peer_address(device, found.interface) if found is not None else "0.0.0.0",
+                    found,
+                    found is not None and found.up,
+                    found.since if found is not None else state.boot_time,
+                )
+            )
+        return out
 
     def _inventory_address(self, device: Device, name: str) -> IPv4Interface | None:
         key = (device.id, name)

@@ -14,12 +14,16 @@ import pytest
 from ntc_templates.parse import parse_output  # type: ignore[import-untyped]
 
 from netops.drivers.cli import CliSession
+from netops.drivers.names import canonical
+from netops.inventory.models import Platform
 from netops.lab.cli.displays import arp, lldp_neighbours, routes
 from netops.lab.state import DeviceIdentity, DeviceState, interface_mac, mac_text
 from tests.lab.twin.twin_testlib import PASSWORD, Twin, drop, twin_lab, typed
 
 IOS, VRP8, VRP5, COMWARE = "kashgar-kashi-ce1", "kashgar-ce1", "kashgar-yecheng-ce1", "kashgar-shufu-ce1"
+CORE, EXIT = "centre-core1", "centre-exit"  # VRP8 and IOS with BGP; the exit has a Cisco CDP neighbour
 NTC = {IOS: "cisco_ios", VRP8: "huawei_vrp", VRP5: "huawei_vrp", COMWARE: "hp_comware"}
+NTC |= {CORE: "huawei_vrp", EXIT: "cisco_ios"}
 ENT_SERIAL = "1.3.6.1.2.1.47.1.1.1.1.11"
 ENT_MODEL = "1.3.6.1.2.1.47.1.1.1.1.13"
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
@@ -185,6 +189,50 @@ def _comware_ip_interface(t: Twin, recs: list[dict[str, Any]]) -> None:
     assert all(r["protocol_status"] == "UP" and r["mtu"] == "1500" for r in recs)
 
 
+def _ios_name(name: str) -> str:
+    """``Gig 0/0/1``, ``Gi0/0/1``, ``GigabitEthernet0/0/1`` -> ``GigabitEthernet0/0/1``."""
+    return canonical(Platform.CISCO_IOS, name.replace(" ", ""))
+
+
+def _cdp(detail: bool) -> Callable[[Twin, list[dict[str, Any]]], None]:
+    def check(t: Twin, recs: list[dict[str, Any]]) -> None:
+        lab = {
+            (n.system_name, _ios_name(n.local), _ios_name(n.port))
+            for n in lldp_neighbours(t.lab.world, state(t, EXIT))
+            if t.inventory.device(n.system_name).platform is Platform.CISCO_IOS  # CDP: Cisco neighbours only
+        }
+        seen = {
+            (r["neighbor_name"], _ios_name(r["local_interface"]), _ios_name(r["neighbor_interface"]))
+            for r in recs
+        }
+        assert seen == lab and len(lab) == 1
+        for r in recs:
+            assert r["platform"].removeprefix("cisco ").startswith(ident(t, r["neighbor_name"]).model[:9])
+            if detail:
+                assert r["mgmt_address"] == str(t.inventory.device(r["neighbor_name"]).address)
+
+    return check
+
+
+def _bgp_lab(t: Twin, device: str) -> set[tuple[str, str, bool]]:
+    return {(p.address, str(p.remote_as), p.up) for p in t.lab.world.bgp_peers(device)}
+
+
+def _vrp_bgp(t: Twin, recs: list[dict[str, Any]]) -> None:
+    assert {(r["peer"], r["asn"], r["state"] == "Established") for r in recs} == _bgp_lab(t, CORE)
+    assert all(r["state"] == "Established" for r in recs)
+
+
+def _ios_bgp(t: Twin, recs: list[dict[str, Any]]) -> None:
+    seen = {(r["bgp_neighbor"], r["neighbor_as"], r["state_or_prefixes_received"].isdigit()) for r in recs}
+    assert seen == _bgp_lab(t, EXIT) and len(seen) == 2  # the core and the carrier, both Established
+    cfg = state(t, EXIT).config
+    assert cfg is not None
+    assert {(r["router_id"], r["local_as"]) for r in recs} == {
+        (str(t.inventory.device(EXIT).address), str(cfg.bgp_asn))
+    }
+
+
 CASES: list[tuple[str, str, Callable[[Twin, list[dict[str, Any]]], None]]] = [
     (IOS, "show version", _ios_version),
     (IOS, "show inventory", _ios_inventory),
@@ -195,6 +243,10 @@ CASES: list[tuple[str, str, Callable[[Twin, list[dict[str, Any]]], None]]] = [
     (IOS, "show lldp neighbors detail", _lldp(IOS, "local_interface", "neighbor_name", "neighbor_port_id")),
     (IOS, "show ip route", _ios_route),
     (IOS, "show ip arp", _arp(IOS, "ip_address", own=True)),
+    (EXIT, "show cdp neighbors", _cdp(detail=False)),
+    (EXIT, "show cdp neighbors detail", _cdp(detail=True)),
+    (EXIT, "show ip bgp summary", _ios_bgp),
+    (CORE, "display bgp peer", _vrp_bgp),
     (VRP8, "display version", _vrp_version(VRP8, "HUAWEI {model} uptime is")),
     (VRP5, "display version", _vrp_version(VRP5, "Huawei {model} Router uptime is")),
     (VRP8, "display device", _vrp_device),

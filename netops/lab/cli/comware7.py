@@ -12,7 +12,7 @@ from ipaddress import IPv4Interface
 
 from netops.inventory.models import Inventory
 from netops.lab.cli.config import ConfigNode
-from netops.lab.cli.displays import arp, lldp_neighbours, routes
+from netops.lab.cli.displays import arp, bgp_age, bgp_rows, lldp_neighbours, routes
 from netops.lab.cli.engine import GENERIC, Command, Rule, Session
 from netops.lab.cli.facts import InterfaceNames, identity, interface_rows, ospf_peers, uptime_text
 from netops.lab.cli.huawei import HuaweiDialect
@@ -339,6 +339,30 @@ class Comware7Dialect(HuaweiDialect):
             ip = r.ip or "--"
             lines.append(
                 f"{self.names.shorten(r.name):<20} {link:<4} {proto:<8} {ip:<15} {r.description}".rstrip()
+            )
+        return "\n".join(lines) + "\n"
+
+    def cmd_bgp_peer(self, s: Session, rest: str) -> str:
+        """``display bgp peer ipv4`` in Comware 7's layout (ntc-templates' ``hp_comware`` captures)."""
+        asn = s.state.config.bgp_asn if s.state.config is not None else None
+        if asn is None:
+            return ""
+        rows = bgp_rows(s.world, s.state)
+        lines = [
+            "",
+            f" BGP local router ID: {s.state.device.address}",
+            f" Local AS number: {asn}",
+            f" Total number of peers: {len(rows):<18}Peers in established state: {sum(r.peer.up for r in rows)}",
+            "",
+            "  * - Dynamically created peer",
+            f"  {'Peer':<20}{'AS':>6}{'MsgRcvd':>9}{'MsgSent':>9} OutQ PrefRcv Up/Down  State",
+            "",
+        ]
+        for r in rows:
+            state = "Established" if r.peer.up else "Active"
+            lines.append(
+                f"  {r.peer.address:<15}{r.peer.remote_as:>11}{r.received:>9}{r.sent:>9}{0:>5}{r.prefixes:>8} "
+                f"{bgp_age(r.age_s, 'comware')} {state}"
             )
         return "\n".join(lines) + "\n"
 

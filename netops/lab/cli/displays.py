@@ -11,13 +11,14 @@ identities from ``lab.state`` (the same values SNMP serves).
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
 from ipaddress import IPv4Interface, IPv4Network
 
 from netops.lab.cli.facts import InterfaceNames, InterfaceRow
 from netops.lab.snmp.platforms import PLATFORMS, long_name, sys_descr
-from netops.lab.state import DeviceState, InterfaceState, LabWorld, identity_of, interface_mac
+from netops.lab.state import BgpPeer, DeviceState, InterfaceState, LabWorld, identity_of, interface_mac
 
 PACKET_BYTES = 700  # the average packet size SNMP's packet counters use too
 
@@ -196,3 +197,41 @@ def arp(world: LabWorld, state: DeviceState) -> list[ArpEntry]:
                     ArpEntry(str(theirs.ip), interface_mac(peer.device, far.interface), near.interface, False)
                 )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class BgpRow:
+    """One BGP peer as the CLIs print it: the lab's ``BgpPeer`` plus message counts and its age."""
+
+    peer: BgpPeer
+    received: int  # BGP messages: OPEN, UPDATEs and a keepalive a minute while Established
+    sent: int
+    age_s: float  # seconds since the session last went up or down
+    prefixes: int  # prefixes received (the far end's connected network) while Established
+
+
+def bgp_rows(world: LabWorld | None, state: DeviceState, now: float | None = None) -> list[BgpRow]:
+    """The device's BGP peers (those its running configuration names), in address order."""
+    if world is None:
+        return []
+    now = time.time() if now is None else now
+    out = []
+    for p in sorted(world.bgp_peers(state.device.id), key=lambda p: IPv4Interface(p.address).ip):
+        age = max(0.0, now - p.since)
+        keepalives = int(age // 60) if p.up else 0
+        out.append(BgpRow(p, 4 + keepalives if p.up else 0, 5 + keepalives if p.up else 0, age, int(p.up)))
+    return out
+
+
+def bgp_age(seconds: float, style: str) -> str:
+    """Up/Down: VRP ``00:12:04`` / ``626h43m``, Comware ``0286h47m``, IOS ``00:12:04`` / ``1d02h`` / ``3w0d``."""
+    s = int(seconds)
+    h, m, sec = s // 3600, s % 3600 // 60, s % 60
+    if style == "comware":
+        return f"{h:04d}h{m:02d}m"
+    if h < 24:
+        return f"{h:02d}:{m:02d}:{sec:02d}"
+    if style == "vrp":
+        return f"{h}h{m}m"
+    days = h // 24
+    return f"{days}d{h % 24:02d}h" if days < 7 else f"{days // 7}w{days % 7}d"

@@ -17,7 +17,14 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netops.inventory.models import Device, InterfaceKind, Inventory, Role
 from netops.lab.cli.config import ConfigNode
-from netops.lab.state import ConfigFacts, DeviceIdentity, DeviceState, InterfaceConfig, identity_of
+from netops.lab.state import (
+    ConfigFacts,
+    DeviceIdentity,
+    DeviceState,
+    InterfaceConfig,
+    bgp_asn,
+    identity_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +163,8 @@ class BootFacts:
     snmp_version: str | None  # "2c", "3" or None
     snmp_user: str | None
     ntp_server: str | None
+    bgp_asn: int | None = None  # the device's AS when it has internet links (BGP towards the far end)
+    bgp_peers: tuple[tuple[str, int], ...] = ()  # (far end's link address, its AS) per internet link
 
 
 def boot_facts(state: DeviceState, inventory: Inventory, names: InterfaceNames) -> BootFacts:
@@ -172,6 +181,15 @@ def boot_facts(state: DeviceState, inventory: Inventory, names: InterfaceNames) 
         core = next((d for d in inventory.devices.values() if d.site == centre and d.role is Role.CORE), None)
         ntp = str(core.address) if core is not None and core.id != dev.id else None
     location = (site.name_en or site.id) if site is not None else dev.site
+    peers: list[tuple[str, int]] = []
+    for link in inventory.links.values():
+        if link.medium != "internet" or dev.id not in (link.a.device, link.b.device):
+            continue
+        far = link.b if link.a.device == dev.id else link.a
+        far_dev = inventory.devices[far.device]
+        addr = next((i.address for i in far_dev.interfaces if i.name == far.interface and i.address), None)
+        # the link address, else (an unaddressed link) the far end's management address (loopback peering)
+        peers.append((str(IPv4Interface(addr).ip) if addr else str(far_dev.address), bgp_asn(far_dev)))
     return BootFacts(
         hostname=dev.id,
         interfaces=itfs,
@@ -181,7 +199,29 @@ def boot_facts(state: DeviceState, inventory: Inventory, names: InterfaceNames) 
         snmp_version=profile.version if profile is not None else None,
         snmp_user=profile.user if profile is not None else None,
         ntp_server=ntp,
+        bgp_asn=bgp_asn(dev) if peers else None,
+        bgp_peers=tuple(peers),
     )
+
+
+def _bgp(running: ConfigNode) -> tuple[int | None, dict[str, int]]:
+    """The BGP process: VRP/Comware ``bgp N`` > ``peer A as-number M``, IOS ``router bgp N`` > ``neighbor A
+    remote-as M`` -> (N, {A: M}); (None, {}) without one."""
+    for node in running.children:
+        w = node.line.split()
+        if len(w) == 2 and w[0] == "bgp" and w[1].isdigit():
+            key, field = "peer", "as-number"
+        elif len(w) == 3 and w[:2] == ["router", "bgp"] and w[2].isdigit():
+            key, field = "neighbor", "remote-as"
+        else:
+            continue
+        peers: dict[str, int] = {}
+        for child in node.children:
+            c = child.line.split()
+            if len(c) == 4 and c[0] == key and c[2] == field and c[3].isdigit():
+                peers[c[1]] = int(c[3])
+        return int(w[-1]), peers
+    return None, {}
 
 
 def _ospf_networks(running: ConfigNode) -> list[IPv4Network]:
@@ -231,4 +271,5 @@ def config_facts(state: DeviceState, running: ConfigNode, names: InterfaceNames)
         if address is not None and any(address.ip in net for net in nets):
             ospf = True
         out[itf.name] = InterfaceConfig(admin_up=admin, address=address, ospf=ospf)
-    return ConfigFacts(out)
+    asn, peers = _bgp(running)
+    return ConfigFacts(out, bgp_asn=asn, bgp_peers=peers)

@@ -13,7 +13,15 @@ from ipaddress import IPv4Interface
 
 from netops.inventory.models import Inventory
 from netops.lab.cli.config import ConfigNode
-from netops.lab.cli.displays import InterfaceDetail, arp, interface_details, lldp_neighbours, routes
+from netops.lab.cli.displays import (
+    InterfaceDetail,
+    arp,
+    bgp_age,
+    bgp_rows,
+    interface_details,
+    lldp_neighbours,
+    routes,
+)
 from netops.lab.cli.engine import Command, Dialect, Frame, Session, caret
 from netops.lab.cli.facts import (
     InterfaceNames,
@@ -111,6 +119,7 @@ class HuaweiDialect(Dialect):
             Command(("display", "ip", "routing-table"), self.cmd_routing_table, "any"),
             Command(("display", "arp"), self.cmd_arp, "any", r"(all|brief)?"),
             Command(("display", "ospf", "peer"), self.cmd_ospf_peer, "any", r"(brief)?"),
+            Command(("display", "bgp", "peer"), self.cmd_bgp_peer, "any", r"(ipv4( unicast)?)?"),
             Command(("display", "cpu-usage"), self.cmd_cpu, "any"),
             Command(("display", "memory-usage"), self.cmd_memory, "any"),
             Command(
@@ -215,6 +224,12 @@ class HuaweiDialect(Dialect):
             add(node)
         if f.routed:
             add(ConfigNode(f"ospf 1 router-id {f.router_id}", [ConfigNode("area 0.0.0.0", networks)]))
+        if f.bgp_asn is not None:
+            peers = [ConfigNode(f"peer {a} as-number {asn}") for a, asn in f.bgp_peers]
+            family = ConfigNode(
+                "ipv4-family unicast", [ConfigNode(f"peer {a} enable") for a, _ in f.bgp_peers]
+            )
+            add(ConfigNode(f"bgp {f.bgp_asn}", [ConfigNode(f"router-id {f.router_id}"), *peers, family]))
         if f.snmp_version is not None:
             add(ConfigNode("snmp-agent"))
             add(ConfigNode(f"snmp-agent sys-info location {f.location}"))
@@ -407,6 +422,29 @@ class HuaweiDialect(Dialect):
                 out.append("Internet protocol processing : disabled")
             out.append("")
         return "\n".join(out) + "\n"
+
+    def cmd_bgp_peer(self, s: Session, rest: str) -> str:
+        """``display bgp peer`` (ntc-templates' VRP captures): the peers of the running configuration, each
+        ``Established`` while the session is up, else ``Active``; nothing without a BGP process."""
+        asn = s.state.config.bgp_asn if s.state.config is not None else None
+        if asn is None:
+            return ""
+        rows = bgp_rows(s.world, s.state)
+        lines = [
+            f" {'BGP local router ID':<27}: {s.state.device.address}",
+            f" {'Local AS number':<27}: {asn}",
+            f" {'Total number of peers':<27}: {len(rows)}",
+            f" {'Peers in established state':<27}: {sum(r.peer.up for r in rows)}",
+            "",
+            f"  {'Peer':<16}V{'AS':>12}{'MsgRcvd':>9}{'MsgSent':>9}{'OutQ':>6}  {'Up/Down':<9}{'State':>12}  PrefRcv",
+        ]
+        for r in rows:
+            state = "Established" if r.peer.up else "Active"
+            lines.append(
+                f"  {r.peer.address:<15} 4{r.peer.remote_as:>12}{r.received:>9}{r.sent:>9}{0:>6}  "
+                f"{bgp_age(r.age_s, 'vrp'):<9}{state:>12}{r.prefixes:>9}"
+            )
+        return "\n".join(lines) + "\n"
 
     def cmd_lldp(self, s: Session, rest: str) -> str:
         """``display lldp neighbor [brief]``: one block per local interface (ntc-templates' VRP capture)."""

@@ -20,6 +20,8 @@ from netops.lab.cli.displays import (
     LldpNeighbour,
     Route,
     arp,
+    bgp_age,
+    bgp_rows,
     interface_details,
     lldp_neighbours,
     routes,
@@ -137,6 +139,8 @@ class IosDialect(Dialect):
             Command(("show", "lldp", "neighbors"), self.cmd_lldp, "exec", r"(detail)?"),
             Command(("show", "cdp", "neighbors"), self.cmd_cdp, "exec", r"(detail)?"),
             Command(("show", "ip", "route"), self.cmd_route, "exec"),
+            Command(("show", "ip", "bgp", "summary"), self.cmd_bgp_summary, "exec"),
+            Command(("show", "bgp", "ipv4", "unicast", "summary"), self.cmd_bgp_summary, "exec"),
             Command(("show", "ip", "arp"), self.cmd_arp, "exec"),
             Command(("show", "arp"), self.cmd_arp, "exec"),
             Command(("show", "running-config"), self.cmd_running, "priv"),
@@ -259,6 +263,13 @@ class IosDialect(Dialect):
             add(node)
         if f.routed:
             add(ConfigNode("router ospf 1", [ConfigNode(f"router-id {f.router_id}"), *networks]))
+        if f.bgp_asn is not None:
+            neighbours = [ConfigNode(f"neighbor {a} remote-as {asn}") for a, asn in f.bgp_peers]
+            add(
+                ConfigNode(
+                    f"router bgp {f.bgp_asn}", [ConfigNode(f"bgp router-id {f.router_id}"), *neighbours]
+                )
+            )
         if f.snmp_version is not None:
             add(ConfigNode(f"snmp-server location {f.location}"))
             if f.snmp_user:
@@ -500,8 +511,22 @@ class IosDialect(Dialect):
         return "\n".join(lines) + "\n"
 
     def cmd_cdp(self, s: Session, rest: str) -> str:
-        """CDP is Cisco's: only Cisco neighbours answer it (an empty table towards Huawei and H3C)."""
+        """CDP is Cisco's: only Cisco neighbours answer it (an empty table towards Huawei and H3C). Layouts of
+        ntc-templates' IOS captures: the brief table with ``Gig 0/0/1`` ports (a Device ID longer than 16
+        characters on a line of its own), the detail blocks with the platform, addresses and version."""
         nbrs = [n for n in self._lldp(s) if n.system_description.startswith("Cisco")]
+
+        def model(n: LldpNeighbour) -> str:
+            peer = s.world.devices.get(n.system_name) if s.world is not None else None
+            return peer.identity.model if peer is not None and peer.identity is not None else "ISR4331/K9"
+
+        def cdp_short(name: str) -> str:
+            short = if_short(name)
+            for two, three in (("Gi", "Gig"), ("Te", "Ten"), ("Fa", "Fas"), ("Lo", "Loo"), ("Se", "Ser")):
+                if short.startswith(two) and short[len(two) : len(two) + 1].isdigit():
+                    return f"{three} {short[len(two) :]}"
+            return short
+
         if rest == "detail":
             lines = []
             for n in nbrs:
@@ -510,7 +535,7 @@ class IosDialect(Dialect):
                     f"Device ID: {n.system_name}",
                     "Entry address(es): ",
                     f"  IP address: {n.management_address}",
-                    "Platform: cisco ISR4331/K9,  Capabilities: Router IGMP ",
+                    f"Platform: cisco {model(n)},  Capabilities: Router Switch IGMP ",
                     f"Interface: {self.names.canonical(n.local)},  Port ID (outgoing port): {n.port}",
                     "Holdtime : 150 sec",
                     "",
@@ -518,7 +543,10 @@ class IosDialect(Dialect):
                     n.system_description,
                     "",
                     "advertisement version: 2",
+                    "VTP Management Domain: ''",
                     "Duplex: full",
+                    "Management address(es): ",
+                    f"  IP address: {n.management_address}",
                     "",
                 ]
             lines.append(f"\nTotal cdp entries displayed : {len(nbrs)}")
@@ -531,9 +559,38 @@ class IosDialect(Dialect):
             "Device ID        Local Intrfce     Holdtme    Capability  Platform  Port ID",
         ]
         for n in nbrs:
-            local = if_short(self.names.canonical(n.local)).replace("Gi", "Gig ")
-            lines.append(f"{n.system_name[:16]:<17}{local:<18}{150:<11}{'R I':<12}{'ISR4331/K':<10}{n.port}")
+            local = cdp_short(self.names.canonical(n.local))
+            row = f"{local:<18}{150:<11}{'R S I':<12}{model(n)[:9]:<10}{cdp_short(n.port)}"
+            if len(n.system_name) > 16:  # IOS puts a long Device ID on a line of its own
+                lines += [n.system_name, " " * 17 + row]
+            else:
+                lines.append(f"{n.system_name:<17}{row}")
         lines += ["", f"Total cdp entries displayed : {len(nbrs)}"]
+        return "\n".join(lines) + "\n"
+
+    def cmd_bgp_summary(self, s: Session, rest: str) -> str:
+        """``show ip bgp summary`` (ntc-templates' IOS captures): the neighbours of ``router bgp``, the
+        received prefix count while Established, else the state (``Active``)."""
+        asn = s.state.config.bgp_asn if s.state.config is not None else None
+        if asn is None:
+            return "% BGP not active\n"
+        rows = bgp_rows(s.world, s.state)
+        version = 1 + sum(r.prefixes for r in rows)
+        lines = [
+            f"BGP router identifier {s.state.device.address}, local AS number {asn}",
+            f"BGP table version is {version}, main routing table version {version}",
+            f"{version - 1} network entries using {248 * (version - 1)} bytes of memory",
+            f"{version - 1} path entries using {136 * (version - 1)} bytes of memory",
+            "",
+            "Neighbor        V           AS MsgRcvd MsgSent   TblVer  InQ OutQ Up/Down  State/PfxRcd",
+        ]
+        for r in rows:
+            state = str(r.prefixes) if r.peer.up else "Active"
+            age = bgp_age(r.age_s, "ios") if r.peer.up or r.peer.neighbor is not None else "never"
+            lines.append(
+                f"{r.peer.address:<15} 4{r.peer.remote_as:>13}{r.received:>8}{r.sent:>8}{version:>9}"
+                f"{0:>5}{0:>5} {age:<8} {state:>12}"
+            )
         return "\n".join(lines) + "\n"
 
     def cmd_route(self, s: Session, rest: str) -> str:

@@ -10,7 +10,6 @@ SNMP-FRAMEWORK-MIB snmpEngine.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from collections.abc import Callable
 
@@ -24,6 +23,7 @@ from netops.lab.state import (
     InterfaceState,
     LabWorld,
     Neighbor,
+    bgp_asn,
     identity_of,
     interface_mac,
 )
@@ -279,11 +279,7 @@ def _peer_ip(world: LabWorld, state: DeviceState, nb: Neighbor, own: bool) -> st
 
 def asn_of(world: LabWorld, device: str) -> int:
     """A device's BGP AS: ``vars.bgp_asn`` from the inventory, else a stable private AS."""
-    dev = world.inventory.devices[device]
-    value = dev.vars.get("bgp_asn")
-    if isinstance(value, int) and 0 < value < 2**32:
-        return value
-    return 64512 + int.from_bytes(hashlib.sha256(device.encode()).digest()[:4], "big") % 1000
+    return bgp_asn(world.inventory.devices[device])
 
 
 def _up_down(nb: Neighbor, up: bytes, down: bytes) -> Value:
@@ -292,7 +288,6 @@ def _up_down(nb: Neighbor, up: bytes, down: bytes) -> Value:
 
 def _neighbors(out: _Entries, world: LabWorld, state: DeviceState) -> None:
     seen: set[Oid] = set()
-    has_bgp = False
     for nb in state.neighbors:
         remote = _ip_bytes(_peer_ip(world, state, nb, own=False))
         router_id = _ip_bytes(nb.peer_address)
@@ -309,24 +304,33 @@ def _neighbors(out: _Entries, world: LabWorld, state: DeviceState) -> None:
             out.cell(OSPF_NBR_ENTRY, 4, idx, _int(2))  # ospfNbrOptions: E bit
             out.cell(OSPF_NBR_ENTRY, 5, idx, _int(1))  # ospfNbrPriority
             out.cell(OSPF_NBR_ENTRY, 6, idx, _up_down(nb, _int(8), _int(1)))  # full / down
-        elif nb.protocol == "bgp":
-            idx = (9, *remote)  # marker to keep OSPF and BGP indexes apart in ``seen``
-            if idx in seen:
-                continue
-            seen.add(idx)
-            has_bgp = True
-            bidx = tuple(remote)
-            local = encode_ip(_ip_bytes(_peer_ip(world, state, nb, own=True)))
-            ident = encode_ip(router_id)
-            out.cell(BGP_PEER_ENTRY, 1, bidx, _up_down(nb, ident, encode_ip(bytes(4))))  # 0.0.0.0 when down
-            out.cell(BGP_PEER_ENTRY, 2, bidx, _up_down(nb, _int(6), _int(1)))  # established / idle
-            out.cell(BGP_PEER_ENTRY, 3, bidx, _int(2))  # bgpPeerAdminStatus start(2)
-            out.cell(BGP_PEER_ENTRY, 4, bidx, _int(4))  # bgpPeerNegotiatedVersion
-            out.cell(BGP_PEER_ENTRY, 5, bidx, local)
-            out.cell(BGP_PEER_ENTRY, 7, bidx, encode_ip(remote))
-            out.cell(BGP_PEER_ENTRY, 9, bidx, _int(asn_of(world, nb.peer_device)))
-    if has_bgp:
-        out.scalar(BGP_LOCAL_AS, _int(asn_of(world, state.device.id)))
+    peers = world.bgp_peers(state.device.id)
+    for peer in peers:  # the peers the running configuration names; a removed peer statement removes the row
+        raw = _ip_bytes(peer.address)
+        bidx = tuple(raw)
+        if (9, *bidx) in seen:
+            continue
+        seen.add((9, *bidx))
+        session, down = peer.neighbor, _int(3)  # active(3): configured, the session is not up
+        if session is None:
+            out.cell(BGP_PEER_ENTRY, 1, bidx, encode_ip(bytes(4)))
+            out.cell(BGP_PEER_ENTRY, 2, bidx, down)
+        else:  # bgpPeerIdentifier 0.0.0.0 while not established
+            out.cell(
+                BGP_PEER_ENTRY,
+                1,
+                bidx,
+                _up_down(session, encode_ip(_ip_bytes(session.peer_address)), encode_ip(bytes(4))),
+            )
+            out.cell(BGP_PEER_ENTRY, 2, bidx, _up_down(session, _int(6), down))  # established(6)
+        out.cell(BGP_PEER_ENTRY, 3, bidx, _int(2))  # bgpPeerAdminStatus start(2)
+        out.cell(BGP_PEER_ENTRY, 4, bidx, _int(4))  # bgpPeerNegotiatedVersion
+        out.cell(BGP_PEER_ENTRY, 5, bidx, encode_ip(_ip_bytes(peer.local_address)))
+        out.cell(BGP_PEER_ENTRY, 7, bidx, encode_ip(raw))
+        out.cell(BGP_PEER_ENTRY, 9, bidx, _int(peer.remote_as))
+    if peers or (state.config is not None and state.config.bgp_asn is not None):
+        local_as = state.config.bgp_asn if state.config is not None else None
+        out.scalar(BGP_LOCAL_AS, _int(local_as or asn_of(world, state.device.id)))
 
 
 def _ups(out: _Entries, state: DeviceState) -> None:

@@ -143,3 +143,76 @@ def test_snmpstatus_counts_the_interfaces(twin: Twin) -> None:
     assert done.returncode == 0, done.stderr
     assert "Interfaces: 5," in done.stdout, done.stdout
     assert "Recv/Trans packets: 0/0" not in done.stdout
+
+
+BGP_PEER_STATE = "1.3.6.1.2.1.15.3.1.2"
+
+
+def _bgp_states(twin: Twin, device: str) -> dict[str, int]:
+    """BGP4-MIB bgpPeerState per peer address, through net-snmp."""
+    rows = twin.snmp("snmpwalk", device, BGP_PEER_STATE)
+    assert rows is not None, f"{device} does not answer SNMP"
+    return {oid[len(BGP_PEER_STATE) + 1 :]: v for oid, v in rows.items() if oid.startswith(BGP_PEER_STATE)}
+
+
+def _bgp_events(twin: Twin) -> set[tuple[LabEventKind, str, str]]:
+    return {(e.kind, e.device, e.peer_device) for e in twin.events if e.protocol == "bgp"}
+
+
+def test_a_bgp_session_needs_the_peer_statement_at_both_ends_with_the_right_as(twin: Twin) -> None:
+    core, exit_ = "centre-core1", "centre-exit"
+    core_ip, exit_ip = "10.79.0.22", "10.79.0.21"
+    assert _bgp_states(twin, core)[exit_ip] == 6 and _bgp_states(twin, exit_)[core_ip] == 6  # established
+    assert f"{exit_ip}      4       65010" in twin.cli(core, "display bgp peer")
+    twin.events.clear()
+
+    conn = twin.connect(exit_)
+    try:
+        typed(conn, "configure terminal", "router bgp 65010", f"no neighbor {core_ip}")
+        # the exit no longer names the core: its row is gone; the core still names the exit, now Active
+        assert wait_for(lambda: core_ip not in _bgp_states(twin, exit_), timeout=10)
+        assert _bgp_states(twin, core)[exit_ip] == 3
+        assert core_ip not in twin.cli(exit_, "show ip bgp summary")
+        peer_row = next(ln for ln in twin.cli(core, "display bgp peer").splitlines() if exit_ip in ln)
+        assert peer_row.split()[-2:] == ["Active", "0"]
+        assert _bgp_states(twin, exit_)["10.79.0.26"] == 6  # the carrier's session is untouched
+        assert {
+            (LabEventKind.NEIGHBOR_DOWN, core, exit_),
+            (LabEventKind.NEIGHBOR_DOWN, exit_, core),
+        } <= _bgp_events(twin)
+
+        typed(conn, f"neighbor {core_ip} remote-as 65999")  # the wrong AS: still no session
+        assert _bgp_states(twin, exit_)[core_ip] == 3 and _bgp_states(twin, core)[exit_ip] == 3
+        twin.events.clear()
+        typed(conn, f"no neighbor {core_ip}", f"neighbor {core_ip} remote-as {_core_as(twin)}", "end")
+        assert wait_for(lambda: _bgp_states(twin, core).get(exit_ip) == 6, timeout=10)
+        assert _bgp_states(twin, exit_)[core_ip] == 6
+        assert {
+            (LabEventKind.NEIGHBOR_UP, core, exit_),
+            (LabEventKind.NEIGHBOR_UP, exit_, core),
+        } <= _bgp_events(twin)
+    finally:
+        drop(conn)
+
+
+def _core_as(twin: Twin) -> int:
+    cfg = twin.lab.world.devices["centre-core1"].config
+    assert cfg is not None and cfg.bgp_asn is not None
+    return int(cfg.bgp_asn)
+
+
+def test_undo_peer_on_vrp_drops_the_session_at_both_ends(twin: Twin) -> None:
+    core, exit_ = "centre-core1", "centre-exit"
+    core_ip, exit_ip = "10.79.0.22", "10.79.0.21"
+    assert _bgp_states(twin, core)[exit_ip] == 6
+    conn = twin.connect(core)
+    try:
+        typed(conn, "system-view", f"bgp {_core_as(twin)}", f"undo peer {exit_ip}", "commit")
+        assert wait_for(lambda: exit_ip not in _bgp_states(twin, core), timeout=10)
+        assert _bgp_states(twin, exit_)[core_ip] == 3
+        assert exit_ip not in twin.cli(core, "display bgp peer")
+        typed(conn, f"peer {exit_ip} as-number 65010", "commit")
+        assert wait_for(lambda: _bgp_states(twin, core).get(exit_ip) == 6, timeout=10)
+        assert _bgp_states(twin, exit_)[core_ip] == 6
+    finally:
+        drop(conn)

@@ -1,8 +1,10 @@
 """Test kit for the twin tests (issue 14, item 4): a small region where configuration has consequences.
 
 centre-core1 (VRP8) <- kashgar-ce1 (VRP8, a primary and a backup uplink) <- three counties with one uplink each:
-kashgar-kashi-ce1 (IOS), kashgar-shufu-ce1 (Comware 7) and kashgar-yecheng-ce1 (VRP5). Addresses 127.79.N.x,
-one lab per test module.
+kashgar-kashi-ce1 (IOS), kashgar-shufu-ce1 (Comware 7) and kashgar-yecheng-ce1 (VRP5). At the centre, BGP over
+internet links: centre-core1 (its AS from the lab) <-> centre-exit (IOS, AS 65010) <-> carrier-pe (IOS, AS 4134),
+the exit and the carrier also CDP neighbours; the exit is managed over an OSPF link to the core. Addresses
+127.79.N.x, one lab per test module.
 """
 
 from __future__ import annotations
@@ -64,6 +66,24 @@ sites:
           - {{name: GE0/0/1, kind: downlink, description: to-kashgar, address: 10.79.0.1/30}}
           - {{name: GE0/0/2, kind: downlink, description: to-kashgar-backup, address: 10.79.0.5/30}}
           - {{name: LoopBack0, kind: loopback, address: 10.255.0.1/32}}
+          - {{name: GE0/0/3, kind: uplink, description: to-exit, address: 10.79.0.22/30}}
+          - {{name: GE0/0/4, kind: downlink, description: to-exit-mgmt, address: 10.79.0.30/30}}
+      - id: centre-exit
+        role: internet-exit
+        platform: cisco_ios
+        address: 127.79.{n}.6
+        vars: {{bgp_asn: 65010}}
+        interfaces:
+          - {{name: Gi0/0/0, kind: downlink, description: to-core, address: 10.79.0.21/30}}
+          - {{name: Gi0/0/1, kind: uplink, description: to-carrier, address: 10.79.0.25/30}}
+          - {{name: Gi0/0/2, kind: uplink, description: to-core-mgmt, address: 10.79.0.29/30}}
+      - id: carrier-pe
+        role: internet-exit
+        platform: cisco_ios
+        address: 127.79.{n}.7
+        vars: {{bgp_asn: 4134}}
+        interfaces:
+          - {{name: Gi0/0/0, kind: downlink, description: to-customer, address: 10.79.0.26/30}}
   - id: kashgar
     name: 喀什地区
     name_en: kashgar
@@ -115,6 +135,9 @@ sites:
         interfaces:
           - {{name: GE0/0/0, kind: uplink, description: to-kashgar, address: 10.79.0.18/30}}
 links:
+  - {{a: "centre-exit:Gi0/0/0", b: "centre-core1:GE0/0/3", medium: internet}}
+  - {{a: "centre-exit:Gi0/0/1", b: "carrier-pe:Gi0/0/0", medium: internet}}
+  - {{id: exit-mgmt, a: "centre-exit:Gi0/0/2", b: "centre-core1:GE0/0/4"}}
   - {{a: "kashgar-ce1:GE0/0/0", b: "centre-core1:GE0/0/1"}}
   - {{a: "kashgar-ce1:GE0/0/3", b: "centre-core1:GE0/0/2", kind: backup}}
   - {{a: "kashgar-kashi-ce1:Gi0/0/0", b: "kashgar-ce1:GE0/0/1"}}
