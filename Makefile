@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	bash scripts/install-nautobot.sh $(VENV)/nautobot  # tests/interop: Nautobot in a venv of its own
 	touch $(STAMP)
 
 deps: $(STAMP)

@@ -50,6 +50,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "netops.cli.export:app",
         "Export from the inventory: Prometheus targets, Nornir and Ansible inventories.",
     ),
+    "import": (
+        "netops.cli.import_cmd:app",
+        "Build an inventory from a source of truth (Nautobot's REST API).",
+    ),
     "services": (
         "netops.cli.services:app",
         "E-government services: the inventory's services and their checks.",
