@@ -15,10 +15,12 @@ ERROR_REASONS = ("timeout", "auth", "refused", "protocol", "config", "internal",
 # failures that say nothing against the device being alive: it answered (a v3 Report such as
 # usmStatsWrongDigests/UnknownUserNames, an undecodable or error answer, port unreachable), or netops did not
 # send anything (a missing secret) or failed itself. Such a device is ``unmanaged``, never an outage.
-# ``snmp-silent``: SNMP timed out but the device sent its SSH banner (``poller.ssh_answers``): SNMPv2c with a
-# wrong community gives plain timeouts, the SSH port tells a live device from a dead one.
+# ``snmp-silent``: SNMP timed out but the device sent its SSH banner (``poller.ssh_answers``; a codec or the
+# MCU: an HTTP status line, ``poller.http_answers``): SNMPv2c with a wrong community gives plain timeouts, the
+# SSH port (the status API) tells a live device from a dead one.
 MANAGEMENT_ERRORS = frozenset({"auth", "protocol", "config", "internal", "snmp-silent"})
 SNMP_SILENT_DETAIL = "SNMP silent, device answers on SSH"
+SNMP_SILENT_HTTP_DETAIL = "SNMP silent, device answers on its status API"  # codecs, the MCU: HTTP, no SSH
 
 
 def management_failure(error: str | None, detail: str | None = None) -> bool:

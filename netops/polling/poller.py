@@ -19,13 +19,14 @@ from typing import Protocol
 
 from sqlalchemy import select
 
+from netops.errors import NotFoundError
 from netops.events import EventBus
-from netops.inventory.models import Device, Inventory, Lifecycle
+from netops.inventory.models import Device, Inventory, Lifecycle, Role
 from netops.inventory.topology import Topology
 from netops.polling.analysis import NO_ANALYSIS, analyse_session, analyse_store, publish_changes
 from netops.polling.incidents import IncidentChange
-from netops.polling.model import SNMP_SILENT_DETAIL, DeviceSample
-from netops.polling.rootcause import Analysis
+from netops.polling.model import SNMP_SILENT_DETAIL, SNMP_SILENT_HTTP_DETAIL, DeviceSample
+from netops.polling.rootcause import Analysis, links_down_from_interfaces
 from netops.polling.store import record_samples
 from netops.polling.tracker import StatusTracker
 from netops.secrets import SecretStore
@@ -86,6 +87,38 @@ async def ssh_answers(host: str, port: int, wait_s: float) -> str | None:
     return text[:80] if text.startswith("SSH-") else None
 
 
+async def http_answers(host: str, port: int, wait_s: float) -> str | None:
+    """The status line (``HTTP/1.1 401 Unauthorized``) the HTTP server at ``host:port`` answers a ``HEAD /``
+    with, or None: a TCP connect, one request without credentials, one line read within ``wait_s``. Any status
+    counts (a codec's status API asks for credentials: a 401 is a live codec); a dead codec behind a live port
+    may accept the connection and never answer (the lab does so): only the line counts."""
+    writer: asyncio.StreamWriter | None = None
+    try:
+        async with asyncio.timeout(wait_s):
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(f"HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("ascii"))
+            await writer.drain()
+            line = await reader.readline()
+    except (OSError, TimeoutError, ValueError):
+        return None
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+    text = line.decode("ascii", "replace").strip()
+    return text[:80] if text.startswith("HTTP/") else None
+
+
+@dataclass(slots=True)
+class _Recheck:
+    """The liveness check of a device silent from timeouts (rate-limited: ``Poller.recheck_cycles``)."""
+
+    due_at: float  # not asked again before this
+    gap_s: float  # the wait after the next check that finds nothing (doubles, up to the cap)
+    seen: bool = False  # the last check got an answer (a second one in a row makes the device unmanaged)
+
+
 class Poller:
     """Holds what lives across cycles: the hysteresis tracker (consecutive failures, flapping) of the devices
     this process polls, restored from the store before the first cycle (a restart changes nothing). With
@@ -101,10 +134,25 @@ class Poller:
     is confirmed within about one interval plus a few seconds, while one lost reply still never makes a
     device down (the threshold still counts two failed polls). 0 turns it off.
 
+    A device that answers and shows an interface newly oper-down (admin-up; it was not at its previous poll)
+    has the device at that link's far end polled at once in the same cycle, once; one failed poll then makes
+    it silent (the neighbour's observation backs it, as a linkDown trap does: ``_cycle``'s ``behind_too``).
+
     ``ssh_probe_s``: a device with a CLI credential whose poll times out is asked for its SSH identification
     line (``ssh_answers``, at most that long): if it sends one, the device lives and SNMP is what fails (a
     wrong v2c community gives plain timeouts), so the sample becomes ``snmp-silent``, a management failure:
-    ``unmanaged`` with "SNMP silent, device answers on SSH", never an outage. 0 turns it off.
+    ``unmanaged`` with "SNMP silent, device answers on SSH", never an outage. A codec or the MCU (no SSH) is
+    asked on its HTTP status API instead (``http_answers`` on the inventory's ``http_port``: "SNMP silent,
+    device answers on its status API"). Only while the path in front of the device answers (a device behind a
+    failing router cannot be told from a dead one, and is not asked). 0 turns it off. With the confirming poll
+    the check runs during its delay, on the first failure.
+
+    A device already silent from timeouts (dead, cut off) is checked again too, rate-limited: after each check
+    that gets nothing the next waits twice as long, from one poll interval up to ``recheck_cycles`` intervals
+    (4: a dead device costs one connect every 4th cycle, 2-4 minutes with the shipped intervals, and one back
+    with SNMP broken is found within about 5 cycles). Coming back, a
+    device's SSH may answer before its SNMP: it becomes ``snmp-silent`` only when two checks in a row (the
+    second one poll interval after the first) get an answer.
 
     Credentials superseded while a poll was in flight: a poll that fails after the secrets file changed since
     it started (its key may be the old one) is asked again at once with the credentials resolved anew, and
@@ -125,8 +173,9 @@ class Poller:
         flap_changes: int = 4,
         flap_window_s: float = 900.0,
         secrets: SecretStore | None = None,
-        confirm_delay_s: float = 2.0,
+        confirm_delay_s: float = 1.0,
         ssh_probe_s: float = 1.0,
+        recheck_cycles: int = 4,
     ) -> None:
         if confirm_delay_s < 0:
             raise ValueError("confirm_delay_s: expected 0 (off) or more seconds")
@@ -141,6 +190,9 @@ class Poller:
         self.holddown_s = holddown_s
         self.confirm_delay_s = confirm_delay_s
         self.ssh_probe_s = ssh_probe_s
+        self.recheck_cycles = recheck_cycles
+        self._rechecks: dict[str, _Recheck] = {}
+        self._down_seen: dict[str, frozenset[str]] = {}  # device -> interfaces admin-up, oper-down last time
         self.secrets = secrets
         self._secrets_seen = secrets.generation if secrets is not None else 0
         self._restored = False
@@ -190,42 +242,99 @@ class Poller:
         delay: float,
         once: bool = False,
         on_first_failure: Callable[[Device], None] | None = None,
+        interval_s: float = 60.0,
     ) -> tuple[DeviceSample, ...]:
-        """The device's samples in this cycle: its poll and, when that failed first, the confirming one.
-        ``on_first_failure`` is called before the confirming poll (the cycle then polls the neighbours in
-        front of the device too: see ``_cycle``)."""
+        """The device's samples in this cycle: its poll and, when that failed first, the confirming one (one
+        request: the first poll had the profile's retries). ``on_first_failure`` is called before the
+        confirming poll (the cycle then polls the neighbours in front of the device too: see ``_cycle``); the
+        liveness check (SSH banner, status API) runs meanwhile."""
         if delay > 0:
             await asyncio.sleep(delay)
         async with sem:
             first = await self._ask(device, once)
         if first.ok or once or not self._confirms(device.id):
-            return (await self._silent_snmp(device, first, once),)
+            return (self._mark_silent(first, await self._liveness(device, first, once, interval_s)),)
         if on_first_failure is not None:
             on_first_failure(device)
-        await asyncio.sleep(self.confirm_delay_s)
-        async with sem:
-            again = await self._ask(device, False)
-        return (first, await self._silent_snmp(device, again, once))
+        check = asyncio.create_task(self._liveness(device, first, False, interval_s))
+        try:
+            await asyncio.sleep(self.confirm_delay_s)
+            async with sem:
+                again = await self._ask(device, True)
+            answer = await check
+        finally:
+            check.cancel()
+        return (first, self._mark_silent(again, answer))
 
-    async def _silent_snmp(self, device: Device, sample: DeviceSample, corroborated: bool) -> DeviceSample:
-        """A timed-out sample of a device that sends its SSH banner becomes ``snmp-silent`` (see the class)."""
-        track = self.tracker.tracks.get(device.id)
+    @staticmethod
+    def _mark_silent(sample: DeviceSample, answer: tuple[str, str] | None) -> DeviceSample:
+        """A timed-out sample of a device that answered its liveness check becomes ``snmp-silent``."""
+        if answer is None or sample.ok or sample.error != "timeout":
+            return sample
+        what, banner = answer
+        return dataclasses.replace(
+            sample, error="snmp-silent", detail=f"{what} ({banner}); SNMP: {sample.detail}"
+        )
+
+    def _front_failing(self, device: Device) -> bool:
+        """A device on the path in front of ``device`` (towards the centre) fails its polls."""
+        try:
+            path = self.topology().upstream_path(device.id)
+        except NotFoundError:  # not in the inventory any more (reloaded)
+            return False
+        for hop in path:
+            track = self.tracker.tracks.get(hop.device)
+            if hop.device != device.id and track is not None and track.failures > 0:
+                return True
+        return False
+
+    async def _liveness(
+        self, device: Device, sample: DeviceSample, corroborated: bool, interval_s: float
+    ) -> tuple[str, str] | None:
+        """(what, banner) when a device whose poll timed out shows it lives: its SSH banner, or a codec's or
+        the MCU's status API answering (see the class). None: not asked, or no answer."""
+        by_http = device.role in (Role.CODEC, Role.MCU)
         if (
             sample.ok
             or sample.error != "timeout"
             or corroborated  # a neighbour saw the link towards it go down: not a credentials problem
             or self.ssh_probe_s <= 0
-            or device.credential is None
-            # silent from timeouts already (dead, cut off): coming back, its SSH may answer before its SNMP
-            or (track is not None and track.silent and not track.management)
+            or (device.credential is None and not by_http)
+            or self._front_failing(device)
         ):
-            return sample
-        banner = await ssh_answers(str(device.address), device.ssh_port, self.ssh_probe_s)
+            return None
+        track = self.tracker.tracks.get(device.id)
+        silent = track is not None and track.silent and not track.management
+        now = time.time()
+        recheck = self._rechecks.get(device.id)
+        if not silent:
+            self._rechecks.pop(device.id, None)
+        elif recheck is not None and now < recheck.due_at:
+            return None  # silent from timeouts: rate-limited
+        if by_http:
+            what, banner = (
+                SNMP_SILENT_HTTP_DETAIL,
+                await http_answers(str(device.address), device.http_port, self.ssh_probe_s),
+            )
+        else:
+            what, banner = (
+                SNMP_SILENT_DETAIL,
+                await ssh_answers(str(device.address), device.ssh_port, self.ssh_probe_s),
+            )
+        if not silent:
+            return None if banner is None else (what, banner)
+        seen_before = recheck is not None and recheck.seen
         if banner is None:
-            return sample
-        return dataclasses.replace(
-            sample, error="snmp-silent", detail=f"{SNMP_SILENT_DETAIL} ({banner}); SNMP: {sample.detail}"
-        )
+            cap = self.recheck_cycles * interval_s
+            gap = interval_s if recheck is None else min(max(recheck.gap_s, interval_s) * 2, cap)
+            self._rechecks[device.id] = _Recheck(now + gap - interval_s / 2, gap)  # half: start jitter
+            return None
+        # an answer: asked again one interval later; the second answer in a row counts
+        self._rechecks[device.id] = _Recheck(now + interval_s * 0.5, interval_s, seen=True)
+        if not seen_before:
+            log.info("%s: silent, but answers on %s: asked again next cycle", device.id, what)
+            return None
+        return (what, banner)
 
     async def run_cycle(
         self,
@@ -330,16 +439,48 @@ class Poller:
                 if (n in in_cycle and n not in finished) or n in extra or n not in pollable_now:
                     continue
                 extra[n] = asyncio.create_task(
-                    self._one(inv.devices[n], sem, 0.0, on_first_failure=front_too)
+                    self._one(inv.devices[n], sem, 0.0, on_first_failure=front_too, interval_s=interval_s)
                 )
 
         pollable_now = {d.id for d in pollable(topo_now.inventory)}
 
         finished: set[str] = set()  # devices of this cycle whose poll has ended
+        seen_down: set[str] = set()  # far ends of links a neighbour's poll saw go down in this cycle
+
+        def behind_too(sample: DeviceSample) -> None:
+            """A device that answers sees a link go down since its previous poll (an interface admin-up, now
+            oper-down): the device at the far end is polled at once, one request, and one failed poll makes
+            it silent (the neighbour's observation stands for the further polls the threshold waits for),
+            as a linkDown trap does (``netops.ingest``). Polling only, a dead router is then seen at the
+            first poll of either end, not only at its own."""
+            if not sample.ok:
+                return
+            now_down = frozenset(sample.down_interfaces())
+            before = self._down_seen.get(sample.device)
+            self._down_seen[sample.device] = now_down
+            if before is None or not now_down - before:
+                return
+            inv = topo_now.inventory
+            for link_id in links_down_from_interfaces(topo_now, {sample.device: now_down - before}):
+                n = inv.links[link_id].other(sample.device).device
+                if n in extra or n not in pollable_now or n in corroborated:
+                    continue
+                seen_down.add(n)
+                extra[n] = asyncio.create_task(
+                    self._one(inv.devices[n], sem, 0.0, True, interval_s=interval_s)
+                )
 
         async def one(device: Device, delay: float) -> tuple[DeviceSample, ...]:
-            got = await self._one(device, sem, delay, device.id in corroborated, on_first_failure=front_too)
+            got = await self._one(
+                device,
+                sem,
+                delay,
+                device.id in corroborated,
+                on_first_failure=front_too,
+                interval_s=interval_s,
+            )
             finished.add(device.id)
+            behind_too(got[-1])
             if on_done is not None:
                 on_done(got[-1])
             return got
@@ -364,9 +505,8 @@ class Poller:
             topo = self.topology()
             for each in asked:
                 for s in each:  # a confirming poll counts as a further poll for the threshold
-                    self.tracker.observe(
-                        s.device, s.ok, s.polled_at, s.error, s.detail, corroborated=s.device in corroborated
-                    )
+                    backed = s.device in corroborated or (s.device in seen_down and s.error == "timeout")
+                    self.tracker.observe(s.device, s.ok, s.polled_at, s.error, s.detail, corroborated=backed)
             # a sample older than the newest observed (another cycle polled the device later) is not stored
             fresh = [
                 s

@@ -6,6 +6,7 @@ Expected extents come from the topology's what-if (``Topology.impact``), never f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ LAB_SECRETS = {
     "scen-codec-password": "y" * 12,
 }
 HOLDDOWN_S = 0.5
+INTERVAL_S = 1.0  # the poll interval the rate-limited SSH check counts in
 
 
 @dataclass
@@ -281,26 +283,28 @@ def test_flapping_is_one_incident_children_suppressed(tmp_path: Path) -> None:
 
 def test_a_first_failure_is_confirmed_in_the_same_cycle_not_the_next(tmp_path: Path) -> None:
     """``confirm_delay_s``: a device that fails its poll is asked again a moment later in the same cycle, so
-    one round finds a dead county router down; without it, one failed poll is not an outage (threshold 2)."""
+    one round finds a dead codec down; without it, one failed poll is not an outage (threshold 2). Codecs: no
+    neighbour's interface goes down with them (a dead router's does, and that polls it at once: see
+    ``test_a_link_seen_going_down_polls_its_far_end_at_once``)."""
 
     async def scenario(rig: Rig) -> None:
-        f = rig.fault("node-down", "pa-c2-ce1")
+        f = rig.fault("node-down", "pa-codec")
         await rig.round(1)  # confirm off: one failed poll, below the threshold
         assert rig.open() == []
-        assert queries.status(rig.store, rig.topo)["devices"]["pa-c2-ce1"] != "down"
+        assert queries.status(rig.store, rig.topo)["devices"]["pa-codec"] != "down"
         rig.clear(f)
 
-        rig.confirm_delay_s = 0.2  # another county: the first one's down-up counts towards flapping
+        rig.confirm_delay_s = 0.2  # another codec: the first one's down-up counts towards flapping
         poller = rig.new_poller()
-        f = rig.fault("node-down", "pb-c1-ce1")
+        f = rig.fault("node-down", "pb-c1-codec")
         await rig.round(1)  # its failed poll is asked again within the cycle: two failures, silent
         [inc] = rig.open()
-        assert inc["cause"] in (["pb-c1-ce1"], ["pb-c1-ce1--pb-ce1"])
-        assert queries.status(rig.store, rig.topo)["devices"]["pb-c1-ce1"] in ("down", "unreachable")
-        track = poller.tracker.tracks["pb-c1-ce1"]
+        assert (inc["kind"], inc["cause"]) == ("device", ["pb-c1-codec"])
+        assert queries.status(rig.store, rig.topo)["devices"]["pb-c1-codec"] == "down"
+        track = poller.tracker.tracks["pb-c1-codec"]
         assert track.failures == 2 and track.silent
         # the stored sample is the confirming poll's: one row, the consecutive count the analysis reads
-        assert queries.status(rig.store, rig.topo)["devices"]["pb-ce1"] == "up"
+        assert queries.status(rig.store, rig.topo)["devices"]["pb-c1-ce1"] == "up"
         rig.clear(f)
         await rig.until("resolved", lambda: not rig.open())
 
@@ -367,6 +371,99 @@ def test_a_device_confirmed_silent_before_its_router_is_merged_into_the_routers_
         assert a["id"] in {i["id"] for i in rig.open()} and len(rig.open()) == 2
         rig.clear(pref)
         rig.clear(county)
+        await rig.until("resolved", lambda: not rig.open())
+
+    run(tmp_path, scenario)
+
+
+def test_a_silent_router_is_asked_for_its_ssh_banner_rate_limited_and_found_alive(tmp_path: Path) -> None:
+    """A router silent from timeouts (node-down) is still asked for its SSH banner, but not every cycle: the
+    checks back off to one every ``recheck_cycles`` intervals. When it sends a banner again while its SNMP
+    stays silent (back with SNMP broken), two checks in a row with a banner make it ``unmanaged``, not down.
+    The lab runs no SSH here: a TCP listener on the router's SSH port counts the connects, silent at first
+    (a dead router behind a live carrier port), then sending an identification line."""
+
+    async def scenario(rig: Rig) -> None:
+        dev = rig.inv.devices["pb-c1-ce1"]
+        connects: list[float] = []
+        banner = {"line": b""}
+
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connects.append(asyncio.get_running_loop().time())
+            if banner["line"]:
+                writer.write(banner["line"])
+                await writer.drain()
+            with contextlib.suppress(OSError, TimeoutError):
+                async with asyncio.timeout(5):
+                    await reader.read()
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, str(dev.address), dev.ssh_port)
+        assert rig.poller is not None
+        poller = rig.poller
+        groups = poll_groups(rig.inv)
+
+        async def rounds(n: int) -> None:
+            for _ in range(n):
+                for group in groups:
+                    await poller.run_cycle(group.devices, job=group.job_id, interval_s=INTERVAL_S)
+
+        try:
+            f = rig.fault("node-down", "pb-c1-ce1")
+            await rounds(2)
+            assert poller.tracker.tracks["pb-c1-ce1"].silent and "pb-c1-ce1" not in poller.tracker.unmanaged()
+            connects.clear()
+            loop = asyncio.get_running_loop()
+            start, n = loop.time(), 16
+            await rounds(n)
+            elapsed = loop.time() - start
+            # rate-limited: waits of at least 0.5, 1.5, then 3.5 intervals between checks (not one per cycle)
+            gaps = max(0.0, elapsed - 2.0 * INTERVAL_S) / ((poller.recheck_cycles - 0.5) * INTERVAL_S)
+            assert 1 <= len(connects) <= 3 + gaps
+            assert len(connects) < n
+            assert queries.status(rig.store, rig.topo)["devices"]["pb-c1-ce1"] == "down"
+
+            banner["line"] = b"SSH-2.0-lab-test\r\n"  # back: SSH answers, SNMP still silent
+            for _ in range(4 * poller.recheck_cycles):
+                await rounds(1)
+                if "pb-c1-ce1" in poller.tracker.unmanaged():
+                    break
+            assert poller.tracker.unmanaged()["pb-c1-ce1"] == "snmp-silent"
+            assert queries.status(rig.store, rig.topo)["devices"]["pb-c1-ce1"] == "unmanaged"
+            [unmanaged] = [i for i in rig.open() if i["kind"] == "unmanaged"]
+            assert "SNMP silent, device answers on SSH" in unmanaged["reason"]
+            # the router's outage is over (the lab still holds it down, so what is behind it stays dark here)
+            await rig.until(
+                "the router's outage resolved",
+                lambda: not [i for i in rig.open() if i["kind"] == "device" and i["cause"] == ["pb-c1-ce1"]],
+            )
+            rig.clear(f)
+            await rig.until("resolved", lambda: not rig.open())
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    run(tmp_path, scenario)
+
+
+def test_a_link_seen_going_down_polls_its_far_end_at_once(tmp_path: Path) -> None:
+    """Polling only: the prefecture router's poll sees its interface to a county go down (it was up at its
+    previous poll), so the county router is polled at once, in that cycle, once: one failed poll, backed by
+    the neighbour's observation, makes it silent, as a linkDown trap would. One cycle of the uplink group finds
+    the dead county router down without the access group (its own) polling it."""
+
+    async def scenario(rig: Rig) -> None:
+        uplinks, _ = poll_groups(rig.inv)
+        assert rig.poller is not None and "pb-c1-ce1" not in {d.id for d in uplinks.devices}
+        f = rig.fault("node-down", "pb-c1-ce1")
+        await rig.poller.run_cycle(uplinks.devices, job=uplinks.job_id)
+        assert rig.poller.tracker.tracks["pb-c1-ce1"].silent
+        [inc] = rig.open()
+        assert (inc["kind"], inc["cause"]) == ("device", ["pb-c1-ce1"])
+        await rig.round(2)  # the codec behind it is found silent by its own polls: the what-if extent
+        [same] = rig.open()
+        assert same["id"] == inc["id"] and extent(same) == rig.what_if("pb-c1-ce1")
+        rig.clear(f)
         await rig.until("resolved", lambda: not rig.open())
 
     run(tmp_path, scenario)
