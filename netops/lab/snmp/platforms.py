@@ -114,7 +114,7 @@ PLATFORMS: dict[Platform, PlatformInfo] = {
     ),
 }
 
-# inventory abbreviation -> the long form the vendor uses in ifDescr (ifName keeps the inventory's spelling)
+# inventory abbreviation -> the long form the vendor uses in ifDescr (and, but for IOS, in ifName)
 _LONG_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
     "huawei": (
         ("XGE", "XGigabitEthernet"),
@@ -124,13 +124,22 @@ _LONG_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
         ("Loop", "LoopBack"),
         ("Lo", "LoopBack"),
         ("MEth", "MEth"),
+        ("Vlanif", "Vlanif"),
+        ("Tun", "Tunnel"),
     ),
     "h3c": (
         ("XGE", "Ten-GigabitEthernet"),
         ("GE", "GigabitEthernet"),
         ("Loop", "LoopBack"),
         ("Lo", "LoopBack"),
+        ("InLoop", "InLoopBack"),
         ("M-GE", "M-GigabitEthernet"),
+        ("MGE", "M-GigabitEthernet"),
+        ("Vlan-int", "Vlan-interface"),
+        ("Vlan", "Vlan-interface"),
+        ("RAGG", "Route-Aggregation"),
+        ("BAGG", "Bridge-Aggregation"),
+        ("Tun", "Tunnel"),
     ),
     "cisco": (
         ("Te", "TenGigabitEthernet"),
@@ -163,14 +172,12 @@ def product(ident: DeviceIdentity) -> str:
 
 def long_name(vendor: str, name: str) -> str:
     """``GE0/0/1`` -> ``GigabitEthernet0/0/1`` in the vendor's spelling; unknown prefixes stay as they are."""
-    for short, full in _LONG_NAMES.get(vendor, ()):
-        if name.startswith(full):
+    table = _LONG_NAMES.get(vendor, ())
+    for _short, full in table:
+        if name.startswith(full) and name[len(full) : len(full) + 1].isdigit():
             return name
-        if (
-            name.startswith(short)
-            and len(name) > len(short)
-            and (name[len(short)].isdigit() or name[len(short)] in "-/")
-        ):
+    for short, full in table:
+        if name.startswith(short) and name[len(short) : len(short) + 1].isdigit():
             return full + name[len(short) :]
     return name
 
@@ -191,10 +198,12 @@ _IOS_SHORT = (
 
 
 def if_name(vendor: str, name: str) -> str:
-    """ifName: IOS's short form (``GigabitEthernet0/1`` -> ``Gi0/1``); other vendors keep the inventory's spelling."""
-    if vendor != "cisco":
-        return name
+    """ifName as the vendor's agent fills it: IOS's short form (``GigabitEthernet0/1`` -> ``Gi0/1``), VRP's and
+    Comware's long one (``GE0/0/1`` -> ``GigabitEthernet0/0/1``, as in their configuration), whatever spelling
+    the inventory uses."""
     full = long_name(vendor, name)
+    if vendor != "cisco":
+        return full
     for long, short in _IOS_SHORT:
         if full.startswith(long) and full[len(long) : len(long) + 1].isdigit():
             return short + full[len(long) :]

@@ -46,7 +46,8 @@ def test_v2c_walk_of_a_huawei_core(lab: LabThread, inventory: Inventory) -> None
     assert isinstance(uptime, int) and abs(uptime - state.uptime_s() * 100) < 500
     assert mib["1.3.6.1.2.1.2.1.0"] == ("INTEGER", 4)
     assert mib["1.3.6.1.2.1.2.2.1.2.1"] == ("OCTET STRING", b"GigabitEthernet0/0/1")
-    assert mib["1.3.6.1.2.1.31.1.1.1.1.1"] == ("OCTET STRING", b"GE0/0/1")  # ifName: the inventory's name
+    # ifName: VRP's own long spelling of the inventory's GE0/0/1 (as a real VRP agent fills it)
+    assert mib["1.3.6.1.2.1.31.1.1.1.1.1"] == ("OCTET STRING", b"GigabitEthernet0/0/1")
     assert mib["1.3.6.1.2.1.31.1.1.1.18.1"] == ("OCTET STRING", b"to kashgar-ce1")
     assert mib["1.3.6.1.2.1.2.2.1.3.4"] == ("INTEGER", 24)  # LoopBack0 softwareLoopback
     assert mib["1.3.6.1.2.1.2.2.1.5.3"] == ("Gauge32", 2**32 - 1)  # 10 Gbit/s capped

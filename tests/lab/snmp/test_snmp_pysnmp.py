@@ -22,6 +22,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 
 from netops.inventory.models import Inventory
+from netops.lab.snmp.platforms import if_name
 from tests.lab.snmp.snmp_testlib import (
     AUTH,
     COMMUNITY,
@@ -110,7 +111,8 @@ def test_pysnmp_and_net_snmp_agree(
         net.update((k, v) for k, v in parse_netsnmp(done.stdout).items() if k != root)
     assert len(net) > 40
     assert theirs == net
-    names = [itf.name.encode() for itf in lab.world.device(device).interfaces]
+    dev = lab.world.device(device).device  # ifName: the vendor's spelling (VRP/Comware long, IOS short)
+    names = [if_name(dev.platform.vendor, itf.name).encode() for itf in lab.world.device(device).interfaces]
     assert [v for k, (_, v) in theirs.items() if k.startswith("1.3.6.1.2.1.31.1.1.1.1.")] == names
 
 

@@ -216,3 +216,42 @@ def test_undo_peer_on_vrp_drops_the_session_at_both_ends(twin: Twin) -> None:
         assert _bgp_states(twin, exit_)[core_ip] == 6
     finally:
         drop(conn)
+
+
+IF_NAME, IF_DESCR = "1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.2.2.1.2"
+
+
+@pytest.mark.parametrize(
+    ("device", "platform", "command", "spelling"),
+    [
+        ("kashgar-ce1", "huawei_vrp", "display interface brief", "GigabitEthernet0/0/"),
+        ("kashgar-yecheng-ce1", "huawei_vrp", "display interface brief", "GigabitEthernet0/0/"),
+        ("kashgar-shufu-ce1", "hp_comware", "display interface brief", "GigabitEthernet0/0/"),
+        ("kashgar-kashi-ce1", "cisco_ios", "show ip interface brief", "Gi0/0/"),
+    ],
+)
+def test_if_name_is_the_vendor_s_spelling_and_one_canonical_name_with_cli_and_inventory(
+    twin: Twin, device: str, platform: str, command: str, spelling: str
+) -> None:
+    """ifName as real agents fill it (VRP/Comware long, IOS short; the inventory says ``GE0/0/1``/``Gi0/0/1``),
+    read with net-snmp's snmpwalk; ``netops.drivers.names.canonical`` makes it, ifDescr, the CLI's table name
+    and the inventory's name one interface."""
+    from ntc_templates.parse import parse_output  # type: ignore[import-untyped]
+
+    from netops.drivers.cli import CliSession
+    from netops.drivers.names import canonical
+
+    dev = twin.inventory.device(device)
+    names, descrs = twin.snmp("snmpwalk", device, IF_NAME), twin.snmp("snmpwalk", device, IF_DESCR)
+    assert names is not None and descrs is not None
+    by_index = {int(oid.rsplit(".", 1)[1]): v.decode() for oid, v in names.items()}
+    descr = {int(oid.rsplit(".", 1)[1]): v.decode() for oid, v in descrs.items()}
+    assert all(n.startswith(spelling) for n in by_index.values()), by_index
+    with CliSession.open(dev, twin.inventory, twin.secrets) as session:
+        rows = parse_output(platform=platform, command=command, data=session.send(command))
+    cli = {canonical(dev.platform, r.get("interface") or r["intf"]) for r in rows}
+    for itf in dev.interfaces:
+        index = twin.if_index(device, itf.name)
+        want = canonical(dev.platform, itf.name)
+        assert canonical(dev.platform, by_index[index]) == want == canonical(dev.platform, descr[index])
+        assert want in cli
