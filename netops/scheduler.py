@@ -15,15 +15,30 @@
 
 With ``NETOPS_SHARD=K/N`` the poll jobs poll only shard K's devices (``polling/shards.py``), and only the
 coordinator (shard 1) gets `analyse`, `config-backup` and `vc-schedule` (docs/scaling.md).
+
+**Steps of the wall clock** (NTP stepping a wrong clock, a VM resumed, a DST mistake): APScheduler 3 keeps run
+times in wall-clock time and sleeps on the event loop's monotonic clock. After a step back of N seconds every
+interval job would wait N seconds more (a 10-minute step stopped polling for 10 minutes); after a step forward
+each job's due run is late by N seconds (past ``misfire_grace_time``: skipped and logged as missed).
+``ClockSteppingScheduler`` compares the wall clock with the monotonic clock each time it looks for due jobs (at
+least every ``CLOCK_WATCH_S``) and moves the next run of every interval job by the step, so they keep their pace
+in real time; interval jobs have no misfire grace (a run already submitted when the clock steps forward runs,
+once, instead of being dropped as "missed"); cron and date jobs (the monthly report, conference prechecks) are
+anchored to the wall clock and stay where they are. Tested by the scenarios s50-s53 (the service's clock is
+stepped with libfaketime: tests/scenarios/README.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from netops.changes.backup import backup_job
 from netops.polling.jobs import poll_groups
@@ -36,6 +51,62 @@ INVENTORY_RELOAD_JOB = "inventory-reload"
 POLL_JOBS = ("poll-uplinks", "poll-access")
 ANALYSE_JOB = "analyse"
 BACKUP_JOB = "config-backup"
+JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+CLOCK_WATCH_S = 5.0  # the longest the scheduler sleeps without comparing the wall and monotonic clocks
+CLOCK_STEP_S = 1.0  # a difference between the two clocks' advance above this is a step (slewing is ppm)
+
+log = logging.getLogger(__name__)
+
+
+class ClockSteppingScheduler(AsyncIOScheduler):  # type: ignore[misc]  # apscheduler is untyped
+    """An ``AsyncIOScheduler`` whose interval jobs keep their pace in real time when the wall clock is stepped
+    (module docstring). The check runs before the due jobs are looked for, so a job is never judged late or
+    early by a step it has not been moved for."""
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        self._clock_ref = (time.time(), time.monotonic())
+
+    def clock_step(self) -> float:
+        """The wall clock's step since the last call (0.0 when the two clocks advanced alike)."""
+        wall, mono = time.time(), time.monotonic()
+        ref_wall, ref_mono = self._clock_ref
+        self._clock_ref = (wall, mono)
+        step = (wall - ref_wall) - (mono - ref_mono)
+        return step if abs(step) > CLOCK_STEP_S else 0.0
+
+    def follow_clock_step(self, step: float) -> list[str]:
+        """Move the next run of every interval job by ``step`` seconds; returns the ids moved."""
+        moved: list[str] = []
+        shift = timedelta(seconds=step)
+        with self._jobstores_lock:
+            for store in self._jobstores.values():
+                for job in store.get_all_jobs():
+                    if isinstance(job.trigger, IntervalTrigger) and job.next_run_time is not None:
+                        job._modify(next_run_time=job.next_run_time + shift)
+                        store.update_job(job)
+                        moved.append(job.id)
+        return moved
+
+    def add_job(self, func: Any, trigger: Any = None, **options: Any) -> Any:
+        """Interval jobs run late rather than never (``misfire_grace_time=None`` unless given; ``coalesce``
+        keeps a late run to one): a run submitted just before a step forward starts "late" by the step."""
+        if trigger == "interval" or isinstance(trigger, IntervalTrigger):
+            options.setdefault("misfire_grace_time", None)
+        return super().add_job(func, trigger, **options)
+
+    def _process_jobs(self) -> float | None:
+        step = self.clock_step()
+        if step:
+            moved = self.follow_clock_step(step)
+            log.warning(
+                "the wall clock stepped %+.1f s: the next run of %d interval job(s) moved with it (%s)",
+                step,
+                len(moved),
+                ", ".join(sorted(moved)),
+            )
+        wait: float | None = super()._process_jobs()
+        return CLOCK_WATCH_S if wait is None else min(wait, CLOCK_WATCH_S)
 
 
 async def run_poll_job(runtime: Runtime, job_id: str) -> None:
@@ -67,9 +138,7 @@ async def run_backup_job(runtime: Runtime) -> None:
 
 
 def build_scheduler(runtime: Runtime, reload_interval_s: float = 30.0) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(
-        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
-    )
+    scheduler = ClockSteppingScheduler(job_defaults=dict(JOB_DEFAULTS))
     scheduler.add_job(
         runtime.reload_if_changed,
         "interval",

@@ -55,6 +55,55 @@ NETWORK_ALERTS = [
 ]
 
 
+# libfaketime (Debian `libfaketime`, scripts/install-system-deps.sh): the multi-threaded variant, since the
+# service runs threads (SQLite and SNMP work in asyncio.to_thread, uvicorn)
+LIBFAKETIME_GLOBS = ("lib/*/faketime/libfaketimeMT.so.1", "lib/faketime/libfaketimeMT.so.1")
+
+
+def libfaketime() -> str:
+    """The libfaketime preload library; its absence fails the scenario (CI installs it), never skips it."""
+    for prefix in (Path("/usr"), Path("/usr/local")):
+        for pattern in LIBFAKETIME_GLOBS:
+            found = sorted(prefix.glob(pattern))
+            if found:
+                return str(found[0])
+    raise ScenarioFailed(
+        "libfaketime is not installed (Debian package libfaketime; scripts/install-system-deps.sh installs it)"
+    )
+
+
+def stepped_clock_env(clock_file: Path) -> dict[str, str]:
+    """The environment of a process whose wall clock ``write_clock_offset`` steps while it runs: libfaketime
+    reads the offset from ``clock_file`` at every call (FAKETIME_NO_CACHE); CLOCK_MONOTONIC stays real
+    (FAKETIME_DONT_FAKE_MONOTONIC), as when NTP steps a clock."""
+    preload = " ".join(p for p in (libfaketime(), os.environ.get("LD_PRELOAD", "")) if p)
+    return {
+        "LD_PRELOAD": preload,
+        "FAKETIME_TIMESTAMP_FILE": str(clock_file),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
+
+
+def write_clock_offset(clock_file: Path, offset_s: float) -> None:
+    """The wall-clock offset (seconds from the real clock) in one rename: libfaketime never reads half a file."""
+    tmp = clock_file.with_suffix(".tmp")
+    tmp.write_text(f"{offset_s:+.0f}\n", encoding="ascii")
+    tmp.replace(clock_file)
+
+
+def forget_faketime_state(pid: int) -> None:
+    """libfaketime shares its state with child processes through POSIX shared memory named after the first
+    process's pid and leaves it behind when a Python process exits; a stale one makes a later process with the
+    same pid fail to start (libfaketime's README, "Cleaning up shared memory"). Call after ``pid`` ended."""
+    for leftover in (f"faketime_shm_{pid}", f"sem.faketime_sem_{pid}"):
+        (Path("/dev/shm") / leftover).unlink(missing_ok=True)
+
+
+def uses_service_clock(case: dict[str, Any]) -> bool:
+    return any(isinstance(st, dict) and "service-clock-step" in st for st in case.get("steps") or [])
+
+
 def check_cycles() -> int:
     """How many full poll cycles a checkpoint may take to hold (``NETOPS_SCENARIO_CYCLES``, default 10)."""
     return int(os.environ.get("NETOPS_SCENARIO_CYCLES", "10"))
@@ -152,6 +201,12 @@ class Runner:
         self.marks: dict[str, int] = {}
         self.run_marks: dict[str, int] = {}
         self.peaks: dict[int, dict[str, set[str]]] = {}
+        self.started_mono = time.monotonic()  # before the service starts: no true duration can be longer
+        # per incident id, monotonic times seen by the harness (``holddown_kept``): the last observation while
+        # it was open and not recovering, the first one that showed it resolved
+        self.last_not_recovering: dict[int, float] = {}
+        self.first_resolved: dict[int, float] = {}
+        self.log_marks: dict[str, tuple[Path, int]] = {}
         self.faults: dict[str, int] = {}
         self.cycles: dict[str, int] = {}
         self.last_stamps: dict[str, float] = {}
@@ -168,6 +223,13 @@ class Runner:
         self.lab_secrets: dict[str, str] | None = None  # the file as the lab wrote it (``edit_secrets``)
         self.state = tmp / "service"
         self.env_extra: dict[str, str] = {str(k): str(v) for k, v in (case.get("service_env") or {}).items()}
+        # the service's own wall clock (``service-clock-step``): libfaketime reads the offset from this file at
+        # every call (FAKETIME_NO_CACHE), CLOCK_MONOTONIC stays real (FAKETIME_DONT_FAKE_MONOTONIC): a step of
+        # the wall clock as NTP makes it, while the process runs
+        self.clock_file: Path | None = tmp / "service-clock.rc" if uses_service_clock(case) else None
+        self.clock_offset = 0.0
+        if self.clock_file is not None:
+            self._write_clock_offset()
 
     # -- setup
 
@@ -203,7 +265,7 @@ class Runner:
             "--port",
             str(port),
         ]
-        env = {**self.poll_env(), **self.env_extra}
+        env = {**self.poll_env(), **self.env_extra, **self.clock_env()}
         cm = service_process(args, self.tmp / f"service-{n}.log", port, env=env, cwd=self.tmp)
         self.service = cm.__enter__()
         self._service_cm = cm
@@ -224,7 +286,7 @@ class Runner:
                 ],
                 capture_output=True,
                 text=True,
-                env={**os.environ, **env},
+                env={**os.environ, **self.poll_env(), **self.env_extra},  # the CLI's clock is not faked
                 cwd=self.tmp,
                 timeout=120,
                 check=False,
@@ -234,10 +296,29 @@ class Runner:
         self.last_stamps = {}
 
     def stop_service(self) -> None:
+        pid = self.service.proc.pid if self.service is not None else None
         if self._service_cm is not None:
             self._service_cm.__exit__(None, None, None)
         self._service_cm = None
         self.service = None
+        if pid is not None and self.clock_file is not None:
+            forget_faketime_state(pid)
+
+    # -- the service's wall clock
+
+    def clock_env(self) -> dict[str, str]:
+        return {} if self.clock_file is None else stepped_clock_env(self.clock_file)
+
+    def _write_clock_offset(self) -> None:
+        assert self.clock_file is not None
+        write_clock_offset(self.clock_file, self.clock_offset)
+
+    def step_service_clock(self, spec: Any) -> None:
+        """``service-clock-step: N`` (or ``{seconds: N}``): the service's wall clock jumps by N s (negative:
+        back), on top of earlier steps; a restart keeps the offset (the host's clock stays where it is)."""
+        assert self.clock_file is not None
+        self.clock_offset += float(spec["seconds"] if isinstance(spec, dict) else spec)
+        self._write_clock_offset()
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
@@ -277,6 +358,12 @@ class Runner:
             metrics=metrics,
             cycle_stamps=stamps,
         )
+        now_mono = time.monotonic()
+        for inc in obs.incidents:
+            if inc.get("state") == "open" and inc.get("recovering_since") is None:
+                self.last_not_recovering[int(inc["id"])] = now_mono
+            elif inc.get("state") == "resolved":
+                self.first_resolved.setdefault(int(inc["id"]), now_mono)
         for inc in obs.open_incidents():
             peak = self.peaks.setdefault(int(inc["id"]), {"sites": set(), "devices": set(), "rooms": set()})
             for k, v in incident_extent(inc).items():
@@ -320,10 +407,14 @@ class Runner:
             obs = self.observe(runs=True)
             self.marks[str(step["mark"])] = max((int(inc["id"]) for inc in obs.incidents), default=0)
             self.run_marks[str(step["mark"])] = len(obs.runs or [])
+            assert self.service is not None
+            self.log_marks[str(step["mark"])] = (self.service.log, self.service.log.stat().st_size)
         elif "cycles" in step:
             self.wait_cycles(int(step["cycles"]))
         elif "hold" in step:
             self.hold(i, step["hold"])
+        elif "service-clock-step" in step:
+            self.step_service_clock(step["service-clock-step"])
         elif "clock-step" in step:
             self.clock_step(step["clock-step"])
         elif "secrets" in step:
@@ -576,6 +667,17 @@ class Runner:
                 why = self.match({k: v for k, v in spec.items() if k != "label"}, found, peak=True)
                 if why:
                     problems.append(f"resolved incident {spec['label']}: {why}")
+        for label in expect.get("recovering") or []:
+            found = by_id.get(self.labels.get(label, -1))
+            if found is None or found.get("state") != "open" or found.get("recovering_since") is None:
+                problems.append(f"incident {label} is not open and recovering: {found and describe(found)}")
+        problems += self.check_durations(expect, by_id)
+        spec_h = expect.get("holddown_kept")
+        if spec_h:
+            problems += self.check_holddown(str(spec_h["label"]), float(spec_h["seconds"]))
+        spec_l = expect.get("log_since")
+        if spec_l:
+            problems += self.check_log(str(spec_l["mark"]), list(spec_l.get("lacks") or []))
         if "total_extent" in expect:
             want = self.expected_extent(expect["total_extent"], [])
             got: dict[str, set[str]] = {"sites": set(), "devices": set(), "rooms": set()}
@@ -662,6 +764,57 @@ class Runner:
         if final and "alerts" in expect and not problems:
             problems += self.check_alerts(list(expect["alerts"] or []), obs)
         return problems
+
+    def check_durations(self, expect: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> list[str]:
+        """``durations_sane: [label]``: the incident's duration (resolved, else last seen, minus opened) is
+        not negative and not longer than the harness has been running (a true duration cannot be)."""
+        problems: list[str] = []
+        for label in expect.get("durations_sane") or []:
+            inc = by_id.get(self.labels.get(label, -1))
+            if inc is None:
+                problems.append(f"incident {label} not found")
+                continue
+            end = inc.get("resolved_at") if inc.get("resolved_at") is not None else inc.get("last_seen_at")
+            if end is None or inc.get("opened_at") is None:
+                problems.append(f"incident {label} has no opened_at/last_seen_at: {inc}")
+                continue
+            duration = float(end) - float(inc["opened_at"])
+            bound = time.monotonic() - self.started_mono
+            if not 0 <= duration <= bound:
+                problems.append(
+                    f"incident {label} lasted {duration:.1f} s by its own times (opened_at {inc['opened_at']}, "
+                    f"end {end}): outside 0..{bound:.1f} s, the time this scenario has run"
+                )
+        return problems
+
+    def check_holddown(self, label: str, seconds: float) -> list[str]:
+        """``holddown_kept: {label, seconds}``: the incident resolved, and not before ``seconds`` of real time
+        had passed since the last observation that showed it open and not recovering (the hold-down started
+        after that observation and ended before the first one that showed it resolved, so this bracket is
+        never shorter than the hold-down the service kept)."""
+        ident = self.labels.get(label, -1)
+        if ident not in self.first_resolved:
+            return [f"incident {label} is not resolved yet"]
+        if ident not in self.last_not_recovering:
+            return [f"incident {label} was never seen open and not recovering"]
+        kept = self.first_resolved[ident] - self.last_not_recovering[ident]
+        if kept < seconds:
+            return [
+                f"incident {label} resolved at most {kept:.1f} s after its cause went, hold-down {seconds} s"
+            ]
+        return []
+
+    def check_log(self, mark: str, lacks: list[str]) -> list[str]:
+        """``log_since: {mark, lacks: [text]}``: the service's log since the mark has none of these texts."""
+        log, offset = self.log_marks[mark]
+        with log.open("rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode("utf-8", "replace")
+        return [
+            f"service log since mark {mark!r}: {line.strip()[:300]}"
+            for line in text.splitlines()
+            if any(t in line for t in lacks)
+        ][:5]
 
     def check_rates(self, expect: dict[str, Any], obs: Observation) -> list[str]:
         problems: list[str] = []
