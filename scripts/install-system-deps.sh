@@ -20,7 +20,6 @@ command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)  # tests/report: PD
 ldconfig -p | grep -q 'libpangoft2-1.0.so' || need+=(libpango-1.0-0 libpangoft2-1.0-0)  # weasyprint (report PDF)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)  # tests/deploy: systemd-analyze verify of deploy/*.service
 ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || need+=(libfaketime)  # tests/scenarios: the service's clock stepped
-ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || need+=(libfaketime)  # tests/scenarios: the service's clock stepped
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)  # tests/interop: the test Nautobot's cache and queue
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"
