@@ -120,7 +120,7 @@ async def collect(
     """One poll of ``device``. ``rows`` holds the row count of each table from the previous cycle (updated
     here); with ifNumber (read in the first GET) it sizes each GETBULK to the table: ``max_repetitions`` is
     only the first guess for a table never walked before."""
-    t0 = time.time()
+    t0, m0 = time.time(), time.monotonic()  # a stamp; a duration (immune to clock steps)
     rows = {} if rows is None else rows
     scalars = [O.SYS_NAME, O.SYS_UPTIME, O.IF_NUMBER]
     if device.ups:
@@ -152,7 +152,7 @@ async def collect(
     return DeviceSample(
         device=device.id,
         polled_at=t0,
-        duration_s=time.time() - t0,
+        duration_s=time.monotonic() - m0,
         ok=True,
         sys_name=_text(system.get(O.SYS_NAME)) or None,
         sys_uptime_s=uptime / 100 if isinstance(uptime, int) else None,

@@ -104,13 +104,13 @@ class SnmpSource:
     async def poll(self, device: Device, *, retries: int | None = None) -> DeviceSample:
         """One device's sample; ``retries`` overrides the profile's (a targeted poll of a device whose
         neighbours reported it cut off asks once: ``netops.ingest``)."""
-        t0 = time.time()
+        t0, m0 = time.time(), time.monotonic()  # a stamp; a duration (immune to clock steps)
 
         def failed(reason: str, detail: str) -> DeviceSample:
             return DeviceSample(
                 device=device.id,
                 polled_at=t0,
-                duration_s=time.time() - t0,
+                duration_s=time.monotonic() - m0,
                 ok=False,
                 error=reason,
                 detail=detail,
