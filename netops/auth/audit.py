@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -127,16 +127,21 @@ def purge(store: Store, *, retention_s: float, anonymous_retention_s: float, now
 class Refusals:
     """Requests refused before authentication, counted in memory per client and minute; ``flush`` writes one
     ``anonymous`` row per client and finished minute with the count, the statuses and the first paths. A flood of
-    bad requests costs a counter each, not a database write each."""
+    bad requests costs a counter each, not a database write each.
 
-    def __init__(self, window_s: float = WINDOW_S) -> None:
+    Windows are wall-clock minutes (the rows say when) read from ``clock`` (``time.time``): whoever needs the
+    refusals of one burst in one row, whatever the burst's length (a test), gives it a clock that stays still.
+    """
+
+    def __init__(self, window_s: float = WINDOW_S, clock: Callable[[], float] = time.time) -> None:
         self.window_s = window_s
+        self.clock = clock
         self._lock = threading.Lock()
         self._tally: dict[tuple[float, str], tuple[Counter[str], list[str]]] = {}
         self._clients: Counter[float] = Counter()  # clients per window (bounded by MAX_CLIENTS)
 
     def add(self, client: str, status: int, what: str, now: float | None = None) -> None:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         start = now - now % self.window_s
         with self._lock:
             key = (start, client)
@@ -156,7 +161,7 @@ class Refusals:
 
     def flush(self, store: Store, *, everything: bool = False, now: float | None = None) -> int:
         """Write the rows of finished windows (all windows with ``everything``); returns the rows written."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             done = {k: v for k, v in self._tally.items() if everything or k[0] + self.window_s <= now}
             for key in done:

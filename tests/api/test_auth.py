@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from netops.api.app import create_app
-from netops.api.auth import FailureLimiter
+from netops.api.auth import CLIENT_FAILURE_LIMIT, FAILURE_LIMIT, FailureLimiter
 from netops.auth import audit, tokens
 from netops.runtime import Runtime
 from netops.settings import Settings
@@ -33,6 +33,15 @@ def api(base_inventory: Path, tmp_path: Path, db_url: str) -> Iterator[tuple[htt
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def still_clock(app: FastAPI) -> None:
+    """Refusals counted in one window however long the test takes: the per-minute rows and the limiter's
+    sliding window are wall-clock / monotonic; a burst that crossed a minute (or, on a loaded machine, outlasted
+    the limiter's window) gave two rows or fewer 429s (test_repeated_failures... failed under load)."""
+    minute = 1_800_000_000.0  # a minute's first second; the clock stays there, so no window ever finishes
+    app.state.refusals = audit.Refusals(clock=lambda: minute)
+    app.state.auth_limiter = FailureLimiter(FAILURE_LIMIT, 1e12, CLIENT_FAILURE_LIMIT)
 
 
 def test_every_route_but_health_and_metrics_needs_a_token(
@@ -64,6 +73,7 @@ def test_admin_reads_audit_and_tokens_never_in_clear(
     api: tuple[httpx.Client, Runtime, FastAPI], tmp_path: Path
 ) -> None:
     client, rt, app = api
+    still_clock(app)
     _, admin = tokens.create_token(rt.store, "boss", tokens.Role.ADMIN)
     _, viewer = tokens.create_token(rt.store, "noc", tokens.Role.VIEWER)
     assert client.post("/status", headers=bearer(viewer)).status_code == 405  # refused before authentication
@@ -90,6 +100,7 @@ def test_repeated_failures_are_rate_limited_but_never_a_valid_token(
     api: tuple[httpx.Client, Runtime, FastAPI],
 ) -> None:
     client, rt, app = api
+    still_clock(app)
     _, good = tokens.create_token(rt.store, "noc", tokens.Role.VIEWER)
     codes = [client.get("/status", headers=bearer("nto_guess")).status_code for i in range(12)]
     assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]  # the same failing credential from here
