@@ -6,8 +6,8 @@ that. ``netops lab fault ...`` and the lab's control API (``lab/control.py``) bo
 
 | kind | target | parameters | effect |
 | --- | --- | --- | --- |
-| link-down | link id or an end `device:interface` | - | both ends oper-down; cut-off devices stop answering |
-| node-down | device | - | the device answers nothing; its links go down; uptime restarts when cleared |
+| link-down | link id or end `device:interface` | silent (false) | both ends oper-down; cut-off devices stop answering |
+| node-down | device | silent (false) | the device answers nothing; its links go down; uptime restarts when cleared |
 | reboot | device | - | the device restarts now: sysUpTime and its counters from zero (clearing it undoes nothing) |
 | on-battery | device with `ups: true` | minutes (45) | UPS-MIB upsOutputSource = battery(5) |
 | high-cpu | device | percent (95) | CPU usage at the vendor OIDs and in `display cpu-usage` |
@@ -20,6 +20,9 @@ that. ``netops lab fault ...`` and the lab's control API (``lab/control.py``) bo
 | path-impaired | codec device or room | delay_ms, jitter_ms, loss_pct | the probe reflector applies it |
 | reject-line | device | pattern (regex) | configuration lines matching it are refused |
 | slow | device | ms (2000) | every answer is delayed |
+
+``silent=true`` on link-down / node-down: the failure hides behind a carrier circuit (MSTP, SDH), the ports stay
+up and OSPF neighbours are kept until the dead interval (``LabWorld.ospf_dead_s``).
 """
 
 from __future__ import annotations
@@ -67,6 +70,17 @@ class Fault:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "target": self.target, "params": dict(self.params)}
+
+
+def _flag(params: dict[str, Any], key: str) -> bool:
+    """A yes/no parameter: ``true``/``1``/``yes`` (as typed on ``netops lab fault add``) or a JSON boolean."""
+    value = params.get(key, False)
+    if isinstance(value, str):
+        value = value.strip().lower()
+        if value not in ("", "0", "1", "true", "false", "yes", "no"):
+            raise LabError(f"parameter {key}: expected true or false, found {value!r}")
+        return value in ("1", "true", "yes")
+    return bool(value)
 
 
 def _float(params: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
@@ -137,14 +151,14 @@ class FaultBook:
         return [self.clear(i) for i in sorted(self._active, reverse=True)]
 
     # one method per kind: apply, return the undo --------------------------------------------------------
-    def _link_down(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+    def _link_down(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
         link = self._link(target)
-        self.world.set_link_down(link, True)
+        self.world.set_link_down(link, True, silent=_flag(p, "silent"))
         return lambda: self.world.set_link_down(link, False)
 
-    def _node_down(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:
+    def _node_down(self, target: str, p: dict[str, Any]) -> Callable[[], None]:
         dev = self._device(target).device.id
-        self.world.set_node_down(dev, True)
+        self.world.set_node_down(dev, True, silent=_flag(p, "silent"))
         return lambda: self.world.set_node_down(dev, False)
 
     def _reboot(self, target: str, _p: dict[str, Any]) -> Callable[[], None]:

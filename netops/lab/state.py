@@ -19,9 +19,11 @@ rate over the time the interface was oper-up, so they advance like real traffic 
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -255,6 +257,9 @@ class Neighbor:
     link: str
     up: bool = True
     since: float = field(default_factory=time.time)  # when ``up`` last changed (the session's Up/Down time)
+    lost_at: float | None = (
+        None  # OSPF: hellos stopped at this time, the neighbour is kept until the dead interval
+    )
 
 
 @dataclass(slots=True)
@@ -375,14 +380,39 @@ def _interface_state(dev: Device, itf: Interface, index: int, links: dict[str, L
     )
 
 
-class LabWorld:
-    """All device states of one lab run, plus the topology that decides who still answers."""
+OSPF_DEAD_S = (
+    40.0  # the OSPF dead interval on broadcast and P2P links: VRP, Comware and IOS default (4 x hello)
+)
 
-    def __init__(self, inventory: Inventory, now: float | None = None) -> None:
+
+def _dead_interval_from_env() -> float:
+    """``NETOPS_LAB_OSPF_DEAD_S`` (seconds; 0: a lost neighbour goes at once), else the vendors' 40 s."""
+    try:
+        return max(0.0, float(os.environ.get("NETOPS_LAB_OSPF_DEAD_S", OSPF_DEAD_S)))
+    except ValueError:
+        return OSPF_DEAD_S
+
+
+class LabWorld:
+    """All device states of one lab run, plus the topology that decides who still answers.
+
+    ``ospf_dead_s``: how long an OSPF neighbour stays Full after its hellos stop while the local interface stays
+    up (the far end died behind a carrier circuit, the circuit failed silently, the far end changed its own
+    configuration); an end whose own interface goes down, or whose own configuration ends the adjacency, drops
+    it at once, as real routers do. ``None``: ``NETOPS_LAB_OSPF_DEAD_S``, else 40 s (the vendors' default).
+    The expiry is scheduled on the running event loop (the lab's); without one it happens at the next
+    ``recompute`` after the interval."""
+
+    def __init__(
+        self, inventory: Inventory, now: float | None = None, ospf_dead_s: float | None = None
+    ) -> None:
         now = time.time() if now is None else now
         self.inventory = inventory
         self.topology = Topology(inventory)
+        self.ospf_dead_s = _dead_interval_from_env() if ospf_dead_s is None else max(0.0, ospf_dead_s)
         self.down_links: set[str] = set()
+        self.silent_links: set[str] = set()  # failed circuits whose ports stay up at both ends (MSTP, SDH)
+        self.silent_nodes: set[str] = set()  # powered-off devices whose far ends keep their ports up
         self.devices: dict[str, DeviceState] = {}
         self._listeners: list[LabListener] = []
         self._addresses: dict[tuple[str, str], IPv4Interface | None] = {}  # inventory addresses, parsed once
@@ -513,16 +543,17 @@ class LabWorld:
                 for itf in (a.interface(link.a.interface), b.interface(link.b.interface))
             )
             up = carrier and admin  # a shut end: this end admin down, the far end loses the carrier
-            for state, end in ((a, link.a), (b, link.b)):
+            for state, end, far in ((a, link.a, b), (b, link.b, a)):
                 end_itf = state.interface(end.interface)
                 if end_itf is not None:
-                    end_itf.set_link(up, now)
+                    end_itf.set_link(admin and self._sees_carrier(link.id, state, far), now)
             routed = up and self._adjacent(link)
             if carrier and not routed:
                 unrouted.add(link.id)
-            for nb in (*a.neighbors, *b.neighbors):
-                if nb.link == link.id and nb.up != routed:
-                    nb.up, nb.since = routed, now
+            for state, end in ((a, link.a), (b, link.b)):
+                for nb in state.neighbors:
+                    if nb.link == link.id:
+                        self._set_neighbor(nb, state, end.interface, link, routed, now)
         failure = self.failure()
         reachable = self.topology.reachable(
             Failure(devices=failure.devices, links=failure.links | frozenset(unrouted))
@@ -532,6 +563,61 @@ class LabWorld:
             if state.node_down:
                 for itf in state.interfaces:
                     itf.set_link(False, now)
+
+    def _sees_carrier(self, link: str, state: DeviceState, far: DeviceState) -> bool:
+        """Whether this end's port stays up: not on a failed circuit, not towards a dead far end, unless the
+        circuit hides the failure (a silent link fault, a silent node-down behind a carrier circuit)."""
+        if state.node_down:
+            return False
+        if link in self.down_links and link not in self.silent_links:
+            return False
+        return not far.node_down or far.device.id in self.silent_nodes
+
+    def _set_neighbor(
+        self, nb: Neighbor, state: DeviceState, interface: str, link: Link, routed: bool, now: float
+    ) -> None:
+        """Up when the adjacency is possible; lost at once when this end's own interface went down or its
+        own configuration ended it; else (OSPF) kept Full until the dead interval after its hellos stopped."""
+        if routed:
+            nb.lost_at = None
+            if not nb.up:
+                nb.up, nb.since = True, now
+            return
+        if not nb.up:
+            return
+        itf = state.interface(interface)
+        at_once = (
+            nb.protocol != "ospf"
+            or self.ospf_dead_s <= 0
+            or state.node_down
+            or itf is None
+            or not itf.oper_up
+            or self._own_config_ends(state, interface)
+        )
+        if not at_once:
+            if nb.lost_at is None:
+                nb.lost_at = now
+                self._schedule(self.ospf_dead_s)
+            if now - nb.lost_at < self.ospf_dead_s:
+                return  # hellos stopped; the neighbour stays Full until the dead interval
+        nb.up, nb.since, nb.lost_at = False, now, None
+
+    @staticmethod
+    def _own_config_ends(state: DeviceState, interface: str) -> bool:
+        """This end's own configuration changed what the adjacency needs (address, OSPF on the interface)."""
+        now_cfg = state.config.interfaces.get(interface) if state.config is not None else None
+        base_cfg = state.baseline.interfaces.get(interface) if state.baseline is not None else None
+        if now_cfg is None or base_cfg is None:
+            return False
+        return (now_cfg.address, now_cfg.ospf) != (base_cfg.address, base_cfg.ospf)
+
+    def _schedule(self, delay: float) -> None:
+        """Recompute once ``delay`` has passed (on the lab's running event loop; none: at the next change)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        loop.call_later(delay + 0.01, self.recompute)
 
     def _adjacent(self, link: Link) -> bool:
         """Whether the configurations of both ends still allow the adjacency they had at the start (BGP: and
@@ -654,16 +740,27 @@ class LabWorld:
         if state.config is None:
             state.config = facts
 
-    def set_link_down(self, link: str, down: bool) -> None:
+    def set_link_down(self, link: str, down: bool, silent: bool = False) -> None:
+        """A circuit fails (``down``) or comes back. ``silent``: it fails without either port noticing (MSTP,
+        SDH): both stay up, and their OSPF neighbours are kept until the dead interval."""
         self.inventory.link(link)
         if down:
             self.down_links.add(link)
+            if silent:
+                self.silent_links.add(link)
         else:
             self.down_links.discard(link)
+            self.silent_links.discard(link)
         self.recompute()
 
-    def set_node_down(self, device: str, down: bool) -> None:
+    def set_node_down(self, device: str, down: bool, silent: bool = False) -> None:
+        """The device powers off (``down``) or on. ``silent``: its neighbours' ports stay up (carrier circuits
+        between them), so they keep their OSPF adjacencies to it until the dead interval."""
         state = self.devices[self.inventory.device(device).id]
+        if down and silent:
+            self.silent_nodes.add(state.device.id)
+        elif not down:
+            self.silent_nodes.discard(state.device.id)
         before = self._snapshot()
         powered_on = state.node_down and not down
         if powered_on:

@@ -4,25 +4,29 @@ lab's events, as a trap/syslog collector would see them. One lab for the module.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from netops.lab.state import LabEventKind
-from tests.lab.cli.cli_testlib import wait_for
+from netops.lab.state import LabEventKind, LabWorld
+from netops.lab.testing import wait_until
 from tests.lab.twin.twin_testlib import (
     IF_ADMIN,
     IF_OPER,
     Twin,
     drop,
+    expire_dead_intervals,
     twin_lab,
     typed,
 )
 
+DEAD_S = 600.0  # the module's OSPF dead interval: long, so a kept neighbour is seen kept whatever the load
+
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
-    with twin_lab(tmp_path_factory.mktemp("twin")) as t:
+    with twin_lab(tmp_path_factory.mktemp("twin"), ospf_dead_s=DEAD_S) as t:
         yield t
 
 
@@ -43,7 +47,7 @@ def test_shutdown_of_a_county_s_only_uplink_cuts_it_off_until_the_revert_timer(t
     typed(conn, "configure terminal revert timer 3", "interface GigabitEthernet0/0/0")
     conn.write_channel("shutdown\n")  # the answer never comes: the session ran over this uplink
     try:
-        assert wait_for(lambda: not twin.answers(county), timeout=10)
+        wait_until("the county to be cut off", lambda: not twin.answers(county))
         # the far end: oper down (SNMP and CLI), the adjacency gone from OSPF-MIB and `display ospf peer`
         assert twin.snmp("snmpget", pref, f"{IF_ADMIN}.{pref_itf}", f"{IF_OPER}.{pref_itf}") == {
             f"{IF_ADMIN}.{pref_itf}": 1,
@@ -61,7 +65,7 @@ def test_shutdown_of_a_county_s_only_uplink_cuts_it_off_until_the_revert_timer(t
     finally:
         drop(conn)
     # nobody confirms: the device's own timer puts the uplink back, and the county answers again
-    assert wait_for(lambda: twin.answers(county), timeout=20)
+    wait_until("the county to answer again after its revert timer", lambda: twin.answers(county))
     assert _reverted(twin, county) == reverts + 1
     assert twin.snmp("snmpget", county, f"{IF_ADMIN}.1", f"{IF_OPER}.1") == {
         f"{IF_ADMIN}.1": 1,
@@ -99,8 +103,9 @@ def test_shutdown_of_a_primary_uplink_shows_in_snmp_and_ospf_at_both_ends(twin: 
         assert row.split()[1:3] == ["*down", "down"]
     finally:
         drop(conn)
-    assert wait_for(
-        lambda: twin.snmp("snmpget", pref, f"{IF_OPER}.{own}") == {f"{IF_OPER}.{own}": 1}, timeout=20
+    oper = f"{IF_OPER}.{own}"
+    wait_until(
+        "the primary uplink back up after the trial", lambda: twin.snmp("snmpget", pref, oper) == {oper: 1}
     )
     assert twin.ospf_rows(core).get("10.79.0.2.0") == 8
 
@@ -111,13 +116,18 @@ def test_a_changed_uplink_address_breaks_the_adjacency(twin: Twin) -> None:
     typed(conn, "system-view", "configuration commit delay 3", "interface GigabitEthernet0/0/0")
     conn.write_channel("ip address 10.79.9.14 255.255.255.252\n")
     try:
-        assert wait_for(lambda: not twin.answers(county), timeout=10)
+        wait_until("the county to be cut off", lambda: not twin.answers(county))
         itf = twin.lab.world.devices[county].interface("GE0/0/0")
         assert itf is not None and itf.oper_up  # the port is up, but OSPF has nobody to talk to
+        # the county reset its own interface: its neighbour went at once; the prefecture hears no hellos and
+        # keeps the county Full until its dead interval
+        assert not any(nb.up for nb in twin.lab.world.devices[county].neighbors)
+        assert twin.ospf_rows(pref).get("10.79.0.14.0") == 8
+        expire_dead_intervals(twin)
         assert "10.79.0.14.0" not in twin.ospf_rows(pref)
     finally:
         drop(conn)
-    assert wait_for(lambda: twin.answers(county), timeout=20)
+    wait_until("the county to answer again after its revert timer", lambda: twin.answers(county))
     assert twin.ospf_rows(pref).get("10.79.0.14.0") == 8
 
 
@@ -127,12 +137,17 @@ def test_removing_the_ospf_network_statement_drops_the_adjacency(twin: Twin) -> 
     try:
         typed(conn, "system-view", "ospf 1", "area 0.0.0.0", "undo network 10.79.0.4 0.0.0.3")
         typed(conn, "commit trial 4")
+        assert "10.79.0.5.0" not in twin.ospf_rows(pref)  # its own end: gone at once
+        assert twin.ospf_rows(core).get("10.79.0.6.0") == 8  # the core: kept until its dead interval
+        expire_dead_intervals(twin)
         assert "10.79.0.6.0" not in twin.ospf_rows(core)  # the backup adjacency is gone
         assert twin.ospf_rows(core).get("10.79.0.2.0") == 8  # the primary one stays
         assert twin.answers(pref)
     finally:
         drop(conn)
-    assert wait_for(lambda: twin.ospf_rows(core).get("10.79.0.6.0") == 8, timeout=20)
+    wait_until(
+        "the backup adjacency back after the trial", lambda: twin.ospf_rows(core).get("10.79.0.6.0") == 8
+    )
 
 
 def test_snmpstatus_counts_the_interfaces(twin: Twin) -> None:
@@ -170,7 +185,9 @@ def test_a_bgp_session_needs_the_peer_statement_at_both_ends_with_the_right_as(t
     try:
         typed(conn, "configure terminal", "router bgp 65010", f"no neighbor {core_ip}")
         # the exit no longer names the core: its row is gone; the core still names the exit, now Active
-        assert wait_for(lambda: core_ip not in _bgp_states(twin, exit_), timeout=10)
+        wait_until(
+            "the exit's BGP4-MIB row for the core to go", lambda: core_ip not in _bgp_states(twin, exit_)
+        )
         assert _bgp_states(twin, core)[exit_ip] == 3
         assert core_ip not in twin.cli(exit_, "show ip bgp summary")
         peer_row = next(ln for ln in twin.cli(core, "display bgp peer").splitlines() if exit_ip in ln)
@@ -185,7 +202,9 @@ def test_a_bgp_session_needs_the_peer_statement_at_both_ends_with_the_right_as(t
         assert _bgp_states(twin, exit_)[core_ip] == 3 and _bgp_states(twin, core)[exit_ip] == 3
         twin.events.clear()
         typed(conn, f"no neighbor {core_ip}", f"neighbor {core_ip} remote-as {_core_as(twin)}", "end")
-        assert wait_for(lambda: _bgp_states(twin, core).get(exit_ip) == 6, timeout=10)
+        wait_until(
+            "the session to the exit Established again", lambda: _bgp_states(twin, core).get(exit_ip) == 6
+        )
         assert _bgp_states(twin, exit_)[core_ip] == 6
         assert {
             (LabEventKind.NEIGHBOR_UP, core, exit_),
@@ -208,11 +227,15 @@ def test_undo_peer_on_vrp_drops_the_session_at_both_ends(twin: Twin) -> None:
     conn = twin.connect(core)
     try:
         typed(conn, "system-view", f"bgp {_core_as(twin)}", f"undo peer {exit_ip}", "commit")
-        assert wait_for(lambda: exit_ip not in _bgp_states(twin, core), timeout=10)
+        wait_until(
+            "the core's BGP4-MIB row for the exit to go", lambda: exit_ip not in _bgp_states(twin, core)
+        )
         assert _bgp_states(twin, exit_)[core_ip] == 3
         assert exit_ip not in twin.cli(core, "display bgp peer")
         typed(conn, f"peer {exit_ip} as-number 65010", "commit")
-        assert wait_for(lambda: _bgp_states(twin, core).get(exit_ip) == 6, timeout=10)
+        wait_until(
+            "the session to the exit Established again", lambda: _bgp_states(twin, core).get(exit_ip) == 6
+        )
         assert _bgp_states(twin, exit_)[core_ip] == 6
     finally:
         drop(conn)
@@ -255,3 +278,58 @@ def test_if_name_is_the_vendor_s_spelling_and_one_canonical_name_with_cli_and_in
         want = canonical(dev.platform, itf.name)
         assert canonical(dev.platform, by_index[index]) == want == canonical(dev.platform, descr[index])
         assert want in cli
+
+
+def test_a_silent_circuit_failure_keeps_ospf_full_until_the_dead_interval_a_local_port_down_drops_it_at_once(
+    twin: Twin,
+) -> None:
+    """An MSTP circuit that fails without either port noticing: both ports stay up and both ends keep the
+    neighbour Full (OSPF-MIB, the CLI) until the dead interval, then drop it by themselves (the lab's timer,
+    NEIGHBOR_DOWN events); a port that goes down locally drops its neighbour at once."""
+    pref, core = "kashgar-ce1", "centre-core1"
+    world = twin.lab.world
+    fault = twin.lab.call(
+        lambda: twin.lab.faults.apply("link-down", "kashgar-ce1--centre-core1", {"silent": "1"})
+    )
+    try:
+        assert twin.snmp("snmpget", pref, f"{IF_OPER}.{twin.if_index(pref, 'GE0/0/0')}") == {
+            f"{IF_OPER}.{twin.if_index(pref, 'GE0/0/0')}": 1
+        }
+        assert twin.ospf_rows(pref).get("10.79.0.1.0") == 8 and twin.ospf_rows(core).get("10.79.0.2.0") == 8
+        assert twin.address(core) in twin.cli(pref, "display ospf peer brief")  # the core's router id
+        twin.events.clear()
+        dead_s = 1.0
+        started = twin.lab.call(lambda: _restart_holds(world, dead_s))
+        wait_until(
+            "the prefecture's dead interval to expire", lambda: "10.79.0.1.0" not in twin.ospf_rows(pref)
+        )
+        wait_until("the core's dead interval to expire", lambda: "10.79.0.2.0" not in twin.ospf_rows(core))
+        assert time.monotonic() - started >= dead_s  # not before the dead interval
+        downs = {(e.device, e.interface) for e in twin.events if e.kind is LabEventKind.NEIGHBOR_DOWN}
+        assert {(pref, "GE0/0/0"), (core, "GE0/0/1")} <= downs
+        assert twin.answers(pref)  # over the backup uplink
+    finally:
+        twin.lab.call(lambda: setattr(world, "ospf_dead_s", DEAD_S))
+        twin.lab.call(lambda: twin.lab.faults.clear(fault.id))
+    assert twin.ospf_rows(pref).get("10.79.0.1.0") == 8
+
+    # the same circuit failing loudly: both ports down, both neighbours gone at once (no dead interval)
+    fault = twin.lab.call(lambda: twin.lab.faults.apply("link-down", "kashgar-ce1--centre-core1"))
+    try:
+        assert "10.79.0.1.0" not in twin.ospf_rows(pref) and "10.79.0.2.0" not in twin.ospf_rows(core)
+    finally:
+        twin.lab.call(lambda: twin.lab.faults.clear(fault.id))
+    assert twin.ospf_rows(pref).get("10.79.0.1.0") == 8
+
+
+def _restart_holds(world: LabWorld, dead_s: float) -> float:
+    """Shorten the dead interval and start the kept neighbours' hold again from now (on the lab's loop, so
+    the expiry is the lab's own timer); returns when, on the monotonic clock."""
+    world.ospf_dead_s = dead_s
+    for state in world.devices.values():
+        for nb in state.neighbors:
+            if nb.lost_at is not None:
+                nb.lost_at = None
+    started = time.monotonic()
+    world.recompute()
+    return started

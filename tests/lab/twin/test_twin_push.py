@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from netops.lab.testing import spawn, wait_until
-from tests.lab.cli.cli_testlib import wait_for
 from tests.lab.twin.twin_testlib import IF_OPER, Twin, intended_inventory, twin_lab
 
 COUNTY, PREF = "kashgar-kashi-ce1", "kashgar-ce1"
@@ -106,7 +105,7 @@ def test_push_killed_before_the_confirm_county_cut_off_then_back_by_its_timer(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(30)
     # nobody confirms: the county's own revert timer brings the uplink, and the county, back
-    assert wait_for(lambda: twin.answers(COUNTY), timeout=60)
+    wait_until("the county to answer again after its trial timer", lambda: twin.answers(COUNTY))
     assert twin.lab.call(lambda: twin.lab.ssh.store(COUNTY).reverts) == reverts + 1
     assert _running(twin, COUNTY) == before
     assert twin.ospf_rows(PREF).get("10.79.0.10.0") == 8
@@ -128,7 +127,7 @@ def test_push_alive_county_silent_then_reverted_by_its_timer(twin: Twin, tmp_pat
     shown = _show(env, result["change"])
     device = next(d for d in shown["devices"] if d["device"] == COUNTY)
     assert device["outcome"] == "reverted", device
-    assert wait_for(lambda: twin.answers(COUNTY), timeout=60)
+    wait_until("the county to answer again after its trial timer", lambda: twin.answers(COUNTY))
     assert _running(twin, COUNTY) == before
 
 

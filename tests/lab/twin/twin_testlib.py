@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from netmiko import BaseConnection, ConnectHandler
 
 from netops.inventory.loader import load_inventory
 from netops.inventory.models import Inventory
-from netops.lab.state import LabEvent
+from netops.lab.state import LabEvent, LabWorld
 from netops.lab.testing import (
     InProcessLab,
     in_process_lab,
@@ -249,7 +248,8 @@ def intended_inventory(directory: Path, n: int, shutdown: dict[str, list[str]]) 
 
 
 @contextlib.contextmanager
-def twin_lab(tmp: Path) -> Iterator[Twin]:
+def twin_lab(tmp: Path, ospf_dead_s: float | None = None) -> Iterator[Twin]:
+    """The twin region in process; ``ospf_dead_s``: the lab's OSPF dead interval (None: the lab's default)."""
     secrets = SecretStore(
         write_secrets(tmp / SECRETS_FILE, {"twin-password": PASSWORD, "twin-community": COMMUNITY})
     )
@@ -259,7 +259,10 @@ def twin_lab(tmp: Path) -> Iterator[Twin]:
             inv_dir = tmp / f"inventory-{n}"
             write_inventory(inv_dir, INVENTORY.format(n=n))
             inventory = load_inventory(inv_dir)
-            lab = stack.enter_context(in_process_lab(inventory, secrets, codecs=False, minute_seconds=1.0))
+            world = LabWorld(inventory, ospf_dead_s=ospf_dead_s)
+            lab = stack.enter_context(
+                in_process_lab(inventory, secrets, codecs=False, minute_seconds=1.0, world=world)
+            )
             return lab, inventory
 
         lab, inventory = start_on_free_subnet(start)
@@ -272,6 +275,16 @@ def twin_lab(tmp: Path) -> Iterator[Twin]:
         yield twin
 
 
-def settle(seconds: float) -> None:
-    """A pause that only waits (never a bound on how long something took)."""
-    time.sleep(seconds)
+def expire_dead_intervals(twin: Twin) -> None:
+    """Let every OSPF neighbour whose hellos stopped reach its dead interval now (the test's stand-in for the
+    wait), then put the module's interval back."""
+
+    def expire() -> None:
+        world = twin.lab.world
+        kept, world.ospf_dead_s = world.ospf_dead_s, 0.0
+        try:
+            world.recompute()
+        finally:
+            world.ospf_dead_s = kept
+
+    twin.lab.call(expire)
