@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -158,6 +159,7 @@ def nautobot_server(inv: Inventory, directory: Path, work: Path) -> Iterator[tup
     region_file = work / "region.json"
     region_file.write_text(json.dumps(region_dump(inv, directory), ensure_ascii=False), encoding="utf-8")
     token = secrets.token_hex(20)
+    t0 = time.monotonic()
     with ExitStack() as stack:
         pg_url = stack.enter_context(postgres_server())
         redis_port = free_port()
@@ -179,6 +181,7 @@ def nautobot_server(inv: Inventory, directory: Path, work: Path) -> Iterator[tup
             "PYTHONUNBUFFERED": "1",
         }
         wait_until("redis-server", lambda: _answers(redis_proc, redis_port))
+        t_servers = time.monotonic()
         load = subprocess.run(
             [str(python), str(HERE / "nautobot_load.py"), env["NAUTOBOT_CONFIG"], str(region_file), token],
             env=env,
@@ -189,6 +192,7 @@ def nautobot_server(inv: Inventory, directory: Path, work: Path) -> Iterator[tup
         (work / "load.log").write_text(load.stdout + load.stderr, encoding="utf-8")
         assert load.returncode == 0, f"loading the region into Nautobot failed:\n{load.stderr[-3000:]}"
         timings: dict[str, Any] = json.loads(load.stdout.strip().splitlines()[-1])
+        t_loaded = time.monotonic()
         port = free_port()
         proc = _popen(
             [str(server), "--config", env["NAUTOBOT_CONFIG"], "runserver", "--noreload", f"127.0.0.1:{port}"],
@@ -208,6 +212,9 @@ def nautobot_server(inv: Inventory, directory: Path, work: Path) -> Iterator[tup
             return r.status_code == 200
 
         wait_until("Nautobot's REST API", ready, every=0.3)
+        timings["postgres_redis_s"] = round(t_servers - t0, 1)
+        timings["loader_process_s"] = round(t_loaded - t_servers, 1)
+        timings["runserver_s"] = round(time.monotonic() - t_loaded, 1)
         yield url, token, timings
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +83,10 @@ def _files(directory: Path) -> dict[str, str]:
 def test_the_shipped_region_round_trips_through_a_real_nautobot(tmp_path: Path) -> None:
     shipped = load_inventory(SHIPPED)
     with nautobot_server(shipped, SHIPPED, tmp_path / "nautobot") as (url, token, timings):
-        print(f"nautobot: {timings}")
         out = tmp_path / "imported"
+        started = time.monotonic()
         res = _run(url, token, str(out), "--json")
+        print(f"nautobot: {timings}, import_s: {time.monotonic() - started:.1f}")
         assert res.returncode == 0, res.stderr
         summary = json.loads(res.stdout)
         assert token not in res.stdout + res.stderr
