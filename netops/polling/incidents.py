@@ -26,6 +26,7 @@ Every transition is an ``IncidentChange``: ``opened``, ``extended``, ``shrunk``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,8 @@ def _extent(row: Incident) -> tuple[set[str], set[str], set[str]]:
 
 
 Places = dict[str, tuple[str, str]]  # device id -> (site, tier); link id -> its lower (child) end's
+# (cause devices, devices in front): one in front last saw a link to a cause device down (``store._witnessed``)
+Witnessed = Callable[[set[str], set[str]], bool]
 
 
 def cause_site(row: Incident, places: Places) -> tuple[str, str] | None:
@@ -89,8 +92,16 @@ def event_data(row: Incident, places: Places, **extra: Any) -> dict[str, Any]:
 class Lifecycle:
     """One pass of the lifecycle over the open incidents, in the caller's transaction."""
 
-    def __init__(self, session: Session, now: float, holddown_s: float, places: Places) -> None:
+    def __init__(
+        self,
+        session: Session,
+        now: float,
+        holddown_s: float,
+        places: Places,
+        witnessed: Witnessed | None = None,
+    ) -> None:
         self.session = session
+        self.witnessed = witnessed
         self.now = now
         self.holddown_s = holddown_s
         self.places = places
@@ -241,7 +252,8 @@ class Lifecycle:
         they failed (devices are polled at different moments: a codec confirmed silent just after its
         router's last good poll looks like a cause of its own). An older outage hidden by a newer one (a
         dead county router, then its prefecture's router dies) is not folded: the router in front answered
-        after it opened."""
+        after it opened, or saw the link to it down (``witnessed``: the county's failure was seen by a live
+        neighbour; its incident may have opened just before the router died)."""
         if row.kind not in OUTAGE_KINDS or not row.root_devices:
             return None
         cause_devices = set(row.root_devices)
@@ -260,8 +272,11 @@ class Lifecycle:
             answered = self.session.scalars(
                 select(PollDevice.last_ok_at).where(PollDevice.device.in_(sorted(front)))
             ).all()
-            if all(at is None or at <= row.opened_at for at in answered):
-                return into
+            if not all(at is None or at <= row.opened_at for at in answered):
+                continue
+            if self.witnessed is not None and self.witnessed(cause_devices, front):
+                continue  # a neighbour saw its link down before dying itself: a failure of its own
+            return into
         return None
 
     def _best(self, f: Finding, rows: list[Incident]) -> Incident | None:
@@ -309,7 +324,9 @@ def sync_incidents(
     *,
     holddown_s: float = 0.0,
     places: Places | None = None,
+    witnessed: Witnessed | None = None,
 ) -> list[IncidentChange]:
     """Bring the open incidents in step with ``analysis``; returns the transitions. ``places`` (see
-    ``cause_site``) lets events name the cut-off site of their cause and its tier."""
-    return Lifecycle(session, now, holddown_s, places or {}).run(analysis)
+    ``cause_site``) lets events name the cut-off site of their cause and its tier; ``witnessed`` tells an
+    outage seen by a live neighbour (never merged, see ``_folds_into``)."""
+    return Lifecycle(session, now, holddown_s, places or {}, witnessed).run(analysis)

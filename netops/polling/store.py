@@ -24,7 +24,7 @@ from netops.inventory.topology import Topology
 from netops.polling.counters import COUNTERS, advance, rebooted
 from netops.polling.incidents import IncidentChange, sync_incidents
 from netops.polling.model import DeviceSample
-from netops.polling.rootcause import Analysis
+from netops.polling.rootcause import Analysis, links_down_from_interfaces
 from netops.polling.tracker import StatusTracker
 from netops.store.db import Store
 from netops.store.schema import (
@@ -113,9 +113,36 @@ def apply_analysis(
         inv = topology.inventory
         places = {d.id: (d.site, str(inv.sites[d.site].tier)) for d in inv.devices.values()}
         places.update({lk.id: places[lk.a.device] for lk in inv.links.values()})
-    changes = sync_incidents(session, analysis, now, holddown_s=holddown_s, places=places)
+    witnessed = None if topology is None else _witnessed(session, topology)
+    changes = sync_incidents(
+        session, analysis, now, holddown_s=holddown_s, places=places, witnessed=witnessed
+    )
     _statuses(session, analysis, now)
     return changes
+
+
+def _witnessed(session: Session, topology: Topology) -> Callable[[set[str], set[str]], bool]:
+    """``witnessed(causes, front)``: a device of ``front`` last saw a link to one of ``causes`` down (its last
+    stored poll: admin-up, oper-down), so their failure was seen by a live neighbour. Read on first use."""
+    seen: list[set[str]] = []
+
+    def check(causes: set[str], front: set[str]) -> bool:
+        if not seen:
+            ends = interface_ends(session, lambda device: device in topology.inventory.devices)
+            down: dict[str, list[str]] = {}
+            for (device, name), (admin, oper, _) in ends.items():
+                if admin and not oper:
+                    down.setdefault(device, []).append(name)
+            seen.append(links_down_from_interfaces(topology, down))
+        inv = topology.inventory
+        for link_id in seen[0]:
+            link = inv.links[link_id]
+            a, b = link.a.device, link.b.device
+            if (a in causes and b in front) or (b in causes and a in front):
+                return True
+        return False
+
+    return check
 
 
 def _devices(
