@@ -8,7 +8,9 @@ test runs or two workers. Set ``NETOPS_TEST_SHARED_NETWORK=1`` to stay in the ma
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,13 +19,14 @@ from typing import Any
 
 import pytest
 
+from netops.lab.testing import ServiceProcess, private_network, service_process
 from netops.lab.testing import free_port as free_port
-from netops.lab.testing import private_network
 
 PRIVATE_NETWORK = pytest.StashKey[bool]()
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
+DEMO_INVENTORY = TESTS / "lab" / "run" / "inventory"
 
 
 @pytest.fixture
@@ -50,6 +53,34 @@ def run_netops(
         timeout=timeout,
         check=False,
     )
+
+
+def demo_env(tmp_path: Path) -> dict[str, str]:
+    """How the demo tests run ``netops demo``: their own secrets file, no venv on the PATH (a printed bare
+    ``netops`` would fail), polls every 4 s."""
+    return {
+        "NETOPS_SECRETS_FILE": str(tmp_path / "secrets.yaml"),
+        "PATH": "/usr/bin:/bin",
+        "NO_COLOR": "1",
+        "NETOPS_POLL_FAST_S": "4",
+        "NETOPS_POLL_NORMAL_S": "4",
+    }
+
+
+@contextlib.contextmanager
+def demo_service(state: Path, log: Path, env: dict[str, str]) -> Iterator[ServiceProcess]:
+    """``netops demo`` on the small lab inventory and free ports, ready when it answers; stopped with Ctrl-C
+    (SIGINT), as a user stops it. A lab it leaves behind is killed: it would hold the test addresses."""
+    port = free_port()
+    ports = ["--port", str(port), "--control-port", str(free_port())]
+    args = ["demo", "--inventory", str(DEMO_INVENTORY), *ports, "--state-dir", str(state)]
+    try:
+        with service_process(args, log, port, env=env, cwd=REPO, stop_signal=signal.SIGINT) as svc:
+            yield svc
+    finally:
+        if (state / "lab.json").exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(json.loads((state / "lab.json").read_text())["pid"], signal.SIGKILL)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -3,21 +3,16 @@ PATH), and the second run keeps the first run's token and conference (nothing re
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shlex
-import signal
 import subprocess
 from pathlib import Path
 
 import httpx
 
-from netops.lab.testing import service_process
-from tests.conftest import REPO, free_port, run_netops
-
-INVENTORY = REPO / "tests" / "lab" / "run" / "inventory"
+from tests.conftest import DEMO_INVENTORY, demo_env, demo_service, run_netops
 
 
 def _printed_commands(output: str) -> list[list[str]]:
@@ -32,100 +27,44 @@ def _printed_commands(output: str) -> list[list[str]]:
 
 def test_demo_prints_runnable_commands_and_keeps_token_and_conference(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    env = {
-        "NETOPS_SECRETS_FILE": str(tmp_path / "secrets.yaml"),
-        "PATH": "/usr/bin:/bin",  # no venv on the PATH: a printed bare `netops` would fail
-        "NO_COLOR": "1",
-        "NETOPS_POLL_FAST_S": "4",
-        "NETOPS_POLL_NORMAL_S": "4",
-    }
+    env = demo_env(tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     bare_env = {k: v for k, v in os.environ.items() if not k.startswith("NETOPS_")}
     bare_env.update(PATH="/usr/bin:/bin", NETOPS_SECRETS_FILE=env["NETOPS_SECRETS_FILE"], COLUMNS="200")
+
+    def run_as_printed(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+        """A printed command, run from another folder without the venv or any NETOPS_ setting."""
+        return subprocess.run(
+            cmd, capture_output=True, text=True, cwd=elsewhere, env=bare_env, timeout=120, check=False
+        )
+
     outputs: list[str] = []
-    try:
-        for run in (1, 2):
-            port = free_port()
-            args = [
-                "demo",
-                "--inventory",
-                str(INVENTORY),
-                "--port",
-                str(port),
-                "--control-port",
-                str(free_port()),
-            ]
-            with service_process(
-                [*args, "--state-dir", str(state)],
-                tmp_path / f"demo{run}.log",
-                port,
-                env=env,
-                cwd=REPO,
-                stop_signal=signal.SIGINT,
-            ) as svc:
-                token = (state / "demo-token").read_text().strip()
-                status = httpx.get(
-                    f"{svc.base_url}/status", headers={"Authorization": f"Bearer {token}"}, timeout=10
-                )
-                assert status.status_code == 200, status.text
-                if run == 1:
-                    commands = _printed_commands(svc.output())
-                    verbs = [c[1:3] if c[1] != "-m" else c[3:5] for c in commands]
-                    assert ["status", "--problems"] in verbs and ["incidents", "--state-dir"] in verbs, (
-                        commands
-                    )
-                    for cmd in commands:
-                        if "fault" in cmd or "status" in cmd:
-                            continue  # faults change the lab; status exits 1 while polls are pending
-                        res = subprocess.run(
-                            cmd,
-                            capture_output=True,
-                            text=True,
-                            cwd=elsewhere,
-                            env=bare_env,
-                            timeout=120,
-                            check=False,
-                        )
-                        assert res.returncode == 0, f"{shlex.join(cmd)}: {res.stdout}{res.stderr}"
-                    fault = next(c for c in commands if "fault" in c and "add" in c)
-                    res = subprocess.run(
-                        fault,
-                        capture_output=True,
-                        text=True,
-                        cwd=elsewhere,
-                        env=bare_env,
-                        timeout=120,
-                        check=False,
-                    )
+    for run in (1, 2):
+        with demo_service(state, tmp_path / f"demo{run}.log", env) as svc:
+            token = (state / "demo-token").read_text().strip()
+            status = httpx.get(
+                f"{svc.base_url}/status", headers={"Authorization": f"Bearer {token}"}, timeout=10
+            )
+            assert status.status_code == 200, status.text
+            if run == 1:
+                commands = _printed_commands(svc.output())
+                verbs = [c[1:3] if c[1] != "-m" else c[3:5] for c in commands]
+                assert ["status", "--problems"] in verbs and ["incidents", "--state-dir"] in verbs, commands
+                for cmd in commands:
+                    if "fault" in cmd or "status" in cmd:
+                        continue  # faults change the lab; status exits 1 while polls are pending
+                    res = run_as_printed(cmd)
+                    assert res.returncode == 0, f"{shlex.join(cmd)}: {res.stdout}{res.stderr}"
+                for cmd in (
+                    next(c for c in commands if "fault" in c and "add" in c),
+                    next(c for c in commands if "clear" in c),
+                ):
+                    res = run_as_printed(cmd)
                     assert res.returncode == 0, res.stdout + res.stderr
-                    clear = next(c for c in commands if "clear" in c)
-                    res = subprocess.run(
-                        clear,
-                        capture_output=True,
-                        text=True,
-                        cwd=elsewhere,
-                        env=bare_env,
-                        timeout=120,
-                        check=False,
-                    )
-                    assert res.returncode == 0, res.stdout + res.stderr
-                    status_cmd = next(c for c in commands if "status" in c)
-                    res = subprocess.run(
-                        status_cmd,
-                        capture_output=True,
-                        text=True,
-                        cwd=elsewhere,
-                        env=bare_env,
-                        timeout=120,
-                        check=False,
-                    )
-                    assert res.returncode in (0, 1) and "error" not in res.stderr, res.stdout + res.stderr
-            outputs.append(svc.output())
-    finally:
-        if (state / "lab.json").exists():  # never leave a lab holding the test addresses
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(json.loads((state / "lab.json").read_text())["pid"], signal.SIGKILL)
+                res = run_as_printed(next(c for c in commands if "status" in c))
+                assert res.returncode in (0, 1) and "error" not in res.stderr, res.stdout + res.stderr
+        outputs.append(svc.output())
 
     tokens = [re.search(r"token\s+(nto_\S+)", o) for o in outputs]
     assert tokens[0] and tokens[1], outputs
@@ -136,7 +75,7 @@ def test_demo_prints_runnable_commands_and_keeps_token_and_conference(tmp_path: 
     assert len(demo_tokens) == 1 and not demo_tokens[0]["revoked"], demo_tokens
 
     confs = run_netops(
-        "vc", "list", "--inventory", str(INVENTORY), "--state-dir", str(state), "--json", env=env
+        "vc", "list", "--inventory", str(DEMO_INVENTORY), "--state-dir", str(state), "--json", env=env
     )
     assert confs.returncode == 0, confs.stderr
     ids = [c["id"] for c in json.loads(confs.stdout)]
