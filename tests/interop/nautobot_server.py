@@ -6,7 +6,7 @@
                                 └─ ``nautobot-server runserver`` on 127.0.0.1; yields (url, token)
 
 Nautobot lives in its own venv (``NETOPS_NAUTOBOT_VENV``, default ``.venv/nautobot``, created by
-``scripts/install-nautobot.sh`` from ``make deps``): its pinned Django stack would conflict with netops'. The
+``scripts/install-nautobot.sh`` from ``make test``): its pinned Django stack would conflict with netops'. The
 test talks to it only over HTTP, the way a user's importer would.
 """
 
@@ -151,7 +151,7 @@ def nautobot_server(inv: Inventory, directory: Path, work: Path) -> Iterator[tup
     venv = nautobot_venv()
     python, server = venv / "bin" / "python", venv / "bin" / "nautobot-server"
     assert server.exists(), (
-        f"Nautobot is not installed in {venv}: run scripts/install-nautobot.sh (make deps)"
+        f"Nautobot is not installed in {venv}: run scripts/install-nautobot.sh (make test does)"
     )
     redis = shutil.which("redis-server") or "/usr/bin/redis-server"
     assert Path(redis).exists(), "redis-server is missing: apt-get install redis-server"
