@@ -16,6 +16,7 @@ from netops.lab.cli import SshLab
 from netops.lab.snmp.server import SnmpLab
 from netops.lab.state import LabWorld
 from netops.lab.testing import LoopThread
+from netops.lab.testing import write_inventory as write_inventory_files
 from netops.lab.testing import write_secrets as write_secrets_file
 from netops.secrets import SecretStore
 from netops.store.db import Store
@@ -133,8 +134,8 @@ ROUTERS = [
 
 
 def write_inventory(directory: Path, n: int, templates: Path | None = None) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "region.yaml").write_text(INVENTORY.format(n=n), encoding="utf-8")
+    """The region on ``127.74.n.x`` (the lab kit writes it), with ``templates`` linked in when given."""
+    write_inventory_files(directory, INVENTORY.format(n=n))
     if templates is not None:
         (directory / "templates").symlink_to(templates)
     return directory
@@ -174,9 +175,36 @@ def push_devices(
     confirm_s: float = 15.0,
 ) -> ChangeRun:
     """A rollout through the real runner (netmiko in threads, SNMP post-checks) on a fresh event loop."""
+    return push_waves(
+        lab.inventory,
+        lab.secrets,
+        store,
+        waves,
+        snmp=snmp,
+        conferences=conferences,
+        force=force,
+        reason=reason,
+        confirm_s=confirm_s,
+    )
+
+
+def push_waves(
+    inventory: Inventory,
+    secrets: SecretStore,
+    store: Store,
+    waves: list[Wave],
+    *,
+    snmp: bool = True,
+    conferences: list[Conference] | None = None,
+    force: bool = False,
+    reason: str = "test",
+    confirm_s: float = 15.0,
+) -> ChangeRun:
+    """``push_devices`` for any inventory (the service checks push their routers' probes with it): confirmed
+    commits with a lab minute of 1 s, post-checks over SNMP unless ``snmp=False``."""
 
     async def go() -> ChangeRun:
-        source = SnmpSource(lambda: lab.inventory, lab.secrets) if snmp else None
+        source = SnmpSource(lambda: inventory, secrets) if snmp else None
         request = ChangeRequest(
             waves,
             user="tester",
@@ -185,7 +213,7 @@ def push_devices(
             options=PushOptions(confirm_s=confirm_s, minute_s=1.0),
             threads=8,
         )
-        return await run_change(lab.inventory, lab.secrets, store, request, conferences or [], source)
+        return await run_change(inventory, secrets, store, request, conferences or [], source)
 
     return asyncio.run(go())
 

@@ -5,16 +5,13 @@ change engine from the shipped templates (inventory/templates: nqa.j2, ipsla.j2)
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from netops.changes.apply import ChangeRequest, ChangeRun, run_change
-from netops.changes.plan import Wave
-from netops.changes.push import PushOptions
-from netops.drivers.snmp.source import SnmpSource
+from netops.changes.apply import ChangeRun
 from netops.inventory.models import Inventory
 from netops.secrets import SecretStore
 from netops.store.db import Store
+from tests.changes.changes_testlib import one_wave, push_waves
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "inventory" / "templates"
 SECRETS = {"svc-password": "svc-Pa55word", "svc-community": "svc-C0mmunity"}
@@ -137,18 +134,5 @@ SITES = ["kashgar", "kashgar-shufu", "kashgar-kashi", "hotan", "hotan-hetian"]
 
 def push_probes(inventory: Inventory, secrets: SecretStore, store: Store, devices: list[str]) -> ChangeRun:
     """Render the routers' configuration (with their NQA / IP SLA probes) and push it through the change
-    engine: confirmed commit, post-checks over SNMP, as for any other change."""
-
-    async def go() -> ChangeRun:
-        request = ChangeRequest(
-            [Wave(1, "probes", tuple(devices), 0, 8)],
-            user="tester",
-            reason="service probes",
-            options=PushOptions(confirm_s=15.0, minute_s=1.0),
-            threads=8,
-        )
-        return await run_change(
-            inventory, secrets, store, request, [], SnmpSource(lambda: inventory, secrets)
-        )
-
-    return asyncio.run(go())
+    engine: confirmed commit, post-checks over SNMP, as for any other change (the change tests' runner)."""
+    return push_waves(inventory, secrets, store, one_wave(*devices), reason="service probes")
