@@ -52,7 +52,7 @@ def nautobot(
 ) -> None:
     """Read locations, devices, interfaces, cables and circuits from Nautobot; write them as DIR's inventory."""
     from netops.interop.importing import refuse_existing, write_inventory_dir
-    from netops.interop.nautobot import NautobotSource, build_sections
+    from netops.interop.nautobot import NautobotSource, build_sections, fetch
 
     if not url.startswith(("http://", "https://")):
         raise InvalidInputError(f"--url: expected http:// or https://, found {url!r}")
@@ -61,7 +61,7 @@ def nautobot(
     refuse_existing(directory, force=force)  # before reading the server: fail fast
     source = NautobotSource(url, token, timeout_s)
     try:
-        snap = source.fetch()
+        snap = fetch(source)
     finally:
         source.close()
     sections = build_sections(snap)

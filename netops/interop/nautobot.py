@@ -1,6 +1,6 @@
 """Import from Nautobot: its REST API read with a token, the objects mapped to netops' inventory sections.
 
-    NautobotSource (httpx, paged GETs) ──fetch──▶ Snapshot (raw JSON lists)
+    NautobotSource (netops.interop.nautobot_api) ──fetch──▶ Snapshot (raw JSON lists)
         ──build_sections──▶ {"region.yaml": {...}, "sites.yaml": {...}, "links.yaml": {...}, ...}
         ──netops.interop.importing.write_inventory_dir──▶ the inventory folder (validated, then swapped in)
 
@@ -28,13 +28,10 @@ Errors name the Nautobot object (type, name, id). ``SourceError``: the server co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-from netops.errors import NetopsError, PermissionDeniedError
+from netops.errors import NetopsError
+from netops.interop.nautobot_api import NautobotSource, Snapshot, SourceError, ref
 from netops.inventory.models import InterfaceKind, Lifecycle, LinkKind, Platform, Role, Tier
 
 # custom field key -> (content type, what netops makes of it)
@@ -77,136 +74,10 @@ _SECRET_FIELDS = {
     "snmp_profiles": ("community", "auth_key", "priv_key"),
     "credentials": ("password", "enable"),
 }
-PAGE = 1000
-
-
-class SourceError(NetopsError):
-    """The source of truth could not be read (unreachable, an HTTP error, not the API expected): exit 1."""
 
 
 class MappingError(NetopsError):
     """An object of the source that netops cannot represent; the message names it: exit 1."""
-
-
-@dataclass
-class Snapshot:
-    """The raw objects read from the API, by endpoint."""
-
-    url: str
-    data: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def count(self, name: str) -> int:
-        return len(self.data.get(name, []))
-
-
-# name -> (path, query), read in this order: the config contexts first (checked at once). Depth 0
-# (nested objects as ids) is several times cheaper for Nautobot to serialise than depth 1; the small lookup
-# tables resolve the ids (``_resolve``). Reading in parallel gained nothing (measured: 16.2 s against 16.3 s;
-# the server serialises in one process).
-ENDPOINTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "config_contexts": ("extras/config-contexts/", {}),
-    "statuses": ("extras/statuses/", {}),
-    "roles": ("extras/roles/", {}),
-    "location_types": ("dcim/location-types/", {}),
-    "platforms": ("dcim/platforms/", {}),
-    "device_types": ("dcim/device-types/", {}),
-    "providers": ("circuits/providers/", {}),
-    "circuit_types": ("circuits/circuit-types/", {}),
-    "locations": ("dcim/locations/", {}),
-    "devices": ("dcim/devices/", {"include": "config_context"}),
-    "interfaces": ("dcim/interfaces/", {}),
-    "ip_addresses": ("ipam/ip-addresses/", {}),
-    "ip_assignments": ("ipam/ip-address-to-interface/", {}),
-    "cables": ("dcim/cables/", {}),
-    "circuits": ("circuits/circuits/", {}),
-    "terminations": ("circuits/circuit-terminations/", {}),
-}
-# object list -> {field: the lookup list its id is resolved from}
-RESOLVE = {
-    "locations": {"location_type": "location_types", "status": "statuses"},
-    "devices": {
-        "role": "roles",
-        "status": "statuses",
-        "platform": "platforms",
-        "device_type": "device_types",
-        "primary_ip4": "ip_addresses",
-    },
-    "circuits": {"provider": "providers", "circuit_type": "circuit_types", "status": "statuses"},
-}
-
-
-class NautobotSource:
-    """A read-only client of Nautobot's REST API (``Authorization: Token ...``); the token is never stored."""
-
-    def __init__(self, url: str, token: str, timeout_s: float = 30.0) -> None:
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(
-            base_url=f"{self.url}/api/",
-            headers={"Authorization": f"Token {token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout_s),
-            follow_redirects=False,
-        )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def _get(self, path: str, params: dict[str, Any] | None) -> dict[str, Any]:
-        try:
-            response = self._http.get(path, params=params)
-        except httpx.HTTPError as exc:
-            raise SourceError(f"cannot read {self.url}/api/{path}: {exc}") from exc
-        if response.status_code in (401, 403):
-            raise PermissionDeniedError(
-                f"{self.url}/api/{path}: HTTP {response.status_code}: the token is refused or may not read this"
-            )
-        if response.status_code != 200:
-            raise SourceError(f"{self.url}/api/{path}: HTTP {response.status_code}, expected 200")
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise SourceError(f"{self.url}/api/{path}: the answer is not JSON (is this Nautobot?)") from exc
-        if not isinstance(body, dict):
-            raise SourceError(f"{self.url}/api/{path}: unexpected answer (is this Nautobot's API?)")
-        return body
-
-    def pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        offset = 0
-        while True:
-            body = self._get(path, {**params, "limit": PAGE, "offset": offset})
-            results = body.get("results")
-            if not isinstance(results, list):
-                raise SourceError(f"{self.url}/api/{path}: no 'results' list (is this Nautobot's API?)")
-            yield from results
-            offset += len(results)
-            if not body.get("next") or not results:
-                return
-
-    def fetch(self) -> Snapshot:
-        """Every list of ``ENDPOINTS``, nested ids resolved; the definitions are checked as soon as they are
-        read (a literal secret stops the import before anything else is fetched)."""
-        snap = Snapshot(self.url)
-        for name, (path, params) in ENDPOINTS.items():
-            snap.data[name] = list(self.pages(path, params))
-            if name == "config_contexts":
-                _definitions(snap)
-        _resolve(snap)
-        return snap
-
-
-def _resolve(snap: Snapshot) -> None:
-    """Replace the nested ``{"id": ...}`` of ``RESOLVE`` by the object of that id (left as is if unknown)."""
-    for name, fields in RESOLVE.items():
-        for field_name, lookup in fields.items():
-            by_id = {str(o["id"]): o for o in snap.data.get(lookup, [])}
-            for obj in snap.data.get(name, []):
-                ref = _ref(obj.get(field_name))
-                if ref is not None and ref in by_id:
-                    obj[field_name] = by_id[ref]
-
-
-def _ref(value: Any) -> str | None:
-    """The id of a nested object (``{"id": ...}``) or None."""
-    return str(value["id"]) if isinstance(value, dict) and value.get("id") is not None else None
 
 
 def _name(value: Any) -> str | None:
@@ -256,7 +127,7 @@ def _sites(snap: Snapshot) -> tuple[dict[str, str], list[dict[str, Any]]]:
                 f"{what}: location type '{tier_name}' is not a netops tier "
                 f"(known: {', '.join(TIERS)}; or set custom field netops_tier)"
             )
-        parent = _ref(loc.get("parent"))
+        parent = ref(loc.get("parent"))
         site: dict[str, Any] = {"id": ids[str(loc["id"])], "name": loc.get("name") or ids[str(loc["id"])]}
         if loc.get("description"):
             site["name_en"] = loc["description"]
@@ -306,13 +177,13 @@ def _interfaces(snap: Snapshot) -> tuple[dict[str, tuple[str, str]], dict[str, l
     addresses = {str(ip["id"]): str(ip.get("address") or "") for ip in snap.data["ip_addresses"]}
     assigned: dict[str, str] = {}
     for a in snap.data["ip_assignments"]:
-        iface, ip = _ref(a.get("interface")), _ref(a.get("ip_address"))
+        iface, ip = ref(a.get("interface")), ref(a.get("ip_address"))
         if iface and ip and ip in addresses and ":" not in addresses[ip]:
             assigned.setdefault(iface, addresses[ip])
     names: dict[str, tuple[str, str]] = {}
     specs: dict[str, list[dict[str, Any]]] = {}
     for i in snap.data["interfaces"]:
-        device = _ref(i.get("device"))
+        device = ref(i.get("device"))
         if device is None:
             continue  # a module's or a virtual chassis' own: not a netops interface
         names[str(i["id"])] = (device, str(i["name"]))
@@ -334,7 +205,7 @@ def _device(dev: dict[str, Any], site_of: dict[str, str], ifaces: list[dict[str,
     name = dev.get("name")
     if not isinstance(name, str) or not _SLUG.match(name):
         raise MappingError(f"{what}: its name is not a netops id (lowercase letters, digits, '-')")
-    location = _ref(dev.get("location"))
+    location = ref(dev.get("location"))
     if location not in site_of:
         raise MappingError(f"{what}: its location (id {location}) was not among the locations read")
     primary = dev.get("primary_ip4")
@@ -418,7 +289,7 @@ def _links(snap: Snapshot, names: dict[str, tuple[str, str]]) -> list[dict[str, 
                 peer[str(this[1])] = str(other[1]) if other[0] == "dcim.interface" else None
     terms: dict[str, dict[str, str | None]] = {}
     for t in snap.data["terminations"]:
-        circuit = _ref(t.get("circuit"))
+        circuit = ref(t.get("circuit"))
         if circuit:
             terms.setdefault(circuit, {})[str(t.get("term_side"))] = peer.get(str(t["id"]))
     links: list[dict[str, Any]] = []
@@ -464,7 +335,7 @@ def build_sections(snap: Snapshot) -> dict[str, dict[str, Any]]:
     by_site = {s["id"]: s for s in sites}
     for dev in sorted(snap.data["devices"], key=lambda d: str(d.get("name"))):
         spec = _device(dev, site_of, ifaces.get(str(dev["id"]), []))
-        site = by_site[site_of[str(_ref(dev.get("location")))]]
+        site = by_site[site_of[str(ref(dev.get("location")))]]
         if spec["status"] == site["status"]:
             del spec["status"]  # inherited from the site, as the inventory writes it
         site["devices"].append(spec)
@@ -477,3 +348,19 @@ def build_sections(snap: Snapshot) -> dict[str, dict[str, Any]]:
     if definitions["services"]:
         files["services.yaml"] = {"services": definitions["services"]}
     return files
+
+
+def fetch(source: NautobotSource) -> Snapshot:
+    """Read everything the mapping needs; the ``netops`` config context is checked before the rest is read."""
+    return source.fetch(check_first=_definitions)
+
+
+__all__ = [
+    "CUSTOM_FIELDS",
+    "MappingError",
+    "NautobotSource",
+    "Snapshot",
+    "SourceError",
+    "build_sections",
+    "fetch",
+]
