@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.interval import IntervalTrigger
 
 from netops.changes.backup import backup_job
@@ -96,6 +97,8 @@ class ClockSteppingScheduler(AsyncIOScheduler):  # type: ignore[misc]  # apsched
         return super().add_job(func, trigger, **options)
 
     def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:  # a wakeup queued before shutdown: the event loop is gone
+            return None
         step = self.clock_step()
         if step:
             moved = self.follow_clock_step(step)
@@ -106,7 +109,7 @@ class ClockSteppingScheduler(AsyncIOScheduler):  # type: ignore[misc]  # apsched
                 ", ".join(sorted(moved)),
             )
         wait: float | None = super()._process_jobs()
-        return CLOCK_WATCH_S if wait is None else min(wait, CLOCK_WATCH_S)
+        return None if wait is None else min(wait, CLOCK_WATCH_S)  # None: paused or no job (nothing to move)
 
 
 async def run_poll_job(runtime: Runtime, job_id: str) -> None:
