@@ -424,3 +424,22 @@ def test_ip_mib_and_lldp_mib_tell_what_the_cli_shows(twin: Twin) -> None:
         for n in lldp_neighbours(twin.lab.world, state(twin, VRP8))
     }
     assert by_port == expected and len(expected) == 5  # core (two links) and three counties
+
+
+def test_comware_bgp_peer_parses_with_ntc_templates_and_shows_a_configured_peer_active(twin: Twin) -> None:
+    """No Comware BGP session in the twin: a peer configured by hand towards a router without BGP stays
+    ``Active``, and ``display bgp peer ipv4`` says so in the layout ntc-templates' Comware template reads."""
+    conn = twin.connect(COMWARE)
+    try:
+        typed(conn, "system-view", "bgp 65020", "peer 10.79.0.13 as-number 65000", "quit", "quit")
+        out = show(twin, COMWARE, "display bgp peer ipv4")
+        recs = parse_output(platform="hp_comware", command="display bgp peer ipv4", data=out)
+        assert [(r["peer"], r["remote_asn"], r["state"], r["local_as_number"]) for r in recs] == [
+            ("10.79.0.13", "65000", "Active", "65020")
+        ]
+        assert recs[0]["local_router_id"] == twin.address(COMWARE)
+        assert [(p.address, p.up) for p in twin.lab.world.bgp_peers(COMWARE)] == [("10.79.0.13", False)]
+    finally:
+        typed(conn, "system-view", "undo bgp 65020", "quit")
+        drop(conn)
+    assert show(twin, COMWARE, "display bgp peer ipv4") == ""
