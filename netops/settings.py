@@ -11,7 +11,7 @@
 | NETOPS_POLL_ENABLED | true | run the SNMP health poll jobs |
 | NETOPS_POLL_FAST_S / NETOPS_POLL_NORMAL_S | 30 / 60 | intervals: centre and prefecture uplink routers / the rest |
 | NETOPS_POLL_THRESHOLD | 2 | consecutive failed polls before a device counts as down |
-| NETOPS_POLL_CONFIRM_S | 1 | a first failed poll asked again N s later in the cycle, one request (0: off; docs/polling.md) |
+| NETOPS_POLL_CONFIRM_S | 1 | a first failed poll asked again N s later in the cycle (0: off; docs/polling.md) |
 | NETOPS_POLL_CONCURRENCY | 64 | devices polled at once |
 | NETOPS_INCIDENT_HOLDDOWN_S | 2 x NETOPS_POLL_FAST_S | how long a cause must be gone before its incident resolves |
 | NETOPS_FLAP_CHANGES / NETOPS_FLAP_WINDOW_S | 4 / 900 | answered <-> failed changes within the window: flapping |
