@@ -252,7 +252,6 @@ class Runner:
             "NETOPS_POLL_FAST_S": fast,
             "NETOPS_POLL_NORMAL_S": fast,
             "NETOPS_POLL_THRESHOLD": "2",
-            "NETOPS_POLL_CONFIRM_S": "0",  # the default (off): docs/polling.md, the confirming poll's race
             "NETOPS_PLAYBOOKS": str(REPO / "playbooks"),
             "NETOPS_LOG_LEVEL": "info",
         }
