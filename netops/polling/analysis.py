@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from netops.events import Event, EventBus
 from netops.inventory.topology import Topology
-from netops.polling.incidents import IncidentChange
+from netops.polling.incidents import IncidentChange, follow_clock_step
 from netops.polling.model import management_failure
 from netops.polling.rootcause import Analysis, analyse, down_from_observations, in_service
 from netops.polling.store import apply_analysis, interface_ends
@@ -106,9 +106,15 @@ def stored_state(session: Session, topology: Topology, threshold: int) -> Stored
 
 
 def analyse_session(
-    session: Session, topology: Topology, threshold: int, now: float, holddown_s: float = 0.0
+    session: Session,
+    topology: Topology,
+    threshold: int,
+    now: float,
+    holddown_s: float = 0.0,
+    holds: dict[int, float] | None = None,
 ) -> tuple[Analysis, list[IncidentChange]]:
-    """Analyse the stored state and write statuses and incidents, in the caller's transaction."""
+    """Analyse the stored state and write statuses and incidents, in the caller's transaction. ``holds``:
+    the caller's hold-downs on the monotonic clock (``incidents.sync_incidents``)."""
     state = stored_state(session, topology, threshold)
     analysis = analyse(
         topology,
@@ -122,16 +128,28 @@ def analyse_session(
         prior=state.prior,
         confirmed=state.confirmed,
     )
-    return analysis, apply_analysis(session, analysis, now, holddown_s=holddown_s, topology=topology)
+    return analysis, apply_analysis(
+        session, analysis, now, holddown_s=holddown_s, topology=topology, holds=holds
+    )
 
 
 def analyse_store(
-    store: Store, topology: Topology, threshold: int, now: float | None = None, holddown_s: float = 0.0
+    store: Store,
+    topology: Topology,
+    threshold: int,
+    now: float | None = None,
+    holddown_s: float = 0.0,
+    holds: dict[int, float] | None = None,
+    clock_step: float = 0.0,
 ) -> tuple[Analysis, list[IncidentChange]]:
-    """One analysis in its own transaction (the coordinator's ``analyse`` job)."""
+    """One analysis in its own transaction (the coordinator's ``analyse`` job). ``clock_step``: the wall
+    clock stepped by this much since the caller's last look: the open incidents' stamps move with it first
+    (``incidents.follow_clock_step``)."""
     with store.session() as session:
+        if clock_step:
+            follow_clock_step(session, clock_step)
         when = time.time() if now is None else now
-        return analyse_session(session, topology, threshold, when, holddown_s)
+        return analyse_session(session, topology, threshold, when, holddown_s, holds)
 
 
 def publish_changes(changes: list[IncidentChange], bus: EventBus | None) -> None:

@@ -19,6 +19,14 @@ restart (or another coordinator) carries on with the same incidents, ids and ack
   outage's incident (``_folds_into``): closed with ``merged`` (reason "merged into incident N"), the other
   incident keeps its id and takes its peak (``absorbed`` in its history).
 
+Clocks: the stamps (``opened_at``, ``last_seen_at``, ``cause_gone_at``, ``resolved_at``) are wall-clock time,
+what a NOC reads. The hold-down runs on the monotonic clock when the caller keeps ``holds`` (the poller does:
+incident id -> monotonic time its cause went), so a step of the wall clock neither ends it early nor stretches
+it; an incident recovering when the process started (not in ``holds``) counts the wall-clock time since its
+stored ``cause_gone_at``, clamped to 0..hold-down (a step back while the service was down re-arms it). A step
+of the wall clock seen by the poller moves the stamps of the open incidents with it (``follow_clock_step``),
+so a duration (end minus ``opened_at``) is real time, never negative nor an hour too long.
+
 Every transition is an ``IncidentChange``: ``opened``, ``extended``, ``shrunk``, ``changed`` (cause or kind),
 ``recovering``, ``recurred``, ``resolved``, ``merged`` (closed: folded into another), ``absorbed`` (the other);
 ``analysis.publish_changes`` makes them events (``merged`` is an ``incident.resolved``).
@@ -26,6 +34,7 @@ Every transition is an ``IncidentChange``: ``opened``, ``extended``, ``shrunk``,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,9 +108,12 @@ class Lifecycle:
         holddown_s: float,
         places: Places,
         witnessed: Witnessed | None = None,
+        holds: dict[int, float] | None = None,
     ) -> None:
         self.session = session
         self.witnessed = witnessed
+        self.holds = holds
+        self.mono = time.monotonic()
         self.now = now
         self.holddown_s = holddown_s
         self.places = places
@@ -186,7 +198,14 @@ class Lifecycle:
             row.cause_gone_at = self.now
             if self.holddown_s > 0:
                 self._record(row, "recovering")
-        if self.now - row.cause_gone_at >= self.holddown_s:
+        if self.holds is None:
+            elapsed = self.now - row.cause_gone_at
+        else:
+            if row.id not in self.holds:  # went in this pass, or before this process started (see the module)
+                before = min(max(self.now - row.cause_gone_at, 0.0), self.holddown_s)
+                self.holds[row.id] = self.mono - before
+            elapsed = self.mono - self.holds[row.id]
+        if elapsed >= self.holddown_s:
             row.state, row.resolved_at = "resolved", self.now
             self._record(row, "resolved")
 
@@ -225,6 +244,10 @@ class Lifecycle:
                 row.last_seen_at, row.cause_gone_at = self.now, None
             else:
                 self.gone(row)
+        if self.holds is not None:  # only incidents still recovering keep a hold-down
+            recovering = {r.id for r in open_rows if r.state == "open" and r.cause_gone_at is not None}
+            for ident in set(self.holds) - recovering:
+                del self.holds[ident]
         return self.changes
 
     def merge(self, row: Incident, into: Incident) -> None:
@@ -325,8 +348,22 @@ def sync_incidents(
     holddown_s: float = 0.0,
     places: Places | None = None,
     witnessed: Witnessed | None = None,
+    holds: dict[int, float] | None = None,
 ) -> list[IncidentChange]:
     """Bring the open incidents in step with ``analysis``; returns the transitions. ``places`` (see
     ``cause_site``) lets events name the cut-off site of their cause and its tier; ``witnessed`` tells an
-    outage seen by a live neighbour (never merged, see ``_folds_into``)."""
-    return Lifecycle(session, now, holddown_s, places or {}, witnessed).run(analysis)
+    outage seen by a live neighbour (never merged, see ``_folds_into``); ``holds``, kept by the caller across
+    passes, runs hold-downs on the monotonic clock (see the module; without it, on ``now``)."""
+    return Lifecycle(session, now, holddown_s, places or {}, witnessed, holds).run(analysis)
+
+
+def follow_clock_step(session: Session, step: float) -> int:
+    """The wall clock stepped by ``step`` seconds: move the stamps of the open incidents with it (their
+    durations stay real time; what is resolved keeps the stamps it had). Returns how many moved."""
+    rows = list(session.scalars(select(Incident).where(Incident.state == "open")))
+    for row in rows:
+        row.opened_at += step
+        row.last_seen_at += step
+        if row.cause_gone_at is not None:
+            row.cause_gone_at += step
+    return len(rows)

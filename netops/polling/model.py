@@ -74,6 +74,9 @@ class DeviceSample:
     neighbors: tuple[NeighborSample, ...] = ()
     ups_on_battery: bool | None = None  # None: no UPS on this device
     ups_minutes_remaining: int | None = None
+    # monotonic time the poll started (the poller sets it): orders a device's samples across overlapping
+    # cycles, whatever the wall clock did meanwhile (``polled_at`` is what is stored and shown)
+    polled_mono: float | None = None
 
     def down_interfaces(self) -> list[str]:
         """Interfaces admin-up but oper-down: a link or the far end has failed."""

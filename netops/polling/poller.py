@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from netops.errors import NotFoundError
 from netops.events import EventBus
 from netops.inventory.models import Device, Inventory, Lifecycle, Role
 from netops.inventory.topology import Topology
 from netops.polling.analysis import NO_ANALYSIS, analyse_session, analyse_store, publish_changes
-from netops.polling.incidents import IncidentChange
+from netops.polling.incidents import IncidentChange, follow_clock_step
 from netops.polling.model import SNMP_SILENT_DETAIL, SNMP_SILENT_HTTP_DETAIL, DeviceSample
 from netops.polling.rootcause import Analysis, links_down_from_interfaces
 from netops.polling.store import record_samples
@@ -34,6 +35,8 @@ from netops.store.db import Store
 from netops.store.schema import PollDevice
 
 log = logging.getLogger(__name__)
+
+CLOCK_STEP_S = 1.0  # wall and monotonic clocks advancing apart by more than this between two looks: a step
 
 
 class SampleSource(Protocol):
@@ -157,7 +160,13 @@ class Poller:
     Credentials superseded while a poll was in flight: a poll that fails after the secrets file changed since
     it started (its key may be the old one) is asked again at once with the credentials resolved anew, and
     only that answer counts; a sample older than the newest one the tracker has for a device (cycles overlap)
-    is not stored, so it cannot overwrite a newer verdict (``snmp-silent``) with its plain timeout."""
+    is not stored, so it cannot overwrite a newer verdict (``snmp-silent``) with its plain timeout.
+
+    Clocks: what is stored and shown is wall-clock time (``polled_at``, the incidents' stamps); what is measured
+    or ordered runs on the monotonic clock: samples are ordered by ``polled_mono``, the flap window, cycle
+    durations, recheck delays and incident hold-downs are monotonic, and a step of the wall clock (NTP, a VM
+    resumed; compared with the monotonic clock at each analysis) moves the open incidents' stamps with it, so
+    their durations stay real time (``incidents.follow_clock_step``)."""
 
     def __init__(
         self,
@@ -196,6 +205,8 @@ class Poller:
         self.secrets = secrets
         self._secrets_seen = secrets.generation if secrets is not None else 0
         self._restored = False
+        self._holds: dict[int, float] = {}  # incident id -> monotonic time its hold-down began
+        self._clock_ref = (time.time(), time.monotonic())
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[CycleResult]] = (
             set()
@@ -213,18 +224,35 @@ class Poller:
         return await self._ask_once(device, once)
 
     async def _ask_once(self, device: Device, once: bool) -> DeviceSample:
-        t0 = time.time()
+        t0, m0 = time.time(), time.monotonic()
         try:
-            return await (self.source.poll(device, retries=0) if once else self.source.poll(device))
+            sample = await (self.source.poll(device, retries=0) if once else self.source.poll(device))
         except Exception as exc:  # a driver bug on one device must not stop the cycle
             log.exception("poll of %s failed inside the driver", device.id)
             return DeviceSample(
                 device=device.id,
                 polled_at=t0,
-                duration_s=time.time() - t0,
+                duration_s=time.monotonic() - m0,
                 ok=False,
                 error="internal",
                 detail=f"{exc.__class__.__name__}: {exc}",
+                polled_mono=m0,
+            )
+        return dataclasses.replace(sample, polled_mono=m0)
+
+    def _clock_step(self) -> float:
+        """The wall clock's step since the last call (0.0 when it advanced with the monotonic clock)."""
+        wall, mono = time.time(), time.monotonic()
+        ref_wall, ref_mono = self._clock_ref
+        self._clock_ref = (wall, mono)
+        step = (wall - ref_wall) - (mono - ref_mono)
+        return step if abs(step) > CLOCK_STEP_S else 0.0
+
+    def _follow_clock_step(self, session: Session, step: float) -> None:
+        if step:
+            moved = follow_clock_step(session, step)
+            log.warning(
+                "the wall clock stepped %+.1f s: the stamps of %d open incident(s) moved with it", step, moved
             )
 
     def _confirms(self, device: str) -> bool:
@@ -305,7 +333,7 @@ class Poller:
             return None
         track = self.tracker.tracks.get(device.id)
         silent = track is not None and track.silent and not track.management
-        now = time.time()
+        now = time.monotonic()
         recheck = self._rechecks.get(device.id)
         if not silent:
             self._rechecks.pop(device.id, None)
@@ -380,6 +408,7 @@ class Poller:
         if self._restored:
             return
         self._restored = True
+        self.tracker.offset = time.time() - time.monotonic()  # stored change times are wall-clock stamps
         with self.store.session() as session:
             for row in session.scalars(select(PollDevice)):
                 self.tracker.restore(
@@ -411,7 +440,7 @@ class Poller:
             async with self._lock:
                 await asyncio.to_thread(self.restore)
         self._refresh_credentials()
-        started = time.time()
+        started, started_mono = time.time(), time.monotonic()
         sem = asyncio.Semaphore(self.concurrency)
         step = spread_s / len(devices) if devices and spread_s > 0 else 0.0
 
@@ -498,25 +527,26 @@ class Poller:
             raise
         newest: dict[str, DeviceSample] = {}  # stored: the newest answer of each device
         for each in asked:
-            if each[-1].device not in newest or each[-1].polled_at >= newest[each[-1].device].polled_at:
+            if each[-1].device not in newest or _order(each[-1]) >= _order(newest[each[-1].device]):
                 newest[each[-1].device] = each[-1]
         samples = list(newest.values())
         async with self._lock:  # cycles of different groups may finish together
             topo = self.topology()
+            self.tracker.offset = time.time() - time.monotonic()  # the tracker runs on the monotonic clock
             for each in asked:
                 for s in each:  # a confirming poll counts as a further poll for the threshold
                     backed = s.device in corroborated or (s.device in seen_down and s.error == "timeout")
-                    self.tracker.observe(s.device, s.ok, s.polled_at, s.error, s.detail, corroborated=backed)
+                    self.tracker.observe(s.device, s.ok, _order(s), s.error, s.detail, corroborated=backed)
             # a sample older than the newest observed (another cycle polled the device later) is not stored
             fresh = [
                 s
                 for s in samples
                 if (t := self.tracker.tracks.get(s.device)) is None
                 or t.observed_at is None
-                or s.polled_at >= t.observed_at
+                or _order(s) >= t.observed_at
             ]
             self.tracker.forget(set(topo.inventory.devices))
-            duration = time.time() - started
+            duration = time.monotonic() - started_mono
             analysis, changes = await asyncio.to_thread(
                 self._store_cycle, topo, job, fresh, started, duration, interval_s
             )
@@ -551,14 +581,28 @@ class Poller:
             )
             if not self.analyse:
                 return NO_ANALYSIS, []
-            return analyse_session(session, topo, self.threshold, started + duration, self.holddown_s)
+            self._follow_clock_step(session, self._clock_step())
+            return analyse_session(session, topo, self.threshold, time.time(), self.holddown_s, self._holds)
 
     async def analyse_now(self) -> Analysis:
         """The analysis step on its own (the coordinator's ``analyse`` job): read what every shard stored,
         write statuses and incidents, publish the incident changes."""
         async with self._lock:
             analysis, changes = await asyncio.to_thread(
-                analyse_store, self.store, self.topology(), self.threshold, None, self.holddown_s
+                analyse_store,
+                self.store,
+                self.topology(),
+                self.threshold,
+                None,
+                self.holddown_s,
+                self._holds,
+                self._clock_step(),
             )
         publish_changes(changes, self.bus)
         return analysis
+
+
+def _order(sample: DeviceSample) -> float:
+    """Where a sample stands among a device's samples: the monotonic time its poll started (the poller's);
+    ``polled_at`` only for a sample made elsewhere."""
+    return sample.polled_at if sample.polled_mono is None else sample.polled_mono

@@ -105,8 +105,10 @@ def apply_analysis(
     *,
     holddown_s: float = 0.0,
     topology: Topology | None = None,
+    holds: dict[int, float] | None = None,
 ) -> list[IncidentChange]:
-    """Statuses of every stored device and the incidents, from one analysis. ``topology`` lets incident
+    """Statuses of every stored device and the incidents, from one analysis. ``holds``: see
+    ``incidents.sync_incidents``. ``topology`` lets incident
     events name the cut-off site of their cause and its tier."""
     places: dict[str, tuple[str, str]] = {}
     if topology is not None:
@@ -115,7 +117,7 @@ def apply_analysis(
         places.update({lk.id: places[lk.a.device] for lk in inv.links.values()})
     witnessed = None if topology is None else _witnessed(session, topology)
     changes = sync_incidents(
-        session, analysis, now, holddown_s=holddown_s, places=places, witnessed=witnessed
+        session, analysis, now, holddown_s=holddown_s, places=places, witnessed=witnessed, holds=holds
     )
     _statuses(session, analysis, now)
     return changes
@@ -165,7 +167,7 @@ def _devices(
         row.duration_s = s.duration_s
         row.polls = (row.polls or 0) + 1
         row.failures = track.failures if track else (0 if s.ok else 1)
-        row.transitions = list(track.changes) if track else []
+        row.transitions = tracker.wall_changes(s.device)
         row.flapping = s.device in flapping
         if analysis is not None:
             row.status = analysis.status.get(s.device, "up")

@@ -11,6 +11,12 @@ within ``flap_window_s`` make it flapping, until the window holds fewer.
 
 What the analysis needs survives a restart: ``failures`` and the change times are stored on the device rows
 (``poll_devices.failures``, ``transitions``) and ``restore`` puts them back (``Poller.restore``).
+
+Times: ``observe``'s ``now`` is on one clock the tracker orders samples and measures the flap window with. The
+poller gives the monotonic time each poll started (``DeviceSample.polled_mono``), so a step of the wall clock
+(NTP, libfaketime in tests/scenarios) neither makes every later sample "stale" nor stretches the window;
+``offset`` (wall minus that clock, set by the poller each cycle) turns the change times into wall-clock stamps
+for the store (``wall_changes``) and back (``restore``). With the default 0 the times are taken as they come.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ class DeviceTrack:
     last_error: str | None = None
     last_detail: str | None = None
     answered: bool | None = None  # the last raw result
-    observed_at: float | None = None  # when the newest observation was made (a sample's polled_at)
+    observed_at: float | None = None  # when the newest observation was made (on the tracker's clock)
 
     @property
     def management(self) -> bool:
@@ -46,6 +52,7 @@ class StatusTracker:
         self.flap_window_s = flap_window_s
         self.flap_changes = flap_changes
         self.tracks: dict[str, DeviceTrack] = {}
+        self.offset = 0.0  # wall-clock time minus the clock of ``observe``'s ``now`` (see the module)
 
     def observe(
         self,
@@ -93,17 +100,23 @@ class StatusTracker:
     def restore(
         self, device: str, failures: int, error: str | None, detail: str | None, changes: Iterable[float]
     ) -> None:
-        """Put back what the store kept of a device (after a restart), unless it is tracked already."""
+        """Put back what the store kept of a device (after a restart), unless it is tracked already.
+        ``changes`` are wall-clock stamps (``wall_changes``)."""
         if device in self.tracks:
             return
         self.tracks[device] = DeviceTrack(
             failures=failures,
             silent=failures >= self.threshold,
-            changes=deque(sorted(changes)),
+            changes=deque(sorted(c - self.offset for c in changes)),
             last_error=error if failures else None,
             last_detail=detail if failures else None,
             answered=None if failures is None else failures == 0,
         )
+
+    def wall_changes(self, device: str) -> list[float]:
+        """The times ``device``'s raw result changed, as wall-clock stamps (what the store keeps)."""
+        track = self.tracks.get(device)
+        return [c + self.offset for c in track.changes] if track is not None else []
 
     def silent(self) -> set[str]:
         """Devices that stopped answering (timeouts), after the threshold."""
