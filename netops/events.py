@@ -9,7 +9,8 @@ unmanaged, the reason (netops/polling/incidents.py). Kinds in use:
 | kind | subject | data |
 | --- | --- | --- |
 | `incident.opened`, `incident.resolved` | incident id | key, kind, summary, cause, counts cut off, site, tier |
-| `incident.updated` | incident id | the same and `change`: extended, shrunk, changed, recovering, recurred |
+| `incident.updated` | incident id | the same and `change`: extended, shrunk, changed, recovering, recurred, absorbed |
+| `incident.resolved` (merged) | incident id | the same, `change: merged`, `merged_into` |
 | `vc.room.red`, `vc.room.recovered` | room id | conference id, reasons |
 """
 

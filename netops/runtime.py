@@ -99,6 +99,7 @@ class Runtime:
         self.reload_failures = 0
         self.last_reload_error: str | None = None
         self.started_at = time.time()
+        self.started_mono = time.monotonic()  # uptime: real time, whatever the wall clock does
         self.folder_problems: list[str] = []  # the folder's problems outside the model (templates, ...)
         self._folder_digest: str | None = None
         self.check_folder()

@@ -188,7 +188,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return {
             "status": "ok" if writable else "degraded",
             "version": __version__,
-            "uptime_s": round(time.time() - rt.started_at, 3),
+            "uptime_s": round(time.monotonic() - rt.started_mono, 3),
             "inventory_digest": rt.inventory.digest,
             "devices": len(rt.inventory.devices),
             "inventory_problems": len(rt.folder_problems),
