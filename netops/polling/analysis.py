@@ -80,7 +80,7 @@ def stored_state(session: Session, topology: Topology, threshold: int) -> Stored
         elif n > 0:
             pending.add(r.device)
     unreadable = silent | set(unmanaged)
-    ends = interface_ends(session, lambda device: device in devices and device not in unreadable)
+    ends = interface_ends(session, lambda device: device in devices and device not in unreadable, topology)
     down = down_from_observations(topology, ends)
     in_use = [r for r in rows if in_service(inv, r.device)]
     return StoredState(

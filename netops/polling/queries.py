@@ -59,7 +59,7 @@ def status(store: Store, topology: Topology) -> dict[str, Any]:
     on_backup = list(topology.impact(Failure(links=frozenset(down))).on_backup) if down else []
     return {
         "polled_at": last,
-        "age_s": None if last is None else round(time.time() - last, 1),
+        "age_s": None if last is None else max(0.0, round(time.time() - last, 1)),  # a step back: 0
         "devices": devices,
         "sites": sites,
         "device_counts": counts,
@@ -233,10 +233,10 @@ def link_states(store: Store, topology: Topology) -> dict[str, bool]:
     an end not in service (staging, planned) are absent."""
     from netops.polling.rootcause import link_observations
 
-    return link_observations(topology, _link_ends(store))
+    return link_observations(topology, _link_ends(store, topology))
 
 
-def _link_ends(store: Store) -> dict[tuple[str, str], tuple[bool, bool, float]]:
+def _link_ends(store: Store, topology: Topology) -> dict[tuple[str, str], tuple[bool, bool, float]]:
     """(device, interface) -> (admin up, oper up, when polled), for devices that answer and can be read."""
     with store.session() as session:
         readable = {
@@ -244,7 +244,7 @@ def _link_ends(store: Store) -> dict[tuple[str, str], tuple[bool, bool, float]]:
             for d, st in session.execute(select(PollDevice.device, PollDevice.status))
             if st not in UNREADABLE
         }
-        return interface_ends(session, readable.__contains__)
+        return interface_ends(session, readable.__contains__, topology)
 
 
 def down_links(store: Store, topology: Topology) -> set[str]:
@@ -252,7 +252,7 @@ def down_links(store: Store, topology: Topology) -> set[str]:
     oper-down (the analysis' rule)."""
     from netops.polling.rootcause import down_from_observations
 
-    return down_from_observations(topology, _link_ends(store))
+    return down_from_observations(topology, _link_ends(store, topology))
 
 
 def acknowledge(store: Store, incident_id: int, who: str, note: str | None = None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from netops.drivers.names import canonical
 from netops.inventory.topology import Topology
 from netops.polling.counters import COUNTERS, advance, rebooted
 from netops.polling.incidents import IncidentChange, sync_incidents
@@ -130,7 +131,7 @@ def _witnessed(session: Session, topology: Topology) -> Callable[[set[str], set[
 
     def check(causes: set[str], front: set[str]) -> bool:
         if not seen:
-            ends = interface_ends(session, lambda device: device in topology.inventory.devices)
+            ends = interface_ends(session, lambda device: device in topology.inventory.devices, topology)
             down: dict[str, list[str]] = {}
             for (device, name), (admin, oper, _) in ends.items():
                 if admin and not oper:
@@ -289,10 +290,13 @@ def _statuses(session: Session, analysis: Analysis, now: float) -> None:
 
 
 def interface_ends(
-    session: Session, keep: Callable[[str], bool]
+    session: Session, keep: Callable[[str], bool], topology: Topology
 ) -> dict[tuple[str, str], tuple[bool, bool, float]]:
     """(device, interface) -> (admin up, oper up, when polled) as last stored, for the devices ``keep`` accepts
-    (root cause and the link queries read link ends the same way)."""
+    (root cause and the link queries read link ends the same way). A polled name that is another spelling of
+    a link end's interface in the inventory (ifName ``GigabitEthernet0/0/1``, inventory ``GE0/0/1``:
+    ``netops.drivers.names.canonical``) is keyed by the inventory's spelling, so lookups by link end match."""
+    spelled = _end_spellings(topology)
     rows = session.execute(
         select(
             PollInterface.device,
@@ -302,4 +306,25 @@ def interface_ends(
             PollInterface.updated_at,
         )
     )
-    return {(d, n): (bool(a), bool(o), float(t)) for d, n, a, o, t in rows if keep(d)}
+    out: dict[tuple[str, str], tuple[bool, bool, float]] = {}
+    for d, n, a, o, t in rows:
+        if not keep(d):
+            continue
+        dev = topology.inventory.devices.get(d)
+        name = n if dev is None else spelled.get((d, canonical(dev.platform, n).lower()), n)
+        if name != n and (d, name) in out:
+            continue  # the inventory's own spelling, stored as such, wins
+        out[(d, name)] = (bool(a), bool(o), float(t))
+    return out
+
+
+def _end_spellings(topology: Topology) -> dict[tuple[str, str], str]:
+    """(device, canonical interface name in lower case) -> the inventory's spelling, for every link end."""
+    inv = topology.inventory
+    out: dict[tuple[str, str], str] = {}
+    for link in inv.links.values():
+        for end in link.ends():
+            dev = inv.devices.get(end.device)
+            if dev is not None:
+                out[(end.device, canonical(dev.platform, end.interface).lower())] = end.interface
+    return out
