@@ -546,9 +546,10 @@ class Poller:
                 or _order(s) >= t.observed_at
             ]
             self.tracker.forget(set(topo.inventory.devices))
-            duration = time.monotonic() - started_mono
+            ended_mono = time.monotonic()
+            duration = ended_mono - started_mono
             analysis, changes = await asyncio.to_thread(
-                self._store_cycle, topo, job, fresh, started, duration, interval_s
+                self._store_cycle, topo, job, fresh, started, duration, interval_s, ended_mono
             )
         if duration > interval_s:
             log.warning(
@@ -567,6 +568,7 @@ class Poller:
         started: float,
         duration: float,
         interval_s: float,
+        ended_mono: float,
     ) -> tuple[Analysis, list[IncidentChange]]:
         """One transaction: the samples, then (in one process) the analysis over the whole store."""
         with self.store.session() as session:
@@ -582,7 +584,9 @@ class Poller:
             if not self.analyse:
                 return NO_ANALYSIS, []
             self._follow_clock_step(session, self._clock_step())
-            return analyse_session(session, topo, self.threshold, time.time(), self.holddown_s, self._holds)
+            # the analysis is of the moment the polls ended (as before), on the wall clock as it reads now
+            now = time.time() - (time.monotonic() - ended_mono)
+            return analyse_session(session, topo, self.threshold, now, self.holddown_s, self._holds)
 
     async def analyse_now(self) -> Analysis:
         """The analysis step on its own (the coordinator's ``analyse`` job): read what every shard stored,
