@@ -608,9 +608,5 @@ class Poller:
 
 def _order(sample: DeviceSample) -> float:
     """Where a sample stands among a device's samples: the monotonic time its poll started (the poller's);
-    for a sample made elsewhere (no ``polled_mono``), its ``polled_at`` brought onto the monotonic clock, so
-    the two kinds never mix a wall-clock stamp (~1.8e9) with a monotonic one (a wall stamp would make every
-    later poll look stale)."""
-    if sample.polled_mono is not None:
-        return sample.polled_mono
-    return sample.polled_at - (time.time() - time.monotonic())
+    ``polled_at`` only for a sample made elsewhere."""
+    return sample.polled_at if sample.polled_mono is None else sample.polled_mono
