@@ -74,20 +74,7 @@ async def ssh_answers(host: str, port: int, wait_s: float) -> str | None:
     connect and one line read within ``wait_s``, no login. A dead router behind a live carrier port may accept
     the connection and never send the line (the lab does so for a device that does not answer): only the line
     counts."""
-    writer: asyncio.StreamWriter | None = None
-    try:
-        async with asyncio.timeout(wait_s):
-            reader, writer = await asyncio.open_connection(host, port)
-            line = await reader.readline()
-    except (OSError, TimeoutError, ValueError):
-        return None
-    finally:
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-    text = line.decode("ascii", "replace").strip()
-    return text[:80] if text.startswith("SSH-") else None
+    return await _first_line(host, port, wait_s, b"", "SSH-")
 
 
 async def http_answers(host: str, port: int, wait_s: float) -> str | None:
@@ -95,12 +82,20 @@ async def http_answers(host: str, port: int, wait_s: float) -> str | None:
     with, or None: a TCP connect, one request without credentials, one line read within ``wait_s``. Any status
     counts (a codec's status API asks for credentials: a 401 is a live codec); a dead codec behind a live port
     may accept the connection and never answer (the lab does so): only the line counts."""
+    request = f"HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("ascii")
+    return await _first_line(host, port, wait_s, request, "HTTP/")
+
+
+async def _first_line(host: str, port: int, wait_s: float, send: bytes, prefix: str) -> str | None:
+    """Connect, send ``send`` (if any), read one line within ``wait_s``: that line (80 characters at most) when
+    it starts with ``prefix``, else None."""
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(wait_s):
             reader, writer = await asyncio.open_connection(host, port)
-            writer.write(f"HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("ascii"))
-            await writer.drain()
+            if send:
+                writer.write(send)
+                await writer.drain()
             line = await reader.readline()
     except (OSError, TimeoutError, ValueError):
         return None
@@ -110,7 +105,7 @@ async def http_answers(host: str, port: int, wait_s: float) -> str | None:
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
     text = line.decode("ascii", "replace").strip()
-    return text[:80] if text.startswith("HTTP/") else None
+    return text[:80] if text.startswith(prefix) else None
 
 
 @dataclass(slots=True)
