@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -247,7 +247,10 @@ class Poller:
         if step:
             moved = follow_clock_step(session, step)
             log.warning(
-                "the wall clock stepped %+.1f s: the stamps of %d open incident(s) moved with it", step, moved
+                "the wall clock stepped %+.1f s: the stamps of %d open incident(s) and of the polled state "
+                "moved with it",
+                step,
+                moved,
             )
 
     def _confirms(self, device: str) -> bool:
@@ -409,6 +412,19 @@ class Poller:
                 self.tracker.restore(
                     row.device, row.failures or 0, row.error, row.detail, row.transitions or []
                 )
+        self._shadow(list(self.tracker.tracks), self.topology())
+
+    def _shadow(self, devices: Iterable[str], topo: Topology) -> None:
+        """Failed runs of ``devices`` that a device in front of them failing explains are not their own
+        changes (``StatusTracker.shadow``): a device cut off behind a dying router does not count towards
+        flapping. Asked after every cycle's observations (the device in front may be seen failing in a later
+        cycle than the device behind it) and once after a restart."""
+        for device in devices:
+            track = self.tracker.tracks.get(device)
+            if track is None or track.answered is not False or track.shadowed:
+                continue
+            if device in topo.inventory.devices and self._front_failing(topo.inventory.devices[device]):
+                self.tracker.shadow(device)
 
     def _refresh_credentials(self) -> None:
         if self.secrets is None:
@@ -532,6 +548,7 @@ class Poller:
                 for s in each:  # a confirming poll counts as a further poll for the threshold
                     backed = s.device in corroborated or (s.device in seen_down and s.error == "timeout")
                     self.tracker.observe(s.device, s.ok, _order(s), s.error, s.detail, corroborated=backed)
+            self._shadow({each[-1].device for each in asked}, topo)
             # a sample older than the newest observed (another cycle polled the device later) is not stored
             fresh = [
                 s
@@ -565,8 +582,23 @@ class Poller:
         interval_s: float,
         ended_mono: float,
     ) -> tuple[Analysis, list[IncidentChange]]:
-        """One transaction: the samples, then (in one process) the analysis over the whole store."""
+        """One transaction: the samples, then (in one process) the analysis over the whole store.
+
+        A step of the wall clock is followed first (the stored stamps move with it), and a sample whose
+        ``polled_at`` was read before the step is stored on the wall clock as it reads now (its monotonic
+        start plus the clocks' present offset), so the stamps the store compares (a device's last answer and
+        an incident's opening, a poll and an exposure, the two ends of a link, a counter interval) are all
+        of one clock."""
         with self.store.session() as session:
+            if self.analyse:
+                self._follow_clock_step(session, self._clock_step())
+            offset = time.time() - time.monotonic()
+            samples = [
+                dataclasses.replace(s, polled_at=s.polled_mono + offset)
+                if s.polled_mono is not None and abs(s.polled_at - (s.polled_mono + offset)) > CLOCK_STEP_S
+                else s
+                for s in samples
+            ]
             record_samples(
                 session,
                 job=job,
@@ -578,7 +610,6 @@ class Poller:
             )
             if not self.analyse:
                 return NO_ANALYSIS, []
-            self._follow_clock_step(session, self._clock_step())
             # the analysis is of the moment the polls ended (as before), on the wall clock as it reads now
             now = time.time() - (time.monotonic() - ended_mono)
             return analyse_session(session, topo, self.threshold, now, self.holddown_s, self._holds)

@@ -7,7 +7,11 @@ answers, netops cannot read it.
 
 Flapping counts changes of the *raw* poll result (answered <-> failed), not of the hysteresis state: a device
 that drops every other poll never reaches the threshold but flaps all the same. ``flap_changes`` changes
-within ``flap_window_s`` make it flapping, until the window holds fewer.
+within ``flap_window_s`` make it flapping, until the window holds fewer. A run of failed polls explained by a
+device in front of it failing too (``shadow``: the poller finds a device on its path to the centre failing) is
+that device's outage, not a change of its own: the change that began the run is taken back and the answer that
+ends it is not counted. A department router cut off twice behind its dying centre router is not flapping (the
+centre router is); one that lost a single poll (two changes of its own) and was then cut off is not either.
 
 What the analysis needs survives a restart: ``failures`` and the change times are stored on the device rows
 (``poll_devices.failures``, ``transitions``) and ``restore`` puts them back (``Poller.restore``).
@@ -38,6 +42,8 @@ class DeviceTrack:
     last_detail: str | None = None
     answered: bool | None = None  # the last raw result
     observed_at: float | None = None  # when the newest observation was made (on the tracker's clock)
+    run_began: float | None = None  # when the current run of failed polls began (its change)
+    shadowed: bool = False  # the current run of failed polls is a device in front's outage (``shadow``)
 
     @property
     def management(self) -> bool:
@@ -79,7 +85,13 @@ class StatusTracker:
         track.observed_at = now
         was = track.silent
         if (True if track.answered is None else track.answered) != answered:  # a new device counts as up
-            track.changes.append(now)
+            if answered:
+                if not track.shadowed:  # the end of a run in a front device's outage is not its own
+                    track.changes.append(now)
+                track.shadowed, track.run_began = False, None
+            else:
+                track.changes.append(now)
+                track.shadowed, track.run_began = False, now
         track.answered = answered
         if answered:
             track.failures = 0
@@ -97,11 +109,29 @@ class StatusTracker:
             track.changes.popleft()
         return was != track.silent
 
+    def shadow(self, device: str) -> bool:
+        """The device's current run of failed polls is explained by a device in front of it failing (the
+        poller's ``_front_failing``): the change that began the run is taken back, and the answer that ends
+        the run will not count (see the module). Returns True when this changed anything."""
+        track = self.tracks.get(device)
+        if track is None or track.answered is not False or track.shadowed:
+            return False
+        track.shadowed = True
+        if track.changes and track.changes[-1] == track.run_began:
+            track.changes.pop()
+        return True
+
     def restore(
-        self, device: str, failures: int, error: str | None, detail: str | None, changes: Iterable[float]
+        self,
+        device: str,
+        failures: int,
+        error: str | None,
+        detail: str | None,
+        changes: Iterable[float],
     ) -> None:
         """Put back what the store kept of a device (after a restart), unless it is tracked already.
-        ``changes`` are wall-clock stamps (``wall_changes``)."""
+        ``changes`` are wall-clock stamps (``wall_changes``). Whether a run of failures is shadowed is not
+        stored: the poller asks again after restoring every device (``Poller.restore``)."""
         if device in self.tracks:
             return
         self.tracks[device] = DeviceTrack(

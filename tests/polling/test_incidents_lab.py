@@ -197,6 +197,50 @@ def test_link_and_core_recoveries_open_no_incident(tmp_path: Path) -> None:
     run(tmp_path, scenario)
 
 
+def test_a_lost_poll_then_an_outage_behind_the_core_is_not_flapping(tmp_path: Path) -> None:
+    """Seen once in CI: a department router that lost one poll (a late answer on a loaded machine: its profile
+    waits 0.3 s, no retry) and was then cut off behind the centre router's outage counted four changes of its
+    raw poll result (lost, back, cut off, back) and opened a ``flapping`` incident when the centre came back:
+    a false incident on recovery. Going silent and coming back behind a failed device in front of it is that
+    device's outage, not the department's own changes; only the lost poll is its own (two changes: not
+    flapping). The same with the router dying twice: the department is not flapping either (the router is)."""
+
+    async def scenario(rig: Rig) -> None:
+        late = rig.fault("slow", "dept-b-ce1", {"ms": 1500})  # one poll answered too late: a failed poll
+        await rig.round()
+        rig.clear(late)
+        await rig.round()
+        assert rig.open() == []
+        mark = rig.max_id()
+        core = rig.fault("node-down", "centre-core1")
+        await rig.until("the core's incident", rig.open)
+        await rig.round(2)
+        assert [(i["kind"], i["cause"]) for i in rig.open()] == [("device", ["centre-core1"])]
+        assert queries.status(rig.store, rig.topo)["devices"]["dept-b-ce1"] == "unreachable"
+        rig.new_poller()  # restarted during the outage, which ends before the first cycle after the start:
+        rig.clear(core)  # what the store kept says the department is behind the router
+        await rig.until("resolved", lambda: not rig.open())
+        await rig.round(4)
+        assert rig.max_id() == mark + 1 and rig.open() == []
+        assert queries.status(rig.store, rig.topo)["flapping"] == []
+        assert rig.poller is not None and len(rig.poller.tracker.tracks["dept-b-ce1"].changes) == 2
+
+        core = rig.fault("node-down", "centre-core1")  # again: the router has changed state four times
+        await rig.until("the core's incident", rig.open)
+        rig.clear(core)
+        [flap] = await rig.until(
+            "the router flapping, alone",
+            lambda: [i for i in rig.open() if i["kind"] == "flapping" and len(rig.open()) == 1],
+        )
+        await rig.round(4)
+        assert flap["cause"] == ["centre-core1"]
+        assert queries.status(rig.store, rig.topo)["flapping"] == ["centre-core1"]  # not the department
+        assert [i["id"] for i in rig.open()] == [flap["id"]]
+        assert [i["id"] for i in rig.all() if i["id"] > mark + 1] in ([], [flap["id"]])
+
+    run(tmp_path, scenario)
+
+
 def test_restart_keeps_ids_and_acks_a_joining_fault_grows_the_incident_and_the_peak_stays(
     tmp_path: Path,
 ) -> None:

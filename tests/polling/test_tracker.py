@@ -38,3 +38,28 @@ def test_flapping_is_detected_and_ages_out() -> None:
 def test_bad_threshold() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         StatusTracker(threshold=0)
+
+
+def test_a_run_shadowed_by_a_device_in_front_is_not_a_change_of_its_own() -> None:
+    tr = StatusTracker(threshold=1, flap_window_s=900, flap_changes=4)
+    tr.observe("a", False, 10.0)  # a lost poll, and back: two changes of its own
+    tr.observe("a", True, 20.0)
+    tr.observe("a", False, 30.0)  # cut off behind the router in front (seen failing, now or later)
+    tr.observe("a", False, 40.0)
+    assert tr.shadow("a") and not tr.shadow("a")  # once per run
+    tr.observe("a", True, 50.0)  # back with the router: not counted
+    assert list(tr.tracks["a"].changes) == [10.0, 20.0] and tr.flapping() == set()
+    tr.observe("a", False, 60.0)  # a failure of its own after that counts again
+    tr.observe("a", True, 70.0)
+    assert tr.flapping() == {"a"}
+
+
+def test_shadow_only_while_failing_and_after_a_restart_only_the_end_is_held_back() -> None:
+    tr = StatusTracker(threshold=2)
+    tr.observe("a", True, 1.0)
+    assert not tr.shadow("a") and not tr.shadow("unknown")
+    # restored failing, its run's beginning already taken back before the restart: only the end is held back
+    tr.restore("b", 3, "timeout", None, [5.0])
+    assert tr.shadow("b") and list(tr.tracks["b"].changes) == [5.0]
+    tr.observe("b", True, 9.0)
+    assert list(tr.tracks["b"].changes) == [5.0]
