@@ -11,15 +11,23 @@ interface and then grows only by the deltas netops accepted, so a device reboot,
 - a 32-bit counter below the last value wrapped if the implied increase is plausible (octets: within the
   interface speed over the elapsed time; other counters: less than half the range);
 - a 64-bit counter below the last value wrapped only if the last value sat in the top 1/1024 of the range
-  (a 64-bit wrap takes decades at line rate).
+  (a 64-bit wrap takes decades at line rate);
+- an interval whose wall-clock length is not its monotonic length (``stepped``: the poller's wall clock
+  stepped in it, NTP or a resumed VM, while the service ran or while it was stopped) is dropped too: its
+  length is not known, so neither is its rate (``clock_stepped``).
 
-So no rate above the interface speed is ever stored or exported.
+So no rate above the interface speed, nor one from an interval of unknown length, is ever stored or exported.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+# wall and monotonic lengths of an interval differing by more than CLOCK_TOLERANCE_S plus CLOCK_DRIFT of the
+# interval: the wall clock stepped in it (both stamps of a poll are read together; NTP slews at most 500 ppm),
+# so a rate is never more than about 1 % off for a step of the wall clock
+CLOCK_TOLERANCE_S = 0.05
+CLOCK_DRIFT = 0.01
 COUNTERS = ("in_octets", "out_octets", "in_errors", "out_errors", "in_discards", "out_discards")
 _OCTETS = ("in_octets", "out_octets")
 
@@ -31,7 +39,8 @@ class Step:
 
     totals: dict[str, int]
     accepted: bool
-    reason: str | None = None  # "reboot", "discontinuity", "backwards", "above-speed", "no-time"
+    # "reboot", "discontinuity", "clock-step", "backwards", "above-speed", "no-time"
+    reason: str | None = None
 
 
 def increase(prev: int, cur: int, bits: int, *, max_increase: float | None = None) -> int | None:
@@ -54,6 +63,7 @@ def advance(
     rebooted: bool,
     elapsed_s: float,
     speed_bps: int,
+    stepped: bool = False,
 ) -> Step:
     """New totals for one interface. The first poll starts the totals at the device's values."""
     if raw_prev is None or totals_prev is None:
@@ -63,6 +73,8 @@ def advance(
         return Step(kept, accepted=False, reason="reboot")
     if discontinuity(raw_prev, raw_now):
         return Step(kept, accepted=False, reason="discontinuity")
+    if stepped:
+        return Step(kept, accepted=False, reason="clock-step")
     if elapsed_s <= 0:
         return Step(kept, accepted=False, reason="no-time")
     octet_limit = speed_bps / 8 * elapsed_s if speed_bps > 0 else None
@@ -79,6 +91,15 @@ def advance(
             return Step(kept, accepted=False, reason="above-speed")
         out[name] = kept[name] + delta
     return Step(out, accepted=True)
+
+
+def clock_stepped(wall_s: float, mono_s: float | None) -> bool:
+    """An interval's wall-clock length ``wall_s`` is not its monotonic length ``mono_s`` (None: not known, as
+    for a sample made elsewhere): the wall clock stepped in it. Monotonic stamps of another boot (a host
+    restarted between the polls) disagree too: the interval is dropped all the same."""
+    if mono_s is None:
+        return False
+    return abs(wall_s - mono_s) > CLOCK_TOLERANCE_S + CLOCK_DRIFT * abs(mono_s)
 
 
 def discontinuity(raw_prev: dict[str, int], raw_now: dict[str, int]) -> bool:

@@ -39,11 +39,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from netops.polling.rootcause import OUTAGE_KINDS, Analysis, CauseKind, Finding
-from netops.store.schema import Incident, IncidentHistory, PollDevice
+from netops.store.schema import Incident, IncidentHistory, PollDevice, PollInterface, PollNeighbor
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,11 +359,28 @@ def sync_incidents(
 
 def follow_clock_step(session: Session, step: float) -> int:
     """The wall clock stepped by ``step`` seconds: move the stamps of the open incidents with it (their
-    durations stay real time; what is resolved keeps the stamps it had). Returns how many moved."""
+    durations stay real time; what is resolved keeps the stamps it had), and those of the current state the
+    analysis compares with them and with the stamps written from now on: the devices' ``polled_at``,
+    ``last_ok_at``, ``exposed_at``, ``last_reboot_at`` and flap ``transitions``, the interfaces' and
+    neighbours' ``updated_at`` (``_folds_into``, ``analysis.stored_state``, ``rootcause.link_observations``
+    and the counter rates compare them across polls). History (cycles, incident history rows) keeps its
+    stamps. Returns how many open incidents moved."""
     rows = list(session.scalars(select(Incident).where(Incident.state == "open")))
     for row in rows:
         row.opened_at += step
         row.last_seen_at += step
         if row.cause_gone_at is not None:
             row.cause_gone_at += step
+    for dev in session.scalars(select(PollDevice)):
+        dev.polled_at += step
+        if dev.last_ok_at is not None:
+            dev.last_ok_at += step
+        if dev.exposed_at is not None:
+            dev.exposed_at += step
+        if dev.last_reboot_at is not None:
+            dev.last_reboot_at += step
+        if dev.transitions:
+            dev.transitions = [t + step for t in dev.transitions]
+    session.execute(update(PollInterface).values(updated_at=PollInterface.updated_at + step))
+    session.execute(update(PollNeighbor).values(updated_at=PollNeighbor.updated_at + step))
     return len(rows)

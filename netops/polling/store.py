@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from netops.drivers.names import canonical
 from netops.inventory.topology import Topology
-from netops.polling.counters import COUNTERS, advance, rebooted
+from netops.polling.counters import COUNTERS, advance, clock_stepped, rebooted
 from netops.polling.incidents import IncidentChange, sync_incidents
 from netops.polling.model import DeviceSample
 from netops.polling.rootcause import Analysis, links_down_from_interfaces
@@ -36,6 +36,7 @@ from netops.store.schema import (
     PollNeighbor,
 )
 
+MONO_KEY = "_mono_ms"  # in an interface row's ``raw``: the monotonic time of its last poll, in milliseconds
 CYCLE_RETENTION_S = 7 * 86_400  # cycle rows kept for a week (incidents are kept for ever)
 __all__ = ["IncidentChange", "apply_analysis", "record_cycle", "record_samples"]
 
@@ -199,14 +200,19 @@ def _interfaces(session: Session, samples: Sequence[DeviceSample], restarted: se
             raw_now = {name: int(getattr(itf, name)) for name in COUNTERS}
             if itf.discontinuity is not None:
                 raw_now["discontinuity"] = itf.discontinuity  # compared by counters.discontinuity
+            if s.polled_mono is not None:  # the interval's length on the monotonic clock
+                raw_now[MONO_KEY] = round(s.polled_mono * 1000)
             row = existing.get((s.device, itf.index))
             if row is None:
                 step = advance(None, None, raw_now, hc=itf.hc, rebooted=False, elapsed_s=0, speed_bps=0)
                 row = PollInterface(device=s.device, if_index=itf.index, raw=raw_now, totals=step.totals)
                 session.add(row)
             else:
-                # a dropped interval (reboot, discontinuity, above the speed) adds nothing and has no rate
+                # a dropped interval (reboot, discontinuity, a clock step, above the speed) adds nothing and
+                # has no rate
                 elapsed = s.polled_at - row.updated_at
+                mono_prev = row.raw.get(MONO_KEY)
+                mono = raw_now.get(MONO_KEY)
                 step = advance(
                     row.raw,
                     row.totals,
@@ -215,6 +221,9 @@ def _interfaces(session: Session, samples: Sequence[DeviceSample], restarted: se
                     rebooted=s.device in restarted,
                     elapsed_s=elapsed,
                     speed_bps=itf.speed_bps,
+                    stepped=clock_stepped(
+                        elapsed, None if mono is None or mono_prev is None else (mono - mono_prev) / 1000
+                    ),
                 )
                 row.in_bps = row.out_bps = None
                 if step.accepted:
