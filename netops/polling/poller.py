@@ -160,8 +160,11 @@ class Poller:
     Clocks: what is stored and shown is wall-clock time (``polled_at``, the incidents' stamps); what is measured
     or ordered runs on the monotonic clock: samples are ordered by ``polled_mono``, the flap window, cycle
     durations, recheck delays and incident hold-downs are monotonic, and a step of the wall clock (NTP, a VM
-    resumed; compared with the monotonic clock at each analysis) moves the open incidents' stamps with it, so
-    their durations stay real time (``incidents.follow_clock_step``)."""
+    resumed; compared with the monotonic clock at each analysis) moves the open incidents' stamps and the
+    polled state's (devices' last poll, answer, exposure and flap changes, interfaces' and neighbours' updates)
+    with it before the cycle is stored, and a sample polled before the step is stored on the clock after it, so
+    durations stay real time and every stored stamp compared is of one clock (``incidents.follow_clock_step``;
+    a counter interval whose wall and monotonic lengths differ is dropped, ``counters.clock_stepped``)."""
 
     def __init__(
         self,
