@@ -34,6 +34,7 @@ T = TypeVar("T")
 HERE = Path(__file__).parent
 PLAYBOOKS = HERE / "playbooks"
 SHIPPED = HERE.parent.parent / "playbooks"
+SERVICE_MINUTE_S = 60.0  # the device "minute" of a real ``netops serve`` (its change engine's ``minute_s``)
 SECRETS = {"rb-community": "rb-c0mmunity", "rb-cli-password": "rb-Pa55word", "rb-codec-password": "rb-c0dec"}
 
 
@@ -138,11 +139,21 @@ def running_lab(
     devices: list[str],
     ssh: list[str],
     codecs: list[str] | None = None,
+    *,
+    minute_seconds: float = 1.0,
 ) -> Iterator[Lab]:
     """SNMP agents for ``devices``, SSH CLIs for ``ssh``, codec/MCU endpoints (SIP, HTTP, probe reflector) for
-    ``codecs``, on their 127.76.x addresses, in a loop thread."""
+    ``codecs``, on their 127.76.x addresses, in a loop thread. A device's revert-timer "minute" lasts
+    ``minute_seconds``: 1 s for a pusher told so (``DriverPusher``, ``minute_s=1.0``); ``SERVICE_MINUTE_S``
+    for a real ``netops serve``, whose change engine counts minutes of 60 s (a trial it arms for 60 s must
+    not revert after 1 s because its post-checks ran long on a loaded machine)."""
     with in_process_lab(
-        inventory, secrets, snmp=devices or False, ssh=ssh or False, codecs=codecs or False
+        inventory,
+        secrets,
+        snmp=devices or False,
+        ssh=ssh or False,
+        codecs=codecs or False,
+        minute_seconds=minute_seconds,
     ) as lab:
         yield Lab(lab.world, lab.faults, lab.loop)
 

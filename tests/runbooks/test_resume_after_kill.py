@@ -1,9 +1,14 @@
 """A killed service resumes its emergency runbook without being refused by its own stale lock (issue 18, item 2,
-last sentence): ``python -m netops serve`` runs a runbook whose ``config_push`` step is slow on the lab's
-device (each CLI answer late), is killed (SIGKILL) while that step holds the device's lock with the change
-being typed, and is started again on the same state folder. The start reconciles the dead process's change
-(``interrupted``, its lock released) before the run continues; the push step runs again, takes the lock and
-the run succeeds; no lock is left and the device runs the change (read from the lab)."""
+last sentence): ``python -m netops serve`` runs a runbook whose ``config_push`` step types its change on the
+lab's device, which holds its answers from the change's first line on (the step stays in ``applying``, holding
+the device's lock, however long the machine takes to see it there), is killed (SIGKILL) there, and is started
+again on the same state folder. The start reconciles the dead process's change (``interrupted``, its lock
+released) before the run continues; the push step runs again, takes the lock and the run succeeds; no lock is
+left and the device runs the change (read from the lab).
+
+Nothing here depends on speed: the device answers at full speed until the change is on it (a late SNMP answer
+would fail the push's baseline before it types anything), and the lab's revert-timer minute is the service's
+(60 s), so the second push's trial does not run out during its post-checks."""
 
 from __future__ import annotations
 
@@ -16,15 +21,17 @@ from typing import Any
 import httpx
 
 from netops.changes import records
+from netops.lab.state import LabEvent, LabEventKind
 from netops.runbooks import records as rec
 from netops.store.db import Store, open_store
 from netops.store.schema import ConfigChangeDevice
 from tests.conftest import run_netops
 from tests.runbooks.ce_testlib import lab_region
-from tests.runbooks.rb_testlib import running_config, running_lab
+from tests.runbooks.rb_testlib import SERVICE_MINUTE_S, running_config, running_lab
 from tests.runbooks.test_service_kill_resume import run_state, service, wait_for
 
 DEVICE = "hami-ce1"
+HOLD_MS = 3_600_000.0  # the device's answers from the change's first line on: later than anything here waits
 PLAYBOOK = """\
 id: emergency-push
 title: Emergency change on one device
@@ -63,8 +70,16 @@ def test_a_killed_service_resumes_its_push_without_being_refused_by_its_own_lock
     env = {**os.environ, "NETOPS_SECRETS_FILE": str(secrets_file), "NETOPS_PLAYBOOKS": str(playbooks),
            "NETOPS_POLL_ENABLED": "false", "NETOPS_STATE_DIR": str(state)}  # fmt: skip
     env.pop("NETOPS_DATABASE_URL", None)
-    with running_lab(inventory, secrets, [DEVICE], [DEVICE]) as lab:
-        lab.world.devices[DEVICE].slow_ms = 300  # each answer late: the push holds its lock for a while
+    with running_lab(inventory, secrets, [DEVICE], [DEVICE], minute_seconds=SERVICE_MINUTE_S) as lab:
+        device = lab.world.devices[DEVICE]
+        held_once: list[LabEvent] = []
+
+        def hold(event: LabEvent) -> None:  # in the lab's thread, as the line is applied (before its answer)
+            if event.kind is LabEventKind.CONFIG_CHANGED and event.device == DEVICE and not held_once:
+                held_once.append(event)  # the first change of this device here: the push's line typed
+                device.slow_ms = HOLD_MS  # the answers after it do not come: the push stays in "applying"
+
+        unsubscribe = lab.world.subscribe(hold)
         with service(inv_dir, state, env, tmp_path / "serve1.log") as (proc, base):
             made = run_netops("token", "create", "--name", "duty", "--role", "operator", "--json", env=env)
             assert made.returncode == 0, made.stderr
@@ -83,19 +98,25 @@ def test_a_killed_service_resumes_its_push_without_being_refused_by_its_own_lock
                 def typing() -> tuple[str, str] | None:
                     assert proc.poll() is None, (tmp_path / "serve1.log").read_text()
                     held = _held(store).get(DEVICE)
-                    return held if held and held[1] in ("applying", "checking") else None
+                    if held_once and held and held[1] == "applying":  # the line is in, the answer held
+                        return held
+                    run = run_state(base, headers, run_id)  # a push that ended never gets there: say why
+                    assert run["state"] not in rec.FINAL, f"the run ended before its push typed: {run}"
+                    return None
 
-                first_change, phase = wait_for(typing)
+                first_change, phase = wait_for("the push typing its change, holding the lock", typing)
                 os.kill(proc.pid, signal.SIGKILL)  # a crash while the push step holds the lock
                 proc.wait(10)
                 assert _held(store)[DEVICE][0] == first_change  # the dead service's lock is still there
             finally:
                 store.close()
-        lab.world.devices[DEVICE].slow_ms = 0
+        unsubscribe()
+        device.slow_ms = 0  # the device answers again (the dead service's session is gone)
 
         with service(inv_dir, state, env, tmp_path / "serve2.log") as (_proc, base):
             done: dict[str, Any] = wait_for(
-                lambda: (r := run_state(base, headers, run_id))["state"] in rec.FINAL and r
+                "the resumed run over",
+                lambda: (r := run_state(base, headers, run_id))["state"] in rec.FINAL and r,
             )
         assert done["state"] == "succeeded", done
         assert "description emergency reroute" in running_config(inventory, secrets, DEVICE)
@@ -115,4 +136,4 @@ def test_a_killed_service_resumes_its_push_without_being_refused_by_its_own_lock
     finally:
         store.close()
     assert "refused" not in transcript and "locked" not in transcript, transcript
-    assert phase in ("applying", "checking")
+    assert phase == "applying" and len(held_once) == 1

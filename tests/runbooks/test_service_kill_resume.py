@@ -1,7 +1,8 @@
 """The real service (``python -m netops serve``) killed while a run waits for an approval: started again on the
 same state folder it continues the run; approved through the API, the run pushes through the change engine
 (against the lab's SSH CLI and SNMP agent on 127.77.N.x, served by this test) and succeeds, and no finished
-step ran twice (a local webhook receiver counts the notifications)."""
+step ran twice (a local webhook receiver counts the notifications). The lab's revert-timer minute is the
+service's (60 s): the push's trial does not run out while its post-checks run on a loaded machine."""
 
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ from netops.runbooks import records as rec
 from netops.store.db import open_store
 from tests.conftest import REPO, free_port, run_netops
 from tests.runbooks.ce_testlib import SERVICE_PLAYBOOKS, lab_region
-from tests.runbooks.rb_testlib import running_config, running_lab, webhook
+from tests.runbooks.rb_testlib import SERVICE_MINUTE_S, running_config, running_lab, webhook
 
 
-def wait_for(what: Callable[[], Any], timeout: float | None = None) -> Any:
-    return wait_until("the service", what, timeout=timeout, every=0.1)
+def wait_for(what: str, check: Callable[[], Any]) -> Any:
+    """Wait (the lab kit's generous deadline) until ``check`` returns something truthy; return it."""
+    return wait_until(f"the service: {what}", check, every=0.1)
 
 
 @contextmanager
@@ -52,7 +54,10 @@ def test_service_killed_at_an_approval_resumes_and_pushes_through_the_change_eng
     env = {**os.environ, "NETOPS_SECRETS_FILE": str(secrets_file), "NETOPS_PLAYBOOKS": str(SERVICE_PLAYBOOKS),
            "NETOPS_POLL_ENABLED": "false", "NETOPS_STATE_DIR": str(state)}  # fmt: skip
     env.pop("NETOPS_DATABASE_URL", None)
-    with running_lab(inventory, secrets, ["hami-ce1"], ["hami-ce1"]), webhook() as hook:
+    with (
+        running_lab(inventory, secrets, ["hami-ce1"], ["hami-ce1"], minute_seconds=SERVICE_MINUTE_S),
+        webhook() as hook,
+    ):
         with service(inv_dir, state, env, tmp_path / "serve1.log") as (proc, base):
             made = run_netops("token", "create", "--name", "duty", "--role", "operator", "--json", env=env)
             assert made.returncode == 0, made.stderr
@@ -65,18 +70,22 @@ def test_service_killed_at_an_approval_resumes_and_pushes_through_the_change_eng
             )
             assert started.status_code == 202, started.text
             run_id = started.json()["id"]
-            wait_for(lambda: run_state(base, headers, run_id)["state"] == "waiting")
+            wait_for("the run waiting", lambda: run_state(base, headers, run_id)["state"] == "waiting")
             os.kill(proc.pid, signal.SIGKILL)  # a crash: nothing is cleaned up
             proc.wait(10)
         assert hook.messages() == ["starting on hami-ce1"]
 
         with service(inv_dir, state, env, tmp_path / "serve2.log") as (_proc, base):
-            wait_for(lambda: run_state(base, headers, run_id)["state"] == "waiting")  # continued at start
+            wait_for(  # continued at start
+                "the run waiting again", lambda: run_state(base, headers, run_id)["state"] == "waiting"
+            )
             approved = httpx.post(
                 f"{base}/runs/{run_id}/approve", json={"inputs": {}}, headers=headers, timeout=10
             )
             assert approved.status_code == 200, approved.text
-            done = wait_for(lambda: (r := run_state(base, headers, run_id))["state"] in rec.FINAL and r)
+            done = wait_for(
+                "the run over", lambda: (r := run_state(base, headers, run_id))["state"] in rec.FINAL and r
+            )
         assert done["state"] == "succeeded", done
         change_id = next(s for s in done["steps"] if s["step"] == "push")["output"]["change_id"]
         assert hook.messages() == ["starting on hami-ce1", f"pushed {change_id}", "run over"]
