@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from math import inf
 from typing import Protocol
 
 from sqlalchemy import select
@@ -37,6 +38,7 @@ from netops.store.schema import PollDevice
 log = logging.getLogger(__name__)
 
 CLOCK_STEP_S = 1.0  # wall and monotonic clocks advancing apart by more than this between two looks: a step
+SHADOW_SLACK_S = 1.0  # a device in front's failed run ending this long before one behind it began explains it
 
 
 class SampleSource(Protocol):
@@ -418,16 +420,33 @@ class Poller:
         self._shadow(list(self.tracker.tracks), self.topology())
 
     def _shadow(self, devices: Iterable[str], topo: Topology) -> None:
-        """Failed runs of ``devices`` that a device in front of them failing explains are not their own
-        changes (``StatusTracker.shadow``): a device cut off behind a dying router does not count towards
-        flapping. Asked after every cycle's observations (the device in front may be seen failing in a later
-        cycle than the device behind it) and once after a restart."""
+        """Failed runs of ``devices`` that a device in front of them failing during the run explains are not
+        their own changes (``StatusTracker.shadow``, ``shadow_ended``): a device cut off behind a dying router
+        does not count towards flapping. Asked after every cycle's observations (the device in front may be
+        seen failing in a later cycle than the device behind it, or have come back before the device behind
+        it is seen failing: cycles overlap) and once after a restart."""
+        tracker = self.tracker
         for device in devices:
-            track = self.tracker.tracks.get(device)
-            if track is None or track.answered is not False or track.shadowed:
+            track = tracker.tracks.get(device)
+            if track is None or device not in topo.inventory.devices:
                 continue
-            if device in topo.inventory.devices and self._front_failing(topo.inventory.devices[device]):
-                self.tracker.shadow(device)
+            if track.answered is False and not track.shadowed:
+                low = -inf if track.run_began is None else track.run_began
+                high = inf  # failing still
+            elif track.ended is not None:
+                low, high = track.ended
+            else:
+                continue
+            try:
+                path = topo.upstream_path(device)
+            except NotFoundError:
+                continue
+            low -= SHADOW_SLACK_S  # a poll's start is not the moment the device in front failed
+            if any(tracker.failed_between(hop.device, low, high) for hop in path if hop.device != device):
+                if track.answered is False:
+                    tracker.shadow(device)
+                else:
+                    tracker.shadow_ended(device)
 
     def _refresh_credentials(self) -> None:
         if self.secrets is None:
@@ -550,7 +569,15 @@ class Poller:
             for each in asked:
                 for s in each:  # a confirming poll counts as a further poll for the threshold
                     backed = s.device in corroborated or (s.device in seen_down and s.error == "timeout")
-                    self.tracker.observe(s.device, s.ok, _order(s), s.error, s.detail, corroborated=backed)
+                    self.tracker.observe(
+                        s.device,
+                        s.ok,
+                        _order(s),
+                        s.error,
+                        s.detail,
+                        corroborated=backed,
+                        confirming=s is not each[0],
+                    )
             self._shadow({each[-1].device for each in asked}, topo)
             # a sample older than the newest observed (another cycle polled the device later) is not stored
             fresh = [

@@ -6,12 +6,18 @@ secret: ``model.management_failure``) make the device ``unmanaged`` after the sa
 answers, netops cannot read it.
 
 Flapping counts changes of the *raw* poll result (answered <-> failed), not of the hysteresis state: a device
-that drops every other poll never reaches the threshold but flaps all the same. ``flap_changes`` changes
-within ``flap_window_s`` make it flapping, until the window holds fewer. A run of failed polls explained by a
-device in front of it failing too (``shadow``: the poller finds a device on its path to the centre failing) is
-that device's outage, not a change of its own: the change that began the run is taken back and the answer that
-ends it is not counted. A department router cut off twice behind its dying centre router is not flapping (the
-centre router is); one that lost a single poll (two changes of its own) and was then cut off is not either.
+that fails one poll in every few never reaches the threshold but flaps all the same. ``flap_changes`` changes
+within ``flap_window_s`` make it flapping, until the window holds fewer. Two kinds of failed runs are not
+changes of the device's own:
+- **a lost reply the confirming poll answered** (``observe(..., confirming=True)`` answering after one failed
+  poll of the same cycle): the device was up a second before and a second after; nothing changed (two lost
+  UDP replies in a quarter of an hour are not a flapping router);
+- **a run a device in front of it explains** (``shadow``, ``shadow_ended``: the poller finds a device on its
+  path to the centre failing during the run, seen in the same cycle or another one, before or after): that
+  device's outage, not the device's. A department router cut off twice behind its dying centre router is
+  not flapping (the centre router is); a codec whose county router flaps is not either.
+The completed failed runs are kept for the window (``failed_between``) so the question can be asked of a
+device in front that has already come back when the one behind it is seen.
 
 What the analysis needs survives a restart: ``failures`` and the change times are stored on the device rows
 (``poll_devices.failures``, ``transitions``) and ``restore`` puts them back (``Poller.restore``).
@@ -28,8 +34,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from math import inf
 
 from netops.polling.model import management_failure
+
+ENDED_RECHECK_S = (
+    120.0  # how long after a run ended a device in front seen failing during it still explains it
+)
 
 
 @dataclass(slots=True)
@@ -42,8 +53,10 @@ class DeviceTrack:
     last_detail: str | None = None
     answered: bool | None = None  # the last raw result
     observed_at: float | None = None  # when the newest observation was made (on the tracker's clock)
-    run_began: float | None = None  # when the current run of failed polls began (its change)
+    run_began: float | None = None  # when the current run of failed polls began (None: before a restart)
     shadowed: bool = False  # the current run of failed polls is a device in front's outage (``shadow``)
+    runs: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=64))  # failed runs
+    ended: tuple[float, float] | None = None  # the last run, counted as changes, for ``ENDED_RECHECK_S``
 
     @property
     def management(self) -> bool:
@@ -68,30 +81,46 @@ class StatusTracker:
         error: str | None = None,
         detail: str | None = None,
         corroborated: bool = False,
+        confirming: bool = False,
     ) -> bool:
         """Record one poll. Returns True when the device's silent/answering state changed.
 
         A sample older than the newest one already observed is stale and ignored: cycles overlap (a targeted
         poll after a trap, ``netops.ingest``, can finish before a scheduled cycle that started earlier), and a
-        device polled just before a fault must not count as answering after it was seen failing.
+        device polled just before a fault must not count as answering after it was seen failing. A stale
+        failed sample is still kept as evidence the device failed at that time (``failed_between``).
 
         ``corroborated``: a neighbour reported the link towards this device down (a linkDown trap or an
         adjacency-down message, ``netops.ingest``): one failed poll is then enough, the neighbour's report
         standing for the further failed polls the threshold otherwise waits for (``failures`` is raised to the
-        threshold, so the analysis, which reads the stored count, agrees)."""
+        threshold, so the analysis, which reads the stored count, agrees).
+
+        ``confirming``: this is the confirming poll of the cycle (asked a moment after the device's first
+        failed poll): an answer then ends no run of the device's own (see the module)."""
         track = self.tracks.setdefault(device, DeviceTrack())
         if track.observed_at is not None and now < track.observed_at:
+            if not answered:  # stale for its state, still evidence it failed then (``failed_between``)
+                track.runs.append((now, now))
             return False
         track.observed_at = now
         was = track.silent
+        if track.ended is not None and now - track.ended[1] > ENDED_RECHECK_S:
+            track.ended = None  # asked about long enough: a device in front seen failing later is unrelated
         if (True if track.answered is None else track.answered) != answered:  # a new device counts as up
             if answered:
-                if not track.shadowed:  # the end of a run in a front device's outage is not its own
+                began = track.run_began
+                if track.shadowed:  # the end of a run in a front device's outage is not its own
+                    pass
+                elif confirming and track.failures == 1:  # a lost reply, answered a moment later
+                    self._take_back(track, began)
+                else:
                     track.changes.append(now)
+                    track.ended = (-inf if began is None else began, now)
+                track.runs.append((-inf if began is None else began, now))
                 track.shadowed, track.run_began = False, None
             else:
                 track.changes.append(now)
-                track.shadowed, track.run_began = False, now
+                track.shadowed, track.run_began, track.ended = False, now, None
         track.answered = answered
         if answered:
             track.failures = 0
@@ -107,18 +136,46 @@ class StatusTracker:
                 track.silent = True
         while track.changes and now - track.changes[0] > self.flap_window_s:
             track.changes.popleft()
+        while track.runs and now - track.runs[0][1] > self.flap_window_s:
+            track.runs.popleft()
         return was != track.silent
+
+    @staticmethod
+    def _take_back(track: DeviceTrack, *stamps: float | None) -> None:
+        for stamp in stamps:
+            if stamp is not None and stamp in track.changes:
+                track.changes.remove(stamp)
+
+    def failed_between(self, device: str, low: float, high: float) -> bool:
+        """Whether ``device`` was in a run of failed polls at some time in ``low``..``high`` (tracker clock)."""
+        track = self.tracks.get(device)
+        if track is None:
+            return False
+        if track.answered is False and (track.run_began is None or track.run_began <= high):
+            return True
+        return any(began <= high and ended >= low for began, ended in track.runs)
 
     def shadow(self, device: str) -> bool:
         """The device's current run of failed polls is explained by a device in front of it failing (the
-        poller's ``_front_failing``): the change that began the run is taken back, and the answer that ends
-        the run will not count (see the module). Returns True when this changed anything."""
+        poller asks): the change that began the run is taken back, and the answer that ends the run will not
+        count (see the module). Returns True when this changed anything."""
         track = self.tracks.get(device)
         if track is None or track.answered is not False or track.shadowed:
             return False
         track.shadowed = True
-        if track.changes and track.changes[-1] == track.run_began:
-            track.changes.pop()
+        self._take_back(track, track.run_began)
+        return True
+
+    def shadow_ended(self, device: str) -> bool:
+        """As ``shadow``, for the device's last run, ended (counted) in the last ``ENDED_RECHECK_S``: the device
+        in front may be seen failing only now, or may have come back before the device behind it was seen
+        failing."""
+        track = self.tracks.get(device)
+        if track is None or track.ended is None:
+            return False
+        began, ended = track.ended
+        track.ended = None
+        self._take_back(track, began, ended)
         return True
 
     def restore(

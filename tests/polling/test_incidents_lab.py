@@ -241,6 +241,64 @@ def test_a_lost_poll_then_an_outage_behind_the_core_is_not_flapping(tmp_path: Pa
     run(tmp_path, scenario)
 
 
+def test_a_codec_behind_a_flapping_county_router_is_not_flapping_whichever_cycle_ends_first(
+    tmp_path: Path,
+) -> None:
+    """Found by the adversary against the service: a county router down and back twice flapped, and so did its
+    codec (a second flapping incident). Cycles overlap in the service: the codec's failed poll, started while
+    the router was down, can be observed after the router's answer again (its timeout outlasts the router's
+    next poll), so the router no longer counts as failing when the codec's run is looked at. Here the codec's
+    cycle runs beside the router's: the router is cleared and polled while the codec's poll waits for its
+    timeout. Whichever ends first, only the router flaps."""
+
+    async def scenario(rig: Rig) -> None:
+        assert rig.poller is not None
+        poller, inv = rig.poller, rig.inv
+        router, codec = inv.devices["pb-c1-ce1"], inv.devices["pb-c1-codec"]
+        for _ in range(2):
+            down = rig.fault("node-down", router.id)
+            for _ in range(2):
+                await poller.run_cycle([router], job="router")
+            behind = asyncio.create_task(poller.run_cycle([codec], job="codec"))
+            await asyncio.sleep(0.05)  # the codec's request is out, unanswered
+            rig.clear(down)
+            await poller.run_cycle([router], job="router")  # answers: observed before the codec's timeout
+            await behind
+            await rig.round(2)
+        tracks = poller.tracker.tracks
+        assert list(tracks[codec.id].changes) == [], list(tracks[codec.id].changes)
+        assert queries.status(rig.store, rig.topo)["flapping"] == [router.id]
+        assert [(i["kind"], i["cause"]) for i in rig.open()] == [("flapping", [router.id])]
+
+    run(tmp_path, scenario)
+
+
+def test_lost_replies_the_confirming_poll_answered_are_not_flapping(tmp_path: Path) -> None:
+    """Two (here three) single lost replies in a quarter of an hour, each answered by the confirming poll a
+    second later, are no changes of state: the device is not flapping (it was before: four raw changes)."""
+
+    async def scenario(rig: Rig) -> None:
+        rig.confirm_delay_s = 0.6
+        poller = rig.new_poller()
+        await rig.round()
+        dev = rig.inv.devices["pa-c2-ce1"]
+        for _ in range(3):
+            late = rig.fault("slow", dev.id, {"ms": 2000})  # this poll's answer comes after its 0.3 s timeout
+            cycle = asyncio.create_task(poller.run_cycle([dev], job="one"))
+            await asyncio.sleep(0.1)  # the first request is out; the confirming one will be answered
+            rig.clear(late)
+            result = await cycle
+            got = {s.device: s.ok for s in result.samples}
+            assert got.pop(dev.id) is True  # stored: the confirming poll's answer
+            assert "pa-ce1" in got  # the router in front, polled because the first poll failed
+            await rig.round()
+        track = poller.tracker.tracks[dev.id]
+        assert track.failures == 0 and list(track.changes) == []
+        assert queries.status(rig.store, rig.topo)["flapping"] == [] and rig.open() == []
+
+    run(tmp_path, scenario)
+
+
 def test_restart_keeps_ids_and_acks_a_joining_fault_grows_the_incident_and_the_peak_stays(
     tmp_path: Path,
 ) -> None:

@@ -63,3 +63,30 @@ def test_shadow_only_while_failing_and_after_a_restart_only_the_end_is_held_back
     assert tr.shadow("b") and list(tr.tracks["b"].changes) == [5.0]
     tr.observe("b", True, 9.0)
     assert list(tr.tracks["b"].changes) == [5.0]
+
+
+def test_a_lost_reply_the_confirming_poll_answered_is_no_change() -> None:
+    tr = StatusTracker(threshold=2, flap_window_s=900, flap_changes=4)
+    for t in (10.0, 100.0, 200.0):  # three lost replies, each answered by the confirming poll a second later
+        tr.observe("a", False, t)
+        tr.observe("a", True, t + 1, confirming=True)
+    assert list(tr.tracks["a"].changes) == [] and tr.flapping() == set()
+    tr.observe("a", False, 300.0)  # failed again at the confirming poll: a run of its own (two changes)
+    tr.observe("a", False, 301.0, confirming=True)
+    tr.observe("a", True, 310.0)
+    assert list(tr.tracks["a"].changes) == [300.0, 310.0]
+
+
+def test_a_run_ended_before_the_device_in_front_was_seen_failing_is_taken_back() -> None:
+    tr = StatusTracker(threshold=2)
+    tr.observe("router", True, 0.0)
+    tr.observe("codec", False, 5.0)  # the codec fails first: the router still counts as answering
+    tr.observe("codec", True, 9.0)
+    assert tr.tracks["codec"].ended == (5.0, 9.0) and not tr.failed_between("router", 4.0, 9.0)
+    tr.observe("router", True, 8.5)  # the router answering again is observed first ...
+    tr.observe("router", False, 4.5)  # ... its failed poll, from a cycle that ended later: stale, evidence
+    assert not tr.tracks["router"].silent and tr.failed_between("router", 4.0, 9.0)
+    assert tr.shadow_ended("codec") and not tr.shadow_ended("codec")
+    assert list(tr.tracks["codec"].changes) == []
+    tr.observe("codec", True, 400.0)  # long after: nothing left to ask about
+    assert tr.tracks["codec"].ended is None
