@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from netops.polling.rootcause import OUTAGE_KINDS, Analysis, CauseKind, Finding
@@ -225,7 +225,7 @@ class Lifecycle:
                 rest.append(f)
         owners: list[tuple[Incident, Finding]] = []  # the incident of each finding, after this pass
         for f in rest:
-            row = self._best(f, [r for r in open_rows if r.id not in matched])
+            row = self._best(f, [r for r in open_rows if r.id not in matched], analysis)
             if row is None:
                 owners.append((self.open(f), f))
             else:
@@ -241,7 +241,10 @@ class Lifecycle:
             if into is not None:
                 self.merge(row, into)
             elif self._still_there(row, analysis):
+                recurred = row.cause_gone_at is not None
                 row.last_seen_at, row.cause_gone_at = self.now, None
+                if recurred:
+                    self._record(row, "recurred")
             else:
                 self.gone(row)
         if self.holds is not None:  # only incidents still recovering keep a hold-down
@@ -273,7 +276,9 @@ class Lifecycle:
         other devices (its cause, what it cuts off) has answered since ``row`` opened: that outage had begun
         before. Then ``row``'s cause was judged from their last answer, taken before
         they failed (devices are polled at different moments: a codec confirmed silent just after its
-        router's last good poll looks like a cause of its own). An older outage hidden by a newer one (a
+        router's last good poll looks like a cause of its own). The same for a recurrence (``_began``: a
+        county router back in its hold-down, judged down again from its dead router's last answer). An older
+        outage hidden by a newer one (a
         dead county router, then its prefecture's router dies) is not folded: the router in front answered
         after it opened, or saw the link to it down (``witnessed``: the county's failure was seen by a live
         neighbour; its incident may have opened just before the router died)."""
@@ -295,16 +300,27 @@ class Lifecycle:
             answered = self.session.scalars(
                 select(PollDevice.last_ok_at).where(PollDevice.device.in_(sorted(front)))
             ).all()
-            if not all(at is None or at <= row.opened_at for at in answered):
+            since = self._began(row)
+            if not all(at is None or at <= since for at in answered):
                 continue
             if self.witnessed is not None and self.witnessed(cause_devices, front):
                 continue  # a neighbour saw its link down before dying itself: a failure of its own
             return into
         return None
 
-    def _best(self, f: Finding, rows: list[Incident]) -> Incident | None:
-        """The open incident ``f`` continues, if any: the same cause (in part), or what is left of a
-        recovering outage."""
+    def _began(self, row: Incident) -> float:
+        """When ``row``'s cause was last found anew: it opened, or it recurred after its cause had gone
+        (a recurrence is judged like an opening: from the last answers of the devices in front of it)."""
+        recurred = self.session.scalar(
+            select(func.max(IncidentHistory.at)).where(
+                IncidentHistory.incident_id == row.id, IncidentHistory.change == "recurred"
+            )
+        )
+        return row.opened_at if recurred is None else max(row.opened_at, recurred)
+
+    def _best(self, f: Finding, rows: list[Incident], analysis: Analysis) -> Incident | None:
+        """The open incident ``f`` continues, if any: the same cause (in part), what is left of a
+        recovering outage, or (a degraded link) the outage of the router it ends at that shrank back to it."""
         cause = set(f.cause)
         outage = f.kind in OUTAGE_KINDS
         best: tuple[int, Incident] | None = None
@@ -319,6 +335,8 @@ class Lifecycle:
             elif row.kind == CauseKind.LINK and f.kind is not CauseKind.LINK and f.explains:
                 # a degraded link's incident becomes the outage of the router it ends at (it grew)
                 ok = outage and set(row.root_links or []) <= set(f.explains)
+            elif self._shrinks_to(f, row, analysis):
+                ok = True
             else:
                 ok = outage and row_outage and bool(cause & _cause(row))
                 if not ok and outage and row_outage and row.cause_gone_at is not None:
@@ -329,13 +347,34 @@ class Lifecycle:
                     best = (score, row)
         return best[1] if best else None
 
+    def _shrinks_to(self, f: Finding, row: Incident, analysis: Analysis) -> bool:
+        """``f`` is a degraded link (both ends answer, nothing cut off) at the site of ``row``'s cause
+        devices, which answer again: the outage of the router, cut off by that link and another, shrank back
+        to the link that is still down (its backup came back first). The same incident continues (the
+        reverse of a link incident growing into the router's outage)."""
+        if f.kind is not CauseKind.LINK or f.root_devices or f.affected_devices or not f.root_links:
+            return False
+        devices = set(row.root_devices or [])
+        if row.kind not in OUTAGE_KINDS or row.kind == CauseKind.LINK or not devices:
+            return False
+        if devices & analysis.silent:
+            return False  # still down: its own finding, or hidden behind another cause
+        sites = {self.places[d][0] for d in devices if d in self.places}
+        return all(link in self.places and self.places[link][0] in sites for link in f.root_links)
+
     @staticmethod
     def _still_there(row: Incident, analysis: Analysis) -> bool:
         """An outage whose cause devices are still silent, hidden behind another cause (unreachable now), or
-        whose cause links are still down, continues."""
+        whose cause links are still down, continues. Not once its cause has gone (recovering: its devices
+        answered): silent again only behind another cause (unreachable: a county router back in its
+        hold-down, then cut off by its prefecture router dying), that silence is the other outage's, not its
+        own cause's return; it goes on recovering (a cause found again continues it: ``recurred``)."""
         if row.kind not in OUTAGE_KINDS:
             return False
-        if set(row.root_devices or []) & analysis.silent:
+        devices = set(row.root_devices or []) & analysis.silent
+        if row.cause_gone_at is not None:
+            devices = {d for d in devices if analysis.status.get(d) != "unreachable"}
+        if devices:
             return True
         return bool(set(row.root_links or []) & set(analysis.down_links))
 
