@@ -10,6 +10,10 @@ carries on where the last one stopped:
 - links down: an end interface last polled admin-up and oper-down, on a device that answers and can be read
   (a silent device tells nothing of its interfaces; its last answer may be stale), both ends in service;
 - pending devices: failed their last poll but not yet ``threshold`` times (``rootcause.analyse``);
+- prior causes: silent devices stored ``down``, with when each silent device last answered (a cause stays one
+  when what it would now be behind failed after it, ``rootcause._still_own``);
+- when each device was last polled: a neighbour behind a silent device (farther from the centre) is a witness
+  of it (sees the link up: a hung router) only from a poll after the silent device's last one;
 - exposed devices: silent, stored ``unreachable``, and not polled since the cause in front of them went
   (``poll_devices.exposed_at``): they may be coming back, so they are no cause until a later poll fails;
 - flapping devices and UPSs on battery, as last polled.
@@ -53,6 +57,8 @@ class StoredState:
     on_battery: frozenset[str] = frozenset()
     prior: frozenset[str] = frozenset()  # silent devices that were a cause (stored ``down``) already
     confirmed: frozenset[str] = frozenset()  # links down seen so from both ends
+    last_ok: dict[str, float | None] = field(default_factory=dict)  # silent device -> when it last answered
+    polled_at: dict[str, float] = field(default_factory=dict)  # device -> when it was last polled
 
 
 def stored_state(session: Session, topology: Topology, threshold: int) -> StoredState:
@@ -65,6 +71,7 @@ def stored_state(session: Session, topology: Topology, threshold: int) -> Stored
     pending: set[str] = set()
     exposed: set[str] = set()
     prior: set[str] = set()
+    last_ok: dict[str, float | None] = {}
     for r in rows:
         n = r.failures or 0
         if n >= threshold and management_failure(r.error, r.detail):
@@ -72,6 +79,7 @@ def stored_state(session: Session, topology: Topology, threshold: int) -> Stored
             unmanaged[r.device] = f"{r.error}{detail}"[:400]
         elif n >= threshold:
             silent.add(r.device)
+            last_ok[r.device] = r.last_ok_at
             if r.status == "down":
                 prior.add(r.device)
             not_polled_since = r.exposed_at is None or r.polled_at <= r.exposed_at
@@ -102,6 +110,8 @@ def stored_state(session: Session, topology: Topology, threshold: int) -> Stored
                 for e in inv.links[link_id].ends()
             )
         ),
+        last_ok,
+        {r.device: r.polled_at for r in rows},
     )
 
 
@@ -127,6 +137,8 @@ def analyse_session(
         on_battery=state.on_battery,
         prior=state.prior,
         confirmed=state.confirmed,
+        last_ok=state.last_ok,
+        polled_at=state.polled_at,
     )
     return analysis, apply_analysis(
         session, analysis, now, holddown_s=holddown_s, topology=topology, holds=holds

@@ -30,13 +30,15 @@ Everything is computed with the inventory's topology, redundancy included:
 
 from __future__ import annotations
 
+import heapq
+import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from netops.drivers.names import canonical
 from netops.inventory.models import Inventory, Lifecycle
-from netops.inventory.topology import Failure, Topology
+from netops.inventory.topology import CENTRE, Failure, Topology
 
 
 class CauseKind(StrEnum):
@@ -65,7 +67,7 @@ class Finding:
 
     key: str
     root_devices: tuple[str, ...]
-    root_links: tuple[str, ...]  # the cause's links (kind link) or failed links that joined it
+    root_links: tuple[str, ...]  # the cause's links (kind link, or a device cause's own failed links: none)
     affected_devices: tuple[str, ...]  # every silent device it cuts off, its own devices included
     affected_sites: tuple[str, ...]  # sites that lost every routing device
     affected_rooms: tuple[str, ...]
@@ -73,10 +75,13 @@ class Finding:
     reason: str | None = None  # unmanaged: the poll error; power: "on battery"
     suppressed: tuple[str, ...] = ()  # flapping: causes held back (no incident of their own)
     explains: tuple[str, ...] = ()  # down links ending at the cause devices (a link incident joins this one)
+    # failed links that joined a device cause (a dual-homed county's backup while its primary parent is dead):
+    # part of the cause as shown, but the outage lasts as long as the cause devices, not these links
+    joined: tuple[str, ...] = ()
 
     @property
     def cause(self) -> tuple[str, ...]:
-        return (*self.root_devices, *self.root_links)
+        return (*self.root_devices, *self.root_links, *self.joined)
 
     @property
     def summary(self) -> str:
@@ -91,8 +96,8 @@ class Finding:
             what = f"site down: {devs}"
         elif self.root_devices:
             what = f"device {devs} down" + (" (power)" if self.kind is CauseKind.POWER else "")
-            if self.root_links:
-                what += " with link " + ", ".join(self.root_links)
+            if self.root_links or self.joined:
+                what += " with link " + ", ".join((*self.root_links, *self.joined))
         elif self.root_links:
             what = "link " + ", ".join(self.root_links) + " down"
         else:
@@ -228,7 +233,13 @@ def analyse(
     on_battery: Iterable[str] = (),
     prior: Iterable[str] = (),
     confirmed: Iterable[str] | None = None,
+    last_ok: Mapping[str, float | None] | None = None,
+    polled_at: Mapping[str, float] | None = None,
 ) -> Analysis:
+    """``prior``: silent devices stored ``down`` (a cause already); ``last_ok``: when each silent device last
+    answered (None: never); with it, a prior cause stays one only while what it would now be behind failed
+    after it (see ``_still_own``); without it, always. ``polled_at``: when each device was last polled; with
+    it, a neighbour behind a silent device is its witness only from a poll after the device's last one."""
     inv = topology.inventory
     silent_set = frozenset(silent)
     pending_set = frozenset(pending) - silent_set
@@ -251,21 +262,39 @@ def analyse(
     joined_links: dict[str, set[str]] = {}  # silent device that joined a cause -> its failed links
     exposed_set = frozenset(exposed)
     prior_set = frozenset(prior)
+    depth = _depths(topology)
+
+    def fresh(witness: str, dev: str) -> bool:
+        """A neighbour behind ``dev`` (farther from the centre, or attached to it: a codec) tells of it only
+        from an answer after ``dev``'s last failed poll: one from before (its group is polled later) says
+        nothing of ``dev`` now (a county answered just before its prefecture router went silent: it still
+        "sees the link up")."""
+        farther = depth.get(witness, _FAR) > depth.get(dev, _FAR)
+        if polled_at is None or not (farther or dev in inv.devices[witness].attached_to):
+            return True
+        return polled_at.get(witness, -_FAR) > polled_at.get(dev, _FAR)
+
     for dev in silent_set:
         # neighbours that answer: in management reach of the centre, whatever stale link rows say
-        # (not one failing its polls: pending, its verdict decides)
+        # (not one failing its polls: pending, its verdict decides); a core router's is the centre LAN
         edges = [
             (n, link)
             for n, link, _ in adjacency(dev)
-            if n not in pending_set and (n in reach or n in answering)
+            if n == CENTRE or (n not in pending_set and (n in reach or n in answering) and fresh(n, dev))
         ]
         verdict = DeviceStatus.UNREACHABLE
         if any(working(link) for _, link in edges):
             verdict = DeviceStatus.DOWN  # a neighbour sees the link up: the device itself (hung, or dead)
         elif edges:
             own = frozenset(link for _, link in edges if link is not None)
-            if dev in prior_set or dev not in topology.reachable(Failure(links=own)):
+            # devices farther from the centre than this one are behind it, never in front: no way out for
+            # it (a prefecture is not cut off "through" its dual-homed county's backup); one that answers
+            # is a neighbour above, or behind one
+            behind = {d for d in inv.devices if depth.get(d, _FAR) > depth.get(dev, _FAR)}
+            if dev not in topology.reachable(Failure(devices=frozenset(behind), links=own)):
                 verdict = DeviceStatus.DOWN  # its own failed links cut it off: a dead router
+            elif dev in prior_set and _still_own(topology, dev, own, behind, silent_set, last_ok):
+                verdict = DeviceStatus.DOWN  # a cause already, before what it would now be behind
             else:
                 joined_links[dev] = set(own)
         if verdict is DeviceStatus.DOWN and dev in exposed_set:
@@ -311,7 +340,7 @@ def analyse(
         )
     findings = _fold_flapping(findings, flapping_set, status)
 
-    cut_links = {link for f in findings if f.affected_devices for link in f.root_links}
+    cut_links = {link for f in findings if f.affected_devices for link in (*f.root_links, *f.joined)}
     degraded = sorted(link_set - cut_links)
     on_backup = topology.impact(Failure(links=link_set)).on_backup if link_set else ()
     findings.sort(key=lambda f: f.key)
@@ -324,6 +353,52 @@ def analyse(
         waiting=tuple(sorted(held)),
         silent=silent_set,
     )
+
+
+_FAR = float("inf")
+_DEPTHS: weakref.WeakKeyDictionary[Topology, dict[str, float]] = weakref.WeakKeyDictionary()
+
+
+def _depths(topology: Topology) -> dict[str, float]:
+    """Each device's distance from the centre with nothing failed (the topology's link costs: a backup
+    counts 10); devices with no path are absent."""
+    cached = _DEPTHS.get(topology)
+    if cached is not None:
+        return cached
+    best: dict[str, float] = {CENTRE: 0.0}
+    heap: list[tuple[float, str]] = [(0.0, CENTRE)]
+    while heap:
+        cost, node = heapq.heappop(heap)
+        if cost > best.get(node, _FAR):
+            continue
+        for nxt, _, step in topology.adjacency(node):
+            if cost + step < best.get(nxt, _FAR):
+                best[nxt] = cost + step
+                heapq.heappush(heap, (cost + step, nxt))
+    best.pop(CENTRE)
+    _DEPTHS[topology] = best
+    return best
+
+
+def _still_own(
+    topology: Topology,
+    dev: str,
+    own: frozenset[str],
+    behind: set[str],
+    silent: frozenset[str],
+    last_ok: Mapping[str, float | None] | None,
+) -> bool:
+    """A device stored ``down`` whose own failed links no longer cut it off alone (a silent device in front of
+    it offers a way out): it stays the cause when it went silent first, i.e. the silent devices it would now
+    be behind answered after it did (a dual-homed county dead, then its primary parent: its outage goes on).
+    A device that went silent after them (a prefecture on its backup uplink, the core router in front of it
+    dead, then the backup cut) was judged on a stale answer: it joins them. Without ``last_ok``: it stays."""
+    if last_ok is None:
+        return True
+    mine = last_ok.get(dev)
+    since = -_FAR if mine is None else mine
+    later = {d for d in silent - behind if d != dev and (last_ok.get(d) or -_FAR) > since}
+    return dev not in topology.reachable(Failure(devices=frozenset(behind | later), links=own))
 
 
 def _component(
@@ -387,15 +462,23 @@ def _cause_findings(
         else:
             groups.append((dev,))
             done.add(dev)
+
+    def ends_at(devices: Collection[str]) -> set[str]:
+        return {link for d in devices for _, link, _ in topology.adjacency(d) if link in link_set}
+
     extents: list[set[str]] = []
     for group in groups:
-        lost = set(topology.impact(Failure(devices=frozenset(group), links=link_set)).lost_devices)
-        extents.append({*group, *(m for m in members if m in lost)})
+        # the what-if of this cause and the failed links, but not the links another cause explains (they
+        # end at a dead router: its failure, not this one's, cuts off what is behind them)
+        others = [d for g in groups if g != group for d in g]
+        links = frozenset(link_set - ends_at(others) | ends_at(group))
+        lost = set(topology.impact(Failure(devices=frozenset(group), links=links)).lost_devices)
+        extents.append({*group, *(m for m in members if m in lost and m not in others)})
     rest = members - set().union(*extents)
     out = []
     for group, extent in zip(groups, extents, strict=True):
         extent |= rest
-        links = sorted({link for d in extent if d in joined_links for link in joined_links[d]})
+        joined = sorted({link for d in extent if d in joined_links for link in joined_links[d]})
         sites, rooms = _extent_sites_rooms(topology, extent)
         if len(group) > 1:
             kind, key = CauseKind.SITE, f"site:{inv.devices[group[0]].site}"
@@ -412,8 +495,8 @@ def _cause_findings(
                 if link is not None and link in link_set
             }
         )
-        finding = Finding(key, group, tuple(links), tuple(sorted(extent)), sites, rooms, kind=kind)
-        out.append(replace(finding, reason=reason, explains=tuple(explains)))
+        finding = Finding(key, group, (), tuple(sorted(extent)), sites, rooms, kind=kind)
+        out.append(replace(finding, reason=reason, explains=tuple(explains), joined=tuple(joined)))
     return out
 
 
@@ -424,7 +507,7 @@ def _link_findings(
     since): the link is the cause (no outage: something else carries), one finding per lower (child) end,
     so a prefecture's two uplinks are one finding."""
     inv = topology.inventory
-    explained = {link for f in causes for link in (*f.root_links, *f.explains)}
+    explained = {link for f in causes for link in (*f.root_links, *f.joined, *f.explains)}
     groups: dict[str, list[str]] = {}
     for link_id in sorted(link_set - explained):
         link = inv.links[link_id]

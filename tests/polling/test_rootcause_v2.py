@@ -44,7 +44,7 @@ def test_a_county_joining_a_dead_parent_extends_that_cause(topo: Topology) -> No
     silent = {"pb-ce1", "pb-c1-ce1", "pb-c1-codec", "pb-dual-ce1"}
     down = ["pb-ce1--centre-core1", "pb-ce1--centre-core2-backup", "pb-dual-ce1--pc-ce1-backup"]
     [f] = analyse(topo, silent, down, prior={"pb-ce1"}).findings
-    assert f.root_devices == ("pb-ce1",) and f.root_links == ("pb-dual-ce1--pc-ce1-backup",)
+    assert f.cause == ("pb-ce1", "pb-dual-ce1--pc-ce1-backup")  # the county's failed backup joined the cause
     assert set(f.affected_devices) == lost(topo, "pb-ce1", "pb-dual-ce1--pc-ce1-backup")
 
 
