@@ -310,7 +310,9 @@ class Lifecycle:
 
     def _began(self, row: Incident) -> float:
         """When ``row``'s cause was last found anew: it opened, or it recurred after its cause had gone
-        (a recurrence is judged like an opening: from the last answers of the devices in front of it)."""
+        (a recurrence is judged like an opening: from the last answers of the devices in front of it). The
+        recurrence's stamp is its history row's, which ``follow_clock_step`` does not move (history keeps its
+        stamps): across a step of the wall clock this may misjudge it."""
         recurred = self.session.scalar(
             select(func.max(IncidentHistory.at)).where(
                 IncidentHistory.incident_id == row.id, IncidentHistory.change == "recurred"
