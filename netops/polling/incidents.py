@@ -5,12 +5,14 @@ restart (or another coordinator) carries on with the same incidents, ids and ack
 
 - a finding is matched to an open incident by its key, else by its cause (a cause device or link in common:
   the cause grew, or changed kind), else, while an incident is recovering, by lying inside its extent (what
-  is left of the same outage). A match updates the incident: extent, cause, kind; the peak extent is the
-  union over its life; each change is a history row and an event. An unmatched finding opens an incident;
+  is left of the same outage), else (a degraded link at the site of an outage's cause router that answers
+  again) by being what that outage shrank back to (``_shrinks_to``). A match updates the incident: extent,
+  cause, kind; the peak extent is the union over its life; each change is a history row and an event. An
+  unmatched finding opens an incident;
 - an open incident with no finding stays open while its cause is still there behind something else (a dead
   county router that a dead prefecture router now hides: the outage continues), and resolves only after its
   cause has been gone for ``holddown_s`` (``recovering`` meanwhile; a cause that returns within the hold-down
-  continues the same incident);
+  continues the same incident; a cause device silent again only behind another cause does not);
 - a ``flapping`` finding takes over the open incident of its device (same id, kind ``flapping``); when the
   flapping ends with the device still down, the device finding takes it back.
 
