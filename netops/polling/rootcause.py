@@ -7,17 +7,21 @@ behind another cause that has just gone: they may be coming back), the flapping 
 Everything is computed with the inventory's topology, redundancy included:
 
 - a silent device is ``down`` (a cause) when a neighbour that answers and reaches the centre still has a
-  working link to it (its control plane hangs: its neighbours see the link up), or when every link to a
-  neighbour that answers is observed down and those links alone cut it off (a dead router: three failed
-  links ending at one silent router are one dead router, not three cut circuits), or it was a cause already
-  (``prior``: its stored status is ``down``) and those links are still down. Otherwise it is
-  ``unreachable``: behind another cause. A silent device whose own failed links do not cut it off (a
-  dual-homed county whose backup fails while its primary parent is dead) *joins* the cause beside it, its
-  failed links recorded with that cause;
+  working link to it (its control plane hangs: its neighbours see the link up; a core router: the centre LAN;
+  a neighbour behind it only from a poll after its last one, ``polled_at``), or when every link to a
+  neighbour that answers is observed down and those links alone cut it off from the ways out in front of it
+  (a dead router: three failed links ending at one silent router are one dead router, not three cut
+  circuits; devices farther from the centre are behind it, never a way out), or it was a cause already
+  (``prior``: its stored status is ``down``) and those links are still down, unless what it would now be
+  behind went silent first (``last_ok``). Otherwise it is ``unreachable``: behind another cause. A silent
+  device whose own failed links do not cut it off (a dual-homed county whose backup fails while its primary
+  parent is dead) *joins* the cause beside it, its failed links recorded with that cause (``joined``: in its
+  cause, not its ``root_links``: the outage lasts as long as the cause devices);
 - an unmanaged device (SNMPv3 Report, wrong key, missing secret) is ``unmanaged``: it answers, so it is never
   an outage and never upstream of anything (its counties that answer are up); one ``unmanaged`` finding each;
 - silent devices connected to each other form one cut-off component; each cause gets the members it cuts off
-  by itself (topology what-if of the cause and the failed links); a component with no cause device but
+  by itself (topology what-if of the cause and the failed links, without those ending at another cause); a
+  member no single cause explains goes to every cause beside it; a component with no cause device but
   failed border links gets a ``link`` finding; with neither, next to a ``pending`` or ``exposed`` device, it
   waits (that device's next poll decides);
 - the kinds: ``device``; ``site`` (every router of a multi-router site is a cause); ``power`` (the device's

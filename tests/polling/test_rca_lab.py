@@ -32,7 +32,7 @@ def union(incidents: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {k: sorted(v - causes) for k, v in out.items()}
 
 
-def no_double_count(incidents: list[dict[str, Any]], allowed: set[str] = frozenset()) -> None:
+def no_double_count(incidents: list[dict[str, Any]], allowed: frozenset[str] = frozenset()) -> None:
     seen: dict[str, int] = {}
     for inc in incidents:
         for site in inc["affected_sites"]:
@@ -63,7 +63,7 @@ async def two_dead_prefecture_routers(rig: Rig) -> None:
         b_own, c_own = rig.what_if("pb-ce1"), rig.what_if("pc-ce1")
         assert extent(by_cause[("pb-ce1",)])["sites"] == sorted({*b_own["sites"], "pb-dual"})
         assert extent(by_cause[("pc-ce1",)])["sites"] == sorted({*c_own["sites"], "pb-dual"})
-        no_double_count(rig.open(), allowed={"pb-dual"})
+        no_double_count(rig.open(), allowed=frozenset({"pb-dual"}))
         st = queries.status(rig.store, rig.topo)
         assert st["devices"]["pb-ce1"] == st["devices"]["pc-ce1"] == "down"
         assert st["sites"]["pc"] == "down" and st["sites"]["pb-dual"] == "unreachable"
