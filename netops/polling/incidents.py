@@ -353,7 +353,8 @@ class Lifecycle:
 
     def _shrinks_to(self, f: Finding, row: Incident, analysis: Analysis) -> bool:
         """``f`` is a degraded link (both ends answer, nothing cut off) at the site of ``row``'s cause
-        devices, which answer again: the outage of the router, cut off by that link and another, shrank back
+        devices, a site ``row`` cut off (a router's outage, not a hung codec's), and those devices answer
+        again: the outage of the router, cut off by that link and another, shrank back
         to the link that is still down (its backup came back first). The same incident continues (the
         reverse of a link incident growing into the router's outage)."""
         if f.kind is not CauseKind.LINK or f.root_devices or f.affected_devices or not f.root_links:
@@ -363,7 +364,8 @@ class Lifecycle:
             return False
         if devices & analysis.silent:
             return False  # still down: its own finding, or hidden behind another cause
-        sites = {self.places[d][0] for d in devices if d in self.places}
+        # a router's outage: its site was cut off (not a hung codec beside the link's router)
+        sites = {self.places[d][0] for d in devices if d in self.places} & set(row.peak_sites or [])
         return all(link in self.places and self.places[link][0] in sites for link in f.root_links)
 
     @staticmethod

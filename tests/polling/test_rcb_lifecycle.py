@@ -182,3 +182,37 @@ def test_a_county_recurring_from_its_dead_parents_stale_answer_is_merged_into_th
         assert rig.max_id() == mark and rig.open() == []
 
     run(tmp_path, scenario)
+
+
+def test_a_codec_recovering_beside_a_newly_degraded_uplink_is_not_taken_by_the_link(tmp_path: Path) -> None:
+    """The other side of j01's shrink-back: pa's codec pa-codec is dead (its router pa-ce1 sees the link to it
+    up: a device incident that cuts off no site) and comes back; inside its hold-down pa's primary uplink
+    fails (both ends answer, pa on backup). The link is a new cause at site pa, not what the codec's outage
+    shrank back to: a link incident of its own opens and the codec's incident goes on recovering."""
+
+    async def scenario(rig: Rig) -> None:
+        assert rig.poller is not None
+        rig.poller.holddown_s = LONG_HOLDDOWN_S
+        primary = "pa-ce1--centre-core1"
+        codec = rig.fault("node-down", "pa-codec")
+        [c] = await rig.until("the codec's incident", rig.open)
+        assert (c["kind"], c["cause"]) == ("device", ["pa-codec"]) and c["affected_sites"] == []
+        rig.clear(codec)
+        await rig.until(
+            "the codec's incident recovering",
+            lambda: [i for i in rig.open() if i["id"] == c["id"] and i["recovering_since"] is not None],
+        )
+        p = rig.fault("link-down", primary)
+        [link] = await rig.until(
+            "the link incident", lambda: [i for i in rig.open() if i["cause"] == [primary]]
+        )
+        assert link["id"] != c["id"] and link["kind"] == "link" and extent(link) == rig.what_if(primary)
+        [same] = [i for i in rig.open() if i["id"] == c["id"]]
+        assert (same["kind"], same["cause"]) == ("device", ["pa-codec"]) and same[
+            "recovering_since"
+        ] is not None
+        rig.poller.holddown_s = HOLDDOWN_S
+        rig.clear(p)
+        await rig.until("both resolved", lambda: not rig.open())
+
+    run(tmp_path, scenario)
