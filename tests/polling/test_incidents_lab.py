@@ -594,3 +594,30 @@ def test_a_link_seen_going_down_polls_its_far_end_at_once(tmp_path: Path) -> Non
         await rig.until("resolved", lambda: not rig.open())
 
     run(tmp_path, scenario)
+
+
+def test_both_routers_of_a_site_dead_is_one_site_incident(tmp_path: Path) -> None:
+    """Kind ``site`` (issue 13, item 1): both centre routers die; one incident for the site, its two routers the
+    cause, the extent the topology's what-if of both, the event carrying the kind; both back, it resolves and
+    nothing opens."""
+
+    async def scenario(rig: Rig) -> None:
+        rig.events.clear()
+        one = rig.fault("node-down", "centre-core1")
+        two = rig.fault("node-down", "centre-core2")
+        await rig.until("the site's incident", lambda: [i for i in rig.open() if i["kind"] == "site"])
+        await rig.round(2)
+        [inc] = rig.open()
+        assert (inc["kind"], inc["key"]) == ("site", "site:centre")
+        assert sorted(inc["cause"]) == ["centre-core1", "centre-core2"]
+        assert extent(inc) == rig.what_if("centre-core1", "centre-core2")
+        kinds = [e.data["kind"] for e in rig.events if e.kind == "incident.opened"]
+        assert kinds[-1] == "site"
+        mark = rig.max_id()
+        rig.clear(one)
+        rig.clear(two)
+        await rig.until("resolved", lambda: not rig.open())
+        await rig.round(3)
+        assert rig.max_id() == mark and rig.open() == []
+
+    run(tmp_path, scenario)
