@@ -38,9 +38,7 @@ from math import inf
 
 from netops.polling.model import management_failure
 
-ENDED_RECHECK_S = (
-    120.0  # how long after a run ended a device in front seen failing during it still explains it
-)
+ENDED_RECHECK_S = 120.0  # how long after a run ended a device in front failing during it still explains it
 
 
 @dataclass(slots=True)
