@@ -6,7 +6,8 @@ secret: ``model.management_failure``) make the device ``unmanaged`` after the sa
 answers, netops cannot read it.
 
 Flapping counts changes of the *raw* poll result (answered <-> failed), not of the hysteresis state: a device
-that fails one poll in every few never reaches the threshold but flaps all the same. ``flap_changes`` changes
+down for one poll in every few (gone for more than the confirming poll's second each time) never reaches the
+threshold but flaps all the same. ``flap_changes`` changes
 within ``flap_window_s`` make it flapping, until the window holds fewer. Two kinds of failed runs are not
 changes of the device's own:
 - **a lost reply the confirming poll answered** (``observe(..., confirming=True)`` answering after one failed
