@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +41,7 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.interval import IntervalTrigger
 
 from netops.changes.backup import backup_job
+from netops.clock import StepWatch
 from netops.polling.jobs import poll_groups
 from netops.report.job import schedule_monthly_report
 from netops.runtime import Runtime
@@ -54,7 +54,6 @@ ANALYSE_JOB = "analyse"
 BACKUP_JOB = "config-backup"
 JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
 CLOCK_WATCH_S = 5.0  # the longest the scheduler sleeps without comparing the wall and monotonic clocks
-CLOCK_STEP_S = 1.0  # a difference between the two clocks' advance above this is a step (slewing is ppm)
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +65,7 @@ class ClockSteppingScheduler(AsyncIOScheduler):  # type: ignore[misc]  # apsched
 
     def __init__(self, **options: object) -> None:
         super().__init__(**options)
-        self._clock_ref = (time.time(), time.monotonic())
-
-    def clock_step(self) -> float:
-        """The wall clock's step since the last call (0.0 when the two clocks advanced alike)."""
-        wall, mono = time.time(), time.monotonic()
-        ref_wall, ref_mono = self._clock_ref
-        self._clock_ref = (wall, mono)
-        step = (wall - ref_wall) - (mono - ref_mono)
-        return step if abs(step) > CLOCK_STEP_S else 0.0
+        self._clock = StepWatch()
 
     def follow_clock_step(self, step: float) -> list[str]:
         """Move the next run of every interval job by ``step`` seconds; returns the ids moved."""
@@ -99,7 +90,7 @@ class ClockSteppingScheduler(AsyncIOScheduler):  # type: ignore[misc]  # apsched
     def _process_jobs(self) -> float | None:
         if self.state == STATE_STOPPED:  # a wakeup queued before shutdown: the event loop is gone
             return None
-        step = self.clock_step()
+        step = self._clock.step()
         if step:
             moved = self.follow_clock_step(step)
             log.warning(

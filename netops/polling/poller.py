@@ -21,6 +21,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from netops.clock import CLOCK_STEP_S, StepWatch
 from netops.errors import NotFoundError
 from netops.events import EventBus
 from netops.inventory.models import Device, Inventory, Lifecycle, Role
@@ -37,7 +38,6 @@ from netops.store.schema import PollDevice
 
 log = logging.getLogger(__name__)
 
-CLOCK_STEP_S = 1.0  # wall and monotonic clocks advancing apart by more than this between two looks: a step
 SHADOW_SLACK_S = 1.0  # a device in front's failed run ending this long before one behind it began explains it
 
 
@@ -206,7 +206,7 @@ class Poller:
         self._secrets_seen = secrets.generation if secrets is not None else 0
         self._restored = False
         self._holds: dict[int, float] = {}  # incident id -> monotonic time its hold-down began
-        self._clock_ref = (time.time(), time.monotonic())
+        self._clock = StepWatch()
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[CycleResult]] = (
             set()
@@ -239,14 +239,6 @@ class Poller:
                 polled_mono=m0,
             )
         return dataclasses.replace(sample, polled_mono=m0)
-
-    def _clock_step(self) -> float:
-        """The wall clock's step since the last call (0.0 when it advanced with the monotonic clock)."""
-        wall, mono = time.time(), time.monotonic()
-        ref_wall, ref_mono = self._clock_ref
-        self._clock_ref = (wall, mono)
-        step = (wall - ref_wall) - (mono - ref_mono)
-        return step if abs(step) > CLOCK_STEP_S else 0.0
 
     def _follow_clock_step(self, session: Session, step: float) -> None:
         if step:
@@ -621,7 +613,7 @@ class Poller:
         of one clock."""
         with self.store.session() as session:
             if self.analyse:
-                self._follow_clock_step(session, self._clock_step())
+                self._follow_clock_step(session, self._clock.step())
             offset = time.time() - time.monotonic()
             samples = [
                 dataclasses.replace(s, polled_at=s.polled_mono + offset)
@@ -656,7 +648,7 @@ class Poller:
                 None,
                 self.holddown_s,
                 self._holds,
-                self._clock_step(),
+                self._clock.step(),
             )
         publish_changes(changes, self.bus)
         return analysis

@@ -27,32 +27,19 @@ from netops.lab.testing import write_inventory
 from netops.polling import queries
 from netops.polling.analysis import stored_state
 from netops.polling.incidents import follow_clock_step, sync_incidents
-from netops.polling.model import DeviceSample, InterfaceSample
+from netops.polling.model import DeviceSample
 from netops.polling.rootcause import Analysis, Finding
 from netops.polling.store import apply_analysis, record_samples
 from netops.polling.tracker import StatusTracker
 from netops.store.db import Store, open_store
 from netops.store.schema import Incident, PollDevice, PollInterface
 
-from .testlib import TEMPLATE
+from .testlib import TEMPLATE, interface
 
 W = 1_800_000_000.0  # wall clock at the start of each test
 M = 5_000.0  # monotonic clock then
 SPEED = 10**9
-ITF = InterfaceSample(
-    index=1,
-    name="GigabitEthernet0/1",
-    alias="",
-    admin_up=True,
-    oper_up=True,
-    speed_bps=SPEED,
-    in_octets=0,
-    out_octets=0,
-    in_errors=0,
-    out_errors=0,
-    in_discards=0,
-    out_discards=0,
-)
+ITF = interface("GigabitEthernet0/1", SPEED)
 
 
 @pytest.fixture(scope="module")

@@ -14,28 +14,15 @@ from netops.inventory import Topology, load_inventory
 from netops.lab.testing import write_inventory
 from netops.polling import queries
 from netops.polling.analysis import stored_state
-from netops.polling.model import DeviceSample, InterfaceSample
+from netops.polling.model import DeviceSample
 from netops.polling.rootcause import analyse
 from netops.polling.store import record_cycle
 from netops.polling.tracker import StatusTracker
 from netops.store.db import Store, open_store
 
-from .testlib import TEMPLATE
+from .testlib import TEMPLATE, interface
 
-ITF = InterfaceSample(
-    index=1,
-    name="",
-    alias="",
-    admin_up=True,
-    oper_up=True,
-    speed_bps=10**7,
-    in_octets=0,
-    out_octets=0,
-    in_errors=0,
-    out_errors=0,
-    in_discards=0,
-    out_discards=0,
-)
+ITF = interface("", 10**7)
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,12 @@ from netops.errors import NetopsError
 from netops.inventory import Topology, load_inventory
 from netops.polling import queries
 from netops.polling.metrics import PollingCollector
-from netops.polling.model import DeviceSample, InterfaceSample
+from netops.polling.model import DeviceSample
 from netops.polling.rootcause import analyse
 from netops.polling.store import record_cycle
 from netops.polling.tracker import StatusTracker
 from netops.store.db import Store, open_store
+from tests.polling.testlib import interface
 
 REGION = Path(__file__).parents[2] / "inventory"
 
@@ -43,19 +44,13 @@ def sample(
         return DeviceSample(
             device=device, polled_at=t, duration_s=0.5, ok=False, error="timeout", detail="no answer in 2 s"
         )
-    itf = InterfaceSample(
-        index=1,
-        name="GigabitEthernet0/0/1",
+    itf = interface(
+        "GigabitEthernet0/0/1",
+        10**8,
         alias="uplink",
-        admin_up=True,
         oper_up=oper_up,
-        speed_bps=10**8,
         in_octets=octets,
         out_octets=octets // 2,
-        in_errors=0,
-        out_errors=0,
-        in_discards=0,
-        out_discards=0,
     )
     return DeviceSample(
         device=device,
