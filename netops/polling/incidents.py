@@ -280,8 +280,8 @@ class Lifecycle:
         they failed (devices are polled at different moments: a codec confirmed silent just after its
         router's last good poll looks like a cause of its own). The same for a recurrence (``_began``: a
         county router back in its hold-down, judged down again from its dead router's last answer). An older
-        outage hidden by a newer one (a
-        dead county router, then its prefecture's router dies) is not folded: the router in front answered
+        outage hidden by a newer one (a dead county router, then its prefecture's router dies) is not
+        folded: the router in front answered
         after it opened, or saw the link to it down (``witnessed``: the county's failure was seen by a live
         neighbour; its incident may have opened just before the router died)."""
         if row.kind not in OUTAGE_KINDS or not row.root_devices:
