@@ -10,6 +10,7 @@ from pathlib import Path
 from netops.changes.apply import ChangeRequest, ChangeRun, run_change
 from netops.changes.plan import Wave
 from netops.changes.push import PushOptions
+from netops.drivers.cli import Timeouts
 from netops.drivers.snmp.source import SnmpSource
 from netops.inventory.models import Inventory
 from netops.lab.cli import SshLab
@@ -36,7 +37,7 @@ defaults:
     syslog_server: 127.1.0.6
     ospf_process: 1
 snmp_profiles:
-  - {{id: lab-v2c, version: "2c", community: {{secret: chg-community}}, timeout_s: 0.5, retries: 1}}
+  - {{id: lab-v2c, version: "2c", community: {{secret: chg-community}}, timeout_s: 2, retries: 1}}
 credentials:
   - {{id: lab-cli, username: netops, password: {{secret: chg-password}}}}
 sites:
@@ -123,6 +124,14 @@ links:
   - {{a: "hotan-hetian-ce1:Gi0/0/0", b: "hotan-ce1:GE0/0/1"}}
 """
 
+# A loaded CI machine (4 workers on 2 cores, the lab in the same process as netmiko) can take many seconds to
+# log in or to answer a display: the kit's pushes wait long enough that a device which answers is never
+# failed for being slow (a failed login is a failed post-check: the change is reverted), and the device's trial
+# timer (a lab minute = 1 s) cannot run out before the confirm of a push whose device answers. Tests of slow
+# or silent devices and of timers running out pass their own, short, values.
+LIVE_CONFIRM_S = 120.0  # IOS allows a revert timer of 1-120 minutes (a lab minute = 1 s)
+LIVE_TIMEOUTS = Timeouts(connect=30.0, banner=30.0, auth=30.0, command=60.0)
+
 ROUTERS = [
     "centre-core1",
     "kashgar-ce1",
@@ -172,7 +181,7 @@ def push_devices(
     conferences: list[Conference] | None = None,
     force: bool = False,
     reason: str = "test",
-    confirm_s: float = 15.0,
+    confirm_s: float = LIVE_CONFIRM_S,
 ) -> ChangeRun:
     """A rollout through the real runner (netmiko in threads, SNMP post-checks) on a fresh event loop."""
     return push_waves(
@@ -198,7 +207,7 @@ def push_waves(
     conferences: list[Conference] | None = None,
     force: bool = False,
     reason: str = "test",
-    confirm_s: float = 15.0,
+    confirm_s: float = LIVE_CONFIRM_S,
 ) -> ChangeRun:
     """``push_devices`` for any inventory (the service checks push their routers' probes with it): confirmed
     commits with a lab minute of 1 s, post-checks over SNMP unless ``snmp=False``."""
@@ -210,7 +219,7 @@ def push_waves(
             user="tester",
             reason=reason,
             force=force,
-            options=PushOptions(confirm_s=confirm_s, minute_s=1.0),
+            options=PushOptions(confirm_s=confirm_s, minute_s=1.0, timeouts=LIVE_TIMEOUTS),
             threads=8,
         )
         return await run_change(inventory, secrets, store, request, conferences or [], source)
