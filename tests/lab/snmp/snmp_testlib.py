@@ -2,6 +2,10 @@
 net-snmp's tools can talk to it), net-snmp invocation and output parsing, pysnmp value normalisation.
 
 Every address is in 127.67.0.0/16; agents listen on UDP port 16161.
+
+Requests wait ``ANSWER_S`` by default: an agent that answers is never taken for a silent one because a loaded
+machine (the agents share this process with the test) was slow to schedule it; it costs nothing when the answer
+comes. Tests of silence (wrong credentials that snmpd drops, a device down) pass their own short timeout.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from netops.snmp.message import (
 from netops.snmp.usm import make_user
 
 T = TypeVar("T")
+
+ANSWER_S = 10.0  # how long a request waits for an agent that should answer
 PORT = 16161
 COMMUNITY = "snmp-test-c0mmunity"
 AUTH = "auth-passphrase-1"
@@ -75,7 +81,7 @@ def target(inventory: Inventory, device: str) -> str:
     return f"{inventory.device(device).address}:{PORT}"
 
 
-def netsnmp(tool: str, *args: str, timeout: float = 1.0) -> subprocess.CompletedProcess[str]:
+def netsnmp(tool: str, *args: str, timeout: float = ANSWER_S) -> subprocess.CompletedProcess[str]:
     """Run a net-snmp tool with numeric output and no MIB files."""
     cmd = [
         tool,
@@ -166,7 +172,7 @@ def pysnmp_value(value: Any) -> tuple[str, Any]:
     return kind, None
 
 
-def exchange(host: str, data: bytes, timeout: float = 1.0, port: int = PORT) -> bytes | None:
+def exchange(host: str, data: bytes, timeout: float = ANSWER_S, port: int = PORT) -> bytes | None:
     """Send one datagram to an agent and return its answer, or None on timeout."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -178,7 +184,7 @@ def exchange(host: str, data: bytes, timeout: float = 1.0, port: int = PORT) -> 
             return None
 
 
-def v2c(host: str, pdu: Pdu, community: str = COMMUNITY, timeout: float = 1.0) -> Pdu | None:
+def v2c(host: str, pdu: Pdu, community: str = COMMUNITY, timeout: float = ANSWER_S) -> Pdu | None:
     """A raw v2c exchange with our own codec (for requests real clients refuse to send)."""
     reply = exchange(host, encode_community(SNMP_V2C, community.encode(), encode_request(pdu)), timeout)
     return None if reply is None else decode_message(reply).pdu
@@ -188,7 +194,7 @@ class V3Client:
     """A minimal SNMPv3 authPriv client built on the lab's own USM, for what net-snmp/pysnmp cannot be told to
     do (a small msgMaxSize, a stale engine time). Key derivation is checked against RFC 3414 and pysnmp."""
 
-    def __init__(self, host: str, user: str, auth_protocol: str, timeout: float = 1.0) -> None:
+    def __init__(self, host: str, user: str, auth_protocol: str, timeout: float = ANSWER_S) -> None:
         self.host, self.user, self.auth_protocol, self.timeout = host, user, auth_protocol, timeout
         scoped = encode_scoped_pdu(b"", b"", encode_request(Pdu(GET, 1)))
         probe, _ = encode_v3(1, 65507, FLAG_REPORTABLE, b"", 0, 0, b"", 0, b"", scoped)

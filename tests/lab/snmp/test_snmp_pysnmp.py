@@ -24,6 +24,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 from netops.inventory.models import Inventory
 from netops.lab.snmp.platforms import if_name
 from tests.lab.snmp.snmp_testlib import (
+    ANSWER_S,
     AUTH,
     COMMUNITY,
     PORT,
@@ -60,7 +61,7 @@ def auth_data(profile: str) -> Any:
 async def pysnmp_walk(host: str, profile: str, roots: tuple[str, ...]) -> dict[str, tuple[str, Any]]:
     engine = SnmpEngine()
     try:
-        transport = await UdpTransportTarget.create((host, PORT), timeout=1, retries=0)
+        transport = await UdpTransportTarget.create((host, PORT), timeout=ANSWER_S, retries=0)
         out: dict[str, tuple[str, Any]] = {}
         for root in roots:
             async for err, status, _, varbinds in bulk_walk_cmd(
@@ -120,7 +121,7 @@ def test_pysnmp_get_exceptions_and_values(lab: LabThread, inventory: Inventory) 
     async def run() -> list[tuple[str, Any]]:
         engine = SnmpEngine()
         try:
-            transport = await UdpTransportTarget.create(("127.67.1.1", PORT), timeout=1, retries=0)
+            transport = await UdpTransportTarget.create(("127.67.1.1", PORT), timeout=ANSWER_S, retries=0)
             err, status, _, varbinds = await get_cmd(
                 engine,
                 auth_data("sha"),
