@@ -17,11 +17,15 @@ from tests.lab.twin.twin_testlib import (
     Twin,
     drop,
     expire_dead_intervals,
+    expire_revert_timer,
     twin_lab,
     typed,
 )
 
 DEAD_S = 600.0  # the module's OSPF dead interval: long, so a kept neighbour is seen kept whatever the load
+# the trial/revert timers the tests arm, in lab minutes (1 s): long, so a loaded machine cannot run one out while
+# the test still looks at the change (its logins and SNMP walks can take seconds); expire_revert_timer ends it
+TIMER_MIN = 120
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +48,7 @@ def test_shutdown_of_a_county_s_only_uplink_cuts_it_off_until_the_revert_timer(t
     twin.events.clear()
 
     conn = twin.connect(county)
-    typed(conn, "configure terminal revert timer 3", "interface GigabitEthernet0/0/0")
+    typed(conn, f"configure terminal revert timer {TIMER_MIN}", "interface GigabitEthernet0/0/0")
     conn.write_channel("shutdown\n")  # the answer never comes: the session ran over this uplink
     try:
         wait_until("the county to be cut off", lambda: not twin.answers(county))
@@ -65,6 +69,7 @@ def test_shutdown_of_a_county_s_only_uplink_cuts_it_off_until_the_revert_timer(t
     finally:
         drop(conn)
     # nobody confirms: the device's own timer puts the uplink back, and the county answers again
+    expire_revert_timer(twin, county)
     wait_until("the county to answer again after its revert timer", lambda: twin.answers(county))
     assert _reverted(twin, county) == reverts + 1
     assert twin.snmp("snmpget", county, f"{IF_ADMIN}.1", f"{IF_OPER}.1") == {
@@ -83,7 +88,7 @@ def test_shutdown_of_a_primary_uplink_shows_in_snmp_and_ospf_at_both_ends(twin: 
     conn = twin.connect(pref)
     try:
         typed(conn, "system-view", "interface GigabitEthernet0/0/0", "shutdown")
-        out = typed(conn, "commit trial 4")
+        out = typed(conn, f"commit trial {TIMER_MIN * 60}")
         assert "roll back" in out
         # the backup uplink keeps the prefecture (and its counties) reachable
         assert twin.answers(pref) and twin.answers("kashgar-kashi-ce1")
@@ -103,6 +108,7 @@ def test_shutdown_of_a_primary_uplink_shows_in_snmp_and_ospf_at_both_ends(twin: 
         assert row.split()[1:3] == ["*down", "down"]
     finally:
         drop(conn)
+    expire_revert_timer(twin, pref)
     oper = f"{IF_OPER}.{own}"
     wait_until(
         "the primary uplink back up after the trial", lambda: twin.snmp("snmpget", pref, oper) == {oper: 1}
@@ -113,7 +119,7 @@ def test_shutdown_of_a_primary_uplink_shows_in_snmp_and_ospf_at_both_ends(twin: 
 def test_a_changed_uplink_address_breaks_the_adjacency(twin: Twin) -> None:
     county, pref = "kashgar-shufu-ce1", "kashgar-ce1"
     conn = twin.connect(county)
-    typed(conn, "system-view", "configuration commit delay 3", "interface GigabitEthernet0/0/0")
+    typed(conn, "system-view", f"configuration commit delay {TIMER_MIN}", "interface GigabitEthernet0/0/0")
     conn.write_channel("ip address 10.79.9.14 255.255.255.252\n")
     try:
         wait_until("the county to be cut off", lambda: not twin.answers(county))
@@ -127,6 +133,7 @@ def test_a_changed_uplink_address_breaks_the_adjacency(twin: Twin) -> None:
         assert "10.79.0.14.0" not in twin.ospf_rows(pref)
     finally:
         drop(conn)
+    expire_revert_timer(twin, county)
     wait_until("the county to answer again after its revert timer", lambda: twin.answers(county))
     assert twin.ospf_rows(pref).get("10.79.0.14.0") == 8
 
@@ -136,7 +143,7 @@ def test_removing_the_ospf_network_statement_drops_the_adjacency(twin: Twin) -> 
     conn = twin.connect(pref)
     try:
         typed(conn, "system-view", "ospf 1", "area 0.0.0.0", "undo network 10.79.0.4 0.0.0.3")
-        typed(conn, "commit trial 4")
+        typed(conn, f"commit trial {TIMER_MIN * 60}")
         assert "10.79.0.5.0" not in twin.ospf_rows(pref)  # its own end: gone at once
         assert twin.ospf_rows(core).get("10.79.0.6.0") == 8  # the core: kept until its dead interval
         expire_dead_intervals(twin)
@@ -145,6 +152,7 @@ def test_removing_the_ospf_network_statement_drops_the_adjacency(twin: Twin) -> 
         assert twin.answers(pref)
     finally:
         drop(conn)
+    expire_revert_timer(twin, pref)
     wait_until(
         "the backup adjacency back after the trial", lambda: twin.ospf_rows(core).get("10.79.0.6.0") == 8
     )

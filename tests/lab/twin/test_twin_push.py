@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from netops.lab.testing import spawn, wait_until
-from tests.lab.twin.twin_testlib import IF_OPER, Twin, intended_inventory, twin_lab
+from tests.lab.twin.twin_testlib import IF_OPER, Twin, expire_revert_timer, intended_inventory, twin_lab
 
 COUNTY, PREF = "kashgar-kashi-ce1", "kashgar-ce1"
 
@@ -89,7 +89,9 @@ def test_push_killed_before_the_confirm_county_cut_off_then_back_by_its_timer(
     before = _running(twin, COUNTY)
     reverts = twin.lab.call(lambda: twin.lab.ssh.store(COUNTY).reverts)
 
-    proc = spawn(_push_args(intended, COUNTY, 8), tmp_path / "push.log", env=env)
+    # a trial of 120 lab minutes: it cannot run out while the test still looks at the cut-off county, however
+    # slow the machine; once netops is dead the test lets it run out (the device's own expiry)
+    proc = spawn(_push_args(intended, COUNTY, 120), tmp_path / "push.log", env=env)
     try:
         # the push reaches the uplink's `shutdown`: the county goes silent in the lab
         wait_until(
@@ -105,6 +107,7 @@ def test_push_killed_before_the_confirm_county_cut_off_then_back_by_its_timer(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(30)
     # nobody confirms: the county's own revert timer brings the uplink, and the county, back
+    expire_revert_timer(twin, COUNTY)
     wait_until("the county to answer again after its trial timer", lambda: twin.answers(COUNTY))
     assert twin.lab.call(lambda: twin.lab.ssh.store(COUNTY).reverts) == reverts + 1
     assert _running(twin, COUNTY) == before

@@ -29,12 +29,13 @@ from netops.lab.testing import (
     write_secrets,
 )
 from netops.secrets import SecretStore
-from tests.lab.snmp.snmp_testlib import netsnmp, parse_netsnmp
+from tests.lab.snmp.snmp_testlib import ANSWER_S, netsnmp, parse_netsnmp
 
 PASSWORD = "twin-Pa55word"
 COMMUNITY = "twin-c0mmunity"
 SNMP_PORT = 16161
 SECRETS_FILE = "secrets.yaml"
+LOGIN_S = 30.0  # netmiko's connect/banner/auth waits: a loaded machine can take seconds to log in to the lab
 
 INVENTORY = """\
 defaults:
@@ -47,7 +48,7 @@ defaults:
     syslog_server: 127.1.0.6
     ospf_process: 1
 snmp_profiles:
-  - {{id: lab-v2c, version: "2c", community: {{secret: twin-community}}, timeout_s: 0.5, retries: 1}}
+  - {{id: lab-v2c, version: "2c", community: {{secret: twin-community}}, timeout_s: 2, retries: 1}}
 credentials:
   - {{id: lab-cli, username: netops, password: {{secret: twin-password}}}}
 sites:
@@ -174,8 +175,10 @@ class Twin:
         assert itf is not None, name
         return int(itf.index)
 
-    def snmp(self, tool: str, device: str, *oids: str, timeout: float = 0.5) -> dict[str, Any] | None:
-        """net-snmp ``snmpget``/``snmpwalk`` against one lab agent: {oid: value}, or None when silent."""
+    def snmp(self, tool: str, device: str, *oids: str, timeout: float = ANSWER_S) -> dict[str, Any] | None:
+        """net-snmp ``snmpget``/``snmpwalk`` against one lab agent: {oid: value}, or None when silent. The
+        default wait is for an agent that should answer (a loaded machine may schedule it late); a test that
+        expects silence passes a short ``timeout``."""
         done = netsnmp(
             tool, "-v2c", "-c", COMMUNITY, f"{self.address(device)}:{SNMP_PORT}", *oids, timeout=timeout
         )
@@ -199,9 +202,9 @@ class Twin:
             port=dev.ssh_port,
             username="netops",
             password=PASSWORD,
-            conn_timeout=5,
-            banner_timeout=5,
-            auth_timeout=5,
+            conn_timeout=LOGIN_S,
+            banner_timeout=LOGIN_S,
+            auth_timeout=LOGIN_S,
         )
         return conn
 
@@ -286,5 +289,20 @@ def expire_dead_intervals(twin: Twin) -> None:
             world.recompute()
         finally:
             world.ospf_dead_s = kept
+
+    twin.lab.call(expire)
+
+
+def expire_revert_timer(twin: Twin, device: str) -> None:
+    """Let ``device``'s pending revert timer (VRP ``commit trial``, Comware ``configuration commit delay``, IOS
+    ``revert timer``) run out now: the device's own expiry rolls the change back. Tests arm long timers, so that
+    a loaded machine cannot run one out while they still look at the change, and call this where they would
+    wait for it."""
+
+    def expire() -> None:
+        store = twin.lab.ssh.store(device)
+        pending = store.pending
+        assert pending is not None, f"{device}: no revert timer pending"
+        store.arm(pending.kind, pending.previous, 0.0)
 
     twin.lab.call(expire)
