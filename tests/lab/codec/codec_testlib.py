@@ -16,6 +16,7 @@ HOTAN = "127.68.2.10"  # hotan-codec
 MCU = "127.68.0.5"  # centre-mcu
 HTTP, SIP, PROBE = 8080, 5060, 8620
 UNUSED = "127.68.250.250"  # nothing listens here
+ANSWER_S = 30.0  # how long a client waits for a codec that should answer (the lab shares the test's loop)
 
 
 class WithLab(Protocol):

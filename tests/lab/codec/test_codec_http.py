@@ -15,7 +15,7 @@ from netops.errors import LabError, NotFoundError
 from netops.lab.codec import CodecLab, start_codecs
 from netops.lab.state import LabWorld
 from netops.secrets import SecretStore
-from tests.lab.codec.codec_testlib import HOTAN, HTTP, KASHGAR, MCU, PASSWORD, USER, WithLab
+from tests.lab.codec.codec_testlib import ANSWER_S, HOTAN, HTTP, KASHGAR, MCU, PASSWORD, USER, WithLab
 
 AUTH = (USER, PASSWORD)
 
@@ -34,7 +34,7 @@ async def getxml(client: httpx.AsyncClient, host: str, location: str) -> ET.Elem
 def test_status_document_with_valid_credentials(with_lab: WithLab, world: LabWorld) -> None:
     async def scenario(lab: CodecLab) -> None:
         assert lab.devices == ["centre-mcu", "hotan-codec", "kashgar-codec"]
-        async with httpx.AsyncClient(auth=AUTH, timeout=5) as client:
+        async with httpx.AsyncClient(auth=AUTH, timeout=ANSWER_S) as client:
             resp = await client.get(url(KASHGAR, "/status.xml"))
             assert resp.status_code == 200
             assert int(resp.headers["content-length"]) == len(resp.content)
@@ -61,7 +61,7 @@ def test_status_document_with_valid_credentials(with_lab: WithLab, world: LabWor
 
 def test_wrong_or_missing_credentials_get_401(with_lab: WithLab) -> None:
     async def scenario(lab: CodecLab) -> None:
-        async with httpx.AsyncClient(timeout=5) as client:
+        async with httpx.AsyncClient(timeout=ANSWER_S) as client:
             for auth in ((USER, "wrong"), ("root", PASSWORD), None):
                 resp = await client.get(url(KASHGAR, "/status.xml"), auth=auth)
                 assert resp.status_code == 401
@@ -78,7 +78,7 @@ def test_faults_show_in_the_status(with_lab: WithLab, world: LabWorld) -> None:
     assert codec is not None
 
     async def scenario(lab: CodecLab) -> None:
-        async with httpx.AsyncClient(auth=AUTH, timeout=5) as client:
+        async with httpx.AsyncClient(auth=AUTH, timeout=ANSWER_S) as client:
             assert (await getxml(client, KASHGAR, "/Status/Cameras/Camera/Connected")).findtext(
                 "Cameras/Camera/Connected"
             ) == "True"
@@ -119,7 +119,7 @@ def test_call_state_and_mcu_capacity(with_lab: WithLab, world: LabWorld) -> None
     assert codec is not None and mcu is not None
 
     async def scenario(lab: CodecLab) -> None:
-        async with httpx.AsyncClient(auth=AUTH, timeout=5) as client:
+        async with httpx.AsyncClient(auth=AUTH, timeout=ANSWER_S) as client:
             codec.call_state = "connected"
             call = await getxml(client, KASHGAR, "/Status/Call/1/Status")
             assert call.findtext("Call/Status") == "Connected"
@@ -138,7 +138,7 @@ def test_call_state_and_mcu_capacity(with_lab: WithLab, world: LabWorld) -> None
 
 def test_unknown_paths_methods_and_head(with_lab: WithLab) -> None:
     async def scenario(lab: CodecLab) -> None:
-        async with httpx.AsyncClient(auth=AUTH, timeout=5) as client:
+        async with httpx.AsyncClient(auth=AUTH, timeout=ANSWER_S) as client:
             assert (await client.get(url(KASHGAR, "/"))).status_code == 404
             assert (await client.get(url(KASHGAR, "/configuration.xml"))).status_code == 404
             nope = await client.get(url(KASHGAR, "/getxml"), params={"location": "/Status/Nope"})
@@ -157,7 +157,7 @@ def test_unknown_paths_methods_and_head(with_lab: WithLab) -> None:
 
 
 def _raw_exchange(host: str, request: bytes) -> bytes:
-    with socket.create_connection((host, HTTP), timeout=5) as sock:
+    with socket.create_connection((host, HTTP), timeout=ANSWER_S) as sock:
         sock.sendall(request)
         chunks = []
         while chunk := sock.recv(65536):
@@ -199,10 +199,11 @@ def test_silent_and_slow_devices(with_lab: WithLab, world: LabWorld) -> None:
             with pytest.raises(httpx.TimeoutException):
                 await client.get(url(KASHGAR, "/status.xml"))
             world.set_node_down("kashgar-codec", False)
-            assert (await client.get(url(KASHGAR, "/status.xml"))).status_code == 200
+            # the codecs answer: wait as long as a loaded machine may need (0.5 s is for the silent one)
+            assert (await client.get(url(KASHGAR, "/status.xml"), timeout=ANSWER_S)).status_code == 200
             world.devices["hotan-codec"].slow_ms = 300
             started = time.perf_counter()
-            assert (await client.get(url(HOTAN, "/status.xml"), timeout=3)).status_code == 200
+            assert (await client.get(url(HOTAN, "/status.xml"), timeout=ANSWER_S)).status_code == 200
             assert time.perf_counter() - started >= 0.29
 
     with_lab(scenario)
