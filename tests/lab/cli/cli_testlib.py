@@ -21,6 +21,7 @@ from netops.lab.testing import wait_until
 T = TypeVar("T")
 PASSWORD = "lab-Pa55word"
 ENABLE = "lab-En4ble"
+LOGIN_S = 30.0  # netmiko's connect/banner/auth waits: a loaded machine can take seconds to log in to the lab
 
 INVENTORY = """\
 defaults:
@@ -119,9 +120,9 @@ class Lab:
             "port": port,
             "username": "netops",
             "password": password,
-            "conn_timeout": 5,
-            "banner_timeout": 5,
-            "auth_timeout": 5,
+            "conn_timeout": LOGIN_S,
+            "banner_timeout": LOGIN_S,
+            "auth_timeout": LOGIN_S,
             **extra,
         }
 
@@ -173,3 +174,28 @@ def wait_for(predicate: Callable[[], bool], timeout: float | None = None) -> boo
         return bool(wait_until("a condition", predicate, timeout=timeout, every=0.1))
     except LabError:
         return False
+
+
+def revert_left(lab: Lab, device: str) -> float | None:
+    """Seconds left on ``device``'s pending revert (trial, commit delay, revert timer); None when none is armed."""
+
+    def left() -> float | None:
+        return lab.ssh.store(device).seconds_left()
+
+    return lab.loop.call(left)
+
+
+def expire_revert(lab: Lab, device: str) -> bool:
+    """Let ``device``'s pending revert run out now (the device's own expiry, on the lab's loop); False when none
+    is armed. Tests arm long timers, so that a loaded machine cannot run one out while a step still needs it,
+    and call this where they would wait for the timer."""
+
+    def expire() -> bool:
+        store = lab.ssh.store(device)
+        pending = store.pending
+        if pending is None:
+            return False
+        store.arm(pending.kind, pending.previous, 0.0)
+        return True
+
+    return lab.loop.call(expire)

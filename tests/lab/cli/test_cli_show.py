@@ -8,7 +8,7 @@ import time
 import pytest
 from netmiko import NetmikoAuthenticationException, ReadTimeout
 
-from tests.lab.cli.cli_testlib import ENABLE, Lab, connect, hang_up, in_parallel, running, send
+from tests.lab.cli.cli_testlib import ENABLE, LOGIN_S, Lab, connect, hang_up, in_parallel, running, send
 
 PROMPTS = {
     "centre-core1": "<centre-core1>",
@@ -146,8 +146,8 @@ def test_device_that_does_not_answer_never_sends_a_banner(lab: Lab) -> None:
         with pytest.raises(TimeoutError):
             sock.recv(100)  # TCP is accepted, the SSH banner never comes
     lab.loop.call(lab.world.set_node_down, "kashgar-shufu-ce1", False)
-    with socket.create_connection((host, port), timeout=2) as sock:
-        sock.settimeout(2)
+    with socket.create_connection((host, port), timeout=LOGIN_S) as sock:
+        sock.settimeout(LOGIN_S)  # the device answers again: as long as a loaded machine needs for the banner
         assert sock.recv(100).startswith(b"SSH-2.0-")
 
 
