@@ -95,8 +95,15 @@ def credentials(inventory: Inventory, secrets: SecretStore, device: str, **overr
 
 
 def fast(
-    client: SnmpClient, inventory: Inventory, secrets: SecretStore, device: str, **override: Any
+    client: SnmpClient,
+    inventory: Inventory,
+    secrets: SecretStore,
+    device: str,
+    timeout_s: float | None = None,
+    **override: Any,
 ) -> FastSession:
+    """The fast session of a device's profile; ``timeout_s`` replaces the profile's (a test of silence waits it
+    out, so it passes a short one), ``override`` the credentials' fields."""
     dev = inventory.device(device)
     profile = inventory.snmp_profiles[dev.snmp_profile or ""]
     return FastSession(
@@ -105,7 +112,7 @@ def fast(
         str(dev.address),
         dev.snmp_port,
         credentials(inventory, secrets, device, **override),
-        profile.timeout_s,
+        profile.timeout_s if timeout_s is None else timeout_s,
         profile.retries,
     )
 

@@ -28,6 +28,7 @@ from tests.drivers.snmp.scripted import ScriptedAgent
 
 UNUSED = ("127.73.200.1", 16199)  # nothing listens here
 SCRIPTED = ("127.73.9.1", 16173)
+SILENT_S = 0.5  # the wait of a request the agent drops on purpose (the profiles wait 2 s for an answer)
 
 
 def test_nobody_listening_times_out_after_the_retries() -> None:
@@ -50,7 +51,9 @@ def test_nobody_listening_times_out_after_the_retries() -> None:
 
 def test_wrong_community_is_a_timeout(inventory: Inventory, secrets: SecretStore) -> None:
     async def body(lab: SnmpLab) -> None:
-        session = fast(SnmpClient(), inventory, secrets, "centre-core1", community="not-the-community")
+        session = fast(
+            SnmpClient(), inventory, secrets, "centre-core1", SILENT_S, community="not-the-community"
+        )
         try:
             with pytest.raises(SnmpTimeout) as info:
                 await session.walk_columns(O.IF_TABLE)
@@ -82,7 +85,8 @@ def test_v3_credential_errors_match_pysnmp(
     text: str,
 ) -> None:
     async def body(_lab: SnmpLab) -> None:
-        session = fast(SnmpClient(), inventory, secrets, device, **override)
+        timeout_s = SILENT_S if error is SnmpTimeout else None  # a dropped request is waited out
+        session = fast(SnmpClient(), inventory, secrets, device, timeout_s, **override)
         try:
             with pytest.raises(error, match=text) as info:
                 await session.walk_columns(O.IF_TABLE)

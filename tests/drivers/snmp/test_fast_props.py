@@ -93,7 +93,8 @@ class PyasnAgent:
 
 async def against(agent: PyasnAgent, job: Any) -> Any:
     endpoint = await ScriptedAgent.start(*AGENT, agent.respond)
-    session = FastSession(SnmpClient(), "prop", *AGENT, V2cCredentials(COMMUNITY), timeout_s=1.0, retries=0)
+    # the agent always answers (pyasn1 in the test's own loop): wait as long as a loaded machine may need
+    session = FastSession(SnmpClient(), "prop", *AGENT, V2cCredentials(COMMUNITY), timeout_s=10.0, retries=0)
     try:
         return await job(session)
     finally:
