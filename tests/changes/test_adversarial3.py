@@ -30,11 +30,20 @@ from netops.lab.state import LabEvent, LabEventKind
 from netops.lab.testing import InProcessLab, LoopThread, in_process_lab, start_on_free_subnet, wait_until
 from netops.store.db import Store, open_store
 from netops.store.schema import ConfigLock
-from tests.changes.changes_testlib import Lab, write_inventory, write_secrets
+from tests.changes.changes_testlib import (
+    LIVE_CONFIRM_S,
+    LIVE_TIMEOUTS,
+    Lab,
+    write_inventory,
+    write_secrets,
+)
 from tests.changes.conftest import TEMPLATES
 
 runner = CliRunner()
-FAST = Timeouts(connect=1.0, banner=1.0, auth=2.0, command=4.0)
+# a device that the change cuts off is waited out on its SSH banner and on a command; the phases a silent
+# device never reaches (TCP connect: the lab's listener accepts; password authentication) are long, so that the
+# login before the change, on a loaded machine, does not fail for being slow
+CUT_OFF = Timeouts(connect=30.0, banner=1.0, auth=30.0, command=4.0)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +73,10 @@ def _store(state: Path) -> Store:
 
 
 def _push(lab: Lab, store: Store, device: str, lines: list[str], **opts: object) -> tuple[str, PushResult]:
-    options = PushOptions(**{"confirm_s": 15.0, "minute_s": 1.0, **opts})  # type: ignore[arg-type]
+    # the kit's trial and timeouts unless a test passes its own: a device that answers is never failed for being
+    # slow, and its trial cannot run out before the confirm (15 s could, with a slow post-check)
+    defaults = {"confirm_s": LIVE_CONFIRM_S, "minute_s": 1.0, "timeouts": LIVE_TIMEOUTS}
+    options = PushOptions(**{**defaults, **opts})  # type: ignore[arg-type]
     change = LinesChange(device, tuple(lines), "tester", "adv3", options=options)
     return asyncio.run(push_lines(lab.inventory, lab.secrets, store, change))
 
@@ -125,7 +137,7 @@ def test_a_forced_unlock_stops_the_live_push_before_it_touches_the_device_again(
         assert "lock was broken" in (result.detail or "") and "not touched again" in (result.detail or "")
         row = records.get_change(store, change_id)["devices"][0]
         assert "lock was broken" in row["detail"] and row["phase"] == "done"
-        wait_until("the trial timer's revert", lambda: mlab.running(device) == before, timeout=15)
+        wait_until("the trial timer's revert", lambda: mlab.running(device) == before)
     finally:
         store.close()
 
@@ -143,7 +155,7 @@ def test_rollback_refuses_to_undo_a_later_change_unless_forced(
     finally:
         store.close()
     args = ["rollback", first, "-d", device, "-i", str(mlab.inventory_dir), "--state-dir", str(state)]
-    args += ["--no-snmp-checks", "--confirm-s", "15", "--minute-s", "1"]
+    args += ["--no-snmp-checks", "--confirm-s", str(LIVE_CONFIRM_S), "--minute-s", "1"]
     refused = runner.invoke(app, args)
     assert refused.exit_code == 1 and later in refused.output, refused.output
     assert "description adv3-later" in mlab.running(device)
@@ -167,7 +179,7 @@ def test_a_change_that_cuts_its_device_off_is_read_back_after_its_trial_timer(
     store = _store(state)
     try:
         change_id, result = _push(
-            mlab, store, device, ["interface GE0/0/0", " shutdown"], confirm_s=8.0, timeouts=FAST
+            mlab, store, device, ["interface GE0/0/0", " shutdown"], confirm_s=8.0, timeouts=CUT_OFF
         )
         assert result.outcome == "reverted", result.detail
         assert "reverted by its trial timer" in (result.detail or "")
@@ -189,7 +201,9 @@ def test_rollback_refuses_a_device_changed_by_hand_since(mlab: Lab, state: Path)
         assert r1.outcome == "confirmed"
         dev = mlab.inventory.device(device)
         driver = driver_for(dev.platform)
-        with CliSession.open(dev, mlab.inventory, mlab.secrets) as s:  # an engineer, outside netops
+        with CliSession.open(
+            dev, mlab.inventory, mlab.secrets, LIVE_TIMEOUTS
+        ) as s:  # an engineer, outside netops
             running = driver.running(s)
             lines = ["interface Gi0/0/0", "description by-hand"]
             pending = driver.begin(s, lines, lines, running, 60, 1)

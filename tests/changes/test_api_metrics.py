@@ -16,10 +16,18 @@ from netops.api.changes_routes import router
 from netops.api.errors import install_error_handlers
 from netops.changes import backup, records
 from netops.changes.metrics import ChangesCollector
+from netops.lab.testing import wait_until
 from netops.runtime import Runtime
 from netops.settings import Settings
 from netops.store.db import Store
-from tests.changes.changes_testlib import COMMUNITY, Lab, one_wave, push_devices
+from tests.changes.changes_testlib import (
+    COMMUNITY,
+    LIVE_CONFIRM_S,
+    LIVE_TIMEOUTS,
+    Lab,
+    one_wave,
+    push_devices,
+)
 from tests.conftest import served_app
 
 
@@ -50,19 +58,26 @@ def test_plan_start_follow_diff_history(lab: Lab, api: tuple[httpx.Client, Runti
     assert diff.status_code == 200 and "+ snmp-server community ****** RO" in diff.json()["diff"]
     started = client.post(
         "/changes",
-        json={"devices": ["kashgar-kashi-ce1"], "reason": "api test", "confirm_s": 15, "minute_s": 1},
+        # a trial of 120 lab minutes (the kit's LIVE_CONFIRM_S): it cannot run out before the confirm of a push
+        # whose post-checks a loaded machine made slow (15 could: the change came back reverted)
+        json={
+            "devices": ["kashgar-kashi-ce1"],
+            "reason": "api test",
+            "confirm_s": LIVE_CONFIRM_S,
+            "minute_s": 1,
+        },
     )
     assert started.status_code == 202
     change_id = started.json()["change"]
-    deadline = time.monotonic() + 30
-    while (shown := client.get(f"/changes/{change_id}").json())["state"] == "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    shown = wait_until(  # the kit's deadline, not 30 s: the push may take long on a loaded machine
+        "the change to end",
+        lambda: (c := client.get(f"/changes/{change_id}").json())["state"] != "running" and c,
+    )
     assert shown["state"] == "done" and shown["devices"][0]["outcome"] == "confirmed"
     assert client.get("/changes").json()[0]["id"] == change_id
     assert client.get("/devices/kashgar-kashi-ce1/config/diff").json()["lines"] == 0
     assert client.get("/changes/chg-missing").status_code == 404
-    backup.run_backups(rt.inventory, lab.secrets, rt.store, ["kashgar-kashi-ce1"])
+    backup.run_backups(rt.inventory, lab.secrets, rt.store, ["kashgar-kashi-ce1"], timeouts=LIVE_TIMEOUTS)
     versions = client.get("/devices/kashgar-kashi-ce1/config/history").json()
     text = client.get(f"/config/versions/{versions[0]['id']}").json()["text"]
     assert "snmp-server community ****** RO" in text
@@ -74,7 +89,9 @@ def test_plan_start_follow_diff_history(lab: Lab, api: tuple[httpx.Client, Runti
 def test_metrics_from_the_store(lab: Lab, store: Store) -> None:
     lab.world.devices["hotan-hetian-ce1"].rejected_lines.append("logging host")
     push_devices(lab, store, one_wave("kashgar-kashi-ce1", "hotan-hetian-ce1", budget=1))
-    backup.run_backups(lab.inventory, lab.secrets, store, ["kashgar-kashi-ce1", "kashgar-ce1"])
+    backup.run_backups(
+        lab.inventory, lab.secrets, store, ["kashgar-kashi-ce1", "kashgar-ce1"], timeouts=LIVE_TIMEOUTS
+    )
     registry = CollectorRegistry()
     registry.register(ChangesCollector(store))
     value = registry.get_sample_value

@@ -16,11 +16,19 @@ from netops.api.errors import install_error_handlers
 from netops.api.rollback_routes import router
 from netops.changes import backup, records
 from netops.changes.lines import LinesChange, push_lines
+from netops.changes.push import PushOptions
 from netops.errors import NotFoundError
 from netops.lab.testing import wait_until
 from netops.runtime import Runtime
 from netops.settings import Settings
-from tests.changes.changes_testlib import COMMUNITY, Lab, one_wave, push_devices
+from tests.changes.changes_testlib import (
+    COMMUNITY,
+    LIVE_CONFIRM_S,
+    LIVE_TIMEOUTS,
+    Lab,
+    one_wave,
+    push_devices,
+)
 from tests.conftest import served_app
 
 
@@ -42,6 +50,9 @@ def api(lab: Lab, tmp_path: Path) -> Iterator[tuple[httpx.Client, Runtime]]:
         rt.close()
 
 
+# a trial of 120 lab minutes and long logins for the pushes and rollbacks of a device that answers: a 30 s trial
+# (the default push_lines' 5 lab minutes) could run out before the confirm of a push a loaded machine made slow
+LIVE = PushOptions(confirm_s=LIVE_CONFIRM_S, minute_s=1.0, timeouts=LIVE_TIMEOUTS)
 LATER = ("interface Gi0/0/0", " description a later change")
 
 
@@ -57,7 +68,7 @@ def test_rollback_routes(lab: Lab, api: tuple[httpx.Client, Runtime]) -> None:
     client, rt = api
     device = "kashgar-kashi-ce1"
     before = lab.running(device)
-    backup.run_backups(lab.inventory, lab.secrets, rt.store, [device])
+    backup.run_backups(lab.inventory, lab.secrets, rt.store, [device], timeouts=LIVE_TIMEOUTS)
     (version,) = backup.history(rt.store, device)
     pushed = push_devices(lab, rt.store, one_wave(device), snmp=False).change_id
     assert COMMUNITY in lab.running(device)
@@ -66,11 +77,15 @@ def test_rollback_routes(lab: Lab, api: tuple[httpx.Client, Runtime]) -> None:
     bad = client.post(f"/changes/{pushed}/rollback", json={"devices": ["hotan-ce1"]})
     assert bad.status_code == 404 and "hotan-ce1" in bad.text
     later, _ = asyncio.run(
-        push_lines(lab.inventory, lab.secrets, rt.store, LinesChange(device, LATER, "t", "later"))
+        push_lines(
+            lab.inventory, lab.secrets, rt.store, LinesChange(device, LATER, "t", "later", options=LIVE)
+        )
     )
-    refused = client.post(f"/changes/{pushed}/rollback", json={"confirm_s": 30, "minute_s": 1})
+    refused = client.post(f"/changes/{pushed}/rollback", json={"confirm_s": LIVE_CONFIRM_S, "minute_s": 1})
     assert refused.status_code == 409 and later in refused.text  # it would undo the later change too
-    started = client.post(f"/changes/{pushed}/rollback", json={"confirm_s": 30, "minute_s": 1, "force": True})
+    started = client.post(
+        f"/changes/{pushed}/rollback", json={"confirm_s": LIVE_CONFIRM_S, "minute_s": 1, "force": True}
+    )
     assert started.status_code == 202, started.text
     body = started.json()
     assert body["rollback_of"] == pushed and body["devices"] == [device]
@@ -83,7 +98,9 @@ def test_rollback_routes(lab: Lab, api: tuple[httpx.Client, Runtime]) -> None:
 
     push_devices(lab, rt.store, one_wave(device), snmp=False)
     assert client.post("/config/versions/999999/rollback", json={}).status_code == 404
-    started = client.post(f"/config/versions/{version['id']}/rollback", json={"confirm_s": 30, "minute_s": 1})
+    started = client.post(
+        f"/config/versions/{version['id']}/rollback", json={"confirm_s": LIVE_CONFIRM_S, "minute_s": 1}
+    )
     assert started.status_code == 202, started.text
     shown = wait_until("the version rollback", lambda: _ended(rt, started.json()["change"]))
     assert shown["state"] == "done"

@@ -9,19 +9,25 @@ from netops.changes import backup
 from netops.drivers.cli import Timeouts
 from netops.lab.faults import FaultBook
 from netops.store.db import Store
-from tests.changes.changes_testlib import COMMUNITY, ROUTERS, Lab, one_wave, push_devices
+from tests.changes.changes_testlib import COMMUNITY, LIVE_TIMEOUTS, ROUTERS, Lab, one_wave, push_devices
 
-FAST = Timeouts(connect=2.0, banner=1.0, auth=2.0, command=10.0)
+# A device that answers is given as long as a loaded machine needs to log in (LIVE_TIMEOUTS); with a silent one
+# in the run the SSH banner wait is short (it is waited out), every other phase long (they cost nothing then)
+SILENT_BANNER = Timeouts(connect=30.0, banner=1.0, auth=30.0, command=60.0)
 
 
 def test_backup_versions_drift_and_history(lab: Lab, store: Store) -> None:
-    first = {r.device: r for r in backup.run_backups(lab.inventory, lab.secrets, store, timeouts=FAST)}
+    first = {
+        r.device: r for r in backup.run_backups(lab.inventory, lab.secrets, store, timeouts=LIVE_TIMEOUTS)
+    }
     assert {r.outcome for r in first.values()} == {"stored"} and set(first) == set(ROUTERS)
     assert all((r.drift_lines or 0) > 0 for r in first.values())  # the lab starts away from the templates
-    again = backup.run_backups(lab.inventory, lab.secrets, store, timeouts=FAST)
+    again = backup.run_backups(lab.inventory, lab.secrets, store, timeouts=LIVE_TIMEOUTS)
     assert {r.outcome for r in again} == {"unchanged"}  # timestamps differ, but they are volatile
     push_devices(lab, store, one_wave("kashgar-kashi-ce1"))
-    third = {r.device: r for r in backup.run_backups(lab.inventory, lab.secrets, store, timeouts=FAST)}
+    third = {
+        r.device: r for r in backup.run_backups(lab.inventory, lab.secrets, store, timeouts=LIVE_TIMEOUTS)
+    }
     assert third["kashgar-kashi-ce1"].outcome == "stored" and third["kashgar-kashi-ce1"].drift_lines == 0
     assert third["kashgar-ce1"].outcome == "unchanged"
     versions = backup.history(store, "kashgar-kashi-ce1")
@@ -40,7 +46,7 @@ def test_unreachable_device_is_recorded_not_stored(lab: Lab, store: Store) -> No
     results = {
         r.device: r
         for r in backup.run_backups(
-            lab.inventory, lab.secrets, store, ["hotan-ce1", "kashgar-ce1"], timeouts=FAST
+            lab.inventory, lab.secrets, store, ["hotan-ce1", "kashgar-ce1"], timeouts=SILENT_BANNER
         )
     }
     assert results["hotan-ce1"].outcome == "failed" and "no answer" in (results["hotan-ce1"].detail or "")

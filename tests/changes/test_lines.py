@@ -24,9 +24,12 @@ from netops.errors import NetopsError
 from netops.inventory.models import Platform
 from netops.store.db import Store
 from netops.store.schema import ConfigLock
-from tests.changes.changes_testlib import COMMUNITY, Lab
+from tests.changes.changes_testlib import COMMUNITY, LIVE_CONFIRM_S, LIVE_TIMEOUTS, Lab
 
 VRP = syntax_for(Platform.HUAWEI_VRP8)
+# the pushes of live devices: the kit's trial (15 s could run out before the confirm of a push whose post-checks a
+# loaded machine made slow) and logins long enough for a loaded machine
+LIVE_OPTIONS = PushOptions(confirm_s=LIVE_CONFIRM_S, minute_s=1.0, timeouts=LIVE_TIMEOUTS)
 IOS = syntax_for(Platform.CISCO_IOS)
 RUNNING = """\
 #
@@ -108,7 +111,7 @@ def _push(
 ) -> tuple[str, PushResult]:
     async def go() -> tuple[str, PushResult]:
         snmp = SnmpSource(lambda: lab.inventory, lab.secrets)
-        change = LinesChange(device, tuple(lines), "tester", "test", secrets, PushOptions(15.0, 1.0))
+        change = LinesChange(device, tuple(lines), "tester", "test", secrets, LIVE_OPTIONS)
         return await push_lines(lab.inventory, lab.secrets, store, change, snmp)
 
     return asyncio.run(go())
@@ -137,7 +140,7 @@ def test_lines_are_pushed_recorded_and_rolled_back(lab: Lab, store: Store, devic
             change_id,
             device,
             user="tester",
-            options=PushOptions(15.0, 1.0),
+            options=LIVE_OPTIONS,
         )
 
     new_id, undone = asyncio.run(undo())
