@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
-from netops.drivers.cli import CliSession
+from netops.drivers.cli import CliSession, Timeouts
 from netops.drivers.platforms import driver_for
 from netops.drivers.snmp.source import SnmpSource
 from netops.inventory import load_inventory
@@ -34,6 +34,9 @@ T = TypeVar("T")
 HERE = Path(__file__).parent
 PLAYBOOKS = HERE / "playbooks"
 SHIPPED = HERE.parent.parent / "playbooks"
+# The kit's own logins (DriverPusher, running_config) wait long enough that a lab device which answers is never
+# failed for being slow to log in on a loaded machine (netops' default is 5 s per phase)
+LIVE_TIMEOUTS = Timeouts(connect=30.0, banner=30.0, auth=30.0, command=60.0)
 SERVICE_MINUTE_S = 60.0  # the device "minute" of a real ``netops serve`` (its change engine's ``minute_s``)
 SECRETS = {"rb-community": "rb-c0mmunity", "rb-cli-password": "rb-Pa55word", "rb-codec-password": "rb-c0dec"}
 
@@ -170,7 +173,7 @@ class DriverPusher:
     def _push(self, request: PushRequest) -> PushOutcome:
         dev = self.inventory.device(request.device)
         driver = driver_for(dev.platform)
-        session = CliSession.open(dev, self.inventory, self.secrets)
+        session = CliSession.open(dev, self.inventory, self.secrets, LIVE_TIMEOUTS)
         try:
             before = driver.running(session)
             new = [line for line in request.lines if line.strip() not in before]
@@ -178,7 +181,8 @@ class DriverPusher:
             if request.dry_run:
                 return PushOutcome(True, PushState("planned"), None, diff)
             pending = driver.begin(session, request.lines, request.lines, before, request.confirm_s, 1.0)
-            CliSession.open(dev, self.inventory, self.secrets).close()  # post-check: still reachable
+            # post-check: still reachable
+            CliSession.open(dev, self.inventory, self.secrets, LIVE_TIMEOUTS).close()
             driver.confirm(session, pending)
             driver.save(session)
         finally:
@@ -197,7 +201,7 @@ class DriverPusher:
 
 def running_config(inventory: Inventory, secrets: SecretStore, device: str) -> str:
     dev = inventory.device(device)
-    session = CliSession.open(dev, inventory, secrets)
+    session = CliSession.open(dev, inventory, secrets, LIVE_TIMEOUTS)
     try:
         return driver_for(dev.platform).running(session)
     finally:
