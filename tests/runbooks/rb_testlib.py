@@ -37,6 +37,20 @@ SHIPPED = HERE.parent.parent / "playbooks"
 # The kit's own logins (DriverPusher, running_config) wait long enough that a lab device which answers is never
 # failed for being slow to log in on a loaded machine (netops' default is 5 s per phase)
 LIVE_TIMEOUTS = Timeouts(connect=30.0, banner=30.0, auth=30.0, command=60.0)
+# The rooms' precheck thresholds in these tests (netops/vc/thresholds.py; the defaults are a real network's): the
+# codecs' probe reflector and SIP responder run in the test's own process, so on a loaded machine the path's
+# measured delay and jitter and the SIP answer time carry the scheduler's delays (tens of ms at times). A healthy
+# room must not look impaired because of them (a path warning sends room-precheck-failed to its `path` step,
+# which nobody answers there: the run went to its fallback without its recheck). The faults the tests inject
+# (300 ms delay, 20 % loss) stay far beyond these limits.
+ROOM_THRESHOLDS = """\
+thresholds:
+  delay_warn_ms: 200
+  delay_fail_ms: 250
+  jitter_warn_ms: 200
+  jitter_fail_ms: 250
+  sip_warn_ms: 1500
+"""
 SERVICE_MINUTE_S = 60.0  # the device "minute" of a real ``netops serve`` (its change engine's ``minute_s``)
 SECRETS = {"rb-community": "rb-c0mmunity", "rb-cli-password": "rb-Pa55word", "rb-codec-password": "rb-c0dec"}
 
@@ -50,6 +64,8 @@ def write_inventory(target: Path) -> tuple[Path, int]:
         .replace("127.76.N.", f"127.76.{n}.")
     )
     (target / "lab.yaml").write_text(text, encoding="utf-8")
+    (target / "conferences").mkdir(exist_ok=True)
+    (target / "conferences" / "thresholds.yaml").write_text(ROOM_THRESHOLDS, encoding="utf-8")
     return target, n
 
 
