@@ -14,6 +14,7 @@ import pytest
 
 from netops.changes import records
 from netops.inventory.models import Inventory
+from netops.lab.testing import wait_s
 from netops.runbooks import records as rec
 from netops.runbooks.change_engine import ChangeEnginePusher
 from netops.runbooks.plan import plan
@@ -33,7 +34,7 @@ class Env:
     def run(self, runbook: str, params: dict[str, Any]) -> rec.RunView:
         async def go() -> rec.RunView:
             run_id = self.svc.start(runbook, params, actor="tester")
-            async with asyncio.timeout(60):
+            async with asyncio.timeout(wait_s()):
                 return await self.svc.wait(run_id)
 
         return asyncio.run(go())

@@ -10,6 +10,7 @@ import pytest
 
 from netops.auth import audit
 from netops.auth.tokens import Role
+from netops.lab.testing import wait_s
 from netops.runbooks import records as rec
 from netops.runbooks.engine import Forbidden, RunConflict
 from netops.runbooks.params import ParamError
@@ -25,7 +26,7 @@ def service(tmp_path: Path) -> RunbookService:
 
 
 async def wait_state(svc: RunbookService, run_id: str, *states: str) -> rec.RunView:
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(wait_s()):  # the kit's deadline: a loaded machine may take longer
         while True:
             run = rec.get_run(svc.store, run_id)
             if run.state in states:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from netops.auth.tokens import Role
+from netops.lab.testing import wait_s
 from netops.runbooks import records as rec
 from netops.runbooks.actions import PushOutcome, PushRequest, PushState
 from netops.runbooks.engine import Forbidden
@@ -90,7 +91,7 @@ def test_secrets_stay_out_of_the_logs(tmp_path: Path, caplog: pytest.LogCaptureF
     async def scenario() -> rec.RunView:
         with webhook():
             run_id = svc.start("approve-flow", {"site": "hami", "token": secret}, actor="a")
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(wait_s()):
                 while rec.get_run(svc.store, run_id).state != "waiting":  # noqa: ASYNC110
                     await asyncio.sleep(0.02)
             svc.engine.approve(run_id, None, actor="erin", role=Role.ADMIN, inputs={"ticket": "CT-1"})

@@ -25,6 +25,7 @@ from netops.auth.tokens import Role
 from netops.drivers.cli import CliSession
 from netops.errors import AuthenticationFailed, CommandRejected, NetopsError
 from netops.events import Event, EventBus
+from netops.lab.testing import wait_s
 from netops.runbooks import records as rec
 from netops.runbooks.actions import PushRequest, Tools
 from netops.runbooks.catalog import load_catalog
@@ -119,7 +120,7 @@ async def drive(
     """Answer each step in ``answers`` (``rejects``: reject it) when the run waits on it; call ``at[step]`` once
     when the run reaches that step (before answering it)."""
     pending = dict(at or {})
-    async with asyncio.timeout(90):
+    async with asyncio.timeout(wait_s()):  # the kit's deadline: a loaded machine may take longer
         while True:
             run = rec.get_run(svc.store, run_id)
             if run.state in rec.FINAL:
@@ -156,7 +157,7 @@ async def room_turns_red(svc: RunbookService, room: str = "hami-vc") -> str:
     unsubscribe = subscribe_events(svc, bus, asyncio.get_running_loop())
     bus.publish(Event("vc.room.red", room, {"conference": "c1", "colour": "RED", "reasons": []}))
     bus.publish(Event("vc.room.red", room, {"conference": "c1"}))  # the same room again: one run
-    async with asyncio.timeout(20):
+    async with asyncio.timeout(wait_s()):
         while not rec.list_runs(svc.store, state="active", runbook="room-precheck-failed"):  # noqa: ASYNC110 (a row)
             await asyncio.sleep(0.05)
     unsubscribe()
@@ -492,7 +493,7 @@ def test_county_outage_of_any_key_starts_the_runbook_and_the_resolution_ends_it_
         bus.publish(Event("incident.opened", "77", {"key": "device:hami-ce1", "kind": "device", "site": "hami",
                                                      "tier": "prefecture"}))  # fmt: skip
         bus.publish(Event("incident.opened", incident, data))
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(wait_s()):
             while not rec.list_runs(svc.store, state="active", runbook="county-unreachable"):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         (run,) = rec.list_runs(svc.store, state="active")  # the prefecture's incident started nothing
@@ -869,7 +870,7 @@ def test_county_that_answers_while_its_incident_stays_open_is_not_done(world: Wo
         bus = EventBus()
         unsubscribe = subscribe_events(svc, bus, asyncio.get_running_loop())
         bus.publish(Event("incident.opened", str(incident), data))
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(wait_s()):
             while not rec.list_runs(svc.store, state="active", runbook="county-unreachable"):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         (run,) = rec.list_runs(svc.store, state="active", runbook="county-unreachable")
