@@ -39,9 +39,25 @@ def lab(tmp_path: Path) -> Iterator[dict[str, str]]:
         assert down.returncode == 0, down.stderr
 
 
-def snmp_get(community: str, host: str, oid: str) -> subprocess.CompletedProcess[str]:
+def snmp_get(community: str, host: str, oid: str, timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
+    """net-snmp's snmpget; the default wait is for an agent that answers (the lab process may be scheduled late
+    on a loaded machine), a test of silence passes a short ``timeout``."""
     return subprocess.run(
-        ["snmpget", "-v2c", "-c", community, "-On", "-t", "0.5", "-r", "0", "-m", "", f"{host}:10161", oid],
+        [
+            "snmpget",
+            "-v2c",
+            "-c",
+            community,
+            "-On",
+            "-t",
+            str(timeout),
+            "-r",
+            "0",
+            "-m",
+            "",
+            f"{host}:10161",
+            oid,
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -63,7 +79,7 @@ def test_lab_up_status_faults_down(lab: dict[str, str], tmp_path: Path) -> None:
     # cut the county's only uplink through the CLI: the county goes silent, the far end sees it down
     res = run_netops("lab", "fault", "add", "link-down", "hami-yiwu-ce1--hami-ce1", env=lab)
     assert res.returncode == 0 and res.stdout.startswith("fault 1: link-down")
-    assert snmp_get(community, "127.69.14.31", "1.3.6.1.2.1.1.5.0").returncode != 0  # timeout
+    assert snmp_get(community, "127.69.14.31", "1.3.6.1.2.1.1.5.0", timeout=0.5).returncode != 0  # timeout
     far = snmp_get(community, "127.69.14.1", "1.3.6.1.2.1.2.2.1.8.3")  # hami-ce1 ifOperStatus.3
     assert far.stdout.strip().endswith("INTEGER: 2")
     status = json.loads(run_netops("lab", "status", "--json", env=lab).stdout)
