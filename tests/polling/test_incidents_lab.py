@@ -16,7 +16,7 @@ from netops.drivers.snmp.source import SnmpSource
 from netops.events import Event, EventBus
 from netops.inventory import Topology, load_inventory
 from netops.inventory.models import Inventory
-from netops.lab.testing import InProcessLab, in_process_lab, write_inventory, write_secrets
+from netops.lab.testing import InProcessLab, in_process_lab, wait_s, write_inventory, write_secrets
 from netops.polling import queries
 from netops.polling.jobs import poll_groups
 from netops.polling.poller import Poller
@@ -78,6 +78,19 @@ class Rig:
 
     def clear(self, fault_id: int) -> None:
         self.lab.call(lambda: self.lab.faults.clear(fault_id))
+
+    def received(self, device: str) -> int:
+        """The datagrams ``device``'s SNMP agent has taken in (answered, delayed or silenced)."""
+        counts = self.lab.call(lambda: self.lab.snmp.counters(device))
+        return int(counts["packets"] + counts["silenced"])
+
+    async def arrived(self, device: str, before: int) -> None:
+        """Until ``device``'s agent has taken in a datagram since it had ``before`` (on the lab's loop, where a
+        fault applied afterwards can no longer change how that datagram is answered)."""
+        deadline = asyncio.get_running_loop().time() + wait_s()
+        while self.received(device) <= before:
+            assert asyncio.get_running_loop().time() < deadline, f"no request reached {device}"
+            await asyncio.sleep(0.01)
 
     def open(self) -> list[dict[str, Any]]:
         return queries.incidents(self.store, state="open")
@@ -280,8 +293,9 @@ def test_a_codec_behind_a_flapping_county_router_is_not_flapping_whichever_cycle
             down = rig.fault("node-down", router.id)
             for _ in range(2):
                 await poller.run_cycle([router], job="router")
+            asked = rig.received(codec.id)
             behind = asyncio.create_task(poller.run_cycle([codec], job="codec"))
-            await asyncio.sleep(0.05)  # the codec's request is out, unanswered
+            await rig.arrived(codec.id, asked)  # the codec's request is out, unanswered (silenced)
             rig.clear(down)
             await poller.run_cycle([router], job="router")  # answers: observed before the codec's timeout
             await behind
@@ -305,8 +319,11 @@ def test_lost_replies_the_confirming_poll_answered_are_not_flapping(tmp_path: Pa
         dev = rig.inv.devices["pa-c2-ce1"]
         for _ in range(3):
             late = rig.fault("slow", dev.id, {"ms": 2000})  # this poll's answer comes after its 0.3 s timeout
+            asked = rig.received(dev.id)
             cycle = asyncio.create_task(poller.run_cycle([dev], job="one"))
-            await asyncio.sleep(0.1)  # the first request is out; the confirming one will be answered
+            # the first request has reached the device while it is slow (was: a 0.1 s sleep, betting that the
+            # request is out and in the lab's hands by then); the confirming one will be answered
+            await rig.arrived(dev.id, asked)
             rig.clear(late)
             result = await cycle
             got = {s.device: s.ok for s in result.samples}
