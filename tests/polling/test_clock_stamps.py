@@ -23,7 +23,6 @@ import pytest
 from sqlalchemy import select
 
 from netops.inventory import Topology, load_inventory
-from netops.lab.testing import write_inventory
 from netops.polling import queries
 from netops.polling.analysis import stored_state
 from netops.polling.incidents import follow_clock_step, sync_incidents
@@ -34,7 +33,7 @@ from netops.polling.tracker import StatusTracker
 from netops.store.db import Store, open_store
 from netops.store.schema import Incident, PollDevice, PollInterface
 
-from .testlib import TEMPLATE, interface
+from .testlib import interface, polling_region
 
 W = 1_800_000_000.0  # wall clock at the start of each test
 M = 5_000.0  # monotonic clock then
@@ -45,7 +44,7 @@ ITF = interface("GigabitEthernet0/1", SPEED)
 @pytest.fixture(scope="module")
 def topo(tmp_path_factory: pytest.TempPathFactory) -> Topology:
     tmp = tmp_path_factory.mktemp("clockstamps")
-    return Topology(load_inventory(write_inventory(tmp / "inv", TEMPLATE, {"net": 72})))
+    return Topology(load_inventory(polling_region(tmp / "inv")))
 
 
 @pytest.fixture

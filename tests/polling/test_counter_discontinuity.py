@@ -16,7 +16,6 @@ from netops.polling.poller import Poller, pollable
 from netops.store.db import Store
 from netops.store.schema import PollDevice, PollInterface
 from tests.polling.test_poll_lab import run
-from tests.polling.testlib import polling_region
 
 DEVICE = "kashgar-shufu-ce1"  # v2c, H3C
 
@@ -45,7 +44,7 @@ def within_speed(rows: dict[str, PollInterface]) -> list[str]:
 
 def test_reboot_and_short_node_down_drop_the_interval(tmp_path: Path) -> None:
     async def scenario(poller: Poller, faults: FaultBook, store: Store) -> None:
-        devices = pollable(load_inventory(polling_region(tmp_path / "region")))
+        devices = pollable(load_inventory(tmp_path / "region"))  # written by run()
 
         async def cycle() -> dict[str, PollInterface]:
             result = await poller.run_cycle(devices)

@@ -21,7 +21,7 @@ from netops.polling.metrics import PollingCollector
 from netops.polling.poller import Poller, pollable
 from netops.secrets import SecretStore
 from netops.store.db import Store, open_store
-from tests.polling.testlib import polling_region
+from tests.polling.testlib import ANSWERED_TIMEOUT_S, polling_region
 
 PRIMARY = "kashgar-ce1--centre-core1"
 BACKUP = "kashgar-ce1--centre-core2-backup"
@@ -43,7 +43,10 @@ Scenario = Callable[[Poller, FaultBook, Store], Awaitable[None]]
 
 
 def run(tmp_path: Path, scenario: Scenario, *, poller_secrets: SecretStore | None = None) -> None:
-    inv = load_inventory(polling_region(tmp_path / "region"))
+    """``scenario`` against the region's agents, in the poller's event loop. Threshold 1 and assertions on
+    which polls failed: a live device's answer must never be late, so the SNMP timeout is a long one (the
+    region written to ``tmp_path / "region"``, which the scenario reads)."""
+    inv = load_inventory(polling_region(tmp_path / "region", timeout_s=ANSWERED_TIMEOUT_S))
     topo = Topology(inv)
     lab_secrets = secrets_file(tmp_path / "lab-secrets.yaml")
     store = open_store(f"sqlite:///{tmp_path / 'netops.db'}")
@@ -66,7 +69,7 @@ def run(tmp_path: Path, scenario: Scenario, *, poller_secrets: SecretStore | Non
 
 def test_clean_region_then_uplink_faults(tmp_path: Path) -> None:
     async def scenario(poller: Poller, faults: FaultBook, store: Store) -> None:
-        inv = load_inventory(polling_region(tmp_path / "region"))
+        inv = load_inventory(tmp_path / "region")
         topo = Topology(inv)
         devices = pollable(inv)
         result = await poller.run_cycle(devices)
@@ -146,7 +149,7 @@ def test_wrong_v3_key_is_an_auth_or_timeout_error(tmp_path: Path) -> None:
     wrong = secrets_file(tmp_path / "poller-secrets.yaml", **{"poll-v3-auth": "not-the-right-key"})
 
     async def scenario(poller: Poller, _faults: FaultBook, _store: Store) -> None:
-        inv = load_inventory(polling_region(tmp_path / "region"))
+        inv = load_inventory(tmp_path / "region")
         result = await poller.run_cycle([inv.device("centre-core1"), inv.device("kashgar-shufu-ce1")])
         by = {s.device: s for s in result.samples}
         assert by["kashgar-shufu-ce1"].ok  # v2c is unaffected

@@ -33,7 +33,7 @@ def topo(tmp_path_factory: pytest.TempPathFactory) -> Topology:
     text = text.replace("GigabitEthernet", "GE")  # VRP and Comware short names; IOS written Gi0/1 above
     (tmp / "tmpl").mkdir()
     (tmp / "tmpl" / "region.yaml.tmpl").write_text(text, encoding="utf-8")
-    topo = Topology(load_inventory(write_inventory(tmp / "inv", tmp / "tmpl", {"net": 72})))
+    topo = Topology(load_inventory(write_inventory(tmp / "inv", tmp / "tmpl", {"net": 72, "timeout_s": 0.4})))
     assert "kashgar-shule-ce1:Gi0/1" in text and "kashgar-ce1:GE0/1/2" in text
     return topo
 

@@ -10,9 +10,15 @@ from netops.polling.model import InterfaceSample
 TEMPLATE = Path(__file__).parent / "region"
 
 
-def polling_region(target: Path, net: int = 72) -> Path:
-    """The small polling region on 127.``net``.x.x, written to ``target``."""
-    return write_inventory(target, TEMPLATE, {"net": net})
+SHORT_TIMEOUT_S = 0.4  # SNMP timeout (no retry) where tests wait out silent devices cycle after cycle
+ANSWERED_TIMEOUT_S = 2.0  # where a live device's late answer (a lost poll) would fail the test
+
+
+def polling_region(target: Path, net: int = 72, timeout_s: float = SHORT_TIMEOUT_S) -> Path:
+    """The small polling region on 127.``net``.x.x, written to ``target``. ``timeout_s``: its SNMP profiles'
+    timeout (no retry); a late answer on a loaded machine is a failed poll, so a kit that needs every live
+    device's poll to succeed asks for ``ANSWERED_TIMEOUT_S`` (it costs time only where a device is silent)."""
+    return write_inventory(target, TEMPLATE, {"net": net, "timeout_s": timeout_s})
 
 
 def interface(
