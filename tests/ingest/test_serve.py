@@ -143,8 +143,8 @@ def test_a_link_fault_opens_its_incident_before_the_next_scheduled_poll(stack: S
 
 
 def _flood(stop: threading.Event, sent: list[int], rate: int, seconds: float) -> None:
-    """``rate`` datagrams/s for ``seconds``: garbage from an unknown address and from a known device, both
-    ports. Paced in 10 ms slices."""
+    """``rate`` datagrams/s, ``rate * seconds`` in all: garbage from an unknown address and from a known
+    device, both ports. Paced in 10 ms slices; a sender slowed by a loaded machine sends them all, later."""
     junk = [os.urandom(48), b"\x30\x03\x02\x01\x01", b"<13>", b"\x30\x82\xff\xff", b"not syslog at all"]
     with (
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger,
@@ -153,9 +153,9 @@ def _flood(stop: threading.Event, sent: list[int], rate: int, seconds: float) ->
         stranger.bind(("127.0.0.1", 0))
         device.bind((f"127.{NET}.0.2", 0))  # centre-core2: a known source far from the faulted county
         start = time.monotonic()
-        n = 0
-        while not stop.is_set() and time.monotonic() - start < seconds:
-            due = int((time.monotonic() - start) * rate)
+        n, total = 0, int(rate * seconds)
+        while not stop.is_set() and n < total:
+            due = min(total, int((time.monotonic() - start) * rate))
             while n < due:
                 sock = device if n % 4 < 2 else stranger
                 port = sent[1] if n % 2 else sent[2]
@@ -187,7 +187,7 @@ def test_a_flood_leaves_the_service_answering_and_the_real_fault_still_opens(sta
     assert fault is not None
     try:
         assert answers and set(answers) == {200}, answers
-        assert sent[0] >= 50_000  # the flood was sent (at least half the nominal rate on a loaded machine)
+        assert sent[0] >= 50_000  # the flood was sent (all of it: a loaded machine only sends it later)
         wait_until("the fault's incident after the flood", lambda: stack.open_about("kashgar-shufu-ce1"))
         m1 = stack.metrics()
 
