@@ -29,7 +29,9 @@ defaults:
   ssh_port: 10022
   snmp_port: 10161
 snmp_profiles:
-  - {id: v2c, version: "2c", community: {secret: ce-community}, timeout_s: 0.5, retries: 0}
+  # two resends: a late answer of a live device (the lab shares a loaded machine) still counts; a silent one
+  # is waited out 1.5 s
+  - {id: v2c, version: "2c", community: {secret: ce-community}, timeout_s: 0.5, retries: 2}
 credentials:
   - {id: cli, username: netops, password: {secret: ce-cli-password}}
 sites:
