@@ -11,7 +11,11 @@ from typer.testing import CliRunner
 
 from netops.cli.config import app
 from netops.lab.faults import FaultBook
-from tests.changes.changes_testlib import COMMUNITY, Lab
+from tests.changes.changes_testlib import COMMUNITY, LIVE_CONFIRM_S, Lab
+
+# `config diff` of devices that answer waits 30 s per login phase (its --timeout, 5 s by default, could fail a slow
+# login on a loaded machine); pushes arm the kit's 120-minute trial (15 could run out before the confirm)
+LIVE_DIFF = ("--timeout", "30")
 
 runner = CliRunner()
 
@@ -35,7 +39,7 @@ def test_render_and_diff(lab: Lab, env: dict[str, str]) -> None:
     assert code == 0 and json.loads(text)["template"] == "cisco_ios/default.j2"
     code, text = cli("render", "kashgar-kashi", "-i", env["inv"])
     assert code == 2 and "kashgar-kashi-ce1" in text  # unknown id, with a suggestion
-    code, text = cli("diff", "--site", "kashgar-kashi", "-i", env["inv"])
+    code, text = cli("diff", "--site", "kashgar-kashi", "-i", env["inv"], *LIVE_DIFF)
     assert code == 0 and "kashgar-kashi-ce1: " in text and "+ snmp-server community ****** RO" in text
     FaultBook(lab.world).apply("node-down", "kashgar-shufu-ce1")
     code, text = cli("diff", "--device", "kashgar-shufu-ce1", "-i", env["inv"], "--json", "--timeout", "1")
@@ -57,7 +61,15 @@ def test_push_plan_apply_changes_show(lab: Lab, env: dict[str, str]) -> None:
     assert code == 2
     args = ["--device", "kashgar-kashi-ce1", "--device", "hotan-hetian-ce1", "-i", env["inv"]]
     code, text = cli(
-        "push", "--apply", *args, "--state-dir", env["state"], "--confirm-s", "15", "--minute-s", "1"
+        "push",
+        "--apply",
+        *args,
+        "--state-dir",
+        env["state"],
+        "--confirm-s",
+        str(LIVE_CONFIRM_S),
+        "--minute-s",
+        "1",
     )
     assert code == 0, text
     assert "wave 1" in text and "confirmed   kashgar-kashi-ce1" in text and ": done" in text
@@ -71,7 +83,9 @@ def test_push_plan_apply_changes_show(lab: Lab, env: dict[str, str]) -> None:
     assert "ok  uplinks" in text
     code, text = cli("show", "chg-nope", "--state-dir", env["state"])
     assert code == 2
-    code, text = cli("diff", *args)  # two devices rendered at once: once failed here (a SecretStore race)
+    code, text = cli(
+        "diff", *args, *LIVE_DIFF
+    )  # two devices rendered at once: once failed here (a SecretStore race)
     assert code == 0 and text.count("in sync") == 2, text
 
 

@@ -17,9 +17,12 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from netops.cli.config import app
-from tests.changes.changes_testlib import COMMUNITY, Lab
+from tests.changes.changes_testlib import COMMUNITY, LIVE_CONFIRM_S, Lab
 
 runner = CliRunner()
+# `config diff` of devices that answer: 30 s per login phase (its --timeout, 5 s by default, could fail a slow login
+# on a loaded machine: the "failed once under load with exit 1" of ade3a10)
+LIVE_DIFF = ["--timeout", "30"]
 SITE = ["--site", "kashgar"]  # a prefecture: its core and its counties' routers
 # rich takes these from the environment over isatty(): a CI runner that sets FORCE_COLOR=1 makes CliRunner's
 # stderr "a terminal" (the bar instead of lines, and the quiet diff no longer silent)
@@ -47,7 +50,8 @@ def test_progress_on_stderr_and_json_stays_parseable(
 ) -> None:
     monkeypatch.setenv("NETOPS_SECRETS_FILE", str(lab.secrets.path))
     common = ["-i", str(lab.inventory_dir), "--state-dir", str(tmp_path / "state")]
-    quick = ["--confirm-s", "30", "--minute-s", "1", "--no-snmp-checks"]
+    # the kit's 120-minute trial (30 could run out before the confirm on a loaded machine)
+    quick = ["--confirm-s", str(LIVE_CONFIRM_S), "--minute-s", "1", "--no-snmp-checks"]
 
     res = cli("backup", *SITE, *common, "--json", "--progress")
     assert res.exit_code == 0, res.output
@@ -57,12 +61,14 @@ def test_progress_on_stderr_and_json_stays_parseable(
     assert counts(res.stderr, "backup") == [(n, total) for n in range(1, total + 1)]
     assert {line.split()[2] for line in res.stderr.splitlines()} == set(devices)
 
-    res = cli("diff", *SITE, "-i", str(lab.inventory_dir), "--json", "--progress")
+    res = cli("diff", *SITE, "-i", str(lab.inventory_dir), *LIVE_DIFF, "--json", "--progress")
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.stdout)) == total
     assert counts(res.stderr, "diff") == [(n, total) for n in range(1, total + 1)]
 
-    quiet = cli("diff", *SITE, "-i", str(lab.inventory_dir), "--json")  # no terminal, no flag: silent
+    quiet = cli(
+        "diff", *SITE, "-i", str(lab.inventory_dir), *LIVE_DIFF, "--json"
+    )  # no terminal, no flag: silent
     assert quiet.exit_code == 0, quiet.output  # the output names the device that failed and why
     assert quiet.stderr == "" and len(json.loads(quiet.stdout)) == total
 
@@ -94,6 +100,7 @@ def test_a_terminal_gets_the_bar_and_stdout_keeps_the_json(lab: Lab, tmp_path: P
         device,
         "-i",
         str(lab.inventory_dir),
+        *LIVE_DIFF,
         "--json",
     ]
     master, slave = pty.openpty()
