@@ -83,9 +83,8 @@ def test_push_plan_apply_changes_show(lab: Lab, env: dict[str, str]) -> None:
     assert "ok  uplinks" in text
     code, text = cli("show", "chg-nope", "--state-dir", env["state"])
     assert code == 2
-    code, text = cli(
-        "diff", *args, *LIVE_DIFF
-    )  # two devices rendered at once: once failed here (a SecretStore race)
+    # two devices rendered at once: once failed here (a SecretStore race)
+    code, text = cli("diff", *args, *LIVE_DIFF)
     assert code == 0 and text.count("in sync") == 2, text
 
 

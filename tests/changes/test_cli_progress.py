@@ -66,9 +66,8 @@ def test_progress_on_stderr_and_json_stays_parseable(
     assert len(json.loads(res.stdout)) == total
     assert counts(res.stderr, "diff") == [(n, total) for n in range(1, total + 1)]
 
-    quiet = cli(
-        "diff", *SITE, "-i", str(lab.inventory_dir), *LIVE_DIFF, "--json"
-    )  # no terminal, no flag: silent
+    # no terminal, no flag: silent
+    quiet = cli("diff", *SITE, "-i", str(lab.inventory_dir), *LIVE_DIFF, "--json")
     assert quiet.exit_code == 0, quiet.output  # the output names the device that failed and why
     assert quiet.stderr == "" and len(json.loads(quiet.stdout)) == total
 
