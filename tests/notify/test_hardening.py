@@ -115,7 +115,7 @@ def test_title_with_a_line_break_is_one_header_line_and_no_retry_is_announced_th
     got = message_from_string(text, policy=default)
     assert got["Subject"] == "[netops] 标题 Bcc: evil@attacker.example (major)" and got["Bcc"] is None
     lines = w.transcript(run.id)
-    assert not any("again in 30 s" in line for line in lines), lines  # 30 s does not fit in the 4 s step
+    assert not any("again in 30 s" in line for line in lines), lines  # 30 s does not fit in the 20 s step
     assert "notify ops (webhook): delivery failed: HTTP 503; no time left within the step's timeout for another " \
            "attempt" in lines  # fmt: skip
 
