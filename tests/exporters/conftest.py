@@ -39,6 +39,9 @@ PLAYBOOKS = ("prefecture-uplink-down.yaml",)
 # what the shipped alertmanager.yml says about netops: where it listens, where the webhook secret's file is
 SHIPPED_NETOPS_PORT = 8600
 SHIPPED_CREDENTIALS_FILE = "/etc/prometheus/netops-webhook.secret"
+# a request to a server that answers (netops, its lab, Prometheus, Alertmanager): on a loaded machine an answer
+# can take seconds, and a request made outside a wait_for fails the test when it times out
+HTTP_TIMEOUT_S = 30.0
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float | None = None, every: float = 0.25) -> Any:
@@ -58,7 +61,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 def scrape(url: str) -> list[Sample]:
     """Every sample of netops' /metrics (open to Prometheus without a token)."""
-    text = httpx.get(f"{url}/metrics", timeout=5).text
+    text = httpx.get(f"{url}/metrics", timeout=HTTP_TIMEOUT_S).text
     return [s for family in text_string_to_metric_families(text) for s in family.samples]
 
 
@@ -72,7 +75,7 @@ SUFFIXES = {
 def served_names(url: str) -> set[str]:
     """Every metric name netops' /metrics declares (HELP/TYPE), with or without samples yet (e.g. a room's
     readiness before any conference was checked), and every sample name."""
-    text = httpx.get(f"{url}/metrics", timeout=5).text
+    text = httpx.get(f"{url}/metrics", timeout=HTTP_TIMEOUT_S).text
     names: set[str] = set()
     for family in text_string_to_metric_families(text):
         names.update(family.name + s for s in SUFFIXES.get(family.type, ("",)))
@@ -98,7 +101,10 @@ class Netops:
 
     def get(self, path: str, **params: str) -> Any:
         res = httpx.get(
-            f"{self.url}{path}", params=params, headers={"Authorization": f"Bearer {self.token}"}, timeout=5
+            f"{self.url}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=HTTP_TIMEOUT_S,
         )
         assert res.status_code == 200, res.text
         return res.json()
@@ -206,13 +212,13 @@ class Prometheus:
     url: str
 
     def query(self, expr: str) -> list[dict[str, Any]]:
-        body = httpx.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=5).json()
+        body = httpx.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=HTTP_TIMEOUT_S).json()
         assert body["status"] == "success", (expr, body)
         result: list[dict[str, Any]] = body["data"]["result"]
         return result
 
     def alerts(self, state: str = "firing") -> list[dict[str, str]]:
-        body = httpx.get(f"{self.url}/api/v1/alerts", timeout=5).json()
+        body = httpx.get(f"{self.url}/api/v1/alerts", timeout=HTTP_TIMEOUT_S).json()
         return [a["labels"] for a in body["data"]["alerts"] if a["state"] == state]
 
 
@@ -299,7 +305,7 @@ class Alertmanager:
     address: str
 
     def alerts(self) -> list[dict[str, Any]]:
-        body: list[dict[str, Any]] = httpx.get(f"{self.url}/api/v2/alerts", timeout=5).json()
+        body: list[dict[str, Any]] = httpx.get(f"{self.url}/api/v2/alerts", timeout=HTTP_TIMEOUT_S).json()
         return body
 
 

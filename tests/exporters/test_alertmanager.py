@@ -12,7 +12,7 @@ import httpx
 import yaml
 
 from tests.exporters import material
-from tests.exporters.conftest import SHIPPED_CREDENTIALS_FILE, Alertmanager, Webhook, wait_for
+from tests.exporters.conftest import HTTP_TIMEOUT_S, SHIPPED_CREDENTIALS_FILE, Alertmanager, Webhook, wait_for
 
 
 def alert(name: str, **labels: str) -> dict[str, object]:
@@ -31,7 +31,7 @@ def test_prefecture_alert_inhibits_its_counties_only(alertmanager: Alertmanager,
         alert("NetopsCountyUnreachable", site="kashgar-shufu", tier="county", prefecture="kashgar"),
         alert("NetopsCountyUnreachable", site="hami-yiwu", tier="county", prefecture="hami"),
     ]
-    res = httpx.post(f"{alertmanager.url}/api/v2/alerts", json=sent, timeout=5)
+    res = httpx.post(f"{alertmanager.url}/api/v2/alerts", json=sent, timeout=HTTP_TIMEOUT_S)
     assert res.status_code == 200, res.text
 
     def states() -> dict[str, str]:

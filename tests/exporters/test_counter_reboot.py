@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.exporters.conftest import Netops, Prometheus, wait_for
+from tests.exporters.conftest import HTTP_TIMEOUT_S, Netops, Prometheus, wait_for
 
 COUNTERS = ("netops_interface_receive_bytes_total", "netops_interface_transmit_bytes_total")
 CORE_LINK = 'device=~"centre-core[12]",interface="GigabitEthernet0/0/9"'  # 1 Gbit/s between the cores
@@ -31,11 +31,13 @@ def test_reboots_never_push_rate_above_line_rate(netops: Netops, prometheus: Pro
         return lambda: rate_now(prometheus, device) > 0
 
     for device in ("centre-core1", "centre-core2"):
-        wait_for(f"a rate on {device}'s core port", counting(device), timeout=30)
+        wait_for(f"a rate on {device}'s core port", counting(device))
     started = time.time()
 
     def fault(kind: str, target: str) -> int:
-        res = httpx.post(f"{netops.control}/faults", json={"kind": kind, "target": target}, timeout=5)
+        res = httpx.post(
+            f"{netops.control}/faults", json={"kind": kind, "target": target}, timeout=HTTP_TIMEOUT_S
+        )
         assert res.status_code == 201, res.text
         fault_id: int = res.json()["id"]
         return fault_id
@@ -43,16 +45,16 @@ def test_reboots_never_push_rate_above_line_rate(netops: Netops, prometheus: Pro
     fault("reboot", "centre-core1")
     down = fault("node-down", "centre-core2")
     time.sleep(1.0)  # shorter than the hysteresis: a short node-down
-    assert httpx.delete(f"{netops.control}/faults/{down}", timeout=5).status_code == 200
+    assert httpx.delete(f"{netops.control}/faults/{down}", timeout=HTTP_TIMEOUT_S).status_code == 200
 
     def rebooted() -> bool:
         got = prometheus.query('netops_device_reboots_total{device=~"centre-core[12]"} >= 1')
         return len(got) == 2
 
-    wait_for("Prometheus to see both restarts", rebooted, timeout=60)
+    wait_for("Prometheus to see both restarts", rebooted)
     # counting again after the restart: a few polls with a rate
     for device in ("centre-core1", "centre-core2"):
-        wait_for(f"a rate on {device} after its restart", counting(device), timeout=30)
+        wait_for(f"a rate on {device} after its restart", counting(device))
     time.sleep(6)  # three more polls, six more scrapes
 
     span = f"{int(time.time() - started) + 30}s"

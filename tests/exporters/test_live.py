@@ -15,7 +15,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.exporters import material
-from tests.exporters.conftest import Netops, Prometheus, Webhook, served_names, wait_for
+from tests.exporters.conftest import HTTP_TIMEOUT_S, Netops, Prometheus, Webhook, served_names, wait_for
 
 NETWORK_ALERTS = {
     "NetopsDeviceDown",
@@ -34,7 +34,9 @@ def scraped_names(netops: Netops) -> set[str]:
 def test_every_metric_the_rules_and_dashboards_use_is_served(netops: Netops) -> None:
     # a cut-off device makes poll errors, so the error counter has samples too
     fault = httpx.post(
-        f"{netops.control}/faults", json={"kind": "link-down", "target": "hami-ce1:GigabitEthernet0/1"}
+        f"{netops.control}/faults",
+        json={"kind": "link-down", "target": "hami-ce1:GigabitEthernet0/1"},
+        timeout=HTTP_TIMEOUT_S,
     )
     assert fault.status_code == 201, fault.text
     try:
@@ -43,10 +45,9 @@ def test_every_metric_the_rules_and_dashboards_use_is_served(netops: Netops) -> 
         wait_for(
             "every used metric in netops' /metrics",
             lambda: not (wanted - scraped_names(netops)),
-            timeout=20,
         )
     finally:
-        assert httpx.delete(f"{netops.control}/faults").status_code == 200
+        assert httpx.delete(f"{netops.control}/faults", timeout=HTTP_TIMEOUT_S).status_code == 200
     missing = {n: sorted(w) for n, w in used.items() if n in wanted - scraped_names(netops)}
     assert not missing
 
@@ -59,7 +60,9 @@ def test_prometheus_scrapes_with_clean_labels_and_dashboards_run(
     assert {c["metric"]["poll_job"] for c in cycles} == {"poll-uplinks", "poll-access"}
     assert all(c["metric"]["job"] == "netops" and c["metric"]["shard"] == "all" for c in cycles)
     series = httpx.get(
-        f"{prometheus.url}/api/v1/series", params={"match[]": '{__name__=~"netops_.+"}'}, timeout=5
+        f"{prometheus.url}/api/v1/series",
+        params={"match[]": '{__name__=~"netops_.+"}'},
+        timeout=HTTP_TIMEOUT_S,
     ).json()["data"]
     assert series and not [s for s in series if any(k.startswith("exported_") for k in s)]
 
@@ -67,10 +70,9 @@ def test_prometheus_scrapes_with_clean_labels_and_dashboards_run(
     wait_for(
         "two scrapes of changed counters for rate()",
         lambda: prometheus.query("rate(netops_interface_receive_bytes_total[1m]) > 0"),
-        timeout=20,
     )
     # metrics netops declares but has no series of yet (no conference checked, no backup, no run ended...)
-    text = httpx.get(f"{netops.url}/metrics", timeout=5).text
+    text = httpx.get(f"{netops.url}/metrics", timeout=HTTP_TIMEOUT_S).text
     sampled = {s.name for f in text_string_to_metric_families(text) for s in f.samples}
     empty = []
     for path in material.DASHBOARDS:
@@ -104,7 +106,9 @@ def test_prometheus_scrapes_with_clean_labels_and_dashboards_run(
 def test_the_webhook_refuses_alertmanager_without_its_secret(netops: Netops) -> None:
     body = {"version": "4", "status": "firing", "alerts": []}
     for headers in ({}, {"Authorization": f"Bearer {netops.token}"}, {"Authorization": "Bearer wrong"}):
-        res = httpx.post(f"{netops.url}/alerts/alertmanager", json=body, headers=headers, timeout=5)
+        res = httpx.post(
+            f"{netops.url}/alerts/alertmanager", json=body, headers=headers, timeout=HTTP_TIMEOUT_S
+        )
         assert res.status_code == 401, (headers.keys(), res.text)
     assert netops.webhook_secret not in res.text
 
@@ -120,7 +124,9 @@ def test_primary_uplink_down_fires_one_alert_starts_its_runbook_then_resolves(
     assert not NETWORK_ALERTS & {a["alertname"] for a in prometheus.alerts()}
     earlier = [r["id"] for r in uplink_runs(netops)]  # the module's netops may have run other tests
     res = httpx.post(
-        f"{netops.control}/faults", json={"kind": "link-down", "target": "kashgar-ce1:GigabitEthernet0/0/1"}
+        f"{netops.control}/faults",
+        json={"kind": "link-down", "target": "kashgar-ce1:GigabitEthernet0/0/1"},
+        timeout=HTTP_TIMEOUT_S,
     )
     assert res.status_code == 201, res.text
     try:
@@ -166,7 +172,7 @@ def test_primary_uplink_down_fires_one_alert_starts_its_runbook_then_resolves(
         assert steps["carrier-ticket"] == "waiting"
         assert "force-failover" not in steps or steps["force-failover"] == "skipped"
     finally:
-        assert httpx.delete(f"{netops.control}/faults").status_code == 200
+        assert httpx.delete(f"{netops.control}/faults", timeout=HTTP_TIMEOUT_S).status_code == 200
     wait_for(
         "NetopsPrefectureUplinkDown to resolve",
         lambda: not NETWORK_ALERTS & {a["alertname"] for a in prometheus.alerts()},
@@ -207,7 +213,9 @@ def test_prefecture_router_cut_off_on_every_link_is_one_device_down_and_no_uplin
     assert not NETWORK_ALERTS & {a["alertname"] for a in prometheus.alerts()}
     earlier = [r["id"] for r in uplink_runs(netops)]  # the module's netops may have run other tests
     for end in ("kashgar-ce1:GigabitEthernet0/0/1", "kashgar-ce1:GigabitEthernet0/0/2"):
-        res = httpx.post(f"{netops.control}/faults", json={"kind": "link-down", "target": end})
+        res = httpx.post(
+            f"{netops.control}/faults", json={"kind": "link-down", "target": end}, timeout=HTTP_TIMEOUT_S
+        )
         assert res.status_code == 201, res.text
     try:
         firing = wait_for(
@@ -223,7 +231,7 @@ def test_prefecture_router_cut_off_on_every_link_is_one_device_down_and_no_uplin
         assert not others & {"NetopsCountyUnreachable", "NetopsPrefectureUplinksDown"}, others
         assert [r["id"] for r in uplink_runs(netops)] == earlier
     finally:
-        assert httpx.delete(f"{netops.control}/faults").status_code == 200
+        assert httpx.delete(f"{netops.control}/faults", timeout=HTTP_TIMEOUT_S).status_code == 200
     wait_for(
         "the alert to resolve", lambda: not NETWORK_ALERTS & {a["alertname"] for a in prometheus.alerts()}
     )
