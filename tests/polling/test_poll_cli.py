@@ -6,6 +6,7 @@ with ``--json``."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,10 +19,20 @@ from tests.conftest import run_netops
 SMALL = Path(__file__).parents[1] / "scenarios" / "regions" / "small.yaml.tmpl"
 
 
+def answering(region: Path) -> None:
+    """``poll once`` is one poll of every device by a fresh process (threshold 1, no confirming poll): the
+    scenario region's 0.3 s SNMP timeout would make a live device's late answer on a loaded machine a failed
+    poll (exit 1, a device not ``up``). The profiles wait 1 s here (the two silenced routers wait it out)."""
+    text, profiles = re.subn(r"timeout_s: 0\.3,", "timeout_s: 1,", region.read_text(encoding="utf-8"))
+    assert profiles >= 4, f"{region}: the scenario region's SNMP profiles changed ({profiles} with 0.3 s)"
+    region.write_text(text, encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str], LabProcess]]:
     tmp = tmp_path_factory.mktemp("poll-cli")
     inventory = write_inventory(tmp / "inventory", SMALL, {"net": next(SUBNETS)})
+    answering(inventory / "region.yaml")
     secrets = write_secrets(tmp / "secrets.yaml", {})
     with lab_process(inventory, secrets, tmp / "lab") as lab:
         env = {
