@@ -87,7 +87,7 @@ def service(
         with (
             running_lab(rt.inventory, rt.secrets, ["hami-ce1"], ssh=[]) as lab,
             served_app(app) as url,
-            httpx.Client(base_url=url, timeout=10) as client,
+            httpx.Client(base_url=url, timeout=30) as client,  # a loaded machine may take seconds to answer
         ):
             lab.loop.call(lambda: lab.faults.apply("on-battery", "hami-ce1", {"minutes": 37}))
             yield client, rx, mail, secrets

@@ -27,7 +27,7 @@ FIXED = "channels:\n  - {id: noc, kind: dingtalk, sign: true}\nroutes:\n  - {cha
 
 
 def metric(base: str, name: str, labels: str = "") -> float:
-    text = httpx.get(f"{base}/metrics", timeout=5).text
+    text = httpx.get(f"{base}/metrics", timeout=30).text  # the service answers; a loaded machine takes time
     found = re.search(rf"^{re.escape(name)}{re.escape(labels)} (\S+)$", text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
 
@@ -59,13 +59,13 @@ def test_service_says_notify_yaml_is_broken_counts_deliveries_and_logs_no_secret
 
             def run(runbook: str) -> dict[str, Any]:
                 started = httpx.post(f"{base}/runbooks/{runbook}/runs", json={"params": {"site": "hami"}},
-                                     headers=headers, timeout=10)  # fmt: skip
+                                     headers=headers, timeout=30)  # fmt: skip
                 assert started.status_code == 202, started.text
                 run_id = started.json()["id"]
 
                 def final() -> dict[str, Any] | None:
                     body: dict[str, Any] = httpx.get(
-                        f"{base}/runs/{run_id}", headers=headers, timeout=5
+                        f"{base}/runs/{run_id}", headers=headers, timeout=30
                     ).json()
                     return body if body["state"] in ("succeeded", "failed", "cancelled") else None
 
