@@ -21,12 +21,13 @@ from tests.runbooks.rb_testlib import write_inventory
 SIGN = "SECcli-sign-0001"
 PASSWORD = "cli-smtp-Pa55"
 TOKEN = "cli-t0ken-777"
+# every channel's receiver answers: 30 s per attempt (not 5 s), so a loaded machine's slow answer is no retry
 CONFIG = """\
-smtp: {host: 127.0.0.1, port: %(port)d, sender: netops@noc.example.cn, username: netops}
+smtp: {host: 127.0.0.1, port: %(port)d, sender: netops@noc.example.cn, username: netops, timeout: 30}
 channels:
-  - {id: ops, kind: webhook, backoff: 0.05}
-  - {id: ding, kind: dingtalk, sign: true, backoff: 0.05}
-  - {id: duty, kind: email, to: [duty@noc.example.cn], backoff: 0.05}
+  - {id: ops, kind: webhook, backoff: 0.05, timeout: 30}
+  - {id: ding, kind: dingtalk, sign: true, backoff: 0.05, timeout: 30}
+  - {id: duty, kind: email, to: [duty@noc.example.cn], backoff: 0.05, timeout: 30}
   - {id: nourl, kind: wecom, attempts: 1}
 routes:
   - {severity: [critical], prefecture: [hami], channels: [ops, duty]}

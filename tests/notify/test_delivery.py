@@ -40,14 +40,15 @@ SIGN_SECRET = "SECd1ngtalk-s1gning-secret-0001"
 SMTP_PASSWORD = "smtp-Pa55w0rd-notify"
 TOKENS = {"ops": "0ps-t0ken-4242", "ding": "d1ng-acc3ss-t0ken", "wx": "wx-k3y-0000-1111"}
 
+# every channel's receiver answers: 30 s per attempt (not 5 s), so a loaded machine's slow answer is no retry
 CONFIG = """\
-smtp: {host: 127.0.0.1, port: %(smtp_port)d, sender: netops@noc.example.cn, username: netops}
+smtp: {host: 127.0.0.1, port: %(smtp_port)d, sender: netops@noc.example.cn, username: netops, timeout: 30}
 channels:
-  - {id: ops, kind: webhook, backoff: 0.05}
-  - {id: ding, kind: dingtalk, sign: true, backoff: 0.05}
-  - {id: wx, kind: wecom, format: markdown, backoff: 0.05}
-  - {id: duty, kind: email, to: [duty@noc.example.cn, 值班@noc.example.cn], backoff: 0.05}
-  - {id: audit-wx, kind: wecom, format: text}
+  - {id: ops, kind: webhook, backoff: 0.05, timeout: 30}
+  - {id: ding, kind: dingtalk, sign: true, backoff: 0.05, timeout: 30}
+  - {id: wx, kind: wecom, format: markdown, backoff: 0.05, timeout: 30}
+  - {id: duty, kind: email, to: [duty@noc.example.cn, 值班@noc.example.cn], backoff: 0.05, timeout: 30}
+  - {id: audit-wx, kind: wecom, format: text, timeout: 30}
 routes:
   - {severity: [critical, major], prefecture: [hami], channels: [ops, ding, wx, duty]}
   - {severity: [critical], channels: [audit-wx]}
