@@ -43,8 +43,8 @@ routes:
 
 def answering(inventory: Path) -> None:
     """The runbook's ``on-battery`` check reads the UPS over SNMP from a device that answers: the runbook kit's
-    profile waits 0.5 s, no retry, and an answer late on a loaded machine failed the check, and nothing was
-    delivered (reproduced with the device answering 700 ms late). A long timeout costs nothing: it answers."""
+    profile waits 0.5 s a try (with no retry, as it was, an answer 700 ms late failed the check and nothing was
+    delivered: reproduced). Here 5 s a try, one retry: it costs nothing, the device answers."""
     text = inventory.read_text(encoding="utf-8")
     text, profiles = re.subn(r"timeout_s: [0-9.]+, retries: [0-9]+", "timeout_s: 5, retries: 1", text)
     assert profiles == 1, f"{inventory}: expected one SNMP profile with a timeout, found {profiles}"
