@@ -36,7 +36,7 @@ def _threshold_problems(file: str, mapping: LineDict) -> list[Problem]:
     problems: list[Problem] = []
     for key, value in mapping.items():  # one key at a time, so each problem has its own line
         try:
-            Thresholds.from_mapping({key: value}, "thresholds")
+            Thresholds.value_of(key, value, "thresholds")  # its own checks: not against the defaults
         except ThresholdError as exc:
             problems.append(Problem(file, mapping.line_of(key), "", str(exc)))
     if not problems:  # the keys together: warn above fail, ...

@@ -37,20 +37,28 @@ class Thresholds:
     concurrency: int = 100  # rooms checked at the same time
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], where: str = "thresholds") -> Thresholds:
+    def value_of(cls, key: str, raw: Any, where: str = "thresholds") -> float | int:
+        """One threshold's value, checked on its own (known key, a number, its own range); the checks that
+        compare keys (warn above fail) are ``from_mapping``'s."""
         known = {f.name: f for f in fields(cls)}
-        changes: dict[str, Any] = {}
-        for key, raw in data.items():
-            if key not in known:
-                raise ThresholdError(f"{where}: unknown threshold {key!r}; known: {', '.join(known)}")
-            kind = int if known[key].type in ("int", int) else float
-            try:
-                value = kind(raw)
-            except (TypeError, ValueError):
-                raise ThresholdError(f"{where}.{key}: expected a number, found {raw!r}") from None
-            if value < 0:
-                raise ThresholdError(f"{where}.{key}: expected >= 0, found {value}")
-            changes[key] = value
+        if key not in known:
+            raise ThresholdError(f"{where}: unknown threshold {key!r}; known: {', '.join(known)}")
+        kind = int if known[key].type in ("int", int) else float
+        try:
+            value = kind(raw)
+        except (TypeError, ValueError):
+            raise ThresholdError(f"{where}.{key}: expected a number, found {raw!r}") from None
+        if value < 0:
+            raise ThresholdError(f"{where}.{key}: expected >= 0, found {value}")
+        if key == "probe_count" and value < 2:
+            raise ThresholdError(f"{where}.{key}: expected >= 2, found {value}")
+        if key == "concurrency" and value < 1:
+            raise ThresholdError(f"{where}.{key}: expected >= 1, found {value}")
+        return value
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], where: str = "thresholds") -> Thresholds:
+        changes: dict[str, Any] = {key: cls.value_of(key, raw, where) for key, raw in data.items()}
         result = replace(cls(), **changes)
         for low, high in (("delay", "ms"), ("jitter", "ms"), ("loss", "ratio")):
             warn, fail = getattr(result, f"{low}_warn_{high}"), getattr(result, f"{low}_fail_{high}")
@@ -58,8 +66,6 @@ class Thresholds:
                 raise ThresholdError(
                     f"{where}: {low}_warn_{high} ({warn}) is above {low}_fail_{high} ({fail})"
                 )
-        if result.probe_count < 2 or result.concurrency < 1:
-            raise ThresholdError(f"{where}: probe_count must be >= 2 and concurrency >= 1")
         return result
 
     def as_dict(self) -> dict[str, Any]:

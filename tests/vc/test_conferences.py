@@ -31,6 +31,7 @@ from netops.vc.conferences import (
     load_files,
     resolve_rooms,
 )
+from netops.vc.filecheck import check_files
 from netops.vc.precheck import Prechecker
 from netops.vc.rule import Colour
 from netops.vc.thresholds import ThresholdError, Thresholds
@@ -60,6 +61,28 @@ def folder(tmp_path: Path, text: str) -> Path:
 def test_bad_conference_files_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises((ConferenceError, ThresholdError), match=re.escape(message)):
         load_files(folder(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "problems"),
+    [
+        # both ends of a band raised: valid, though the warning alone is above the default failure (150)
+        ("thresholds:\n  delay_warn_ms: 200\n  delay_fail_ms: 250\n", []),
+        ("thresholds:\n  delay_fail_ms: 150\n  delay_warn_ms: 200\n",
+         ["conferences/c.yaml:2: thresholds: delay_warn_ms (200.0) is above delay_fail_ms (150.0)"]),
+        ("thresholds:\n  delay_warn_ms: 200\n",
+         ["conferences/c.yaml:2: thresholds: delay_warn_ms (200.0) is above delay_fail_ms (150.0)"]),
+        ("thresholds:\n  jitter_warn_ms: 5\n  probe_count: 1\n  concurrency: x\n",
+         ["conferences/c.yaml:3: thresholds.probe_count: expected >= 2, found 1",
+          "conferences/c.yaml:4: thresholds.concurrency: expected a number, found 'x'"]),
+    ],
+)  # fmt: skip
+def test_validate_checks_threshold_keys_alone_then_together(
+    tmp_path: Path, text: str, problems: list[str]
+) -> None:
+    """``netops inventory validate``: a key's own problem at its line; warn above fail once the keys are
+    together (not each key against the other's default)."""
+    assert [str(p) for p in check_files(folder(tmp_path, text), None)] == problems
 
 
 def test_thresholds_default_and_override(tmp_path: Path) -> None:
