@@ -137,16 +137,18 @@ def lines_after(enter: str, n: int) -> Callable[[BaseConnection, str], bool]:
 
 
 def first_on_another_session(after: str) -> Callable[[BaseConnection, str], bool]:
-    """The first command of a session opened after ``after`` was sent on another one (a rollback's)."""
-    armed: int | None = None
+    """The first command of a session opened after ``after`` was sent on another one (a rollback's). The armed
+    session is held (not only its ``id()``): once closed and freed, a new session could get the same id and its
+    commands would never match (the rollback fault then never fired)."""
+    armed: BaseConnection | None = None
 
     def match(conn: BaseConnection, sent: str) -> bool:
         nonlocal armed
         if armed is None:
             if sent == after:
-                armed = id(conn)
+                armed = conn
             return False
-        return id(conn) != armed
+        return conn is not armed
 
     return match
 
