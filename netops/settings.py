@@ -16,6 +16,8 @@
 | NETOPS_INCIDENT_HOLDDOWN_S | 2 x NETOPS_POLL_FAST_S | how long a cause must be gone before its incident resolves |
 | NETOPS_FLAP_CHANGES / NETOPS_FLAP_WINDOW_S | 4 / 900 | answered <-> failed changes within the window: flapping |
 | NETOPS_BACKUP_INTERVAL_S | 21600 | configuration backups (0: off) |
+| NETOPS_SSH_LOGIN_TIMEOUT_S | 5 | SSH sessions: seconds for each login phase (TCP connect, banner, authentication) |
+| NETOPS_SSH_COMMAND_TIMEOUT_S | 20 | SSH sessions: seconds for one command's answer |
 | NETOPS_MODE | production | `lab`: allow placeholder secrets (`public`, `changeme`, ...): the lab, the demo |
 | NETOPS_TRAP_LISTEN | (off) | `HOST:PORT`: receive SNMP traps and informs there (UDP; docs/ingest.md) |
 | NETOPS_SYSLOG_LISTEN | (off) | `HOST:PORT`: receive syslog there (UDP and TCP) |
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,7 +43,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from netops.errors import NetopsError, SettingsError
 from netops.polling.shards import Shard
 
+if TYPE_CHECKING:
+    from netops.drivers.cli import Timeouts
+
 DEFAULT_PORT = 8600
+SSH_LOGIN_TIMEOUT_MAX_S = 300.0  # a login phase waiting longer holds a device lock for nothing
+SSH_COMMAND_TIMEOUT_MAX_S = 3600.0
 
 
 def default_inventory() -> Path:
@@ -67,6 +74,11 @@ class Settings(BaseSettings):
     flap_changes: int = Field(default=4, ge=2)
     flap_window_s: float = Field(default=900.0, gt=0)
     backup_interval_s: float = Field(default=6 * 3600, ge=0)
+    # every SSH session the service opens (pushes, rollbacks, runbook pushes, diffs); ``netops config`` too
+    ssh_login_timeout_s: float = Field(default=5.0, gt=0, le=SSH_LOGIN_TIMEOUT_MAX_S, allow_inf_nan=False)
+    ssh_command_timeout_s: float = Field(
+        default=20.0, gt=0, le=SSH_COMMAND_TIMEOUT_MAX_S, allow_inf_nan=False
+    )
     mode: Literal["production", "lab"] = "production"  # lab: placeholder secrets allowed (the lab, the demo)
     trap_listen: str | None = None  # "HOST:PORT"; None: no trap receiver
     syslog_listen: str | None = None  # "HOST:PORT"; None: no syslog receiver
@@ -103,6 +115,13 @@ class Settings(BaseSettings):
         """Runs the analysis and the jobs that must run once: the single process, or shard 1."""
         spec = self.shard_spec
         return spec is None or spec.coordinator
+
+    @property
+    def ssh_timeouts(self) -> Timeouts:
+        """The SSH sessions' timeouts: each login phase, one command (``netops.drivers.cli.Timeouts``)."""
+        from netops.drivers.cli import Timeouts  # netmiko: imported by the code that opens sessions only
+
+        return Timeouts.of(self.ssh_login_timeout_s, self.ssh_command_timeout_s)
 
     @property
     def db_url(self) -> str:

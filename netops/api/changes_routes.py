@@ -3,7 +3,8 @@
 Thin over ``netops.changes`` (the same services as ``netops config``). A rollout started with
 ``POST /changes`` runs in the background on the service's event loop; follow it with ``GET /changes/{id}``.
 Every text returned is masked (diffs, commands, details). Secrets come from ``app.state.secrets`` when the
-app has one, else the runtime's store.
+app has one, else the runtime's store. Every SSH session waits the service's ``Settings.ssh_timeouts``
+(``NETOPS_SSH_LOGIN_TIMEOUT_S``, ``NETOPS_SSH_COMMAND_TIMEOUT_S``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from netops.changes.plan import Wave, plan_waves
 from netops.changes.push import PushOptions
 from netops.changes.render import Renderer
 from netops.changes.service import known_secrets, select_devices
-from netops.drivers.cli import CliSession
+from netops.drivers.cli import CliSession, Timeouts
 from netops.drivers.platforms import driver_for
 from netops.errors import DeviceError, TemplateError
 from netops.inventory.models import Inventory
@@ -107,7 +108,9 @@ async def start_change(rt: RuntimeDep, secrets: SecretsDep, http: Request, spec:
         user=str(getattr(http.state, "actor", ANONYMOUS)),  # token:<name>: who authenticated, never the body
         reason=spec.reason,
         force=spec.force,
-        options=PushOptions(confirm_s=spec.confirm_s, minute_s=spec.minute_s),
+        options=PushOptions(
+            confirm_s=spec.confirm_s, minute_s=spec.minute_s, timeouts=rt.settings.ssh_timeouts
+        ),
         threads=max(4, spec.concurrency),
     )
     change_id = records.new_change_id()
@@ -132,14 +135,17 @@ async def device_diff(
         renderer = Renderer(inventory, secrets)
     except TemplateError as exc:  # no templates folder: nothing to compare with, said in the diff
         return unavailable(device_id, f"cannot render: {exc}").as_dict()
+    timeouts = rt.settings.ssh_timeouts
     diff = await work.run_sync(
-        device_id, "configuration diff", lambda: _diff_or_raise(inventory, secrets, renderer, device_id)
+        device_id,
+        "configuration diff",
+        lambda: _diff_or_raise(inventory, secrets, renderer, device_id, timeouts),
     )
     return diff.as_dict()
 
 
 def _diff_or_raise(
-    inventory: Inventory, secrets: SecretStore, renderer: Renderer, device_id: str
+    inventory: Inventory, secrets: SecretStore, renderer: Renderer, device_id: str, timeouts: Timeouts
 ) -> ConfigDiff:
     """``diff_device`` for one request: a device that does not answer raises ``DeviceError`` (502)."""
     device = inventory.device(device_id)
@@ -149,7 +155,7 @@ def _diff_or_raise(
     except TemplateError as exc:
         return unavailable(device_id, f"cannot render: {exc}", known)
     try:
-        with CliSession.open(device, inventory, secrets) as session:
+        with CliSession.open(device, inventory, secrets, timeouts) as session:
             running = driver_for(device.platform).running(session)
     except DeviceError as exc:
         reason = mask(str(exc).removeprefix(f"{device_id}: "), known | rendered.secrets)

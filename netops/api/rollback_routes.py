@@ -2,7 +2,8 @@
 before it; a device back to a stored backup version. Each starts a new change in the background (202-style:
 its id at once; follow it with ``GET /changes/{id}``), linked to what it undoes. Engineer role (mounted with
 ``roles(VIEWER, ENGINEER)`` like the changes router). Thin over ``netops.changes.rollback``; the actor is
-the authenticated identity (``token:<name>``), never a body field.
+the authenticated identity (``token:<name>``), never a body field. The pushes' SSH sessions wait the service's
+``Settings.ssh_timeouts`` (``NETOPS_SSH_LOGIN_TIMEOUT_S``, ``NETOPS_SSH_COMMAND_TIMEOUT_S``).
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ async def rollback(
             change_id,
             user=str(getattr(http.state, "actor", ANONYMOUS)),
             devices=sorted(targets),
-            options=PushOptions(confirm_s=spec.confirm_s, minute_s=spec.minute_s),
+            options=PushOptions(
+                confirm_s=spec.confirm_s, minute_s=spec.minute_s, timeouts=rt.settings.ssh_timeouts
+            ),
             snmp=rt.snmp,
             conferences=conferences,
             new_change_id=new_id,
@@ -114,7 +117,9 @@ async def rollback_version(
             rt.store,
             version_id,
             user=str(getattr(http.state, "actor", ANONYMOUS)),
-            options=PushOptions(confirm_s=spec.confirm_s, minute_s=spec.minute_s),
+            options=PushOptions(
+                confirm_s=spec.confirm_s, minute_s=spec.minute_s, timeouts=rt.settings.ssh_timeouts
+            ),
             snmp=rt.snmp,
             new_change_id=new_id,
         )

@@ -13,6 +13,11 @@
     netops config rollback CHANGE [--device D]        back to the configuration before CHANGE (a new change)
     netops config rollback --version N                a device back to stored backup version N
 
+``diff``, ``push``, ``backup`` and ``rollback`` take ``--timeout`` (seconds for each SSH login phase: TCP
+connect, banner, authentication) and ``--command-timeout`` (one command's answer); without them the service's
+settings ``NETOPS_SSH_LOGIN_TIMEOUT_S`` / ``NETOPS_SSH_COMMAND_TIMEOUT_S`` apply (defaults 5 / 20 s; a backup
+waits 30 s a command unless told otherwise: a whole configuration is a long answer).
+
 Thin over ``netops.changes`` (the same services as the API), on the database of ``--state-dir``. The
 commands that open the store first reconcile what a dead process left (``netops.changes.journal``):
 changes left ``running``, devices recorded ``unknown`` or ``half``. Mutating commands are audited
@@ -21,6 +26,8 @@ changes left ``running``, devices recorded ``unknown`` or ``half``. Mutating com
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -45,14 +52,54 @@ from netops.cli.progress import DeviceProgress, ProgressOpt
 from netops.errors import ConflictError
 
 if TYPE_CHECKING:
+    from netops.drivers.cli import Timeouts
     from netops.inventory.models import Inventory
     from netops.store.db import Store
 
+BACKUP_COMMAND_S = 30.0  # a backup's command timeout unless told (netops.drivers.readers.read_running's)
 app = command_group("Configuration: render, diff, push in waves, changes, backups.")
 
 DeviceOpt = Annotated[list[str] | None, typer.Option("--device", "-d", help="Device id (repeatable).")]
 SiteOpt = Annotated[str | None, typer.Option("--site", "-s", help="A site and every site below it.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every configurable device.")]
+
+
+def _seconds(limit: str) -> Callable[[float | None], float | None]:
+    """An option's check: seconds above 0 and at most the settings' ``limit`` (typer's ranges cannot exclude
+    0; ``netops.settings`` is imported when an option is given, not for every command)."""
+
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return None
+        from netops import settings
+
+        most: float = getattr(settings, limit)
+        if not (math.isfinite(value) and 0 < value <= most):
+            raise typer.BadParameter(f"expected seconds above 0, at most {most:g}; found {value:g}")
+        return value
+
+    return check
+
+
+LoginTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        callback=_seconds("SSH_LOGIN_TIMEOUT_MAX_S"),
+        help="Seconds for each SSH login phase: TCP connect, banner, authentication "
+        "(default: NETOPS_SSH_LOGIN_TIMEOUT_S, else 5).",
+        show_default=False,
+    ),
+]
+CommandTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--command-timeout",
+        callback=_seconds("SSH_COMMAND_TIMEOUT_MAX_S"),
+        help="Seconds for one command's answer over SSH (default: NETOPS_SSH_COMMAND_TIMEOUT_S, else 20).",
+        show_default=False,
+    ),
+]
 _STYLE = {
     "confirmed": "green",
     "unchanged": "dim",
@@ -94,6 +141,20 @@ def _audit(store: Store, action: str, target: str | None, outcome: str, detail: 
     audit.record(store, actor=actor(), action=action, outcome=outcome, target=target, detail=detail)
 
 
+def ssh_timeouts(login_s: float | None, command_s: float | None, *, command_default: float = 0.0) -> Timeouts:
+    """``--timeout`` / ``--command-timeout``, else the settings ``NETOPS_SSH_LOGIN_TIMEOUT_S`` /
+    ``NETOPS_SSH_COMMAND_TIMEOUT_S`` (a bad value: ``SettingsError`` naming it, exit 1), else their defaults;
+    ``command_default`` (a backup's 30 s) replaces the command default when neither option nor variable says."""
+    from netops.drivers.cli import Timeouts
+    from netops.settings import Settings
+
+    settings = Settings()
+    if command_s is None:
+        told = "ssh_command_timeout_s" in settings.model_fields_set
+        command_s = command_default if command_default and not told else settings.ssh_command_timeout_s
+    return Timeouts.of(settings.ssh_login_timeout_s if login_s is None else login_s, command_s)
+
+
 def _select(inventory: Inventory, device: list[str] | None, site: str | None, everything: bool) -> list[str]:
     from netops.changes.service import select_devices
 
@@ -129,16 +190,17 @@ def diff(
     site: SiteOpt = None,
     everything: AllOpt = False,
     concurrency: int = 16,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for a device to answer.")] = 5.0,
+    timeout: LoginTimeoutOpt = None,
+    command_timeout: CommandTimeoutOpt = None,
     inventory: InventoryOpt = Path("inventory"),
     json: JsonOpt = False,
     progress: ProgressOpt = None,
 ) -> None:
     """Running vs intended per device: the lines that differ and the remediation commands."""
     from netops.changes.service import diff_devices
-    from netops.drivers.cli import Timeouts
     from netops.secrets import SecretStore
 
+    timeouts = ssh_timeouts(timeout, command_timeout)
     inv = load(inventory)
     chosen = _select(inv, device, site, everything)
     with DeviceProgress("diff", len(chosen), progress) as bar:
@@ -147,7 +209,7 @@ def diff(
             SecretStore(),
             chosen,
             concurrency,
-            Timeouts(timeout, timeout, timeout),
+            timeouts,
             on_done=lambda d: bar.advance(d.device, _diff_state(d)),
         )
     if json:
@@ -183,6 +245,8 @@ def push(
     no_snmp_checks: Annotated[
         bool, typer.Option("--no-snmp-checks", help="Post-check over SSH only.")
     ] = False,
+    timeout: LoginTimeoutOpt = None,
+    command_timeout: CommandTimeoutOpt = None,
     inventory: InventoryOpt = Path("inventory"),
     state_dir: StateDirOpt = None,
     json: JsonOpt = False,
@@ -197,6 +261,7 @@ def push(
 
     if plan == apply:
         fail("give exactly one of --plan and --apply", EXIT_USAGE)
+    timeouts = ssh_timeouts(timeout, command_timeout)
     inv = load(inventory)
     chosen = _select(inv, device, site, everything)
     waves = plan_waves(
@@ -225,7 +290,7 @@ def push(
         user=actor(),
         reason=reason,
         force=force,
-        options=PushOptions(confirm_s=confirm_s, minute_s=minute_s),
+        options=PushOptions(confirm_s=confirm_s, minute_s=minute_s, timeouts=timeouts),
         threads=max(4, concurrency),
     )
 
@@ -350,6 +415,17 @@ def backup(
         bool, typer.Option("--all", help="Every configurable device (the default without --device/--site).")
     ] = False,
     concurrency: int = 16,
+    timeout: LoginTimeoutOpt = None,
+    command_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--command-timeout",
+            callback=_seconds("SSH_COMMAND_TIMEOUT_MAX_S"),
+            help="Seconds for one command's answer over SSH "
+            "(default: NETOPS_SSH_COMMAND_TIMEOUT_S, else 30: a whole configuration is a long answer).",
+            show_default=False,
+        ),
+    ] = None,
     inventory: InventoryOpt = Path("inventory"),
     state_dir: StateDirOpt = None,
     json: JsonOpt = False,
@@ -360,6 +436,7 @@ def backup(
     from netops.changes.service import select_devices
     from netops.secrets import SecretStore
 
+    timeouts = ssh_timeouts(timeout, command_timeout, command_default=BACKUP_COMMAND_S)
     inv = load(inventory)
     if everything and (device or site is not None):
         fail("give --all, or --device/--site", EXIT_USAGE)
@@ -373,6 +450,7 @@ def backup(
                 store,
                 chosen,
                 concurrency,
+                timeouts=timeouts,
                 on_done=lambda r: bar.advance(r.device, r.outcome),
             )
     finally:
@@ -531,6 +609,8 @@ def rollback(
             help="Roll back even if later changes touched the devices (they are marked undone too)."
         ),
     ] = False,
+    timeout: LoginTimeoutOpt = None,
+    command_timeout: CommandTimeoutOpt = None,
     inventory: InventoryOpt = Path("inventory"),
     state_dir: StateDirOpt = None,
     json: JsonOpt = False,
@@ -547,9 +627,11 @@ def rollback(
 
     if (change is None) == (version is None):
         fail("give a CHANGE or --version N", EXIT_USAGE)
+    options = PushOptions(
+        confirm_s=confirm_s, minute_s=minute_s, timeouts=ssh_timeouts(timeout, command_timeout)
+    )
     inv = load(inventory)
     secrets = SecretStore()
-    options = PushOptions(confirm_s=confirm_s, minute_s=minute_s)
     store = _open_store(state_dir, create=True)
     target = change if change is not None else f"version {version}"
     try:

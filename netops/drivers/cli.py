@@ -50,12 +50,22 @@ ANY_PROMPT = r"(<[^<>\n]+>|\[[^\[\]\n]+\]|[\w.\-]+(\([\w\-]+\))?[#>])\s*$"
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds: TCP connect, SSH banner, authentication, and one command's answer."""
+    """Seconds: TCP connect, SSH banner, authentication, and one command's answer.
+
+    The service takes them from ``NETOPS_SSH_LOGIN_TIMEOUT_S`` / ``NETOPS_SSH_COMMAND_TIMEOUT_S``
+    (``Settings.ssh_timeouts``), the ``netops config`` commands from ``--timeout`` / ``--command-timeout``.
+    The wait for the first prompt after authentication is netmiko's own (10-20 s by platform).
+    """
 
     connect: float = 5.0
     banner: float = 5.0
     auth: float = 5.0
     command: float = 20.0
+
+    @classmethod
+    def of(cls, login_s: float, command_s: float) -> Timeouts:
+        """``login_s`` for each login phase (TCP connect, SSH banner, authentication), ``command_s`` a command."""
+        return cls(connect=login_s, banner=login_s, auth=login_s, command=command_s)
 
 
 class CliSession:

@@ -5,6 +5,7 @@ Sits between ``netops.runbooks`` (which knows only the ``ConfigPusher`` protocol
 commit, post-checks, confirm or revert, and a change record). ``RunbookService.from_runtime`` builds one
 unless given another pusher. A dry run (``netops runbook plan``) asks for the diff only: no lock, no record,
 no device change. Every text returned is masked with the run's secret values and the inventory's secrets.
+Its SSH sessions wait ``timeouts`` (the service's: ``NETOPS_SSH_LOGIN_TIMEOUT_S``/``..._COMMAND_TIMEOUT_S``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from netops.changes.diff import mask
 from netops.changes.lines import DONE_OUTCOMES, LinesChange, diff_lines, push_lines, rollback_lines
 from netops.changes.push import PushOptions
+from netops.drivers.cli import Timeouts
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import NetopsError
 from netops.inventory.models import Inventory
@@ -25,7 +27,8 @@ from netops.store.db import Store
 
 
 class ChangeEnginePusher:
-    """Pushes runbook lines through ``netops.changes``; ``minute_s``: a device "minute" (60; less in the lab)."""
+    """Pushes runbook lines through ``netops.changes``; ``minute_s``: a device "minute" (60; less in the lab);
+    ``timeouts``: every SSH session's (login phases, one command)."""
 
     def __init__(
         self,
@@ -36,6 +39,7 @@ class ChangeEnginePusher:
         *,
         minute_s: float = 60.0,
         post_checks: bool = True,
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.inventory = inventory
         self.secrets = secrets
@@ -43,13 +47,22 @@ class ChangeEnginePusher:
         self.snmp = snmp
         self.minute_s = minute_s
         self.post_checks = post_checks
+        self.timeouts = timeouts or Timeouts()
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> ChangeEnginePusher:
-        return cls(lambda: runtime.inventory, runtime.secrets, runtime.store, runtime.snmp)
+        return cls(
+            lambda: runtime.inventory,
+            runtime.secrets,
+            runtime.store,
+            runtime.snmp,
+            timeouts=runtime.settings.ssh_timeouts,
+        )
 
     def _options(self, confirm_s: float) -> PushOptions:
-        return PushOptions(confirm_s=confirm_s, minute_s=self.minute_s, post_checks=self.post_checks)
+        return PushOptions(
+            confirm_s=confirm_s, minute_s=self.minute_s, post_checks=self.post_checks, timeouts=self.timeouts
+        )
 
     async def push(self, request: PushRequest) -> PushOutcome:
         hidden = frozenset(v for v in request.secrets if v)
@@ -59,7 +72,13 @@ class ChangeEnginePusher:
 
         if request.dry_run:
             diff = await asyncio.to_thread(
-                diff_lines, self.inventory(), self.secrets, request.device, request.lines, hidden
+                diff_lines,
+                self.inventory(),
+                self.secrets,
+                request.device,
+                request.lines,
+                hidden,
+                self.timeouts,
             )
             if not diff.available:
                 return PushOutcome(
