@@ -8,7 +8,12 @@ between cases."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,7 @@ from netops.changes.journal import reconcile
 from netops.inventory.loader import load_inventory
 from netops.inventory.models import Inventory
 from netops.lab.faults import FaultBook
+from netops.lab.state import LabEvent, LabEventKind
 from netops.lab.testing import InProcessLab, LoopThread, in_process_lab, start_on_free_subnet
 from netops.store.db import Store, open_store
 from netops.store.schema import ConfigLock
@@ -243,6 +249,9 @@ def test_vrp5_half_until_converged_when_the_fresh_session_fails_too(
 # a device may run the change (mid-apply: unconfirmed; confirming: checks passed), to keep the suite's time.
 # A kill during a wave's rollback is covered by the session case "rollback" and its reconcile (the CLI's wave
 # plan puts a failing partner in a wave of its own, the canary, so no rollback would follow there).
+# ``applying`` is caught by the lab (``KillAtFirstChange``): deterministic. ``confirming`` is caught by reading
+# the journal while every answer is 40 ms late: the lab has no event and no hold at a confirm or a save, so a
+# loaded machine can still let that phase pass between two reads (a lab "hold-line" fault would fix it).
 KILL_AT = ["applying", "confirming"]
 
 
@@ -256,6 +265,34 @@ def _phases(store: Store, change_id: str | None) -> dict[str, str]:
         return {r.device: r.phase or "" for r in q}
 
 
+class KillAtFirstChange:
+    """Kills the push (SIGKILL) from the lab itself when one of ``devices`` changes its running configuration
+    (a VRP5 line, a trial commit), before the device answers that line: the push wrote the device's
+    ``applying`` before it typed its first line and waits for this answer, so the kill lands at ``applying``
+    however fast or slow the machine is. Subscribed before the push starts; ``aim`` names its process."""
+
+    def __init__(self, lab: Lab, devices: list[str]) -> None:
+        self.lab, self.devices = lab, devices
+        self.killed = threading.Event()
+        self._pid: int | None = None
+        self._aimed = threading.Event()
+        self._unsubscribe: Callable[[], None] = lab.loop.call(lambda: lab.world.subscribe(self._heard))
+
+    def aim(self, pid: int) -> None:
+        self._pid = pid
+        self._aimed.set()
+
+    def _heard(self, event: LabEvent) -> None:
+        if event.kind is not LabEventKind.CONFIG_CHANGED or event.device not in self.devices:
+            return
+        if not self.killed.is_set() and self._aimed.wait(60) and self._pid is not None:
+            os.kill(self._pid, signal.SIGKILL)
+            self.killed.set()
+
+    def close(self) -> None:
+        self.lab.loop.call(self._unsubscribe)
+
+
 @pytest.mark.parametrize("phase", KILL_AT)
 def test_push_process_killed_next_command_reconciles(
     flab: Lab,
@@ -267,41 +304,61 @@ def test_push_process_killed_next_command_reconciles(
     """``netops config push --apply`` of the four platforms killed (SIGKILL) once a device's journal reaches
     ``phase``; the next ``netops config changes`` reconciles: every device runs OLD or NEW as its record says,
     the change is ``interrupted``, no lock is left."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
     from netops.lab.testing import spawn, wait_until
 
     devices = list(PLATFORM_DEVICES.values())
     for d in devices:
         reset_device(flab, d, marks[d][0])
     chosen = devices
-    for d in devices:
-        flab.world.devices[d].slow_ms = 40  # each answer late: every phase lasts long enough to be hit
+    if phase == "confirming":  # caught in the database (see KILL_AT): each answer late, the phase lasts
+        for d in devices:
+            flab.world.devices[d].slow_ms = 40
     state = tmp_path / "state"
     env = {"NETOPS_SECRETS_FILE": str(flab.secrets.path), "NETOPS_STATE_DIR": str(state)}
     args = ["config", "push", "--apply", "--inventory", str(flab.inventory_dir), "--no-snmp-checks"]
     args += ["--confirm-s", "60", "--minute-s", "1", "--reason", f"killed at {phase}"]
     for d in chosen:
         args += ["--device", d]
-    proc = spawn(args, tmp_path / "push.log", env=env)
+    trap = KillAtFirstChange(flab, chosen) if phase == "applying" else None
     try:
-        store = wait_until(
-            "the push's database",
-            lambda: (state / "netops.db").exists() and open_store(f"sqlite:///{state / 'netops.db'}"),
-            timeout=60,
-        )
-        try:
-
-            def reached() -> bool:
-                assert proc.poll() is None, (tmp_path / "push.log").read_text()
-                return phase in _phases(store, None).values()
-
-            wait_until(f"a device at {phase}", reached)
-            os.kill(proc.pid, signal.SIGKILL)
+        proc = spawn(args, tmp_path / "push.log", env=env)
+    except BaseException:
+        if trap is not None:
+            trap.close()
+        raise
+    if trap is not None:
+        trap.aim(proc.pid)
+    try:
+        if trap is not None:
+            try:
+                wait_until(
+                    "the push's first configuration change",
+                    lambda: trap.killed.is_set() or proc.poll() is not None,
+                )
+                assert trap.killed.is_set(), (tmp_path / "push.log").read_text()
+            finally:
+                trap.close()
             proc.wait(30)
+        else:
+            store = wait_until(
+                "the push's database",
+                lambda: (state / "netops.db").exists() and open_store(f"sqlite:///{state / 'netops.db'}"),
+                timeout=60,
+            )
+            try:
+
+                def reached() -> bool:
+                    assert proc.poll() is None, (tmp_path / "push.log").read_text()
+                    return phase in _phases(store, None).values()
+
+                wait_until(f"a device at {phase}", reached)
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(30)
+            finally:
+                store.close()
+        store = open_store(f"sqlite:///{state / 'netops.db'}")
+        try:
+            assert phase in _phases(store, None).values()  # what the dead process left: a device at phase
         finally:
             store.close()
     finally:
