@@ -1,7 +1,9 @@
-"""Constants shared by the codec lab tests (see ``inventory/region.yaml``)."""
+"""Constants shared by the codec lab tests (see ``inventory/region.yaml``), and ``Lateness``, the slack that
+upper bounds on what a probe measures allow for the event loop the lab's reflector runs on (tests/vc too)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,3 +27,29 @@ class WithLab(Protocol):
     def __call__(
         self, scenario: Callable[[CodecLab], Awaitable[Any]], devices: Iterable[str] | None = None
     ) -> Any: ...
+
+
+class Lateness:
+    """How late the event loop runs a 5 ms timer while the probes run (ms). A probe crosses the loop twice
+    (the reflector's receive and its reply), so an upper bound allows twice the 95th percentile."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _sample(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            t = loop.time()
+            await asyncio.sleep(0.005)
+            self.samples.append((loop.time() - t - 0.005) * 1000)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._sample())
+
+    def stop(self) -> float:
+        """The slack (ms) the upper bounds allow: twice the 95th percentile of the lateness seen."""
+        assert self._task is not None
+        self._task.cancel()
+        ordered = sorted(self.samples) or [0.0]
+        return 2 * max(0.0, ordered[int(0.95 * (len(ordered) - 1))])

@@ -20,34 +20,7 @@ import time
 from netops.drivers.probes import probe_path
 from netops.lab.codec import CodecLab
 from netops.lab.state import Impairment, LabWorld
-from tests.lab.codec.codec_testlib import HOTAN, KASHGAR, MCU, PROBE, UNUSED, WithLab
-
-
-class Lateness:
-    """How late the event loop runs a 5 ms timer while the probes run (ms). A probe crosses the loop twice
-    (the reflector's receive and its reply), so an upper bound allows twice the 95th percentile."""
-
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _sample(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            t = loop.time()
-            await asyncio.sleep(0.005)
-            self.samples.append((loop.time() - t - 0.005) * 1000)
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._sample())
-
-    def stop(self) -> float:
-        """The slack (ms) the upper bounds allow: twice the 95th percentile of the lateness seen."""
-        assert self._task is not None
-        self._task.cancel()
-        ordered = sorted(self.samples) or [0.0]
-        return 2 * max(0.0, ordered[int(0.95 * (len(ordered) - 1))])
-
+from tests.lab.codec.codec_testlib import HOTAN, KASHGAR, MCU, PROBE, UNUSED, Lateness, WithLab
 
 REFLECTED = struct.Struct("!IQHHQIQHHB")
 NTP_OFFSET = 2_208_988_800
