@@ -1,5 +1,9 @@
 """One test per failure mode, against the lab's codecs and MCU on real sockets (127.70.0.0/16): a fault is
-injected into the ``LabWorld``, a precheck round runs, the room's colour and reason are asserted."""
+injected into the ``LabWorld``, a precheck round runs, the room's colour and reason are asserted.
+
+A measured path value is bounded as in tests/lab/codec: the codecs' reflector runs on the round's own event
+loop (the ``lab`` fixture), so a loaded machine's timer lateness adds to what a probe measures. Lower bounds
+are exact; upper bounds allow the lateness measured on that loop during the same round (``Lateness``)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from netops.vc.checks import Status
 from netops.vc.conferences import Conference
 from netops.vc.precheck import Prechecker, RoomReport, RoundReport
 from netops.vc.rule import Colour
+from tests.lab.codec.codec_testlib import Lateness
 from tests.vc.conftest import FAST, RunLab
 from tests.vc.polldata import poll, samples
 
@@ -31,6 +36,25 @@ def rounds(lab: RunLab, checker: Prechecker, conf: Conference, n: int = 1) -> li
         return [await checker.run(conf) for _ in range(n)]
 
     result: list[RoundReport] = lab(scenario)
+    return result
+
+
+def measured_rounds(
+    lab: RunLab, checker: Prechecker, conf: Conference, n: int
+) -> list[tuple[RoundReport, float]]:
+    """``n`` rounds, each with the slack (ms) its upper bounds allow: the lateness of the loop the lab's
+    reflector shares, sampled during that round (``Lateness``)."""
+
+    async def scenario() -> list[tuple[RoundReport, float]]:
+        out = []
+        for _ in range(n):
+            late = Lateness()
+            late.start()
+            report = await checker.run(conf)
+            out.append((report, late.stop()))
+        return out
+
+    result: list[tuple[RoundReport, float]] = lab(scenario)
     return result
 
 
@@ -114,13 +138,13 @@ def test_jitter_40ms_is_amber_first_round_then_red(
     lab: RunLab, checker: Prechecker, faults: FaultBook, events: tuple[EventBus, list[Event]]
 ) -> None:
     faults.apply("path-impaired", "hotan-vc", {"delay_ms": 40, "jitter_ms": 40})
-    first, second = rounds(lab, checker, conference(("hotan-vc", "aksu-vc")), 2)
+    (first, _), (second, slack) = measured_rounds(lab, checker, conference(("hotan-vc", "aksu-vc")), 2)
     one, two = room(first, "hotan-vc"), room(second, "hotan-vc")
     assert one.colour is Colour.AMBER
     assert one.reasons[0].startswith("path_jitter: jitter ") and one.reasons[0].endswith("(bad round 1 of 2)")
     assert two.colour is Colour.RED and two.reasons[0].startswith("path_jitter: jitter ")
     jitter = next(c for c in two.checks if c.name == "path_jitter")
-    assert isinstance(jitter.value, float) and 30 < jitter.value < 55
+    assert isinstance(jitter.value, float) and 30 < jitter.value < 55 + slack, (jitter.value, slack)
     assert room(second, "aksu-vc").colour is Colour.GREEN
     assert [(e.kind, e.subject) for e in events[1]] == [("vc.room.red", "hotan-vc")]
     # the fault cleared: the next round is GREEN again and says so on the bus

@@ -1,4 +1,8 @@
-"""``VcCollector`` after a real round against the lab: readiness code and path measurements per room."""
+"""``VcCollector`` after a real round against the lab: readiness code and path measurements per room.
+
+The codecs' reflector runs on the round's own event loop, so a loaded machine's timer lateness adds to the
+measured delay and jitter: lower bounds are exact, upper bounds allow the lateness measured on that loop
+during the round (``Lateness``, as in tests/lab/codec)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from netops.store.db import Store
 from netops.vc.conferences import Conference
 from netops.vc.metrics import VcCollector
 from netops.vc.precheck import Prechecker
+from tests.lab.codec.codec_testlib import Lateness
 from tests.vc.conftest import RunLab
 
 
@@ -21,7 +26,14 @@ def test_readiness_and_path_metrics(
     faults.apply("camera-disconnected", "kashgar-vc")
     faults.apply("path-impaired", "hotan-vc", {"delay_ms": 60})
     conf = Conference("drill", "演练", time.time() + 1800, 3600.0, "all-prefectures", None, None, "api")
-    lab(lambda: checker.run(conf))
+
+    async def scenario() -> float:
+        late = Lateness()
+        late.start()
+        await checker.run(conf)
+        return late.stop()
+
+    slack_s: float = lab(scenario) / 1000  # the slack for the loop's lateness, in seconds
     registry = CollectorRegistry()
     registry.register(VcCollector(db, lambda: inventory))
 
@@ -33,10 +45,10 @@ def test_readiness_and_path_metrics(
     assert value("netops_vc_room_readiness", "kashgar-vc", "kashgar") == 2.0
     assert value("netops_vc_room_readiness", "hotan-vc", "hotan") == 0.0
     delay = value("netops_vc_path_delay_seconds", "hotan-vc", "hotan")
-    assert delay is not None and 0.055 < delay < 0.08
+    assert delay is not None and 0.055 < delay < 0.08 + slack_s, (delay, slack_s)
     assert value("netops_vc_path_loss_ratio", "aksu-vc", "aksu") == 0.0
     jitter = value("netops_vc_path_jitter_seconds", "aksu-vc", "aksu")
-    assert jitter is not None and jitter < 0.005
+    assert jitter is not None and jitter < 0.005 + slack_s, (jitter, slack_s)
     assert (
         registry.get_sample_value("netops_vc_conference_rooms", {"conference": "drill", "colour": "red"})
         == 1.0
