@@ -4,6 +4,11 @@ backup link. One ``PollView`` is read per round, so 200 rooms cost a handful of 
 Without poll data (polling not running, or older than ``poll_max_age_s``) these checks are UNKNOWN and not
 critical: the direct probes of ``checks.py`` decide then. With data, a room in an open incident's
 ``affected_rooms`` (or on a site that is down / unreachable) FAILs ``upstream``, critical, with the incident id.
+
+So does a room that an open outage's confirmed cause cuts off in the topology (``cut_off``): an incident lists
+a room only once polling has found the devices behind its cause silent too, one poll (of another poll group) or
+more after the cause itself. Until then the room's own site still reads ``up`` from its last poll, before the
+cut; the cause alone (a prefecture router down, both links of a site down) already says the room has no path.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from typing import Any
 
 from netops.drivers.names import same
 from netops.inventory.models import Device, InterfaceKind, Link, LinkEnd, LinkKind, Room
-from netops.inventory.topology import Topology
+from netops.inventory.topology import Failure, Topology
 from netops.polling import queries
+from netops.polling.rootcause import OUTAGE_KINDS
 from netops.store.db import Store
 from netops.vc.checks import Check, Status
 from netops.vc.thresholds import Thresholds
@@ -33,18 +39,21 @@ class PollView:
     cpu: dict[str, float | None]
     polled_at: dict[str, float]
     _rates: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    cut_off: dict[str, dict[str, Any]] = field(default_factory=dict)  # room -> the incident cutting it off
 
     @classmethod
     def load(cls, store: Store, topology: Topology, th: Thresholds, now: float | None = None) -> PollView:
         rows = queries.device_rows(store)
+        status = queries.status(store, topology)
         return cls(
             store=store,
             topology=topology,
             now=time.time() if now is None else now,
             max_age_s=th.poll_max_age_s,
-            status=queries.status(store, topology),
+            status=status,
             cpu={d: r.cpu_ratio for d, r in rows.items()},
             polled_at={d: r.polled_at for d, r in rows.items()},
+            cut_off=cut_off(topology, status),
         )
 
     def fresh(self, device: str) -> bool:
@@ -65,7 +74,37 @@ class PollView:
         return next((r for n, r in rates.items() if same(dev.platform, n, interface)), None)
 
     def incident_for(self, room: str) -> dict[str, Any] | None:
-        return next((i for i in self.status["open_incidents"] if room in (i["affected_rooms"] or [])), None)
+        """The open incident that lists ``room`` as cut off, else the one whose confirmed cause cuts it off."""
+        listed = (i for i in self.status["open_incidents"] if room in (i["affected_rooms"] or []))
+        return next(listed, None) or self.cut_off.get(room)
+
+
+def cut_off(topology: Topology, status: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The rooms with no path to the centre around the causes of the open outages (devices polling has down,
+    links down), each with the incident whose cause lies on its path (the first such incident otherwise).
+    Recovering incidents (their cause answers again) and those whose cause is no outage (unmanaged,
+    flapping, a UPS on battery with nothing down yet) cut nothing off."""
+    inv = topology.inventory
+    devices = status["devices"]
+    causes: list[tuple[dict[str, Any], set[str]]] = []
+    for inc in status["open_incidents"]:
+        if inc["kind"] not in OUTAGE_KINDS or inc["recovering_since"] is not None:
+            continue
+        down = {d for d in inc["cause"] if d in inv.devices and devices.get(d) == "down"}
+        links = {lk for lk in inc["cause"] if lk in inv.links and lk in status["down_links"]}
+        if down or links:
+            causes.append((inc, down | links))
+    if not causes:
+        return {}
+    failed = set().union(*(c for _, c in causes))
+    lost = topology.impact(Failure(frozenset(failed & set(inv.devices)), frozenset(failed & set(inv.links))))
+    out: dict[str, dict[str, Any]] = {}
+    for room_id in lost.lost_rooms:
+        room = inv.rooms[room_id]
+        path = {x for h in topology.upstream_path(room.codec) for x in (h.device, h.link) if x}
+        path |= {lk.id for lk, _ in path_backups(topology, room)}
+        out[room_id] = next((inc for inc, cause in causes if cause & path), causes[0][0])
+    return out
 
 
 def _unknown(name: str, reason: str) -> Check:

@@ -8,10 +8,11 @@ A room that turns RED publishes ``vc.room.red`` on the event bus; one that leave
 Kinds: ``t60``, ``t15``, ``t5`` (scheduled, ``schedule.py``), ``manual`` (API/CLI), ``live`` (every 30 s during
 the conference: the path burst, the status document and the room's own-path backup links (``backup_check``),
 no SIP and no polling-fed headroom checks),
-``event`` (the rooms whose path an incident touches, at once: ``schedule.follow_network``; live checks during
-the conference). A live round makes a room that is not in the call dial the conference on the MCU (xAPI
-``Dial``, ``checks.join_call``): the first live round at the start joins every room, a later one rejoins a
-room whose call dropped (and says when and why it dropped). ``run(conf, kind, rooms=...)`` checks only those
+``event`` (the rooms whose path an incident touches, at once, and the rooms a round before the start found bad
+once, ``schedule.RETRY_S`` later: ``schedule.follow_network``; live checks during the conference). A live
+round makes a room that is not in the call dial the conference on the MCU (xAPI ``Dial``,
+``checks.join_call``): the first live round at the start joins every room, a later one rejoins a room whose
+call dropped (and says when and why it dropped). ``run(conf, kind, rooms=...)`` checks only those
 rooms; the others keep their last state. The clock is injectable: the T-15 boundary of the rule is taken
 from it.
 """

@@ -70,5 +70,16 @@ def decide(checks: Sequence[Check], *, after_t15: bool, before: Mapping[str, int
     return Verdict(colour, tuple(red + amber), streaks)
 
 
+def unconfirmed(checks: Sequence[Check], streaks: Mapping[str, int]) -> list[str]:
+    """The critical network checks that FAIL with fewer than ``NETWORK_ROUNDS`` bad rounds in a row (``streaks``
+    of the round, this one included): the room is AMBER for them, RED if the next round finds them bad too."""
+    return [
+        c.name
+        for c in checks
+        if c.critical and c.network and c.cause is None and c.status is Status.FAIL
+        and 0 < streaks.get(c.name, 0) < NETWORK_ROUNDS
+    ]  # fmt: skip
+
+
 def worst(colours: Sequence[Colour]) -> Colour:
     return max(colours, key=lambda c: c.code, default=Colour.GREEN)
