@@ -126,22 +126,27 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, str]]:
 
 # -- the service ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("login_timeout", "outcome"),
-    [("60", "confirmed"), (None, "failed")],
-    ids=["login-timeout-60s-confirmed", "default-5s-failed"],
+    ("login_timeout", "delay", "outcome"),
+    [("60", 6.0, "confirmed"), (None, 30.0, "failed")],
+    ids=["login-6s-timeout-60s-confirmed", "login-30s-default-5s-failed"],
 )
 def test_served_push_to_a_device_slow_to_log_in(
     lab: Lab,
     tmp_path: Path,
     clean_env: Callable[..., dict[str, str]],
     login_timeout: str | None,
+    delay: float,
     outcome: str,
 ) -> None:
-    """``POST /changes`` on ``netops serve`` to a device whose every login takes 8 s (its SSH banner): with
-    ``NETOPS_SSH_LOGIN_TIMEOUT_S=60`` the push logs in, the post-checks log in again, the change is confirmed
-    on the device; with the default (5 s) the first login fails, the device is ``failed`` and untouched."""
+    """``POST /changes`` on ``netops serve`` to a device whose every login is slow (its SSH banner): 6 s with
+    ``NETOPS_SSH_LOGIN_TIMEOUT_S=60``: the push logs in, the post-checks log in again, the change is confirmed
+    on the device; 30 s with the default (5 s): the first login fails (after 5 s), the device is ``failed`` and
+    untouched. (6 s is longer than the default allows; the failing side's 30 s leaves no doubt.)"""
+    from netops.auth.tokens import Role, create_token
+    from netops.store.db import open_store
+
     before = lab.running(SLOW)
-    relay = SlowLogin(lab, SLOW, delay=8.0)
+    relay = SlowLogin(lab, SLOW, delay=delay)
     inv = relayed_inventory(lab, tmp_path / "served-inventory", relay)
     state = tmp_path / "state"
     extra = {"NETOPS_SSH_LOGIN_TIMEOUT_S": login_timeout} if login_timeout else {}
@@ -159,21 +164,14 @@ def test_served_push_to_a_device_slow_to_log_in(
         "info",
     ]
     log = tmp_path / "serve.log"
+    state.mkdir()
+    store = open_store(f"sqlite:///{state / 'netops.db'}")  # the service's database, migrated: a token in it
+    try:
+        token = create_token(store, "eng", Role.ENGINEER)[1]
+    finally:
+        store.close()
+    headers = {"Authorization": f"Bearer {token}"}
     with relay.running(), service_process(args, log, port, env=env, cwd=REPO) as svc:
-        made = run_netops(
-            "token",
-            "create",
-            "--name",
-            "eng",
-            "--role",
-            "engineer",
-            "--state-dir",
-            str(state),
-            "--json",
-            env=env,
-        )
-        assert made.returncode == 0, made.stderr
-        headers = {"Authorization": f"Bearer {json.loads(made.stdout)['token']}"}
         body = {"devices": [SLOW], "reason": "slow login", "confirm_s": 120.0, "minute_s": 1.0}
         started = httpx.post(f"{svc.base_url}/changes", json=body, headers=headers, timeout=30)
         assert started.status_code == 202, started.text
@@ -214,13 +212,11 @@ def test_refused_setting_is_one_line_naming_the_variable(
     assert message.startswith(f"invalid settings: {variable}: ") and "\n" not in message, message
 
 
-@pytest.mark.parametrize(("variable", "value"), [("NETOPS_SSH_LOGIN_TIMEOUT_S", "-7.5"),
-                                                 ("NETOPS_SSH_COMMAND_TIMEOUT_S", "soon")])  # fmt: skip
-def test_refused_setting_stops_the_service(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
-) -> None:
-    """``netops serve`` with a refused value stops at start: exit 1, that one line, the value not repeated."""
-    monkeypatch.setenv(variable, value)
+def test_refused_setting_stops_the_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``netops serve`` with a refused value stops at start: exit 1, that one line, the value not repeated
+    (``netops config`` the same: ``test_config_env_setting_refused_like_the_service``)."""
+    value = "-7.5"
+    monkeypatch.setenv("NETOPS_SSH_LOGIN_TIMEOUT_S", value)
     with pytest.raises(SettingsError) as refused:
         Settings()
     port = str(free_port())
@@ -278,9 +274,10 @@ def backup(inv: Path, state: Path, env: dict[str, str], *options: str) -> tuple[
 def test_config_timeout_option_and_setting_for_a_slow_login(
     lab: Lab, tmp_path: Path, clean_env: Callable[..., dict[str, str]]
 ) -> None:
-    """Behind a 3 s login: ``NETOPS_SSH_LOGIN_TIMEOUT_S=1`` fails the backup's login (exit 1, "no answer in
-    time"); ``--timeout 60`` overrides the setting and the backup is stored."""
-    relay = SlowLogin(lab, SLOW, delay=3.0)
+    """``NETOPS_SSH_LOGIN_TIMEOUT_S=1``: behind a 30 s login the backup's login fails (exit 1, "no answer in
+    time"); behind a 2 s login, one the setting would refuse, ``--timeout 60`` overrides it: the backup is
+    stored."""
+    relay = SlowLogin(lab, SLOW, delay=30.0)
     inv = relayed_inventory(lab, tmp_path / "relayed", relay)
     state = tmp_path / "state"
     env = clean_env(lab, NETOPS_SSH_LOGIN_TIMEOUT_S="1")
@@ -288,6 +285,7 @@ def test_config_timeout_option_and_setting_for_a_slow_login(
         code, result, output = backup(inv, state, env)
         assert (code, result.get("outcome")) == (1, "failed"), output
         assert "no answer in time" in (result["detail"] or ""), result
+        relay.delay = 2.0  # read by each new connection
         code, result, output = backup(inv, state, env, "--timeout", "60")
         assert code == 0 and result["outcome"] in ("stored", "unchanged"), output
     assert PASSWORD not in output
@@ -296,11 +294,11 @@ def test_config_timeout_option_and_setting_for_a_slow_login(
 def test_config_command_timeout_option_and_setting_for_slow_answers(
     lab: Lab, tmp_path: Path, clean_env: Callable[..., dict[str, str]]
 ) -> None:
-    """The lab's ``slow`` fault (every answer 0.3 s late): ``NETOPS_SSH_COMMAND_TIMEOUT_S=0.1`` fails the
+    """The lab's ``slow`` fault (every answer 0.2 s late): ``NETOPS_SSH_COMMAND_TIMEOUT_S=0.05`` fails the
     backup's display (exit 1, no answer in time); ``--command-timeout 60`` overrides it and the backup is stored."""
-    lab.loop.call(FaultBook(lab.world).apply, "slow", SLOW, {"ms": 300})
+    lab.loop.call(FaultBook(lab.world).apply, "slow", SLOW, {"ms": 200})
     state = tmp_path / "state"
-    env = clean_env(lab, NETOPS_SSH_COMMAND_TIMEOUT_S="0.1")
+    env = clean_env(lab, NETOPS_SSH_COMMAND_TIMEOUT_S="0.05")
     code, result, output = backup(lab.inventory_dir, state, env)
     assert (code, result.get("outcome")) == (1, "failed"), output
     assert "no answer to 'display' in time" in (result["detail"] or ""), result
@@ -308,12 +306,13 @@ def test_config_command_timeout_option_and_setting_for_slow_answers(
     assert code == 0 and result["outcome"] in ("stored", "unchanged"), output
 
 
-@pytest.mark.parametrize("command", ["diff", "push", "backup", "rollback"])
 @pytest.mark.parametrize(
-    ("option", "value"), [("--timeout", "0"), ("--timeout", "301"), ("--command-timeout", "nan")]
-)
+    ("command", "option", "value"),
+    [("diff", "--timeout", "0"), ("push", "--command-timeout", "nan"), ("backup", "--timeout", "301"),
+     ("rollback", "--command-timeout", "-1")],
+)  # fmt: skip
 def test_config_commands_refuse_a_bad_timeout_option(command: str, option: str, value: str) -> None:
-    """Every SSH command of ``netops config`` takes both options and refuses a value out of range (exit 2,
+    """Every SSH command of ``netops config`` takes the options and refuses a value out of range (exit 2,
     naming the option) before it touches anything."""
     ran = run_netops(
         "config", command, option, value, "--inventory", str(REPO / "tests" / "inventory" / "base")
