@@ -296,7 +296,8 @@ class Follower:
                                id=f"{RETRY_PREFIX}{conf.id}", name=f"retry check {conf.id}",
                                replace_existing=True, misfire_grace_time=None)  # fmt: skip
 
-    def _retry_due(self, conf_id: str) -> None:
+    async def _retry_due(self, conf_id: str) -> None:
+        """The retry job (on the event loop, as the rounds): the rooms still bad once get an event round."""
         with self._lock:
             rooms = self._retry.pop(conf_id, set())
         try:

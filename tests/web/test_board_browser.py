@@ -336,7 +336,8 @@ def a_cut_prefecture_on_the_board_the_map_the_conference_and_the_device(
         rooms = {r["room"]: r["colour"] for p in board["prefectures"] for r in p["rooms"]}
         seen[:] = [board]  # shown if the wait fails
         # both Kashgar rooms: a round started by the first link fault (Kashgar still on its backup) can leave
-        # kashgar-shufu-vc AMBER until the round of the grown incident re-checks it (seen under load)
+        # kashgar-shufu-vc AMBER until the round of the grown incident re-checks it (seen under load); that
+        # round comes right after the one in flight (one event round at a time per conference, never skipped)
         return bool(
             rooms["kashgar-vc"] == "RED"
             and rooms["kashgar-shufu-vc"] == "RED"
