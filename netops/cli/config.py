@@ -16,7 +16,8 @@
 ``diff``, ``push``, ``backup`` and ``rollback`` take ``--timeout`` (seconds for each SSH login phase: TCP
 connect, banner, authentication) and ``--command-timeout`` (one command's answer); without them the service's
 settings ``NETOPS_SSH_LOGIN_TIMEOUT_S`` / ``NETOPS_SSH_COMMAND_TIMEOUT_S`` apply (defaults 5 / 20 s; a backup
-waits 30 s a command unless told otherwise: a whole configuration is a long answer).
+waits 30 s a command unless told otherwise: a whole configuration is a long answer). The reconciliation below
+waits the same: the command's options where it has them, else the settings.
 
 Thin over ``netops.changes`` (the same services as the API), on the database of ``--state-dir``. The
 commands that open the store first reconcile what a dead process left (``netops.changes.journal``):
@@ -116,9 +117,10 @@ def actor() -> str:
     return cli_actor()
 
 
-def _reconcile(store: Store, inventory: Inventory | Path) -> None:
+def _reconcile(store: Store, inventory: Inventory | Path, timeouts: Timeouts | None = None) -> None:
     """Finish or undo what a dead process left (changes left running, devices unknown/half), before the
-    command runs; an inventory that does not load skips it (the command itself may not need one)."""
+    command runs; an inventory that does not load skips it (the command itself may not need one). Its SSH
+    sessions wait ``timeouts`` (the command's options), else the settings (``ssh_timeouts``)."""
     from netops.changes.journal import reconcile, stale_changes
     from netops.errors import NetopsError
     from netops.secrets import SecretStore
@@ -130,7 +132,9 @@ def _reconcile(store: Store, inventory: Inventory | Path) -> None:
     except (NetopsError, typer.Exit) as exc:
         err.print(f"changes left by a dead process not reconciled: inventory {inventory}: {exc}")
         return
-    for done in reconcile(inv, SecretStore(), store, actor=actor()):
+    for done in reconcile(
+        inv, SecretStore(), store, actor=actor(), timeouts=timeouts or ssh_timeouts(None, None)
+    ):
         devices = ", ".join(f"{d} {o}" for d, o in sorted(done.devices.items())) or "no device"
         err.print(f"reconciled change {done.change} ({done.state}): {devices}", highlight=False)
 
@@ -284,7 +288,7 @@ def push(
             out.print("  " + " ".join(w.devices), highlight=False, markup=False)
         return
     store = _open_store(state_dir, create=True)
-    _reconcile(store, inv)
+    _reconcile(store, inv, timeouts)
     request = ChangeRequest(
         waves,
         user=actor(),
@@ -635,7 +639,7 @@ def rollback(
     store = _open_store(state_dir, create=True)
     target = change if change is not None else f"version {version}"
     try:
-        _reconcile(store, inv)
+        _reconcile(store, inv, options.timeouts)
 
         bar = DeviceProgress("rollback", 0, progress)  # the wave tells how many devices
 
