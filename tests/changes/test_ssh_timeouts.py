@@ -275,8 +275,9 @@ def test_config_timeout_option_and_setting_for_a_slow_login(
     lab: Lab, tmp_path: Path, clean_env: Callable[..., dict[str, str]]
 ) -> None:
     """``NETOPS_SSH_LOGIN_TIMEOUT_S=1``: behind a 30 s login the backup's login fails (exit 1, "no answer in
-    time"); behind a 2 s login, one the setting would refuse, ``--timeout 60`` overrides it: the backup is
-    stored."""
+    time"). With the setting at 60 s, ``push --timeout 1`` fails the same login: the option, not the setting,
+    reached the push's session. Behind a 2 s login, one the setting of 1 s would refuse, ``--timeout 60``
+    overrides it: the backup is stored."""
     relay = SlowLogin(lab, SLOW, delay=30.0)
     inv = relayed_inventory(lab, tmp_path / "relayed", relay)
     state = tmp_path / "state"
@@ -285,6 +286,12 @@ def test_config_timeout_option_and_setting_for_a_slow_login(
         code, result, output = backup(inv, state, env)
         assert (code, result.get("outcome")) == (1, "failed"), output
         assert "no answer in time" in (result["detail"] or ""), result
+        pushed = run_netops("config", "push", "--apply", "--device", SLOW, "-i", str(inv), "--state-dir", str(state),
+                            "--reason", "slow login", "--json", "--timeout", "1",
+                            env={**env, "NETOPS_SSH_LOGIN_TIMEOUT_S": "60"}, timeout=120)  # fmt: skip
+        assert pushed.returncode == 1, pushed.stdout + pushed.stderr
+        assert json.loads(pushed.stdout)["summary"].get("failed") == 1, pushed.stdout
+        assert relay.connections == 2  # one login each: nothing was tried again
         relay.delay = 2.0  # read by each new connection
         code, result, output = backup(inv, state, env, "--timeout", "60")
         assert code == 0 and result["outcome"] in ("stored", "unchanged"), output
