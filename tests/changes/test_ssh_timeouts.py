@@ -152,17 +152,7 @@ def test_served_push_to_a_device_slow_to_log_in(
     extra = {"NETOPS_SSH_LOGIN_TIMEOUT_S": login_timeout} if login_timeout else {}
     env = clean_env(lab, NETOPS_POLL_ENABLED="false", NETOPS_BACKUP_INTERVAL_S="0", **extra)
     port = free_port()
-    args = [
-        "serve",
-        "--inventory",
-        str(inv),
-        "--port",
-        str(port),
-        "--state-dir",
-        str(state),
-        "--log-level",
-        "info",
-    ]
+    args = ["serve", "--inventory", str(inv), "--port", str(port), "--state-dir", str(state)]
     log = tmp_path / "serve.log"
     state.mkdir()
     store = open_store(f"sqlite:///{state / 'netops.db'}")  # the service's database, migrated: a token in it
@@ -171,7 +161,10 @@ def test_served_push_to_a_device_slow_to_log_in(
     finally:
         store.close()
     headers = {"Authorization": f"Bearer {token}"}
-    with relay.running(), service_process(args, log, port, env=env, cwd=REPO) as svc:
+    with (
+        relay.running(),
+        service_process([*args, "--log-level", "info"], log, port, env=env, cwd=REPO) as svc,
+    ):
         body = {"devices": [SLOW], "reason": "slow login", "confirm_s": 120.0, "minute_s": 1.0}
         started = httpx.post(f"{svc.base_url}/changes", json=body, headers=headers, timeout=30)
         assert started.status_code == 202, started.text
