@@ -1,14 +1,20 @@
 """One test per failure mode, against the lab's codecs and MCU on real sockets (127.70.0.0/16): a fault is
 injected into the ``LabWorld``, a precheck round runs, the room's colour and reason are asserted.
 
-A measured path value is bounded as in tests/lab/codec: the codecs' reflector runs on the round's own event
-loop (the ``lab`` fixture), so a loaded machine's timer lateness adds to what a probe measures. Lower bounds
-are exact; upper bounds allow the lateness measured on that loop during the same round (``Lateness``)."""
+The codecs' reflector runs on the round's own event loop (the ``lab`` fixture), so a loaded machine's timer
+lateness adds to every delay and jitter a probe measures. As in tests/lab/codec, lower bounds are exact and
+upper bounds allow the lateness measured on that loop during the same rounds (``Lateness``): the asserted
+values, and the path thresholds a healthy room must stay under (``Allowing``: delay warn/fail, and jitter
+warn/fail except where an impaired path must exceed them)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
+
+import pytest
 
 from netops.events import Event, EventBus
 from netops.inventory.topology import Topology
@@ -22,7 +28,7 @@ from netops.vc.checks import Status
 from netops.vc.conferences import Conference
 from netops.vc.precheck import Prechecker, RoomReport, RoundReport
 from netops.vc.rule import Colour
-from tests.lab.codec.codec_testlib import Lateness
+from tests.lab.codec.codec_testlib import Allowing, Lateness
 from tests.vc.conftest import FAST, RunLab
 from tests.vc.polldata import poll, samples
 
@@ -31,30 +37,55 @@ def conference(rooms: tuple[str, ...] | str = "all", start_in_s: float = 1800.0)
     return Conference("drill", "演练", time.time() + start_in_s, 3600.0, rooms, None, None, "api")
 
 
-def rounds(lab: RunLab, checker: Prechecker, conf: Conference, n: int = 1) -> list[RoundReport]:
+class MeasuredLab:
+    """conftest's ``lab`` with the loop's lateness sampled during each scenario (``Lateness``) and allowed in the
+    checker's path thresholds a healthy path must stay under; ``slack`` is the last scenario's (ms)."""
+
+    def __init__(self, run: RunLab, checker: Prechecker) -> None:
+        self.run, self.checker = run, checker
+        self.slack = 0.0
+
+    def __call__(self, scenario: Callable[[], Awaitable[Any]], *, exact_jitter: bool = False) -> Any:
+        """``exact_jitter``: the jitter thresholds stay plain (an impaired path must exceed them)."""
+
+        async def measured() -> Any:
+            late = Lateness()
+            late.start()
+            base = self.checker.thresholds or FAST
+            allowed = replace(
+                base,
+                delay_warn_ms=Allowing(base.delay_warn_ms, late),
+                delay_fail_ms=Allowing(base.delay_fail_ms, late),
+            )
+            if not exact_jitter:
+                allowed = replace(
+                    allowed,
+                    jitter_warn_ms=Allowing(base.jitter_warn_ms, late),
+                    jitter_fail_ms=Allowing(base.jitter_fail_ms, late),
+                )
+            self.checker.thresholds = allowed
+            try:
+                return await scenario()
+            finally:
+                self.slack = late.stop()
+                self.checker.thresholds = base
+
+        return self.run(measured)
+
+
+@pytest.fixture
+def lab(lab: RunLab, checker: Prechecker) -> MeasuredLab:
+    """conftest's ``lab``, measured (this module's tests all take this one)."""
+    return MeasuredLab(lab, checker)
+
+
+def rounds(
+    lab: MeasuredLab, checker: Prechecker, conf: Conference, n: int = 1, *, exact_jitter: bool = False
+) -> list[RoundReport]:
     async def scenario() -> list[RoundReport]:
         return [await checker.run(conf) for _ in range(n)]
 
-    result: list[RoundReport] = lab(scenario)
-    return result
-
-
-def measured_rounds(
-    lab: RunLab, checker: Prechecker, conf: Conference, n: int
-) -> list[tuple[RoundReport, float]]:
-    """``n`` rounds, each with the slack (ms) its upper bounds allow: the lateness of the loop the lab's
-    reflector shares, sampled during that round (``Lateness``)."""
-
-    async def scenario() -> list[tuple[RoundReport, float]]:
-        out = []
-        for _ in range(n):
-            late = Lateness()
-            late.start()
-            report = await checker.run(conf)
-            out.append((report, late.stop()))
-        return out
-
-    result: list[tuple[RoundReport, float]] = lab(scenario)
+    result: list[RoundReport] = lab(scenario, exact_jitter=exact_jitter)
     return result
 
 
@@ -68,7 +99,7 @@ def check(r: RoomReport, name: str) -> tuple[Status, str]:
 
 
 def test_healthy_conference_is_all_green_with_poll_data(
-    lab: RunLab, checker: Prechecker, db: Store, topology: Topology, events: tuple[EventBus, list[Event]]
+    lab: MeasuredLab, checker: Prechecker, db: Store, topology: Topology, events: tuple[EventBus, list[Event]]
 ) -> None:
     tracker = StatusTracker(threshold=1)
     now = time.time()
@@ -95,7 +126,7 @@ def test_healthy_conference_is_all_green_with_poll_data(
 
 
 def test_camera_disconnected_is_red_with_that_reason(
-    lab: RunLab, checker: Prechecker, faults: FaultBook, events: tuple[EventBus, list[Event]]
+    lab: MeasuredLab, checker: Prechecker, faults: FaultBook, events: tuple[EventBus, list[Event]]
 ) -> None:
     faults.apply("camera-disconnected", "kashgar-vc")
     [report] = rounds(lab, checker, conference(("kashgar-vc", "hotan-vc")))
@@ -107,7 +138,7 @@ def test_camera_disconnected_is_red_with_that_reason(
     assert (event.kind, event.subject, event.data["conference"]) == ("vc.room.red", "kashgar-vc", "drill")
 
 
-def test_codec_unregistered_is_red(lab: RunLab, checker: Prechecker, faults: FaultBook) -> None:
+def test_codec_unregistered_is_red(lab: MeasuredLab, checker: Prechecker, faults: FaultBook) -> None:
     faults.apply("codec-unregistered", "aksu-vc")
     [report] = rounds(lab, checker, conference(("aksu-vc",)))
     r = room(report, "aksu-vc")
@@ -115,7 +146,7 @@ def test_codec_unregistered_is_red(lab: RunLab, checker: Prechecker, faults: Fau
     assert r.reasons[0].startswith("registration: codec unregistered (Failed, 408 Request Timeout)")
 
 
-def test_standby_is_amber(lab: RunLab, checker: Prechecker, faults: FaultBook) -> None:
+def test_standby_is_amber(lab: MeasuredLab, checker: Prechecker, faults: FaultBook) -> None:
     faults.apply("standby", "hotan-vc")
     [report] = rounds(lab, checker, conference(("hotan-vc",)))
     r = room(report, "hotan-vc")
@@ -123,7 +154,7 @@ def test_standby_is_amber(lab: RunLab, checker: Prechecker, faults: FaultBook) -
     assert r.reasons == ("standby: codec in standby (Standby)",)
 
 
-def test_diagnostics_alert_is_amber(lab: RunLab, checker: Prechecker, faults: FaultBook) -> None:
+def test_diagnostics_alert_is_amber(lab: MeasuredLab, checker: Prechecker, faults: FaultBook) -> None:
     faults.apply(
         "diag-alert", "hotan-vc", {"text": "Warning:TemperatureCheck:Temperature of the system is high"}
     )
@@ -135,10 +166,12 @@ def test_diagnostics_alert_is_amber(lab: RunLab, checker: Prechecker, faults: Fa
 
 
 def test_jitter_40ms_is_amber_first_round_then_red(
-    lab: RunLab, checker: Prechecker, faults: FaultBook, events: tuple[EventBus, list[Event]]
+    lab: MeasuredLab, checker: Prechecker, faults: FaultBook, events: tuple[EventBus, list[Event]]
 ) -> None:
     faults.apply("path-impaired", "hotan-vc", {"delay_ms": 40, "jitter_ms": 40})
-    (first, _), (second, slack) = measured_rounds(lab, checker, conference(("hotan-vc", "aksu-vc")), 2)
+    # hotan's jitter must exceed the jitter thresholds: they stay exact (aksu's, healthy, must stay under them)
+    first, second = rounds(lab, checker, conference(("hotan-vc", "aksu-vc")), 2, exact_jitter=True)
+    slack = lab.slack
     one, two = room(first, "hotan-vc"), room(second, "hotan-vc")
     assert one.colour is Colour.AMBER
     assert one.reasons[0].startswith("path_jitter: jitter ") and one.reasons[0].endswith("(bad round 1 of 2)")
@@ -154,7 +187,7 @@ def test_jitter_40ms_is_amber_first_round_then_red(
     assert [(e.kind, e.subject) for e in events[1]][-1] == ("vc.room.recovered", "hotan-vc")
 
 
-def test_loss_3pct_is_red(lab: RunLab, checker: Prechecker, faults: FaultBook) -> None:
+def test_loss_3pct_is_red(lab: MeasuredLab, checker: Prechecker, faults: FaultBook) -> None:
     # 50 packets resolve loss in steps of 2 % and miss 3 % loss entirely in 22 % of bursts (0.97 ** 50);
     # 250 packets (1.25 s) see more than 1 % with a probability of 98 % (and the lab seeds its loss)
     checker.thresholds = replace(FAST, probe_count=250)
@@ -169,7 +202,7 @@ def test_loss_3pct_is_red(lab: RunLab, checker: Prechecker, faults: FaultBook) -
 
 
 def test_room_behind_failed_prefecture_uplink_is_red_unreachable_with_the_incident(
-    lab: RunLab, checker: Prechecker, faults: FaultBook, db: Store, topology: Topology
+    lab: MeasuredLab, checker: Prechecker, faults: FaultBook, db: Store, topology: Topology
 ) -> None:
     faults.apply("link-down", "kashgar-ce1:GE0/0/0")
     tracker = StatusTracker(threshold=1)
@@ -193,7 +226,7 @@ def test_room_behind_failed_prefecture_uplink_is_red_unreachable_with_the_incide
 
 
 def test_silent_codec_without_poll_data_needs_two_rounds(
-    lab: RunLab, checker: Prechecker, faults: FaultBook
+    lab: MeasuredLab, checker: Prechecker, faults: FaultBook
 ) -> None:
     faults.apply("node-down", "aksu-codec")
     first, second = rounds(lab, checker, conference(("aksu-vc",)), 2)
@@ -205,7 +238,7 @@ def test_silent_codec_without_poll_data_needs_two_rounds(
 
 
 def test_uplink_without_headroom_is_amber(
-    lab: RunLab, checker: Prechecker, db: Store, topology: Topology
+    lab: MeasuredLab, checker: Prechecker, db: Store, topology: Topology
 ) -> None:
     tracker = StatusTracker(threshold=1)
     now = time.time()
@@ -219,7 +252,7 @@ def test_uplink_without_headroom_is_amber(
 
 
 def test_live_round_joins_the_codecs_to_the_call(
-    lab: RunLab, checker: Prechecker, world: LabWorld, db: Store
+    lab: MeasuredLab, checker: Prechecker, world: LabWorld, db: Store
 ) -> None:
     codec = world.device("hotan-codec").codec
     assert codec is not None
@@ -241,7 +274,9 @@ def test_live_round_joins_the_codecs_to_the_call(
     assert last is not None and last.kind == "live" and last.conference_checks[-1]["name"] == "mcu_ports"
 
 
-def test_mcu_down_fails_the_conference_checks(lab: RunLab, checker: Prechecker, faults: FaultBook) -> None:
+def test_mcu_down_fails_the_conference_checks(
+    lab: MeasuredLab, checker: Prechecker, faults: FaultBook
+) -> None:
     faults.apply("node-down", "centre-mcu")
     [report] = rounds(lab, checker, conference(("aksu-vc",)))
     found = {c.name: (c.status, c.reason) for c in report.conference_checks}
@@ -251,7 +286,7 @@ def test_mcu_down_fails_the_conference_checks(lab: RunLab, checker: Prechecker, 
 
 
 def test_live_and_event_rounds_check_the_rooms_own_backup_link(
-    lab: RunLab, checker: Prechecker, db: Store, topology: Topology
+    lab: MeasuredLab, checker: Prechecker, db: Store, topology: Topology
 ) -> None:
     """During the conference a backup link lost on the room's own path makes it AMBER (one failure from being
     cut), in the live rounds and in the rounds an incident triggers, as in the T-x rounds."""
@@ -281,7 +316,7 @@ def test_live_and_event_rounds_check_the_rooms_own_backup_link(
 
 
 def test_overlapping_conferences_sharing_a_room_are_flagged_and_a_call_is_tied_to_its_conference(
-    lab: RunLab, checker: Prechecker, world: LabWorld, db: Store
+    lab: MeasuredLab, checker: Prechecker, world: LabWorld, db: Store
 ) -> None:
     """Two conferences at the same time that share hotan-vc: the room is AMBER with the clash named in
     every round, and during the conference its codec's call to the other conference's URI (the call

@@ -47,9 +47,43 @@ class Lateness:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._sample())
 
-    def stop(self) -> float:
-        """The slack (ms) the upper bounds allow: twice the 95th percentile of the lateness seen."""
-        assert self._task is not None
-        self._task.cancel()
+    def slack(self) -> float:
+        """The slack (ms) the upper bounds allow: twice the 95th percentile of the lateness seen so far."""
         ordered = sorted(self.samples) or [0.0]
         return 2 * max(0.0, ordered[int(0.95 * (len(ordered) - 1))])
+
+    def stop(self) -> float:
+        """Stop sampling; the slack (ms) of everything seen."""
+        assert self._task is not None
+        self._task.cancel()
+        return self.slack()
+
+
+class Allowing(float):
+    """A threshold (ms) handed to the code under test that allows the lateness ``late`` has seen by the time it
+    is compared: ``value > bound`` holds when ``value > bound + late.slack()``. Python hands a comparison with
+    a float to this subclass's reflected method first, so the product's own ``value > warn`` allows the slack
+    as the upper bounds of the tests do. Only for thresholds that bound a clean measurement from above (a
+    healthy path must stay under ``warn``); a threshold an impaired path must exceed stays a plain float."""
+
+    late: Lateness
+
+    def __new__(cls, value: float, late: Lateness) -> Allowing:
+        bound = super().__new__(cls, value)
+        bound.late = late
+        return bound
+
+    def _allowed(self) -> float:
+        return float(self) + self.late.slack()
+
+    def __lt__(self, other: float) -> bool:  # other > self
+        return self._allowed() < other
+
+    def __le__(self, other: float) -> bool:
+        return self._allowed() <= other
+
+    def __gt__(self, other: float) -> bool:  # other < self
+        return self._allowed() > other
+
+    def __ge__(self, other: float) -> bool:
+        return self._allowed() >= other
