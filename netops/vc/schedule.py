@@ -113,8 +113,11 @@ def schedule_prechecks(
 ) -> list[str]:
     """Add/refresh the jobs of every conference; returns the ids of the precheck jobs now scheduled. The first
     call (``refresh``, no ``vc-schedule`` job yet) also follows the network (``follow_network``; ``retry_s``
-    None: no retry rounds)."""
-    if follower is None and refresh and scheduler.get_job(REFRESH_JOB) is None:
+    None: no retry rounds); later calls hand its ``Follower`` to the scheduled rounds (their retries)."""
+    refresher = scheduler.get_job(REFRESH_JOB)
+    if follower is None and refresher is not None:
+        follower = refresher.kwargs.get("follower")  # the one the first call started
+    elif follower is None and refresh:
         follower = follow_network(scheduler, runtime, clock, secrets, retry_s)
     then = follower.after_round if follower is not None else None
     now = clock()
@@ -149,20 +152,12 @@ def schedule_prechecks(
     for job in scheduler.get_jobs():
         if job.id.startswith(JOB_PREFIXES) and job.id not in keep:
             scheduler.remove_job(job.id)
-    if refresh and scheduler.get_job(REFRESH_JOB) is None:
-        scheduler.add_job(_refresh(scheduler, runtime, clock, secrets, follower), "interval",
-                          seconds=REFRESH_INTERVAL_S, id=REFRESH_JOB, name="refresh the precheck jobs",
-                          replace_existing=True)  # fmt: skip
+    if refresh and refresher is None:
+        scheduler.add_job(schedule_prechecks, "interval", seconds=REFRESH_INTERVAL_S,
+                          args=[scheduler, runtime, clock, secrets],
+                          kwargs={"refresh": False, "follower": follower}, id=REFRESH_JOB,
+                          name="refresh the precheck jobs", replace_existing=True)  # fmt: skip
     return wanted
-
-
-def _refresh(
-    scheduler: Any, runtime: Runtime, clock: Clock, secrets: SecretStore | None, follower: Follower | None
-) -> Callable[[], None]:
-    def refresh() -> None:
-        schedule_prechecks(scheduler, runtime, clock, secrets, refresh=False, follower=follower)
-
-    return refresh
 
 
 def rooms_on_path(topology: Topology, rooms: list[Room], cause: set[str]) -> set[str]:

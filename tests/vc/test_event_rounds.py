@@ -171,7 +171,7 @@ HOTAN_PRIMARY_DOWN = ("hotan-ce1:GE0/0/0", "centre-core1:GE0/0/2")  # Hotan on i
 @asynccontextmanager
 async def following(
     inventory: Inventory, db: Store, tmp_path: Path, secrets: SecretStore, retry_s: float | None
-) -> AsyncIterator[tuple[Runtime, asyncio.Event]]:
+) -> AsyncIterator[tuple[Runtime, asyncio.Event, AsyncIOScheduler]]:
     """The precheck jobs on a running scheduler with the service's job defaults, following the runtime's bus;
     the event is set when a round (a job, not the test's own task) reads the clock: it reads polling's state
     right after, before it first waits."""
@@ -192,7 +192,7 @@ async def following(
     scheduler.start()
     try:
         schedule_prechecks(scheduler, rt, clock, secrets, retry_s=retry_s)
-        yield rt, reading
+        yield rt, reading, scheduler
     finally:
         scheduler.shutdown(wait=False)
 
@@ -215,10 +215,7 @@ def test_an_incident_during_a_round_of_its_conference_gets_a_round_of_its_own(
     async def scenario() -> None:
         async with (
             await start_codecs(world, secrets),
-            following(inventory, db, tmp_path, secrets, None) as (
-                rt,
-                reading,
-            ),
+            following(inventory, db, tmp_path, secrets, None) as (rt, reading, _),
         ):
             FaultBook(world).apply("node-down", "hotan-codec")
             degraded = stored_cycle(db, topology, tracker, time.time(), down_interfaces=HOTAN_PRIMARY_DOWN)
@@ -256,10 +253,7 @@ def test_a_room_bad_once_before_the_conference_is_checked_again_soon(
     async def scenario() -> None:
         async with (
             await start_codecs(world, secrets),
-            following(inventory, db, tmp_path, secrets, 0.5) as (
-                rt,
-                _,
-            ),
+            following(inventory, db, tmp_path, secrets, 0.5) as (rt, _, _),
         ):
             FaultBook(world).apply("node-down", "hotan-codec")
             publish_changes(stored_cycle(db, topology, tracker, time.time(), down_interfaces=HOTAN_PRIMARY_DOWN),
@@ -275,3 +269,38 @@ def test_a_room_bad_once_before_the_conference_is_checked_again_soon(
     assert hotan.colour == "RED", hotan.reasons
     assert hotan.reasons[0].startswith("reachable: ") and "bad round" not in hotan.reasons[0], hotan.reasons
     assert hotan.streaks.get("reachable") == 2
+
+
+def test_a_scheduled_round_that_finds_a_room_bad_once_is_followed_by_a_retry(
+    inventory: Inventory, db: Store, tmp_path: Path, world: LabWorld, secrets: SecretStore
+) -> None:
+    """The T-5 round (its job fires two seconds from now) finds the room's codec dead: AMBER, "bad round 1 of
+    2"; the retry round (``retry_s`` later, an ``event`` round) makes it RED five minutes before the start,
+    not at the first live round."""
+
+    async def scenario() -> None:
+        async with (
+            await start_codecs(world, secrets),
+            following(inventory, db, tmp_path, secrets, 0.5) as (
+                rt,
+                _,
+                scheduler,
+            ),
+        ):
+            FaultBook(world).apply("node-down", "hotan-codec")
+            # T-5 two seconds from now, set just before its job is scheduled
+            start = datetime.fromtimestamp(time.time() + 300 + 2.0, UTC)
+            spec = ConferenceIn(id="tminus", title="将开", start=start, duration_min=30, rooms=["hotan-vc"])
+            vcstore.add_conference(db, inventory, spec)
+            # as the refresh job does every minute (schedule_prechecks again, with the follower of the first)
+            assert "vc-precheck-tminus-t5" in schedule_prechecks(scheduler, rt, secrets=secrets)
+            await until("two rounds of tminus", lambda: len(vcstore.rounds(db, "tminus")) >= 2)
+
+    run(scenario)
+    first, second = reversed(vcstore.rounds(db, "tminus")[:2])
+    assert (first.kind, second.kind) == ("t5", "event")
+    assert first.counts == {"GREEN": 0, "AMBER": 1, "RED": 0}
+    hotan = state(db, "tminus", "hotan-vc")
+    assert hotan is not None
+    assert hotan.colour == "RED", hotan.reasons
+    assert hotan.reasons[0].startswith("reachable: ") and hotan.streaks.get("reachable") == 2, hotan.reasons
