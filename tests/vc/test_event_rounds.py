@@ -80,7 +80,7 @@ async def rig(inventory: Inventory, db: Store, tmp_path: Path) -> AsyncIterator[
     agents = await start_snmp(world, secrets)
     try:
         async with await start_codecs(world, secrets):
-            # live devices answer in this process: a long timeout, so a late answer is never a failure
+            # the agents answer in this process; the region's SNMP profile waits 2 s and asks twice
             source = SnmpSource(lambda: inventory, secrets)
             poller = Poller(db, source, lambda: topo, threshold=1, bus=rt.bus, ssh_probe_s=0.0)
             groups = {g.job_id: list(g.devices) for g in poll_groups(inventory)}
