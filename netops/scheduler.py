@@ -128,7 +128,9 @@ async def run_analyse_job(runtime: Runtime) -> None:
 
 async def run_backup_job(runtime: Runtime) -> None:
     """Collect every pushable device's running configuration; a new version is stored only when it changed."""
-    await backup_job(runtime.inventory, runtime.secrets, runtime.store)
+    await backup_job(
+        runtime.inventory, runtime.secrets, runtime.store, timeouts=runtime.settings.backup_ssh_timeouts
+    )
 
 
 def build_scheduler(runtime: Runtime, reload_interval_s: float = 30.0) -> AsyncIOScheduler:

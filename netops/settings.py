@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 8600
 SSH_LOGIN_TIMEOUT_MAX_S = 300.0  # a login phase waiting longer holds a device lock for nothing
 SSH_COMMAND_TIMEOUT_MAX_S = 3600.0
+BACKUP_COMMAND_S = 30.0  # a backup reads a whole configuration: one command waits this long by default
 
 
 def default_inventory() -> Path:
@@ -122,6 +123,15 @@ class Settings(BaseSettings):
         from netops.drivers.cli import Timeouts  # netmiko: imported by the code that opens sessions only
 
         return Timeouts.of(self.ssh_login_timeout_s, self.ssh_command_timeout_s)
+
+    @property
+    def backup_ssh_timeouts(self) -> Timeouts:
+        """A backup's sessions: a whole configuration is a long answer, so one command waits
+        ``BACKUP_COMMAND_S`` unless ``NETOPS_SSH_COMMAND_TIMEOUT_S`` is set."""
+        from netops.drivers.cli import Timeouts
+
+        told = "ssh_command_timeout_s" in self.model_fields_set
+        return Timeouts.of(self.ssh_login_timeout_s, self.ssh_command_timeout_s if told else BACKUP_COMMAND_S)
 
     @property
     def db_url(self) -> str:

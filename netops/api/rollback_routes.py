@@ -66,7 +66,14 @@ async def rollback(
     )  # 404 / 4xx first
     await run_in_threadpool(refuse_later_changes, rt.store, change_id, sorted(targets), spec.force)  # 409
     await run_in_threadpool(
-        refuse_changed_since, rt.inventory, secrets, rt.store, change_id, sorted(targets), spec.force
+        refuse_changed_since,
+        rt.inventory,
+        secrets,
+        rt.store,
+        change_id,
+        sorted(targets),
+        spec.force,
+        rt.settings.ssh_timeouts,
     )  # 409: changed since by hand
     conferences = await run_in_threadpool(vcstore.list_conferences, rt.store, Path(rt.inventory.directory))
     new_id = records.new_change_id()

@@ -221,7 +221,14 @@ def device_status(store: Store) -> list[dict[str, Any]]:
 
 
 async def backup_job(
-    inventory: Inventory, secrets: SecretStore, store: Store, concurrency: int = 16
+    inventory: Inventory,
+    secrets: SecretStore,
+    store: Store,
+    concurrency: int = 16,
+    timeouts: Timeouts | None = None,
 ) -> list[BackupResult]:
-    """The scheduler's job: ``run_backups`` of every pushable device, off the event loop (netmiko blocks)."""
-    return await asyncio.to_thread(run_backups, inventory, secrets, store, None, concurrency)
+    """The scheduler's job: ``run_backups`` of every pushable device, off the event loop (netmiko blocks);
+    sessions wait ``timeouts`` (the service's ``Settings.backup_ssh_timeouts``)."""
+    return await asyncio.to_thread(
+        run_backups, inventory, secrets, store, None, concurrency, timeouts=timeouts
+    )

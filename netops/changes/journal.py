@@ -439,12 +439,15 @@ def _reconcile_device(
     return record(DeviceOutcome.HALF, f"{why}: runs neither the old nor the new configuration", False)
 
 
-def reconcile_at_start(inventory: Inventory, secrets: SecretStore, store: Store) -> list[Reconciled]:
-    """``netops serve`` before it serves: what dead processes left, logged; a failure never stops the start."""
+def reconcile_at_start(
+    inventory: Inventory, secrets: SecretStore, store: Store, timeouts: Timeouts | None = None
+) -> list[Reconciled]:
+    """``netops serve`` before it serves: what dead processes left, logged; a failure never stops the start.
+    Sessions wait ``timeouts`` (the service's ``Settings.ssh_timeouts``)."""
     import getpass
 
     try:
-        done = reconcile(inventory, secrets, store, actor=f"service:{getpass.getuser()}")
+        done = reconcile(inventory, secrets, store, actor=f"service:{getpass.getuser()}", timeouts=timeouts)
     except NetopsError as exc:
         log.warning("changes left by a dead process not reconciled: %s", exc)
         return []

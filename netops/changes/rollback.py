@@ -29,6 +29,7 @@ from netops.changes.plan import Wave
 from netops.changes.push import PushOptions
 from netops.changes.records import DeviceOutcome
 from netops.changes.render import RenderedConfig, Renderer, TemplateError
+from netops.drivers.cli import Timeouts
 from netops.drivers.masking import register_secrets
 from netops.drivers.snmp.source import SnmpSource
 from netops.errors import ConflictError, NotFoundError
@@ -203,11 +204,17 @@ def refuse_later_changes(
 
 
 def changed_since(
-    inventory: Inventory, secrets: SecretStore, store: Store, change_id: str, devices: list[str]
+    inventory: Inventory,
+    secrets: SecretStore,
+    store: Store,
+    change_id: str,
+    devices: list[str],
+    timeouts: Timeouts | None = None,
 ) -> dict[str, str]:
     """Per device the change left confirmed that now runs neither what the change left nor what it had
-    before (read over SSH): changed since, by a later change or by hand. A device not read is left out
-    (its rollback fails on its own), so is one whose record holds secrets only masked (not comparable)."""
+    before (read over SSH, sessions waiting ``timeouts``): changed since, by a later change or by hand. A
+    device not read is left out (its rollback fails on its own), so is one whose record holds secrets only
+    masked (not comparable)."""
     from netops.drivers.cli import CliSession
     from netops.drivers.platforms import driver_for
     from netops.errors import DeviceError
@@ -233,7 +240,7 @@ def changed_since(
             continue
         device = inventory.device(device_id)
         try:
-            with CliSession.open(device, inventory, secrets) as cli:
+            with CliSession.open(device, inventory, secrets, timeouts) as cli:
                 running = driver_for(device.platform).running(cli)
         except DeviceError as exc:
             log.info("%s: not read before the rollback: %s", device_id, exc)
@@ -244,12 +251,18 @@ def changed_since(
 
 
 def refuse_changed_since(
-    inventory: Inventory, secrets: SecretStore, store: Store, change_id: str, devices: list[str], force: bool
+    inventory: Inventory,
+    secrets: SecretStore,
+    store: Store,
+    change_id: str,
+    devices: list[str],
+    force: bool,
+    timeouts: Timeouts | None = None,
 ) -> None:
     """``ConflictError`` naming the devices changed since ``change_id`` (``changed_since``) unless ``force``."""
     if force:
         return
-    since = changed_since(inventory, secrets, store, change_id, devices)
+    since = changed_since(inventory, secrets, store, change_id, devices, timeouts)
     if since:
         named = "; ".join(f"{d}: {why}" for d, why in since.items())
         raise ConflictError(
@@ -280,7 +293,14 @@ async def rollback_change(
     targets = rollback_targets(store, change_id, devices)
     later = refuse_later_changes(store, change_id, sorted(targets), force)
     await asyncio.to_thread(
-        refuse_changed_since, inventory, secrets, store, change_id, sorted(targets), force
+        refuse_changed_since,
+        inventory,
+        secrets,
+        store,
+        change_id,
+        sorted(targets),
+        force,
+        options.timeouts if options is not None else None,
     )
     changed = changed_configs(store, change_id)
 

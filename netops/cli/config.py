@@ -57,7 +57,6 @@ if TYPE_CHECKING:
     from netops.inventory.models import Inventory
     from netops.store.db import Store
 
-BACKUP_COMMAND_S = 30.0  # a backup's command timeout unless told (netops.drivers.readers.read_running's)
 app = command_group("Configuration: render, diff, push in waves, changes, backups.")
 
 DeviceOpt = Annotated[list[str] | None, typer.Option("--device", "-d", help="Device id (repeatable).")]
@@ -145,18 +144,18 @@ def _audit(store: Store, action: str, target: str | None, outcome: str, detail: 
     audit.record(store, actor=actor(), action=action, outcome=outcome, target=target, detail=detail)
 
 
-def ssh_timeouts(login_s: float | None, command_s: float | None, *, command_default: float = 0.0) -> Timeouts:
+def ssh_timeouts(login_s: float | None, command_s: float | None, *, backup: bool = False) -> Timeouts:
     """``--timeout`` / ``--command-timeout``, else the settings ``NETOPS_SSH_LOGIN_TIMEOUT_S`` /
     ``NETOPS_SSH_COMMAND_TIMEOUT_S`` (a bad value: ``SettingsError`` naming it, exit 1), else their defaults;
-    ``command_default`` (a backup's 30 s) replaces the command default when neither option nor variable says."""
+    a ``backup``'s command waits 30 s when neither option nor variable says (``Settings.backup_ssh_timeouts``)."""
     from netops.drivers.cli import Timeouts
     from netops.settings import Settings
 
     settings = Settings()
-    if command_s is None:
-        told = "ssh_command_timeout_s" in settings.model_fields_set
-        command_s = command_default if command_default and not told else settings.ssh_command_timeout_s
-    return Timeouts.of(settings.ssh_login_timeout_s if login_s is None else login_s, command_s)
+    base = settings.backup_ssh_timeouts if backup else settings.ssh_timeouts
+    return Timeouts.of(
+        base.auth if login_s is None else login_s, base.command if command_s is None else command_s
+    )
 
 
 def _select(inventory: Inventory, device: list[str] | None, site: str | None, everything: bool) -> list[str]:
@@ -440,7 +439,7 @@ def backup(
     from netops.changes.service import select_devices
     from netops.secrets import SecretStore
 
-    timeouts = ssh_timeouts(timeout, command_timeout, command_default=BACKUP_COMMAND_S)
+    timeouts = ssh_timeouts(timeout, command_timeout, backup=True)
     inv = load(inventory)
     if everything and (device or site is not None):
         fail("give --all, or --device/--site", EXIT_USAGE)

@@ -78,15 +78,16 @@ def _engine(playbooks: Path, inventory: Path, state_dir: Path | None, *, create:
     from netops.runbooks.change_engine import ChangeEnginePusher
     from netops.runbooks.engine import Engine
     from netops.secrets import SecretStore
+    from netops.settings import Settings
 
     catalog = _catalog(playbooks)
     inv = load(inventory)
     secrets = SecretStore()
     store = open_store_at(state_dir, create=create)
     snmp = SnmpSource(lambda: inv, secrets)
-    pusher = ChangeEnginePusher(
-        lambda: inv, secrets, store, snmp
-    )  # config_push steps go through the change engine
+    pusher = ChangeEnginePusher(  # config_push steps go through the change engine
+        lambda: inv, secrets, store, snmp, timeouts=Settings().ssh_timeouts
+    )
     tools = Tools(lambda: inv, secrets, snmp, store, pusher)
     return Engine(store, lambda: catalog, tools)
 

@@ -54,7 +54,8 @@ def serve(
         log.warning("shard %s over SQLite: not supported with shards (untested); use PostgreSQL", spec)
     app = create_app(settings)
     rt = app.state.runtime
-    reconcile_at_start(rt.inventory, rt.secrets, rt.store)  # changes a dead process left (issue 18)
+    # changes a dead process left (issue 18); sessions wait the settings' SSH timeouts
+    reconcile_at_start(rt.inventory, rt.secrets, rt.store, rt.settings.ssh_timeouts)
     for problem in problems_now(rt.inventory, app.state.runbooks.catalog.runbooks):  # docs/notify.md
         log.error("notify.yaml in %s: %s (notify steps record a failed delivery)", inventory, problem)
     role = "" if spec is None else f", shard {spec}{' (coordinator)' if spec.coordinator else ''}"

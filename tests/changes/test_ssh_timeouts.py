@@ -231,6 +231,18 @@ def test_settings_give_every_phase_its_timeout(monkeypatch: pytest.MonkeyPatch) 
     assert Settings().ssh_timeouts == Timeouts(connect=42.0, banner=42.0, auth=42.0, command=90.5)
 
 
+def test_backups_wait_30_s_a_command_unless_the_setting_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scheduled backup (and ``netops config backup``) reads a whole configuration: its command waits
+    30 s by default, the login the setting's; a set command timeout is used as it is."""
+    for name in ("NETOPS_SSH_LOGIN_TIMEOUT_S", "NETOPS_SSH_COMMAND_TIMEOUT_S"):
+        monkeypatch.delenv(name, raising=False)
+    assert Settings().backup_ssh_timeouts == Timeouts(5.0, 5.0, 5.0, 30.0)
+    monkeypatch.setenv("NETOPS_SSH_LOGIN_TIMEOUT_S", "42")
+    assert Settings().backup_ssh_timeouts == Timeouts(42.0, 42.0, 42.0, 30.0)
+    monkeypatch.setenv("NETOPS_SSH_COMMAND_TIMEOUT_S", "12")
+    assert Settings().backup_ssh_timeouts == Timeouts(42.0, 42.0, 42.0, 12.0)
+
+
 def test_runbook_pusher_of_the_service_uses_the_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
