@@ -52,6 +52,9 @@ thresholds:
   sip_warn_ms: 1500
 """
 SERVICE_MINUTE_S = 60.0  # the device "minute" of a real ``netops serve`` (its change engine's ``minute_s``)
+# a netops process whose pushes reach devices that answer waits as long as the kit's own sessions (a loaded
+# machine can take seconds to let netmiko in; a failed post-check login would revert a good change)
+PATIENT_SSH = {"NETOPS_SSH_LOGIN_TIMEOUT_S": "30", "NETOPS_SSH_COMMAND_TIMEOUT_S": "60"}
 SECRETS = {"rb-community": "rb-c0mmunity", "rb-cli-password": "rb-Pa55word", "rb-codec-password": "rb-c0dec"}
 
 

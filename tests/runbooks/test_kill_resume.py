@@ -19,7 +19,14 @@ from netops.lab.testing import wait_until
 from netops.runbooks import records as rec
 from netops.secrets import SecretStore
 from netops.store.db import open_store
-from tests.runbooks.rb_testlib import PLAYBOOKS, build_service, webhook, write_inventory, write_secrets
+from tests.runbooks.rb_testlib import (
+    PATIENT_SSH,
+    PLAYBOOKS,
+    build_service,
+    webhook,
+    write_inventory,
+    write_secrets,
+)
 
 CLI = "from netops.cli.runbook import app; app(prog_name='netops runbook')"
 
@@ -36,7 +43,7 @@ def test_killed_run_resumes_without_repeating_finished_steps(tmp_path: Path) -> 
     env = {
         **os.environ, "NETOPS_SECRETS_FILE": str(write_secrets(tmp_path / "secrets.yaml")),
         "NETOPS_INVENTORY": str(inventory), "NETOPS_STATE_DIR": str(state), "NETOPS_PLAYBOOKS": str(PLAYBOOKS),
-        "NETOPS_DATABASE_URL": "",
+        "NETOPS_DATABASE_URL": "", **PATIENT_SSH,
     }  # fmt: skip
     env.pop("NETOPS_DATABASE_URL")
     with webhook() as hook, (tmp_path / "cli.log").open("wb") as log:
@@ -101,7 +108,7 @@ def test_running_service_continues_a_run_a_killed_cli_process_left(tmp_path: Pat
     secrets_file = write_secrets(tmp_path / "secrets.yaml")
     state = tmp_path / "state"
     env = {**os.environ, "NETOPS_SECRETS_FILE": str(secrets_file), "NETOPS_INVENTORY": str(inventory),
-           "NETOPS_STATE_DIR": str(state), "NETOPS_PLAYBOOKS": str(PLAYBOOKS)}  # fmt: skip
+           "NETOPS_STATE_DIR": str(state), "NETOPS_PLAYBOOKS": str(PLAYBOOKS), **PATIENT_SSH}  # fmt: skip
     env.pop("NETOPS_DATABASE_URL", None)
     with webhook() as hook:
         env.update(hook.env)  # the notify target hook: this receiver

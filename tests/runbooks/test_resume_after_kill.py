@@ -27,7 +27,7 @@ from netops.store.db import Store, open_store
 from netops.store.schema import ConfigChangeDevice
 from tests.conftest import run_netops
 from tests.runbooks.ce_testlib import lab_region
-from tests.runbooks.rb_testlib import SERVICE_MINUTE_S, running_config, running_lab
+from tests.runbooks.rb_testlib import PATIENT_SSH, SERVICE_MINUTE_S, running_config, running_lab
 from tests.runbooks.test_service_kill_resume import run_state, service, wait_for
 
 DEVICE = "hami-ce1"
@@ -68,7 +68,7 @@ def test_a_killed_service_resumes_its_push_without_being_refused_by_its_own_lock
     (playbooks / "emergency-push.yaml").write_text(PLAYBOOK, encoding="utf-8")
     state = tmp_path / "state"
     env = {**os.environ, "NETOPS_SECRETS_FILE": str(secrets_file), "NETOPS_PLAYBOOKS": str(playbooks),
-           "NETOPS_POLL_ENABLED": "false", "NETOPS_STATE_DIR": str(state)}  # fmt: skip
+           "NETOPS_POLL_ENABLED": "false", "NETOPS_STATE_DIR": str(state), **PATIENT_SSH}  # fmt: skip
     env.pop("NETOPS_DATABASE_URL", None)
     with running_lab(inventory, secrets, [DEVICE], [DEVICE], minute_seconds=SERVICE_MINUTE_S) as lab:
         device = lab.world.devices[DEVICE]

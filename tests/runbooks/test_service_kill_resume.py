@@ -22,7 +22,7 @@ from netops.runbooks import records as rec
 from netops.store.db import open_store
 from tests.conftest import REPO, free_port, run_netops
 from tests.runbooks.ce_testlib import SERVICE_PLAYBOOKS, lab_region
-from tests.runbooks.rb_testlib import SERVICE_MINUTE_S, running_config, running_lab, webhook
+from tests.runbooks.rb_testlib import PATIENT_SSH, SERVICE_MINUTE_S, running_config, running_lab, webhook
 
 
 def wait_for(what: str, check: Callable[[], Any]) -> Any:
@@ -52,7 +52,7 @@ def test_service_killed_at_an_approval_resumes_and_pushes_through_the_change_eng
     inventory, secrets, inv_dir, secrets_file = lab_region(tmp_path)
     state = tmp_path / "state"
     env = {**os.environ, "NETOPS_SECRETS_FILE": str(secrets_file), "NETOPS_PLAYBOOKS": str(SERVICE_PLAYBOOKS),
-           "NETOPS_POLL_ENABLED": "false", "NETOPS_STATE_DIR": str(state)}  # fmt: skip
+           "NETOPS_POLL_ENABLED": "false", "NETOPS_STATE_DIR": str(state), **PATIENT_SSH}  # fmt: skip
     env.pop("NETOPS_DATABASE_URL", None)
     with (
         running_lab(inventory, secrets, ["hami-ce1"], ["hami-ce1"], minute_seconds=SERVICE_MINUTE_S),
