@@ -34,7 +34,13 @@ from tests.conftest import served_app
 
 @pytest.fixture
 def api(lab: Lab, tmp_path: Path) -> Iterator[tuple[httpx.Client, Runtime]]:
-    settings = Settings(inventory=lab.inventory_dir, state_dir=tmp_path / "state", poll_enabled=False)
+    settings = Settings(
+        inventory=lab.inventory_dir,
+        state_dir=tmp_path / "state",
+        poll_enabled=False,
+        ssh_login_timeout_s=LIVE_TIMEOUTS.auth,  # the API's pushes reach devices that answer: the kit's waits
+        ssh_command_timeout_s=LIVE_TIMEOUTS.command,
+    )
     rt = Runtime.start(settings)
     rt.secrets = lab.secrets
     rt.snmp.secrets = lab.secrets
