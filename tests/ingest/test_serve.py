@@ -2,9 +2,10 @@
 ``netops serve`` (receivers on 127.0.0.1), polling every 60 s.
 
 - A link fault opens its incident before the next scheduled poll could have: every scheduled cycle recorded
-  since the fault ended after the incident opened (a cycle opens incidents when it ends, at its start plus its
-  duration), so the targeted ``event`` cycle found it; the same for its resolution. Compared with the
-  incident's own stamps, not with when the test looked, so a slow test cannot fail it.
+  after the fault (the service's ``poll_cycles``) ended after the incident opened (a cycle opens incidents
+  when it ends, at its start plus its duration), so the targeted ``event`` cycle found it; the same for its
+  resolution. Compared with the incident's own stamps, not with when the test looked: a slow test cannot fail
+  it.
 - A flood (10,000 datagrams/s for 10 s of garbage from unknown and known sources) while a second real fault
   happens: ``/healthz`` answers throughout, the drops are counted, the fault's incident still opens.
 """
@@ -19,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +36,8 @@ from netops.lab.testing import (
     wait_until,
     write_secrets,
 )
+from netops.store.db import open_store
+from netops.store.schema import PollCycle
 from tests.conftest import run_netops
 from tests.ingest.test_receivers import SECRETS
 from tests.polling.testlib import polling_region
@@ -50,6 +54,7 @@ class Stack:
     headers: dict[str, str]
     trap_port: int
     syslog_port: int
+    state: Path  # the service's state directory (its SQLite database)
 
     def get(self, path: str) -> Any:
         resp = httpx.get(self.svc.base_url + path, headers=self.headers, timeout=30)
@@ -65,17 +70,11 @@ class Stack:
         return out
 
     def stamps(self) -> dict[str, float]:
-        return {job: started for job, (started, _ended) in self.cycles().items()}
-
-    def cycles(self) -> dict[str, tuple[float, float]]:
-        """Per poll job, when its last recorded cycle started and ended (start + duration)."""
-        metrics = self.metrics()
-        out = {}
-        for (name, labels), value in metrics.items():
-            if name == "netops_poll_cycle_last_timestamp_seconds":
-                duration = metrics[("netops_poll_cycle_duration_seconds", labels)]
-                out[dict(labels)["poll_job"]] = (value, value + duration)
-        return out
+        return {
+            dict(labels)["poll_job"]: value
+            for (name, labels), value in self.metrics().items()
+            if name == "netops_poll_cycle_last_timestamp_seconds"
+        }
 
     def fault(self, kind: str, target: str) -> int:
         resp = httpx.post(self.lab.control_url + "/faults", json={"kind": kind, "target": target}, timeout=30)
@@ -121,31 +120,40 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         port = free_port()
         args = ["serve", "--inventory", str(inv_dir), "--state-dir", str(state), "--port", str(port)]
         with service_process(args, tmp / "serve.log", port, env=env) as svc:
-            stack = Stack(lab, svc, headers, trap_port, syslog_port)
+            stack = Stack(lab, svc, headers, trap_port, syslog_port, state)
             wait_until("one cycle of each scheduled poll job", lambda: set(SCHEDULED) <= set(stack.stamps()))
             yield stack
 
 
-def _no_scheduled_cycle_ended_by(before: dict[str, float], at: float, what: str, stack: Stack) -> None:
-    """Every scheduled cycle recorded since ``before`` (each job's last cycle start before the fault) ended after
-    ``at``: none of them can have opened or resolved the incident (a cycle does that when it ends). A job whose
-    last cycle is not ``before``'s is one interval on (two cycles since would have hidden the first)."""
-    cycles = stack.cycles()
-    for job in SCHEDULED:
-        started, ended = cycles[job]
-        if started != before[job]:
-            assert started - before[job] < 1.5 * INTERVAL_S, (job, before[job], started)
-            assert ended > at, f"a scheduled {job} cycle ended at {ended} before the incident {what} at {at}"
+def _cycles(stack: Stack) -> list[tuple[int, str, float, float]]:
+    """The scheduled jobs' cycles in the service's database: (id, job, start, end = start + duration)."""
+    store = open_store(f"sqlite:///{stack.state / 'netops.db'}")
+    try:
+        with store.session() as s:
+            rows = s.query(PollCycle).filter(PollCycle.job.in_(SCHEDULED))
+            return [(c.id, c.job, c.started_at, c.started_at + c.duration_s) for c in rows]
+    finally:
+        store.close()
+
+
+def _no_scheduled_cycle_ended_by(since_id: int, at: float, what: str, stack: Stack) -> None:
+    """Every scheduled cycle recorded after cycle ``since_id`` (the last before the fault) ended after ``at``:
+    none of them can have opened or resolved the incident (a cycle does that when it ends). Every cycle is in
+    the database, however long the test took."""
+    early = [c for c in _cycles(stack) if c[0] > since_id and c[3] <= at]
+    assert not early, (
+        f"scheduled cycles (id, job, start, end) ended before the incident {what} at {at}: {early}"
+    )
 
 
 def test_a_link_fault_opens_its_incident_before_the_next_scheduled_poll(stack: Stack) -> None:
-    before = stack.stamps()
+    since_id = max(c[0] for c in _cycles(stack))  # the fixture waited for a cycle of each scheduled job
     faulted_at = time.time()
     fault = stack.fault("link-down", "kashgar-shule-ce1--kashgar-ce1")
     try:
         [incident] = wait_until("the incident", lambda: stack.open_about("kashgar-shule-ce1"))
         # the trap-driven poll found it: no scheduled cycle had ended since the fault when it opened
-        _no_scheduled_cycle_ended_by(before, incident["opened_at"], "opened", stack)
+        _no_scheduled_cycle_ended_by(since_id, incident["opened_at"], "opened", stack)
         after = stack.stamps()
         assert "event" in after and after["event"] >= faulted_at - 1
         m = stack.metrics()
@@ -157,7 +165,7 @@ def test_a_link_fault_opens_its_incident_before_the_next_scheduled_poll(stack: S
     # recovery: the linkUp traps poll again once the hold-down has passed; no scheduled poll is needed
     wait_until("resolved", lambda: stack.open_about("kashgar-shule-ce1") == [])
     [resolved] = [i for i in stack.get("/incidents?state=resolved") if i["id"] == incident["id"]]
-    _no_scheduled_cycle_ended_by(before, resolved["resolved_at"], "resolved", stack)
+    _no_scheduled_cycle_ended_by(since_id, resolved["resolved_at"], "resolved", stack)
 
 
 def _flood(stop: threading.Event, sent: list[int], rate: int, seconds: float) -> None:
