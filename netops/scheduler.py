@@ -12,6 +12,8 @@
 | `service-checks` | `NETOPS_SERVICE_CHECK_S` (60 s) | e-government services from the centre and the routers |
 | `report-monthly` | 1st of the month, 02:00 UTC+8 | last month's assessment report into `<state dir>/reports/` |
 | `vc-schedule` | 60 s | (re)plan conference prechecks: `vc-precheck-<conf>-t60/t15/t5`, `vc-live-<conf>` (docs/vc.md) |
+| `vc-event-<conf>` | on an incident touching the conference's rooms (T-60 to its end) | re-check those rooms at once |
+| `vc-retry-<conf>` | 30 s after a room's first bad network round before the start | its second round (docs/vc.md) |
 
 With ``NETOPS_SHARD=K/N`` the poll jobs poll only shard K's devices (``polling/shards.py``), and only the
 coordinator (shard 1) gets `analyse`, `config-backup` and `vc-schedule` (docs/scaling.md).
