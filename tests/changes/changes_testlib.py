@@ -4,9 +4,15 @@ and the lab (SSH CLI + SNMP agents) running on a background event loop (netmiko 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from netops.api.errors import install_error_handlers
 from netops.changes.apply import ChangeRequest, ChangeRun, run_change
 from netops.changes.plan import Wave
 from netops.changes.push import PushOptions
@@ -19,9 +25,12 @@ from netops.lab.state import LabWorld
 from netops.lab.testing import LoopThread
 from netops.lab.testing import write_inventory as write_inventory_files
 from netops.lab.testing import write_secrets as write_secrets_file
+from netops.runtime import Runtime
 from netops.secrets import SecretStore
+from netops.settings import Settings
 from netops.store.db import Store
 from netops.vc.conferences import Conference
+from tests.conftest import served_app
 
 PASSWORD = "chg-Pa55word"
 COMMUNITY = "S3cret-c0mmunity"
@@ -229,3 +238,29 @@ def push_waves(
 
 def one_wave(*devices: str, budget: int = 0) -> list[Wave]:
     return [Wave(1, "test", tuple(devices), budget, 8)]
+
+
+@contextlib.contextmanager
+def served_routes(lab: Lab, state_dir: Path, router: APIRouter) -> Iterator[tuple[httpx.Client, Runtime]]:
+    """``router`` on a real uvicorn over a runtime of the lab's inventory (no polling) and an httpx client to it;
+    the service's SSH sessions wait the kit's ``LIVE_TIMEOUTS`` (its pushes reach devices that answer)."""
+    settings = Settings(
+        inventory=lab.inventory_dir,
+        state_dir=state_dir,
+        poll_enabled=False,
+        ssh_login_timeout_s=LIVE_TIMEOUTS.auth,
+        ssh_command_timeout_s=LIVE_TIMEOUTS.command,
+    )
+    rt = Runtime.start(settings)
+    rt.secrets = lab.secrets
+    rt.snmp.secrets = lab.secrets
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router)
+    app.state.runtime = rt
+    app.state.secrets = lab.secrets
+    try:
+        with served_app(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+            yield client, rt
+    finally:
+        rt.close()

@@ -9,16 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from netops.api.changes_routes import router
-from netops.api.errors import install_error_handlers
 from netops.changes import backup, records
 from netops.changes.metrics import ChangesCollector
 from netops.lab.testing import wait_until
 from netops.runtime import Runtime
-from netops.settings import Settings
 from netops.store.db import Store
 from tests.changes.changes_testlib import (
     COMMUNITY,
@@ -27,32 +24,14 @@ from tests.changes.changes_testlib import (
     Lab,
     one_wave,
     push_devices,
+    served_routes,
 )
-from tests.conftest import served_app
 
 
 @pytest.fixture
 def api(lab: Lab, tmp_path: Path) -> Iterator[tuple[httpx.Client, Runtime]]:
-    settings = Settings(
-        inventory=lab.inventory_dir,
-        state_dir=tmp_path / "state",
-        poll_enabled=False,
-        ssh_login_timeout_s=LIVE_TIMEOUTS.auth,  # the API's pushes reach devices that answer: the kit's waits
-        ssh_command_timeout_s=LIVE_TIMEOUTS.command,
-    )
-    rt = Runtime.start(settings)
-    rt.secrets = lab.secrets
-    rt.snmp.secrets = lab.secrets
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(router)
-    app.state.runtime = rt
-    app.state.secrets = lab.secrets
-    try:
-        with served_app(app) as url, httpx.Client(base_url=url, timeout=30) as client:
-            yield client, rt
-    finally:
-        rt.close()
+    with served_routes(lab, tmp_path / "state", router) as served:
+        yield served
 
 
 def test_plan_start_follow_diff_history(lab: Lab, api: tuple[httpx.Client, Runtime]) -> None:

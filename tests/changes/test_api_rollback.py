@@ -10,9 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from netops.api.errors import install_error_handlers
 from netops.api.rollback_routes import router
 from netops.changes import backup, records
 from netops.changes.lines import LinesChange, push_lines
@@ -20,7 +18,6 @@ from netops.changes.push import PushOptions
 from netops.errors import NotFoundError
 from netops.lab.testing import wait_until
 from netops.runtime import Runtime
-from netops.settings import Settings
 from tests.changes.changes_testlib import (
     COMMUNITY,
     LIVE_CONFIRM_S,
@@ -28,32 +25,14 @@ from tests.changes.changes_testlib import (
     Lab,
     one_wave,
     push_devices,
+    served_routes,
 )
-from tests.conftest import served_app
 
 
 @pytest.fixture
 def api(lab: Lab, tmp_path: Path) -> Iterator[tuple[httpx.Client, Runtime]]:
-    settings = Settings(
-        inventory=lab.inventory_dir,
-        state_dir=tmp_path / "state",
-        poll_enabled=False,
-        ssh_login_timeout_s=LIVE_TIMEOUTS.auth,  # the API's pushes reach devices that answer: the kit's waits
-        ssh_command_timeout_s=LIVE_TIMEOUTS.command,
-    )
-    rt = Runtime.start(settings)
-    rt.secrets = lab.secrets
-    rt.snmp.secrets = lab.secrets
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(router)
-    app.state.runtime = rt
-    app.state.secrets = lab.secrets
-    try:
-        with served_app(app) as url, httpx.Client(base_url=url, timeout=30) as client:
-            yield client, rt
-    finally:
-        rt.close()
+    with served_routes(lab, tmp_path / "state", router) as served:
+        yield served
 
 
 # a trial of 120 lab minutes and long logins for the pushes and rollbacks of a device that answers: a 30 s trial

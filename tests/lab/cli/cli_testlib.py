@@ -186,16 +186,7 @@ def revert_left(lab: Lab, device: str) -> float | None:
 
 
 def expire_revert(lab: Lab, device: str) -> bool:
-    """Let ``device``'s pending revert run out now (the device's own expiry, on the lab's loop); False when none
-    is armed. Tests arm long timers, so that a loaded machine cannot run one out while a step still needs it,
-    and call this where they would wait for the timer."""
-
-    def expire() -> bool:
-        store = lab.ssh.store(device)
-        pending = store.pending
-        if pending is None:
-            return False
-        store.arm(pending.kind, pending.previous, 0.0)
-        return True
-
-    return lab.loop.call(expire)
+    """Let ``device``'s pending revert run out now (the lab device's own expiry, on the lab's loop); False when
+    none is armed. Tests arm long timers, so that a loaded machine cannot run one out while a step still needs
+    it, and call this where they would wait for the timer."""
+    return lab.loop.call(lambda: lab.ssh.store(device).expire_now())

@@ -298,11 +298,5 @@ def expire_revert_timer(twin: Twin, device: str) -> None:
     ``revert timer``) run out now: the device's own expiry rolls the change back. Tests arm long timers, so that
     a loaded machine cannot run one out while they still look at the change, and call this where they would
     wait for it."""
-
-    def expire() -> None:
-        store = twin.lab.ssh.store(device)
-        pending = store.pending
-        assert pending is not None, f"{device}: no revert timer pending"
-        store.arm(pending.kind, pending.previous, 0.0)
-
-    twin.lab.call(expire)
+    expired = twin.lab.call(lambda: twin.lab.ssh.store(device).expire_now())
+    assert expired, f"{device}: no revert timer pending"
